@@ -1,0 +1,79 @@
+"""Site settings for `invoke build` (development). `publishconf.py` extends them."""
+
+AUTHOR = "The Executable Blog"
+SITENAME = "Executable ML Notes"
+SITESUBTITLE = "Articles whose experiments run when the site is built"
+SITEURL = ""
+
+PATH = "content"
+PAGE_PATHS = ["pages"]
+ARTICLE_EXCLUDES = ["pages"]
+STATIC_PATHS = ["images", "extra"]
+TIMEZONE = "UTC"
+DEFAULT_LANG = "en"
+DEFAULT_DATE_FORMAT = "%-d %B %Y"
+
+# Pelican's content cache is keyed on the .md file alone; the HTML of an article
+# also depends on its stored results, so the cache stays off.
+LOAD_CONTENT_CACHE = False
+CACHE_CONTENT = False
+
+THEME = "theme"
+DEFAULT_PAGINATION = 10
+RELATIVE_URLS = True
+
+# The execution engine is a plugin of this repository (Pelican's PLUGIN_PATHS convention).
+PLUGIN_PATHS = ["plugins"]
+PLUGINS = ["execblocks", "pelican.plugins.sitemap"]
+
+# --- execblocks: executable blocks ---------------------------------------------
+# Where results live (committed, like Quarto's _freeze/), and where experiment
+# code that articles import lives.
+EXECBLOCKS_RESULTS_DIR = "results"
+EXECBLOCKS_CODE_DIRS = ["code"]
+# auto: run what is stale; force: run everything; strict: run nothing and fail
+# on any stale or missing result (publishing); off: run nothing, render what is stored.
+EXECBLOCKS_MODE = "auto"
+# Seconds one block may run before it is interrupted (a block's `#| timeout:` wins).
+EXECBLOCKS_TIMEOUT = 1800
+# When True, a change of library versions or device makes results stale too.
+EXECBLOCKS_ENVIRONMENT_IN_KEY = False
+
+# Setting MARKDOWN replaces Pelican's defaults wholesale, so every extension is listed.
+MARKDOWN = {
+    "extension_configs": {
+        "markdown.extensions.codehilite": {"css_class": "highlight", "guess_lang": False},
+        "markdown.extensions.extra": {},
+        "markdown.extensions.meta": {},
+        "markdown.extensions.toc": {"permalink": "#"},
+        # TeX stays intact through Markdown; KaTeX shipped in the theme renders it.
+        "pymdownx.arithmatex": {"generic": True},
+    },
+    "output_format": "html5",
+}
+
+# --- theme and feeds --------------------------------------------------------------
+FEED_DOMAIN = SITEURL
+FEED_ALL_ATOM = "feeds/all.atom.xml"
+CATEGORY_FEED_ATOM = None
+TRANSLATION_FEED_ATOM = None
+AUTHOR_FEED_ATOM = None
+AUTHOR_FEED_RSS = None
+
+SITEMAP = {"format": "xml"}
+
+# Header menu: pages (DISPLAY_PAGES_ON_MENU) follow these; one category needs no menu.
+MENUITEMS = [("Archive", "archives.html"), ("Tags", "tags.html")]
+DISPLAY_CATEGORIES_ON_MENU = False
+# (name, URL) pairs shown in the footer, e.g. ("GitHub", "https://github.com/...").
+SOCIAL = []
+
+# 404.html is a direct template of the theme; servers show it for missing URLs.
+DIRECT_TEMPLATES = ["index", "tags", "categories", "authors", "archives", "404"]
+
+# Index summaries: the first paragraph (never a code cell or figure), at most 60 words.
+SUMMARY_MAX_PARAGRAPHS = 1
+SUMMARY_MAX_LENGTH = 60
+
+# /favicon.ico for clients that ignore <link rel="icon"> (the theme links its SVG icon).
+EXTRA_PATH_METADATA = {"extra/favicon.ico": {"path": "favicon.ico"}}

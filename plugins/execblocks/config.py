@@ -1,0 +1,142 @@
+"""Validated settings: the site's (pelicanconf.py) and each block's (`#| key: value`).
+
+Precedence is site > block for defaults: a block's `#| timeout:` overrides
+EXECBLOCKS_TIMEOUT, and so on. Option names are Quarto's, so articles move between tools.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+MODES = ("auto", "force", "strict", "off")
+
+# Quarto option name -> (dataclass field, accepted type(s)).
+BLOCK_OPTION_TYPES: dict[str, tuple[str, tuple[type, ...]]] = {
+    "echo": ("echo", (bool,)),
+    "output": ("output", (bool,)),
+    "eval": ("eval", (bool,)),
+    "error": ("error", (bool,)),
+    "fig-cap": ("fig_cap", (str,)),
+    "fig-alt": ("fig_alt", (str,)),
+    "fig-width": ("fig_width", (int, float)),
+    "fig-height": ("fig_height", (int, float)),
+    "label": ("label", (str,)),
+    "timeout": ("timeout", (int,)),
+    "code-fold": ("code_fold", (bool,)),
+    "column": ("column", (str,)),
+    "depends": ("depends", (list,)),
+}
+COLUMNS = ("body", "page", "screen")
+
+
+@dataclass(frozen=True)
+class BlockOptions:
+    echo: bool = True  # show the source
+    output: bool = True  # show what the block printed/displayed
+    eval: bool = True  # run it at all
+    error: bool = False  # an exception is rendered instead of failing the build
+    fig_cap: str | None = None
+    fig_alt: str | None = None
+    fig_width: float | None = None  # inches; None keeps matplotlib's default
+    fig_height: float | None = None
+    label: str | None = None  # anchor id for the block's figure or cell
+    timeout: int | None = None  # seconds; None uses EXECBLOCKS_TIMEOUT
+    code_fold: bool = False  # source folded into <details> (shown on demand)
+    column: str = "body"  # body | page (wider than the text) | screen
+    depends: tuple[str, ...] = ()  # files read in ways the audit hook cannot see
+
+    def execution_fields(self) -> dict[str, Any]:
+        """The options that change what running the block produces (part of the cache key)."""
+        return {
+            "eval": self.eval, "error": self.error, "timeout": self.timeout,
+            "fig_width": self.fig_width, "fig_height": self.fig_height,
+            "depends": list(self.depends),
+        }
+
+
+def block_options_from_mapping(raw: dict[str, Any]) -> tuple[BlockOptions | None, str | None]:
+    """Build BlockOptions from parsed `#|` YAML; returns (options, error message)."""
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        if name not in BLOCK_OPTION_TYPES:
+            known = ", ".join(sorted(BLOCK_OPTION_TYPES))
+            return None, f"unknown block option '{name}' (known options: {known})"
+        attr, types = BLOCK_OPTION_TYPES[name]
+        # YAML reads `true` as bool and `7` as int; bool is an int subclass, so check it first.
+        if isinstance(value, bool) and bool not in types:
+            return None, f"option '{name}' expects {types[0].__name__}, got {value!r}"
+        if not isinstance(value, types):
+            if str in types and value is not None:
+                value = str(value)
+            else:
+                want = " or ".join(t.__name__ for t in types)
+                return None, f"option '{name}' expects {want}, got {value!r}"
+        if name == "column" and value not in COLUMNS:
+            return None, f"option 'column' must be one of {', '.join(COLUMNS)}, got {value!r}"
+        if name == "depends":
+            value = tuple(str(v) for v in value)
+        values[attr] = value
+    return BlockOptions(**values), None
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    root: Path  # project root; dependency paths are recorded relative to it
+    content_dir: Path
+    results_dir: Path
+    code_dirs: tuple[Path, ...]
+    output_dir: Path
+    mode: str = "auto"
+    timeout: int = 1800
+    kernel_name: str = "python3"
+    workers: int = 0  # 0: one per CPU core
+    environment_in_key: bool = False
+    lock_timeout: float = 3600.0  # seconds a second build waits for the first
+    strict_missing: bool = field(default=False)
+
+    @property
+    def engine_dir(self) -> Path:
+        return Path(__file__).resolve().parent
+
+    @classmethod
+    def from_pelican(cls, settings: dict[str, Any], mode: str | None = None) -> "EngineSettings":
+        content = Path(settings["PATH"]).resolve()
+        root = Path(settings.get("EXECBLOCKS_ROOT") or _guess_root(content)).resolve()
+        mode = mode or os.environ.get("EXECBLOCKS_MODE") or settings.get("EXECBLOCKS_MODE", "auto")
+        if mode not in MODES:
+            raise ConfigError(f"EXECBLOCKS_MODE must be one of {', '.join(MODES)}, got {mode!r}")
+        timeout = settings.get("EXECBLOCKS_TIMEOUT", 1800)
+        if not isinstance(timeout, int) or timeout <= 0:
+            raise ConfigError(f"EXECBLOCKS_TIMEOUT must be a positive int (seconds), got {timeout!r}")
+        workers = int(os.environ.get("EXECBLOCKS_WORKERS", settings.get("EXECBLOCKS_WORKERS", 0)))
+        code_dirs = settings.get("EXECBLOCKS_CODE_DIRS", ["code"])
+        if not isinstance(code_dirs, (list, tuple)):
+            raise ConfigError(f"EXECBLOCKS_CODE_DIRS must be a list of folders, got {code_dirs!r}")
+        return cls(
+            root=root,
+            content_dir=content,
+            results_dir=(root / settings.get("EXECBLOCKS_RESULTS_DIR", "results")).resolve(),
+            code_dirs=tuple((root / d).resolve() for d in code_dirs),
+            output_dir=Path(settings.get("OUTPUT_PATH", "output")).resolve(),
+            mode=mode,
+            timeout=timeout,
+            kernel_name=settings.get("EXECBLOCKS_KERNEL", "python3"),
+            workers=workers,
+            environment_in_key=bool(settings.get("EXECBLOCKS_ENVIRONMENT_IN_KEY", False)),
+            lock_timeout=float(settings.get("EXECBLOCKS_LOCK_TIMEOUT", 3600.0)),
+        )
+
+    def replace(self, **changes: Any) -> "EngineSettings":
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return EngineSettings(**values)
+
+
+def _guess_root(content: Path) -> Path:
+    """The project root is the content folder's parent (where pelicanconf.py lives)."""
+    return content.parent

@@ -1,0 +1,71 @@
+"""Errors that carry where the problem is: article file, line, block, traceback.
+
+Every error the engine raises on purpose derives from `ExecBlocksError`; its
+`str()` is the whole message a user needs, and `exitcode` is what the build exits with.
+"""
+
+from __future__ import annotations
+
+
+class ExecBlocksError(Exception):
+    exitcode = 1
+
+
+class ConfigError(ExecBlocksError):
+    """A setting in pelicanconf.py is invalid."""
+
+    def __init__(self, message: str):
+        super().__init__(f"execblocks: {message}")
+
+
+class ArticleSyntaxError(ExecBlocksError):
+    """An executable block is malformed (unknown option, bad value, unclosed fence)."""
+
+    def __init__(self, path: str, line: int, message: str, hint: str = ""):
+        self.path, self.line, self.message, self.hint = path, line, message, hint
+        text = f"{path}:{line}: {message}"
+        if hint:
+            text += f"\n  {hint}"
+        super().__init__(text)
+
+
+class BlockExecutionError(ExecBlocksError):
+    """A block raised. `line` is the line of the failing statement in the article file."""
+
+    def __init__(self, path: str, line: int, block: int, ename: str, evalue: str,
+                 traceback: str, source: str = ""):
+        self.path, self.line, self.block = path, line, block
+        self.ename, self.evalue, self.traceback, self.source = ename, evalue, traceback, source
+        super().__init__(
+            f"{path}:{line}: block {block} raised {ename}: {evalue}\n"
+            f"{traceback.rstrip()}\n"
+            f"  Fix the block, or add `#| error: true` to show the traceback in the article."
+        )
+
+
+class StaleResultsError(ExecBlocksError):
+    """Strict mode (publishing, `invoke check`) found results that are stale or missing."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems
+        lines = "\n".join(f"  {path}: {reason}" for path, reason in problems)
+        super().__init__(
+            f"execblocks: {len(problems)} article(s) have stale or missing results:\n{lines}\n"
+            f"  Run `invoke build` (or `invoke run ARTICLE`) and commit the results folder."
+        )
+
+
+class StoreLockedError(ExecBlocksError):
+    def __init__(self, lock_path: str, waited_s: float):
+        super().__init__(
+            f"execblocks: another build holds {lock_path} (waited {waited_s:.0f} s). "
+            f"Wait for it to finish, or stop it, then build again."
+        )
+
+
+class CorruptEntryError(ExecBlocksError):
+    """A stored result failed its checksum or could not be parsed; it is never rendered."""
+
+    def __init__(self, entry: str, detail: str):
+        self.entry, self.detail = entry, detail
+        super().__init__(f"execblocks: stored result {entry} is corrupt ({detail}); it will be rerun.")

@@ -1,0 +1,130 @@
+"""The engine in one function per task: parse -> plan -> execute -> store.
+
+`update` is what a build calls before Pelican renders; `status`, `check` and `run`
+are the same pipeline stopped at different stages. Rendering (render.py) only
+ever reads what `update` stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .config import EngineSettings
+from .errors import ExecBlocksError, StaleResultsError
+from .execute import ExecutionResult, run_articles
+from .parse import Article, discover
+from .plan import FRESH, ArticlePlan, block_fingerprint, current_environment, declared_dependencies, \
+    execution_key, hash_dependencies, plan_articles
+from .progress import Progress
+from .store import ResultsStore
+
+
+@dataclass
+class BuildReport:
+    plans: list[ArticlePlan]
+    executed: list[ExecutionResult] = field(default_factory=list)
+    pruned: list[str] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[ExecutionResult]:
+        return [r for r in self.executed if r.error is not None]
+
+
+def executable_articles(settings: EngineSettings) -> list[Article]:
+    return [a for a in discover(settings.content_dir, settings.root) if a.executable]
+
+
+def select(articles: list[Article], names: list[str]) -> list[Article]:
+    """Articles named by path (content/x.md), id (x) or slug."""
+    chosen = []
+    for name in names:
+        wanted = name.rstrip("/").removesuffix(".md")
+        match = [a for a in articles
+                 if wanted in (a.rel_path.removesuffix(".md"), a.article_id, a.slug)
+                 or str(a.path).removesuffix(".md") == wanted]
+        if not match:
+            known = ", ".join(a.slug for a in articles) or "none"
+            raise ExecBlocksError(f"execblocks: no executable article matches {name!r} (known: {known})")
+        chosen += [a for a in match if a not in chosen]
+    return chosen
+
+
+def status(settings: EngineSettings) -> list[ArticlePlan]:
+    store = ResultsStore(settings.results_dir)
+    return plan_articles(executable_articles(settings), store, settings)
+
+
+def check(settings: EngineSettings) -> list[ArticlePlan]:
+    """Raise StaleResultsError when anything is not fresh (CI, publishing)."""
+    plans = status(settings)
+    problems = [(p.article.rel_path, "; ".join(p.reasons) or p.state) for p in plans if p.state != FRESH]
+    if problems:
+        raise StaleResultsError(problems)
+    return plans
+
+
+def update(settings: EngineSettings, only: list[str] | None = None, force: bool = False,
+           progress: Progress | None = None) -> BuildReport:
+    """Bring the stored results up to date for the configured mode, then raise the first
+    execution error, if any (after every article that could run has been stored)."""
+    progress = progress or Progress()
+    if settings.mode == "strict":
+        return BuildReport(check(settings))
+    articles = executable_articles(settings)
+    selected = select(articles, only) if only else articles
+    store = ResultsStore(settings.results_dir)
+    if settings.mode == "off":
+        return BuildReport(plan_articles(selected, store, settings))
+    force = force or settings.mode == "force"
+    with store.lock(settings.lock_timeout, say=progress.say):
+        plans = plan_articles(selected, store, settings, force=force or bool(only))
+        stale = [p for p in plans if p.needs_run]
+        for plan in stale:
+            progress.say(f"execblocks: {plan.article.rel_path} is {plan.state}: {'; '.join(plan.reasons)}")
+        if not stale:
+            progress.say(f"execblocks: nothing to execute ({len(plans)} article(s) fresh)")
+        report = BuildReport(plans)
+        if stale:
+            report.executed = run_articles([p.article for p in stale], settings, progress)
+        for result in report.executed:
+            _store_result(store, result, settings)
+        if report.executed:  # what was just stored is what the render stage must see
+            report.plans = plan_articles(selected, store, settings)
+        if not only:
+            report.pruned = store.prune({a.article_id for a in articles})
+            for article_id in report.pruned:
+                progress.say(f"execblocks: pruned results of {article_id} (no such article any more)")
+    if report.failures:
+        raise report.failures[0].error
+    return report
+
+
+def _store_result(store: ResultsStore, result: ExecutionResult, settings: EngineSettings) -> None:
+    article = result.article
+    key = execution_key(article, settings)
+    dependencies = hash_dependencies(result.reads + declared_dependencies(article), settings)
+    if result.error is not None:
+        error = result.error
+        store.write_failure(article.article_id, {
+            "key": key, "path": error.path, "line": error.line, "block": error.block,
+            "error": f"{error.ename}: {error.evalue}", "dependencies": dependencies,
+            "at": result.executed_at,
+        })
+        return
+    record = {
+        "article": article.rel_path,
+        "key": key,
+        "kernel": settings.kernel_name,
+        "blocks": [{"index": b.index, "line": b.fence_line, "fingerprint": block_fingerprint(b)}
+                   for b in article.blocks],
+        "inline": [{"expr": i.expr, "value": v} for i, v in zip(article.inline, result.inline_values)],
+        "dependencies": dependencies,
+        "environment": {"device": result.device or "cpu", "versions": result.versions,
+                        "installed": current_environment()},
+    }
+    provenance = {
+        "executed_at": result.executed_at,
+        "duration_s": round(result.duration_s, 3),
+        "block_seconds": [round(s, 3) for s in result.block_seconds],
+    }
+    store.write(article.article_id, record, result.notebook, provenance)

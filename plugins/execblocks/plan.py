@@ -1,0 +1,173 @@
+"""Keys, freshness, and what must run.
+
+An article's results are fresh when the key (its blocks' code, the options that
+change execution, inline expressions, the kernel) matches the stored one AND every
+file the last run read still has the content hash recorded then. The environment
+(library versions, device) is recorded and reported, and only invalidates results
+when EXECBLOCKS_ENVIRONMENT_IN_KEY asks for it: a CPU-only CI may publish results
+computed on a GPU.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+from .config import EngineSettings
+from .errors import CorruptEntryError
+from .parse import Article, Block
+from .store import ResultsStore, StoredEntry, sha256_file
+
+FRESH, STALE, MISSING, FAILED = "fresh", "stale", "missing", "failed"
+# Folder names never recorded as dependencies: tooling, caches, and build products.
+IGNORED_PARTS = {".git", "__pycache__", ".pytest_cache", ".ipynb_checkpoints", "node_modules"}
+
+
+@dataclass
+class ArticlePlan:
+    article: Article
+    state: str  # fresh | stale | missing | failed
+    reasons: list[str] = field(default_factory=list)  # why it is not fresh
+    notes: list[str] = field(default_factory=list)  # e.g. environment changes
+    entry: StoredEntry | None = None
+
+    @property
+    def needs_run(self) -> bool:
+        return self.state != FRESH
+
+
+def block_fingerprint(block: Block) -> dict:
+    return {"code": block.code_hash, "options": block.options.execution_fields()}
+
+
+def execution_key(article: Article, settings: EngineSettings) -> str:
+    payload = {
+        "kernel": settings.kernel_name,
+        "blocks": [block_fingerprint(b) for b in article.blocks],
+        "inline": [i.expr for i in article.inline],
+    }
+    if settings.environment_in_key:
+        payload["environment"] = current_environment()
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def current_environment() -> dict[str, str]:
+    """Versions as installed now, read from package metadata (importing nothing heavy)."""
+    versions = {"python": ".".join(map(str, sys.version_info[:3]))}
+    for name, dist in (("numpy", "numpy"), ("torch", "torch"), ("matplotlib", "matplotlib")):
+        try:
+            versions[name] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def is_dependency(path: Path, settings: EngineSettings) -> bool:
+    """Files under the project a result may depend on: not the environment, not outputs."""
+    try:
+        rel = path.relative_to(settings.root)
+    except ValueError:
+        return False
+    excluded = [settings.results_dir, settings.output_dir, settings.engine_dir, Path(sys.prefix).resolve()]
+    if any(path == d or d in path.parents for d in excluded):
+        return False
+    return not (IGNORED_PARTS & set(rel.parts)) and path.is_file()
+
+
+def hash_dependencies(paths, settings: EngineSettings) -> dict[str, str]:
+    found = {}
+    for path in paths:
+        path = Path(os.path.realpath(path))
+        if is_dependency(path, settings):
+            found[path.relative_to(settings.root).as_posix()] = sha256_file(path)
+    return dict(sorted(found.items()))
+
+
+def declared_dependencies(article: Article) -> list[Path]:
+    """`#| depends:` paths, relative to the article's folder (its working directory)."""
+    return [article.path.parent / p for b in article.blocks for p in b.options.depends]
+
+
+def plan_article(article: Article, store: ResultsStore, settings: EngineSettings) -> ArticlePlan:
+    try:
+        entry = store.read(article.article_id)
+    except CorruptEntryError as exc:
+        return ArticlePlan(article, STALE, [f"stored result is corrupt ({exc.detail})"])
+    if entry is None:
+        return ArticlePlan(article, MISSING, ["no stored result"])
+    key = execution_key(article, settings)
+    failure = entry.failure
+    if not entry.record:  # only a failure on record, never a success
+        return ArticlePlan(article, FAILED, [_failure_reason(failure)], entry=entry)
+    reasons = []
+    if entry.record.get("key") != key:
+        reasons = _what_changed(article, entry.record, settings) or ["execution settings changed"]
+    reasons += _changed_dependencies(entry.record.get("dependencies", {}), settings)
+    notes = _environment_notes(entry.record.get("environment", {}))
+    if failure and failure.get("key") == key and not _changed_dependencies(failure.get("dependencies", {}), settings):
+        return ArticlePlan(article, FAILED, [_failure_reason(failure)] + reasons, notes, entry)
+    return ArticlePlan(article, STALE if reasons else FRESH, reasons, notes, entry)
+
+
+def _failure_reason(failure: dict | None) -> str:
+    if not failure:
+        return "last run failed"
+    return f"last run failed at {failure.get('path')}:{failure.get('line')}: {failure.get('error')}"
+
+
+def _what_changed(article: Article, record: dict, settings: EngineSettings) -> list[str]:
+    reasons = []
+    stored = record.get("blocks", [])
+    for block in article.blocks:
+        if block.index >= len(stored):
+            reasons.append(f"block {block.index + 1} (line {block.fence_line}) is new")
+        elif stored[block.index].get("fingerprint") != block_fingerprint(block):
+            what = "code" if stored[block.index]["fingerprint"]["code"] != block.code_hash else "options"
+            reasons.append(f"block {block.index + 1} (line {block.fence_line}) {what} changed")
+    if len(stored) > len(article.blocks):
+        reasons.append(f"{len(stored) - len(article.blocks)} block(s) removed")
+    if [i["expr"] for i in record.get("inline", [])] != [i.expr for i in article.inline]:
+        reasons.append("inline `{python}` expressions changed")
+    if record.get("kernel") != settings.kernel_name:
+        reasons.append(f"kernel changed ({record.get('kernel')} -> {settings.kernel_name})")
+    if settings.environment_in_key and record.get("environment", {}).get("installed") != current_environment():
+        reasons.append("environment changed (EXECBLOCKS_ENVIRONMENT_IN_KEY is on)")
+    return reasons
+
+
+def _changed_dependencies(recorded: dict[str, str], settings: EngineSettings) -> list[str]:
+    reasons = []
+    for rel, digest in recorded.items():
+        path = settings.root / rel
+        if not path.exists():
+            reasons.append(f"{rel} was deleted")
+        elif sha256_file(path) != digest:
+            reasons.append(f"{rel} changed")
+    return reasons
+
+
+def _environment_notes(environment: dict) -> list[str]:
+    notes = []
+    now = current_environment()
+    for name, version in environment.get("versions", {}).items():
+        if name in now and now[name] != version:
+            notes.append(f"{name} {version} when run, {now[name]} now")
+    wanted = os.environ.get("BLOG_DEVICE")
+    if wanted and environment.get("device") and wanted != environment["device"]:
+        notes.append(f"ran on {environment['device']}, BLOG_DEVICE is {wanted}")
+    return notes
+
+
+def plan_articles(articles: list[Article], store: ResultsStore, settings: EngineSettings,
+                  force: bool = False) -> list[ArticlePlan]:
+    plans = [plan_article(a, store, settings) for a in articles]
+    if force:
+        for plan in plans:
+            if plan.state == FRESH:
+                plan.state, plan.reasons = STALE, ["forced"]
+    return plans

@@ -1,0 +1,221 @@
+"""Stored results -> HTML. The Markdown extension swaps each executable block for its
+code and stored outputs, and each inline `{python} expr` for its stored value.
+
+This module never executes anything: it reads the results store (and nbformat JSON),
+so a site builds from committed results on a machine without torch.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import xml.etree.ElementTree as etree
+from dataclasses import dataclass, field
+
+import nh3
+from markdown import Extension
+from markdown.inlinepatterns import InlineProcessor
+from markdown.preprocessors import Preprocessor
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import PythonLexer
+
+from .parse import INLINE_EXPR, Article, Block, find_fences
+from .store import StoredEntry
+
+logger = logging.getLogger(__name__)
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# Placeholder for the site root; replaced per page once Pelican knows each page's URL.
+ROOT_PLACEHOLDER = "{execblocks_root}"
+RICH_ORDER = ("image/png", "image/svg+xml", "text/html", "text/markdown", "text/plain")
+
+
+@dataclass
+class RenderedArticle:
+    """What the page template and the copy step need from one article's results."""
+
+    article: Article
+    entry: StoredEntry | None
+    figures: list[str] = field(default_factory=list)  # file names used on the page
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def base_url(self) -> str:
+        return f"{ROOT_PLACEHOLDER}results/{self.article.article_id}/"
+
+
+class ExecBlocksExtension(Extension):
+    """Register with `ExecBlocksExtension(rendered=RenderedArticle(...))` per article."""
+
+    def __init__(self, rendered: RenderedArticle, **kwargs):
+        self.rendered = rendered
+        super().__init__(**kwargs)
+
+    def extendMarkdown(self, md):
+        # After normalize_whitespace (30), before fenced code (25) and metadata (27), so
+        # the lines still match the file's and fenced_code never sees our blocks.
+        md.preprocessors.register(BlockPreprocessor(md, self.rendered), "execblocks", 29)
+        # Before backtick code spans (190), which would otherwise eat `{python} x`.
+        md.inlinePatterns.register(InlineValueProcessor(INLINE_EXPR.pattern, md, self.rendered),
+                                   "execblocks_inline", 195)
+
+
+class BlockPreprocessor(Preprocessor):
+    def __init__(self, md, rendered: RenderedArticle):
+        super().__init__(md)
+        self.rendered = rendered
+
+    def run(self, lines: list[str]) -> list[str]:
+        fences = [f for f in find_fences(lines) if f.executable]
+        blocks = self.rendered.article.blocks
+        if len(fences) != len(blocks):
+            raise RuntimeError(f"execblocks: {self.rendered.article.rel_path}: Markdown sees "
+                               f"{len(fences)} executable blocks, the parser {len(blocks)}")
+        cells = _cells_by_block(self.rendered.entry)
+        figure_counter = [0]
+        out, position = [], 0
+        for fence, block in zip(fences, blocks):
+            out += lines[position:fence.open_line]
+            markup = render_block(block, cells.get(block.index), self.rendered, figure_counter)
+            out += ["", self.md.htmlStash.store(markup), ""]
+            position = fence.close_line + 1
+        return out + lines[position:]
+
+
+class InlineValueProcessor(InlineProcessor):
+    def __init__(self, pattern, md, rendered: RenderedArticle):
+        super().__init__(pattern, md)
+        record = rendered.entry.record if rendered.entry else {}
+        self.values = {item["expr"]: item["value"] for item in record.get("inline", [])}
+
+    def handleMatch(self, m, data):
+        element = etree.Element("span")
+        element.set("class", "inline-value")
+        expr = m.group("expr")
+        if expr in self.values:
+            element.text = self.values[expr]  # ElementTree escapes it
+        else:
+            element.set("class", "inline-value not-executed")
+            element.text = f"{{python}} {expr}"
+        return element, m.start(0), m.end(0)
+
+
+def _cells_by_block(entry: StoredEntry | None) -> dict:
+    if entry is None or not entry.record:
+        return {}
+    return {c.metadata["execblocks"]["block"]: c for c in entry.notebook().cells
+            if "block" in c.metadata.get("execblocks", {})}
+
+
+FORMATTER = HtmlFormatter(cssclass="highlight")
+
+
+def render_block(block: Block, cell, rendered: RenderedArticle, figure_counter: list[int]) -> str:
+    options = block.options
+    cell_id = html.escape(options.label or f"cell-{block.index + 1}", quote=True)
+    parts = [f'<div class="cell" id="{cell_id}">']
+    code = highlight(block.code, PythonLexer(), FORMATTER)
+    if options.echo and not options.code_fold:
+        parts.append(f'<div class="cell-code">{code}</div>')
+    else:
+        # Hidden code folds away instead of vanishing: readers can always see what ran.
+        parts.append(f'<details class="cell-fold"><summary>Show code</summary>'
+                     f'<div class="cell-code">{code}</div></details>')
+    if cell is None and options.eval:
+        parts.append('<div class="cell-output cell-output-missing"><p>Not executed yet: '
+                     'run <code>invoke build</code> to see this block\'s output.</p></div>')
+    elif cell is not None and options.output:
+        in_block = 0  # figures so far in this block: the 2nd gets id "fig-label-2"
+        for output in cell.outputs:
+            parts.append(_render_output(output, block, rendered, figure_counter, in_block))
+            in_block += _is_figure(output)
+        parts.append(_provenance(block, rendered))
+    parts.append("</div>")
+    return "\n".join(p for p in parts if p)
+
+
+def _is_figure(output) -> bool:
+    return output.get("output_type") in ("display_data", "execute_result") and any(
+        m in output.get("data", {}) for m in ("image/png", "image/svg+xml"))
+
+
+def _render_output(output, block: Block, rendered: RenderedArticle, counter: list[int], in_block: int) -> str:
+    kind = output.get("output_type")
+    if kind == "stream":
+        name = "stderr" if output.get("name") == "stderr" else "stdout"
+        return f'<div class="cell-output cell-output-{name}"><pre>{html.escape(output["text"])}</pre></div>'
+    if kind == "error":
+        text = ANSI.sub("", "\n".join(output.get("traceback", [])))
+        return (f'<div class="cell-output cell-output-error" role="note"><pre>'
+                f'{html.escape(text)}</pre></div>')
+    data = output.get("data", {})
+    mime = next((m for m in RICH_ORDER if m in data), None)
+    if mime in ("image/png", "image/svg+xml"):
+        return _figure(output, mime, block, rendered, counter, in_block)
+    if mime == "text/html":
+        return f'<div class="cell-output cell-output-display">{sanitize_html(data[mime])}</div>'
+    if mime in ("text/markdown", "text/plain"):
+        text = data[mime]
+        if not text.strip():
+            return ""
+        return f'<div class="cell-output cell-output-display"><pre>{html.escape(text)}</pre></div>'
+    return ""
+
+
+def _figure(output, mime, block, rendered, counter, in_block) -> str:
+    options = block.options
+    name = output["metadata"]["execblocks"]["files"][mime]
+    rendered.figures.append(name)
+    counter[0] += 1
+    size = output.get("metadata", {}).get(mime, {})
+    title = output.get("data", {}).get("text/plain", "")
+    alt = options.fig_alt or options.fig_cap or (title if title and title != "Figure" else "")
+    if not (options.fig_alt or options.fig_cap):
+        warning = (f"{rendered.article.rel_path}:{block.fence_line}: figure has neither fig-alt nor "
+                   f"fig-cap; add `#| fig-alt: ...` so screen readers can describe it")
+        rendered.warnings.append(warning)
+        logger.warning(warning)
+    figure_id = ""
+    if options.label:
+        suffix = f"-{in_block + 1}" if in_block else ""
+        figure_id = f' id="fig-{html.escape(options.label.removeprefix("fig-"), quote=True)}{suffix}"'
+    dims = "".join(f' {k}="{int(size[k])}"' for k in ("width", "height") if k in size)
+    caption = f'<span class="figure-number">Figure {counter[0]}.</span>'
+    if options.fig_cap:
+        caption += f" {html.escape(options.fig_cap)}"
+    column = f" column-{options.column}" if options.column != "body" else ""
+    return (f'<figure class="cell-figure{column}"{figure_id}>'
+            f'<img src="{rendered.base_url}{name}" alt="{html.escape(alt, quote=True)}"{dims} loading="lazy">'
+            f'<figcaption>{caption}</figcaption></figure>')
+
+
+def _provenance(block: Block, rendered: RenderedArticle) -> str:
+    entry = rendered.entry
+    if entry is None or not entry.record:
+        return ""
+    environment = entry.record.get("environment", {})
+    seconds = entry.provenance.get("block_seconds", [])
+    parts = []
+    if block.index < len(seconds):
+        parts.append(_duration(seconds[block.index]))
+    parts.append(environment.get("device", "cpu"))
+    parts += [f"{'Python' if k == 'python' else k} {v}" for k, v in environment.get("versions", {}).items()]
+    if entry.provenance.get("executed_at"):
+        parts.append(entry.provenance["executed_at"][:10])
+    return f'<p class="cell-provenance">{html.escape(" · ".join(parts))}</p>'
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    return f"{seconds / 60:.1f} min"
+
+
+def sanitize_html(markup: str) -> str:
+    """Rich HTML from a block (a DataFrame, say) keeps its table, loses scripts and handlers."""
+    return nh3.clean(markup, tags=nh3.ALLOWED_TAGS,
+                     attributes={"*": {"class", "title", "style", "colspan", "rowspan", "align"},
+                                 "a": {"href"}, "img": {"src", "alt", "width", "height"}})

@@ -1,0 +1,183 @@
+"""What runs inside an article's kernel. Article code may use `device()`; the rest is
+the engine's side of execution:
+
+- after every block, every open matplotlib figure is saved with one fixed policy
+  (PNG, fixed dpi, no metadata: stable bytes) and displayed, then closed;
+- an audit hook records every file the article's code opens, and `collect()` reports
+  them with the project modules it imported, so results know what they depend on;
+- `device()` picks the accelerator once: $BLOG_DEVICE, else cuda, else mps, else cpu.
+
+This module must stay cheap to import: no matplotlib, numpy or torch at import time.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import random
+import sys
+
+RUN_MIME = "application/vnd.execblocks.run+json"
+FIGURE_DPI = 150  # pixels per inch of saved figures; the page shows them at 96 px/in
+DEVICES = ("cuda", "mps", "cpu")
+# Libraries whose versions go into the provenance record when the article imported them.
+TRACKED_PACKAGES = ("numpy", "torch", "matplotlib", "scipy", "sklearn", "pandas", "mnist1d")
+
+_opened_for_read: set[str] = set()
+_opened_for_write: set[str] = set()
+_device: str | None = None
+_installed = False
+
+
+def install() -> None:
+    """Called by the engine's hidden first cell."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    random.seed(0)
+    sys.addaudithook(_audit)
+    shell = _shell()
+    if shell is not None:
+        shell.events.register("post_run_cell", _save_open_figures)
+        # A block that ends with a Figure expression would also print "<Figure size ...>";
+        # the figure itself is shown by _save_open_figures, so its text repr is empty.
+        plain = shell.display_formatter.formatters["text/plain"]
+        plain.for_type_by_name("matplotlib.figure", "Figure", lambda fig, p, cycle: None)
+
+
+def device() -> str:
+    """The device article code should use: "cuda", "mps" or "cpu" (picked once per kernel).
+
+    $BLOG_DEVICE overrides the choice. On the CPU, torch gets one thread: on small
+    networks extra threads cost far more than they give; parallelism comes from
+    running articles in separate kernels.
+    """
+    global _device
+    if _device is not None:
+        return _device
+    import torch
+
+    wanted = os.environ.get("BLOG_DEVICE", "").strip().lower()
+    if wanted and wanted.split(":")[0] not in DEVICES:
+        raise ValueError(f"BLOG_DEVICE={wanted!r}: expected one of {', '.join(DEVICES)}")
+    if wanted.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError("BLOG_DEVICE asks for cuda, but torch sees no CUDA device")
+    if wanted:
+        chosen = wanted
+    elif torch.cuda.is_available():
+        chosen = "cuda"
+    elif getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        chosen = "mps"
+    else:
+        chosen = "cpu"
+    if chosen == "cpu":
+        torch.set_num_threads(int(os.environ.get("EXECBLOCKS_TORCH_THREADS", "1")))
+    torch.manual_seed(0)
+    _device = chosen
+    return chosen
+
+
+def set_figsize(width: float, height: float) -> None:
+    """Hidden cell the engine runs before a block with fig-width / fig-height."""
+    import matplotlib
+
+    matplotlib.rcParams["figure.figsize"] = (width, height)
+
+
+def inline_value(value: object) -> None:
+    """Hidden cell for an inline `{python} expr`: its str() goes into the prose."""
+    from IPython.display import publish_display_data
+
+    publish_display_data({"text/plain": str(value)})
+
+
+def collect() -> None:
+    """Hidden last cell: report what the run read, imported and used."""
+    from IPython.display import publish_display_data
+
+    modules = sorted(
+        {os.path.abspath(f) for m in list(sys.modules.values())
+         if isinstance(f := getattr(m, "__file__", None), str) and f.endswith(".py")}
+    )
+    publish_display_data({RUN_MIME: {
+        "reads": sorted(_opened_for_read - _opened_for_write),
+        "writes": sorted(_opened_for_write),
+        "modules": modules,
+        "device": _device,
+        "versions": _versions(),
+    }})
+
+
+def _audit(event: str, args: tuple) -> None:
+    # Runs on every audited event in the kernel: keep it tiny and never raise.
+    if event != "open":
+        return
+    try:
+        path, mode, flags = args
+        if path is None or isinstance(path, int):
+            return
+        path = os.path.abspath(os.fsdecode(path))
+        writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+            mode is None and flags & (os.O_WRONLY | os.O_RDWR))
+        (_opened_for_write if writing else _opened_for_read).add(path)
+    except Exception:
+        pass
+
+
+def _save_open_figures(result=None) -> None:
+    if "matplotlib.pyplot" not in sys.modules:
+        return
+    import matplotlib.pyplot as plt
+    from IPython.display import publish_display_data
+
+    for number in plt.get_fignums():
+        figure = plt.figure(number)
+        buffer = io.BytesIO()
+        # metadata Software=None: no version string in the PNG, so bytes stay stable.
+        figure.savefig(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight",
+                       metadata={"Software": None})
+        data = buffer.getvalue()
+        width, height = _png_size(data)
+        publish_display_data(
+            {"image/png": base64.b64encode(data).decode("ascii"),
+             "text/plain": _figure_title(figure)},
+            metadata={"image/png": {"width": round(width * 96 / FIGURE_DPI),
+                                    "height": round(height * 96 / FIGURE_DPI)},
+                      "execblocks": {"figure": True}},
+        )
+    plt.close("all")
+
+
+def _figure_title(figure) -> str:
+    titles = [figure.get_suptitle()] + [ax.get_title() for ax in figure.axes]
+    return "; ".join(t for t in titles if t) or "Figure"
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    # The IHDR chunk holds width and height as big-endian 32-bit ints at bytes 16..24.
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def _versions() -> dict[str, str]:
+    import platform
+    from importlib import metadata
+
+    versions = {"python": platform.python_version()}
+    dist_names = {"sklearn": "scikit-learn"}
+    for name in TRACKED_PACKAGES:
+        if name in sys.modules:
+            try:
+                versions[name] = metadata.version(dist_names.get(name, name))
+            except metadata.PackageNotFoundError:
+                versions[name] = getattr(sys.modules[name], "__version__", "unknown")
+    return versions
+
+
+def _shell():
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()

@@ -1,0 +1,213 @@
+"""The committed results folder (Quarto's `_freeze/`): read, write atomically, prune.
+
+One entry per article, at `<results>/<article id>/`:
+
+    record.json      what the results are for: cache key, blocks, inline values,
+                     dependencies with content hashes, environment, and a checksum
+                     of every other file (the entry's commit point: written last)
+    notebook.ipynb   the executed blocks as a notebook; images replaced by file names
+    <sha>.png/.svg   figures and images, named by content hash
+    provenance.json  when it ran and for how long: the only file a rerun changes
+    failure.json     the last failed run, kept beside the last good results
+
+Every write goes to a temp file and is renamed into place, so a killed build
+leaves either the old entry or the new one, and a half-written file fails its
+checksum instead of being rendered.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import copy
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from filelock import FileLock, Timeout
+
+from .errors import CorruptEntryError, StoreLockedError
+
+FORMAT = 1
+RECORD = "record.json"
+NOTEBOOK = "notebook.ipynb"
+PROVENANCE = "provenance.json"
+FAILURE = "failure.json"
+IMAGE_TYPES = {"image/png": ".png", "image/svg+xml": ".svg"}
+
+
+@dataclass
+class StoredEntry:
+    article_id: str
+    directory: Path
+    record: dict
+    provenance: dict  # {} when missing or unreadable: it is informational only
+    failure: dict | None
+
+    def notebook(self) -> nbformat.NotebookNode:
+        return nbformat.reads((self.directory / NOTEBOOK).read_text(encoding="utf-8"), as_version=4)
+
+    def file(self, name: str) -> Path:
+        return self.directory / name
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def canonical_json(data: dict) -> str:
+    return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _record_checksum(record: dict) -> str:
+    body = {k: v for k, v in record.items() if k != "checksum"}
+    return sha256_bytes(canonical_json(body).encode())
+
+
+class ResultsStore:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def entry_dir(self, article_id: str) -> Path:
+        return self.root / article_id
+
+    # -- reading ---------------------------------------------------------------------
+    def read(self, article_id: str) -> StoredEntry | None:
+        """The entry, None when there is none; CorruptEntryError when it fails a check."""
+        directory = self.entry_dir(article_id)
+        failure = self._read_optional(directory / FAILURE)
+        record_path = directory / RECORD
+        if not record_path.exists():
+            return StoredEntry(article_id, directory, {}, {}, failure) if failure else None
+        try:
+            record = json.loads(record_path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise CorruptEntryError(article_id, f"{RECORD} unreadable: {exc}") from None
+        if not isinstance(record, dict) or record.get("checksum") != _record_checksum(record):
+            raise CorruptEntryError(article_id, f"{RECORD} fails its checksum")
+        if record.get("format") != FORMAT:
+            raise CorruptEntryError(article_id, f"{RECORD} has format {record.get('format')}, expected {FORMAT}")
+        for name, expected in record.get("files", {}).items():
+            path = directory / name
+            if not path.exists():
+                raise CorruptEntryError(article_id, f"{name} is missing")
+            if sha256_file(path) != expected:
+                raise CorruptEntryError(article_id, f"{name} fails its checksum")
+        return StoredEntry(article_id, directory, record, self._read_optional(directory / PROVENANCE) or {}, failure)
+
+    @staticmethod
+    def _read_optional(path: Path) -> dict | None:
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError, UnicodeDecodeError):
+            return None
+
+    def entry_ids(self) -> list[str]:
+        if not self.root.exists():
+            return []
+        found = {p.parent.relative_to(self.root).as_posix()
+                 for name in (RECORD, FAILURE) for p in self.root.rglob(name)}
+        return sorted(found)
+
+    # -- writing ---------------------------------------------------------------------
+    def write(self, article_id: str, record: dict, notebook: nbformat.NotebookNode,
+              provenance: dict) -> StoredEntry:
+        """Store a successful run. Images move out of the notebook into files."""
+        directory = self.entry_dir(article_id)
+        notebook = copy.deepcopy(notebook)
+        files: dict[str, str] = {}
+        for cell in notebook.cells:
+            for output in cell.get("outputs", []):
+                for mime, suffix in IMAGE_TYPES.items():
+                    if mime not in output.get("data", {}):
+                        continue
+                    value = output["data"][mime]
+                    data = base64.b64decode(value) if mime == "image/png" else value.encode()
+                    name = sha256_bytes(data)[:16] + suffix
+                    if not (directory / name).exists() or sha256_file(directory / name) != sha256_bytes(data):
+                        atomic_write(directory / name, data)
+                    output["data"][mime] = name
+                    output.setdefault("metadata", {}).setdefault("execblocks", {}).setdefault("files", {})[mime] = name
+                    files[name] = sha256_bytes(data)
+        notebook_bytes = nbformat.writes(notebook).encode() + b"\n"
+        atomic_write(directory / NOTEBOOK, notebook_bytes)
+        files[NOTEBOOK] = sha256_bytes(notebook_bytes)
+        atomic_write(directory / PROVENANCE, canonical_json(provenance).encode())
+        record = dict(record, format=FORMAT, files=dict(sorted(files.items())))
+        record["checksum"] = _record_checksum(record)
+        record_bytes = canonical_json(record).encode()
+        # Skip identical rewrites so an unchanged rerun leaves mtimes and git alone.
+        if not (directory / RECORD).exists() or (directory / RECORD).read_bytes() != record_bytes:
+            atomic_write(directory / RECORD, record_bytes)
+        with contextlib.suppress(FileNotFoundError):
+            (directory / FAILURE).unlink()
+        keep = set(files) | {RECORD, PROVENANCE}
+        for path in directory.iterdir():
+            if path.is_file() and path.name not in keep and not path.name.startswith("."):
+                path.unlink()
+        return self.read(article_id)
+
+    def write_failure(self, article_id: str, failure: dict) -> None:
+        """Record a failed run without touching the last good results."""
+        atomic_write(self.entry_dir(article_id) / FAILURE, canonical_json(failure).encode())
+
+    def prune(self, live_ids: set[str]) -> list[str]:
+        """Remove entries no article refers to any more."""
+        removed = []
+        for article_id in self.entry_ids():
+            if article_id not in live_ids:
+                shutil.rmtree(self.entry_dir(article_id))
+                removed.append(article_id)
+        for directory in sorted(self.root.rglob("*"), reverse=True) if self.root.exists() else []:
+            if directory.is_dir() and not any(directory.iterdir()):
+                directory.rmdir()
+        return removed
+
+    # -- concurrency ------------------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self, timeout: float, say=print):
+        """One build at a time: a second one waits (saying so), then gives up clearly."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.root / ".lock"))
+        start = time.monotonic()
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            say(f"execblocks: another build is using {self.root / '.lock'}; waiting up to {timeout:.0f} s")
+            try:
+                lock.acquire(timeout=timeout)
+            except Timeout:
+                raise StoreLockedError(str(self.root / ".lock"), time.monotonic() - start) from None
+        try:
+            yield
+        finally:
+            lock.release()

@@ -1,0 +1,151 @@
+"""End to end: the real Pelican builds a small site with the execblocks plugin."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from execblocks import BlockExecutionError, StaleResultsError
+
+RAN = "execblocks: running content/hello.md"
+
+
+def test_build_shows_outputs_figure_and_shared_state(site, capfd):
+    site.build()
+    page = site.html()
+    assert "<pre>x is 42\n</pre>" in page  # printed text
+    assert '<pre>43</pre>' in page  # the third block reuses x from the first
+    assert '<span class="inline-value">420</span>' in page  # inline value in the prose
+    figure = re.search(r'<figure class="cell-figure" id="fig-line"><img src="([^"]+)" alt="([^"]+)"', page)
+    assert figure, page
+    src, alt = figure.groups()
+    assert alt == "A line rising from 1 to 3"
+    assert (site.output / src).is_file()  # relative URL resolves from hello.html
+    assert (site.output / src).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert '<span class="figure-number">Figure 1.</span> A rising line</figcaption>' in page
+    assert "Line2D" not in page  # the trailing `;` suppressed the repr, as in a notebook
+    assert RAN in capfd.readouterr().err
+
+
+def test_downloads_notebook_and_script(site):
+    site.build()
+    notebook = json.loads((site.output / "results/hello/hello.ipynb").read_text())
+    first_lines = ["".join(c["source"]).splitlines()[0] for c in notebook["cells"]]
+    assert first_lines == ["from helper import double", "import matplotlib.pyplot as plt", "x + 1"]
+    images = [o for c in notebook["cells"] for o in c["outputs"] if "image/png" in o.get("data", {})]
+    assert len(images) == 1 and len(images[0]["data"]["image/png"]) > 1000  # re-embedded, not a file name
+    script = (site.output / "results/hello/hello.py").read_text()
+    assert "# %% block 2 (content/hello.md, line 13)" in script
+
+
+def test_prose_edit_runs_nothing_code_edit_reruns(site, capfd):
+    site.build()
+    capfd.readouterr()
+    site.edit("content/hello.md", "Some prose before", "Some edited prose before")
+    site.build()
+    err = capfd.readouterr().err
+    assert RAN not in err and "nothing to execute" in err
+    assert "Some edited prose" in site.html()
+    site.edit("content/hello.md", "double(21)", "double(20)")
+    site.build()
+    err = capfd.readouterr().err
+    assert "content/hello.md is stale: block 1 (line 7) code changed" in err
+    assert RAN in err
+    assert "<pre>x is 40\n</pre>" in site.html()
+
+
+def test_force_reruns_fresh_article(site, capfd):
+    site.build()
+    capfd.readouterr()
+    site.build(EXECBLOCKS_MODE="force")
+    assert RAN in capfd.readouterr().err
+
+
+def test_failing_block_is_located_and_fails_the_build(site):
+    site.write("content/broken.md", """\
+Title: Broken
+Date: 2026-01-02
+
+```{python}
+def explode():
+    raise ValueError("no such thing")
+
+value = 1
+explode()
+```
+""")
+    with pytest.raises(BlockExecutionError) as caught:
+        site.build()
+    error = caught.value
+    assert (error.path, error.line, error.block, error.ename) == ("content/broken.md", 6, 1, "ValueError")
+    message = str(error)
+    assert message.startswith("content/broken.md:6: block 1 raised ValueError: no such thing")
+    assert "content/broken.md, line 9" in message  # the call site, rewritten from "Cell In[..]"
+    assert "execblocks/runtime.py" not in message and "nbclient" not in message
+
+
+def test_error_true_renders_the_traceback(site):
+    site.write("content/oops.md", """\
+Title: Oops
+Date: 2026-01-02
+
+```{python}
+#| error: true
+1 / 0
+```
+
+```{python}
+print("still running")
+```
+""")
+    site.build()
+    page = site.html("oops")
+    assert '<div class="cell-output cell-output-error"' in page and "ZeroDivisionError" in page
+    assert "still running" in page
+
+
+def test_unknown_option_names_it_and_its_line(site):
+    site.write("content/typo.md", "Title: Typo\nDate: 2026-01-02\n\n```{python}\n#| echo: false\n#| fig-size: 3\nprint(1)\n```\n")
+    with pytest.raises(Exception) as caught:
+        site.build()
+    assert "content/typo.md:6: unknown block option 'fig-size'" in str(caught.value)
+
+
+def test_plain_python_block_is_not_run(site, capfd):
+    site.write("content/plain.md", "Title: Plain\nDate: 2026-01-02\n\n```python\nraise SystemExit('never')\n```\n")
+    site.build()
+    assert "content/plain.md" not in capfd.readouterr().err
+    assert '<div class="highlight">' in site.html("plain") or "codehilite" in site.html("plain")
+
+
+def test_render_never_imports_torch_or_starts_a_kernel(site):
+    site.build()
+    # A fresh interpreter where `import torch` and starting kernels both fail loudly.
+    blocker = site.write("blocker/sitecustomize.py", (
+        "import sys\n"
+        "sys.modules['torch'] = None\n"
+        "import jupyter_client.manager as m\n"
+        "def refuse(*a, **k):\n    raise RuntimeError('render started a kernel')\n"
+        "m.AsyncKernelManager.start_kernel = refuse\n"
+        "m.KernelManager.start_kernel = refuse\n"))
+    (site.output / "hello.html").unlink()
+    done = site.pelican("-m", "pelican", env={"PYTHONPATH": str(blocker.parent), "EXECBLOCKS_MODE": "strict"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "<pre>x is 42\n</pre>" in site.html()
+
+
+def test_strict_mode_fails_on_missing_results(site):
+    with pytest.raises(StaleResultsError) as caught:
+        site.build(EXECBLOCKS_MODE="strict")
+    assert "content/hello.md: no stored result" in str(caught.value)
+    assert not (site.output / "hello.html").exists()
+
+
+def test_unchanged_rebuild_leaves_results_byte_identical(site):
+    site.build()
+    before = {p: p.read_bytes() for p in site.results.rglob("*") if p.is_file()}
+    site.build()
+    after = {p: p.read_bytes() for p in site.results.rglob("*") if p.is_file()}
+    assert before == after
