@@ -79,6 +79,10 @@ def update(settings: EngineSettings, only: list[str] | None = None, force: bool 
     with store.lock(settings.lock_timeout, say=progress.say):
         plans = plan_articles(selected, store, settings, force=force or bool(only))
         stale = [p for p in plans if p.needs_run]
+        for plan in plans:
+            if not plan.needs_run and plan.entry and plan.entry.failure:
+                # The code went back to what the good results were made from.
+                store.clear_failure(plan.article.article_id)
         for plan in stale:
             progress.say(f"execblocks: {plan.article.rel_path} is {plan.state}: {'; '.join(plan.reasons)}")
         if not stale:

@@ -168,8 +168,7 @@ class ResultsStore:
         # Skip identical rewrites so an unchanged rerun leaves mtimes and git alone.
         if not (directory / RECORD).exists() or (directory / RECORD).read_bytes() != record_bytes:
             atomic_write(directory / RECORD, record_bytes)
-        with contextlib.suppress(FileNotFoundError):
-            (directory / FAILURE).unlink()
+        self.clear_failure(article_id)
         keep = set(files) | {RECORD, PROVENANCE}
         for path in directory.iterdir():
             if path.is_file() and path.name not in keep and not path.name.startswith("."):
@@ -179,6 +178,10 @@ class ResultsStore:
     def write_failure(self, article_id: str, failure: dict) -> None:
         """Record a failed run without touching the last good results."""
         atomic_write(self.entry_dir(article_id) / FAILURE, canonical_json(failure).encode())
+
+    def clear_failure(self, article_id: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            (self.entry_dir(article_id) / FAILURE).unlink()
 
     def prune(self, live_ids: set[str]) -> list[str]:
         """Remove entries no article refers to any more."""

@@ -1,4 +1,4 @@
-"""End to end: the real Pelican builds a small site with the execblocks plugin."""
+"""End to end: the real Pelican builds a small project with the execblocks plugin."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from execblocks import BlockExecutionError, StaleResultsError
 RAN = "execblocks: running content/hello.md"
 
 
-def test_build_shows_outputs_figure_and_shared_state(site, capfd):
-    site.build()
-    page = site.html()
+def test_build_shows_outputs_figure_and_shared_state(project, capfd):
+    project.build()
+    page = project.html()
     assert "<pre>x is 42\n</pre>" in page  # printed text
     assert '<pre>43</pre>' in page  # the third block reuses x from the first
     assert '<span class="inline-value">420</span>' in page  # inline value in the prose
@@ -22,49 +22,49 @@ def test_build_shows_outputs_figure_and_shared_state(site, capfd):
     assert figure, page
     src, alt = figure.groups()
     assert alt == "A line rising from 1 to 3"
-    assert (site.output / src).is_file()  # relative URL resolves from hello.html
-    assert (site.output / src).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (project.output / src).is_file()  # relative URL resolves from hello.html
+    assert (project.output / src).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert '<span class="figure-number">Figure 1.</span> A rising line</figcaption>' in page
     assert "Line2D" not in page  # the trailing `;` suppressed the repr, as in a notebook
     assert RAN in capfd.readouterr().err
 
 
-def test_downloads_notebook_and_script(site):
-    site.build()
-    notebook = json.loads((site.output / "results/hello/hello.ipynb").read_text())
+def test_downloads_notebook_and_script(project):
+    project.build()
+    notebook = json.loads((project.output / "results/hello/hello.ipynb").read_text())
     first_lines = ["".join(c["source"]).splitlines()[0] for c in notebook["cells"]]
     assert first_lines == ["from helper import double", "import matplotlib.pyplot as plt", "x + 1"]
     images = [o for c in notebook["cells"] for o in c["outputs"] if "image/png" in o.get("data", {})]
     assert len(images) == 1 and len(images[0]["data"]["image/png"]) > 1000  # re-embedded, not a file name
-    script = (site.output / "results/hello/hello.py").read_text()
+    script = (project.output / "results/hello/hello.py").read_text()
     assert "# %% block 2 (content/hello.md, line 13)" in script
 
 
-def test_prose_edit_runs_nothing_code_edit_reruns(site, capfd):
-    site.build()
+def test_prose_edit_runs_nothing_code_edit_reruns(project, capfd):
+    project.build()
     capfd.readouterr()
-    site.edit("content/hello.md", "Some prose before", "Some edited prose before")
-    site.build()
+    project.edit("content/hello.md", "Some prose before", "Some edited prose before")
+    project.build()
     err = capfd.readouterr().err
     assert RAN not in err and "nothing to execute" in err
-    assert "Some edited prose" in site.html()
-    site.edit("content/hello.md", "double(21)", "double(20)")
-    site.build()
+    assert "Some edited prose" in project.html()
+    project.edit("content/hello.md", "double(21)", "double(20)")
+    project.build()
     err = capfd.readouterr().err
     assert "content/hello.md is stale: block 1 (line 7) code changed" in err
     assert RAN in err
-    assert "<pre>x is 40\n</pre>" in site.html()
+    assert "<pre>x is 40\n</pre>" in project.html()
 
 
-def test_force_reruns_fresh_article(site, capfd):
-    site.build()
+def test_force_reruns_fresh_article(project, capfd):
+    project.build()
     capfd.readouterr()
-    site.build(EXECBLOCKS_MODE="force")
+    project.build(EXECBLOCKS_MODE="force")
     assert RAN in capfd.readouterr().err
 
 
-def test_failing_block_is_located_and_fails_the_build(site):
-    site.write("content/broken.md", """\
+def test_failing_block_is_located_and_fails_the_build(project):
+    project.write("content/broken.md", """\
 Title: Broken
 Date: 2026-01-02
 
@@ -77,17 +77,17 @@ explode()
 ```
 """)
     with pytest.raises(BlockExecutionError) as caught:
-        site.build()
+        project.build()
     error = caught.value
     assert (error.path, error.line, error.block, error.ename) == ("content/broken.md", 6, 1, "ValueError")
     message = str(error)
     assert message.startswith("content/broken.md:6: block 1 raised ValueError: no such thing")
-    assert "content/broken.md, line 9" in message  # the call site, rewritten from "Cell In[..]"
+    assert "content/broken.md, line 9" in message  # the call project, rewritten from "Cell In[..]"
     assert "execblocks/runtime.py" not in message and "nbclient" not in message
 
 
-def test_error_true_renders_the_traceback(site):
-    site.write("content/oops.md", """\
+def test_error_true_renders_the_traceback(project):
+    project.write("content/oops.md", """\
 Title: Oops
 Date: 2026-01-02
 
@@ -100,52 +100,52 @@ Date: 2026-01-02
 print("still running")
 ```
 """)
-    site.build()
-    page = site.html("oops")
+    project.build()
+    page = project.html("oops")
     assert '<div class="cell-output cell-output-error"' in page and "ZeroDivisionError" in page
     assert "still running" in page
 
 
-def test_unknown_option_names_it_and_its_line(site):
-    site.write("content/typo.md", "Title: Typo\nDate: 2026-01-02\n\n```{python}\n#| echo: false\n#| fig-size: 3\nprint(1)\n```\n")
+def test_unknown_option_names_it_and_its_line(project):
+    project.write("content/typo.md", "Title: Typo\nDate: 2026-01-02\n\n```{python}\n#| echo: false\n#| fig-size: 3\nprint(1)\n```\n")
     with pytest.raises(Exception) as caught:
-        site.build()
+        project.build()
     assert "content/typo.md:6: unknown block option 'fig-size'" in str(caught.value)
 
 
-def test_plain_python_block_is_not_run(site, capfd):
-    site.write("content/plain.md", "Title: Plain\nDate: 2026-01-02\n\n```python\nraise SystemExit('never')\n```\n")
-    site.build()
+def test_plain_python_block_is_not_run(project, capfd):
+    project.write("content/plain.md", "Title: Plain\nDate: 2026-01-02\n\n```python\nraise SystemExit('never')\n```\n")
+    project.build()
     assert "content/plain.md" not in capfd.readouterr().err
-    assert '<div class="highlight">' in site.html("plain") or "codehilite" in site.html("plain")
+    assert '<div class="highlight">' in project.html("plain") or "codehilite" in project.html("plain")
 
 
-def test_render_never_imports_torch_or_starts_a_kernel(site):
-    site.build()
+def test_render_never_imports_torch_or_starts_a_kernel(project):
+    project.build()
     # A fresh interpreter where `import torch` and starting kernels both fail loudly.
-    blocker = site.write("blocker/sitecustomize.py", (
+    blocker = project.write("blocker/sitecustomize.py", (
         "import sys\n"
         "sys.modules['torch'] = None\n"
         "import jupyter_client.manager as m\n"
         "def refuse(*a, **k):\n    raise RuntimeError('render started a kernel')\n"
         "m.AsyncKernelManager.start_kernel = refuse\n"
         "m.KernelManager.start_kernel = refuse\n"))
-    (site.output / "hello.html").unlink()
-    done = site.pelican("-m", "pelican", env={"PYTHONPATH": str(blocker.parent), "EXECBLOCKS_MODE": "strict"})
+    (project.output / "hello.html").unlink()
+    done = project.pelican(env={"PYTHONPATH": str(blocker.parent), "EXECBLOCKS_MODE": "strict"})
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "<pre>x is 42\n</pre>" in site.html()
+    assert "<pre>x is 42\n</pre>" in project.html()
 
 
-def test_strict_mode_fails_on_missing_results(site):
+def test_strict_mode_fails_on_missing_results(project):
     with pytest.raises(StaleResultsError) as caught:
-        site.build(EXECBLOCKS_MODE="strict")
+        project.build(EXECBLOCKS_MODE="strict")
     assert "content/hello.md: no stored result" in str(caught.value)
-    assert not (site.output / "hello.html").exists()
+    assert not (project.output / "hello.html").exists()
 
 
-def test_unchanged_rebuild_leaves_results_byte_identical(site):
-    site.build()
-    before = {p: p.read_bytes() for p in site.results.rglob("*") if p.is_file()}
-    site.build()
-    after = {p: p.read_bytes() for p in site.results.rglob("*") if p.is_file()}
+def test_unchanged_rebuild_leaves_results_byte_identical(project):
+    project.build()
+    before = {p: p.read_bytes() for p in project.results.rglob("*") if p.is_file()}
+    project.build()
+    after = {p: p.read_bytes() for p in project.results.rglob("*") if p.is_file()}
     assert before == after
