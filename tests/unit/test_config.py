@@ -1,0 +1,45 @@
+"""config and runtime: settings validated once, the device picked once."""
+
+import pytest
+
+from execblocks import runtime
+from execblocks.config import EngineSettings
+from execblocks.errors import ConfigError
+
+
+def test_invalid_mode_is_rejected_with_the_plugin_prefix(tmp_path, monkeypatch):
+    monkeypatch.delenv("EXECBLOCKS_MODE", raising=False)
+    with pytest.raises(ConfigError, match=r"^execblocks: EXECBLOCKS_MODE must be one of auto, force, strict, off"):
+        EngineSettings.from_pelican({"PATH": str(tmp_path), "EXECBLOCKS_MODE": "sometimes"})
+
+
+def test_environment_variable_overrides_configured_mode(tmp_path, monkeypatch):
+    monkeypatch.setenv("EXECBLOCKS_MODE", "strict")
+    assert EngineSettings.from_pelican({"PATH": str(tmp_path), "EXECBLOCKS_MODE": "auto"}).mode == "strict"
+
+
+def test_timeout_must_be_positive(tmp_path):
+    with pytest.raises(ConfigError, match="EXECBLOCKS_TIMEOUT"):
+        EngineSettings.from_pelican({"PATH": str(tmp_path), "EXECBLOCKS_TIMEOUT": 0})
+
+
+def test_device_honours_override_and_is_picked_once(monkeypatch):
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(runtime, "_device", None)
+    monkeypatch.setenv("BLOG_DEVICE", "cpu")
+    threads = torch.get_num_threads()
+    try:
+        assert runtime.device() == "cpu"
+        assert torch.get_num_threads() == 1
+        monkeypatch.setenv("BLOG_DEVICE", "tpu")  # ignored: already picked
+        assert runtime.device() == "cpu"
+    finally:
+        torch.set_num_threads(threads)
+
+
+def test_unknown_device_is_rejected(monkeypatch):
+    pytest.importorskip("torch")
+    monkeypatch.setattr(runtime, "_device", None)
+    monkeypatch.setenv("BLOG_DEVICE", "tpu")
+    with pytest.raises(ValueError, match="BLOG_DEVICE='tpu'"):
+        runtime.device()

@@ -1,0 +1,78 @@
+"""parse: fences, options, inline values, line numbers."""
+
+from pathlib import Path
+
+import pytest
+
+from execblocks.errors import ArticleSyntaxError
+from execblocks.parse import find_fences, parse_text
+
+ROOT = Path("/project")
+CONTENT = ROOT / "content"
+
+
+def parse(text: str, name: str = "a.md"):
+    return parse_text(text, CONTENT / name, ROOT, CONTENT)
+
+
+def test_blocks_options_and_lines():
+    article = parse(
+        "Title: A\nSlug: my-slug\n\nProse.\n\n"
+        "```{python}\n#| echo: false\n#| fig-cap: \"A: caption\"\n#| fig-width: 8\nx = 1\nprint(x)\n```\n"
+    )
+    assert article.slug == "my-slug" and article.article_id == "a" and article.rel_path == "content/a.md"
+    (block,) = article.blocks
+    assert block.code == "x = 1\nprint(x)"
+    assert (block.fence_line, block.code_line) == (6, 10)
+    assert block.options.echo is False
+    assert block.options.fig_cap == "A: caption"
+    assert block.options.fig_width == 8
+
+
+def test_plain_python_fence_is_not_executable():
+    article = parse("```python\nprint('highlighted only')\n```\n")
+    assert article.blocks == () and not article.executable
+
+
+def test_fence_shown_inside_a_longer_fence_is_text():
+    text = "````markdown\n```{python}\nprint(1)\n```\n````\n\n```{python}\nprint(2)\n```\n"
+    article = parse(text)
+    assert [b.code for b in article.blocks] == ["print(2)"]
+    assert [f.executable for f in find_fences(text.split("\n"))] == [False, True]
+
+
+def test_unknown_option_is_an_error_naming_it_and_its_line():
+    with pytest.raises(ArticleSyntaxError) as caught:
+        parse("Title: A\n\n```{python}\n#| echo: true\n#| fig-size: 3\nx = 1\n```\n")
+    assert caught.value.line == 5
+    assert str(caught.value).startswith("content/a.md:5: unknown block option 'fig-size'")
+    assert "fig-width" in str(caught.value)  # lists the known ones
+
+
+@pytest.mark.parametrize("line, message", [
+    ("#| echo: maybe", "option 'echo' expects bool"),
+    ("#| timeout: soon", "option 'timeout' expects int"),
+    ("#| column: margin", "option 'column' must be one of"),
+    ("#| echo: [unclosed", "not valid YAML"),
+])
+def test_bad_option_values(line, message):
+    with pytest.raises(ArticleSyntaxError, match=message):
+        parse(f"```{{python}}\n{line}\nx = 1\n```\n")
+
+
+def test_unclosed_block_is_an_error():
+    with pytest.raises(ArticleSyntaxError, match="never closed"):
+        parse("Prose\n\n```{python}\nx = 1\n")
+
+
+def test_inline_expressions_outside_fences_only():
+    article = parse("Value `{python} x * 2` here.\n\n```python\n`{python} not_this`\n```\nAnd `{python} y`.\n")
+    assert [(i.expr, i.line) for i in article.inline] == [("x * 2", 1), ("y", 6)]
+    assert article.executable
+
+
+def test_code_hash_ignores_options_but_not_code():
+    a = parse("```{python}\n#| echo: false\nx = 1\n```\n").blocks[0]
+    b = parse("```{python}\nx = 1\n```\n").blocks[0]
+    c = parse("```{python}\nx = 2\n```\n").blocks[0]
+    assert a.code_hash == b.code_hash != c.code_hash

@@ -1,0 +1,73 @@
+"""render: Markdown with stored results -> HTML, without executing anything."""
+
+import nbformat
+import markdown
+
+from execblocks.parse import parse_text
+from execblocks.render import ExecBlocksExtension, RenderedArticle, sanitize_html
+from execblocks.store import StoredEntry
+
+from pathlib import Path
+
+ROOT = Path("/project")
+
+
+def render(text: str, outputs: list, record: dict | None = None):
+    article = parse_text(text, ROOT / "content/a.md", ROOT, ROOT / "content")
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(article.blocks[0].code)
+    cell.metadata["execblocks"] = {"block": 0}
+    cell.outputs = outputs
+    nb.cells = [cell]
+    entry = StoredEntry("a", ROOT / "results/a", dict(record or {}, environment={"device": "cpu", "versions": {"python": "3.11.7"}}, inline=[{"expr": "x", "value": "<42>"}]),
+                        {"block_seconds": [0.25], "executed_at": "2026-11-25T10:00:00+00:00"}, None)
+    entry.notebook = lambda: nb
+    rendered = RenderedArticle(article, entry)
+    html = markdown.markdown(text, extensions=["fenced_code", ExecBlocksExtension(rendered)])
+    return html, rendered
+
+
+def test_stream_output_is_escaped_and_provenance_shown():
+    html, _ = render("```{python}\nprint('<b>')\n```\n\nValue `{python} x`.",
+                     [nbformat.v4.new_output("stream", name="stdout", text="<b>\n")])
+    assert '<div class="cell-output cell-output-stdout"><pre>&lt;b&gt;\n</pre></div>' in html
+    assert '<p class="cell-provenance">250 ms · cpu · Python 3.11.7 · 2026-11-25</p>' in html
+    assert '<span class="inline-value">&lt;42&gt;</span>' in html
+
+
+def test_figure_with_caption_alt_label_and_column():
+    output = nbformat.v4.new_output("display_data", data={"image/png": "abc.png", "text/plain": "T"},
+                                    metadata={"image/png": {"width": 400, "height": 300},
+                                              "execblocks": {"files": {"image/png": "abc.png"}}})
+    html, rendered = render("```{python}\n#| fig-cap: Loss <falls>\n#| fig-alt: A curve\n#| label: fig-loss\n"
+                            "#| column: page\nplot()\n```\n", [output])
+    assert ('<figure class="cell-figure column-page" id="fig-loss"><img src="{execblocks_root}results/a/abc.png" '
+            'alt="A curve" width="400" height="300" loading="lazy">') in html
+    assert '<figcaption><span class="figure-number">Figure 1.</span> Loss &lt;falls&gt;</figcaption>' in html
+    assert rendered.figures == ["abc.png"] and rendered.warnings == []
+
+
+def test_figure_without_alt_or_caption_warns():
+    output = nbformat.v4.new_output("display_data", data={"image/png": "abc.png", "text/plain": "Figure"},
+                                    metadata={"execblocks": {"files": {"image/png": "abc.png"}}})
+    _, rendered = render("```{python}\nplot()\n```\n", [output])
+    assert rendered.warnings and "neither fig-alt nor fig-cap" in rendered.warnings[0]
+
+
+def test_echo_false_folds_code_and_output_false_hides_output():
+    html, _ = render("```{python}\n#| echo: false\n#| output: false\nprint(1)\n```\n",
+                     [nbformat.v4.new_output("stream", name="stdout", text="1\n")])
+    assert '<details class="cell-fold"><summary>Show code</summary>' in html
+    assert "cell-output" not in html
+
+
+def test_html_output_is_sanitised():
+    assert sanitize_html('<table class="df"><tr><td onclick="x()">1</td></tr></table><script>alert(1)</script>') \
+        == '<table class="df"><tbody><tr><td>1</td></tr></tbody></table>'
+
+
+def test_error_output_is_marked():
+    error = nbformat.v4.new_output("error", ename="ZeroDivisionError", evalue="division by zero",
+                                   traceback=["\x1b[31mZeroDivisionError\x1b[0m: division by zero"])
+    html, _ = render("```{python}\n#| error: true\n1/0\n```\n", [error])
+    assert '<div class="cell-output cell-output-error" role="note"><pre>ZeroDivisionError: division by zero</pre>' in html
