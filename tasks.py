@@ -135,3 +135,9 @@ def publish(c):
 def test(c, args=""):
     """Run the test suite."""
     c.run(f"{sys.executable} -m pytest {args}", pty=False)
+
+
+@task
+def bench(c):
+    """Print how much the engine adds to a build (benchmarks/build_speed.py)."""
+    c.run(f"{sys.executable} benchmarks/build_speed.py", pty=False)

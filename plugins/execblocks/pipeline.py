@@ -8,25 +8,28 @@ ever reads what `update` stored.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .config import EngineSettings
 from .errors import ExecBlocksError, StaleResultsError
-from .execute import ExecutionResult, run_articles
 from .parse import Article, discover
 from .plan import FRESH, ArticlePlan, block_fingerprint, current_environment, declared_dependencies, \
     execution_key, hash_dependencies, plan_articles
 from .progress import Progress
 from .store import ResultsStore
 
+if TYPE_CHECKING:  # execute.py pulls in nbclient and zmq: only loaded when something runs
+    from .execute import ExecutionResult
+
 
 @dataclass
 class BuildReport:
     plans: list[ArticlePlan]
-    executed: list[ExecutionResult] = field(default_factory=list)
+    executed: list["ExecutionResult"] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)
 
     @property
-    def failures(self) -> list[ExecutionResult]:
+    def failures(self) -> list["ExecutionResult"]:
         return [r for r in self.executed if r.error is not None]
 
 
@@ -89,6 +92,8 @@ def update(settings: EngineSettings, only: list[str] | None = None, force: bool 
             progress.say(f"execblocks: nothing to execute ({len(plans)} article(s) fresh)")
         report = BuildReport(plans)
         if stale:
+            from .execute import run_articles
+
             report.executed = run_articles([p.article for p in stale], settings, progress)
         for result in report.executed:
             _store_result(store, result, settings)
@@ -103,7 +108,7 @@ def update(settings: EngineSettings, only: list[str] | None = None, force: bool 
     return report
 
 
-def _store_result(store: ResultsStore, result: ExecutionResult, settings: EngineSettings) -> None:
+def _store_result(store: ResultsStore, result: "ExecutionResult", settings: EngineSettings) -> None:
     article = result.article
     key = execution_key(article, settings)
     dependencies = hash_dependencies(result.reads + declared_dependencies(article), settings)

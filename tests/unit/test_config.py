@@ -24,7 +24,7 @@ def test_timeout_must_be_positive(tmp_path):
 
 
 def test_device_honours_override_and_is_picked_once(monkeypatch):
-    torch = pytest.importorskip("torch")
+    import torch
     monkeypatch.setattr(runtime, "_device", None)
     monkeypatch.setenv("BLOG_DEVICE", "cpu")
     threads = torch.get_num_threads()
@@ -38,7 +38,6 @@ def test_device_honours_override_and_is_picked_once(monkeypatch):
 
 
 def test_unknown_device_is_rejected(monkeypatch):
-    pytest.importorskip("torch")
     monkeypatch.setattr(runtime, "_device", None)
     monkeypatch.setenv("BLOG_DEVICE", "tpu")
     with pytest.raises(ValueError, match="BLOG_DEVICE='tpu'"):
