@@ -62,9 +62,9 @@ def build(c, force=False):
     from execblocks import update
 
     # The engine runs first so that a failing block reports itself plainly, not inside
-    # Pelican's log; Pelican's own pass then finds everything fresh and only renders.
+    # Pelican's log; Pelican's pass then only renders what is now stored ("off").
     engine_call(update, engine_settings(), force=force)
-    pelican_run(f"-s {CONFIG['settings_base']} --fatal errors", mode="auto")
+    pelican_run(f"-s {CONFIG['settings_base']} --fatal errors", mode="off")
 
 
 @task

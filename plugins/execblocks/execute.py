@@ -31,6 +31,7 @@ from .config import EngineSettings
 from .errors import BlockExecutionError
 from .parse import Article
 from .progress import Progress
+from .schedule import Job, order, visible_gpus
 
 HIDDEN = "execblocks-hidden"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -121,7 +122,7 @@ def kernel_environment(settings: EngineSettings) -> dict[str, str]:
 
 
 async def execute_article(article: Article, settings: EngineSettings,
-                          progress: Progress | None = None) -> ExecutionResult:
+                          progress: Progress | None = None, gpu: str | None = None) -> ExecutionResult:
     nb = build_notebook(article)
     label = article.rel_path
     block_seconds = [0.0] * len(article.blocks)
@@ -163,7 +164,10 @@ async def execute_article(article: Article, settings: EngineSettings,
     executed_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
     error = None
     try:
-        await client.async_execute(env=kernel_environment(settings))
+        env = kernel_environment(settings)
+        if gpu is not None:
+            env["CUDA_VISIBLE_DEVICES"] = gpu
+        await client.async_execute(env=env)
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
         error = _locate_error(article, nb, current["cell"], exc)
     finally:
@@ -262,21 +266,37 @@ def _locate_error(article: Article, nb, cell_index: int, exc: Exception) -> Bloc
                                source=article.blocks[block].code if block >= 0 else "")
 
 
-def run_articles(articles: list[Article], settings: EngineSettings, progress: Progress) -> list[ExecutionResult]:
-    """Run several articles, each in its own kernel, a few at a time."""
+def run_articles(jobs: list[Job], settings: EngineSettings, progress: Progress) -> list[ExecutionResult]:
+    """Run several articles, each in its own kernel: CPU jobs a few at a time, GPU jobs
+    one per GPU (see schedule.py)."""
     workers = settings.workers or os.cpu_count() or 1
+    gpus = visible_gpus()
 
     async def run_all():
-        limit = asyncio.Semaphore(workers)
+        cpu_slots = asyncio.Semaphore(workers)
+        free_gpus: asyncio.Queue = asyncio.Queue()
+        for gpu in gpus:
+            free_gpus.put_nowait(gpu)
 
-        async def one(article):
-            async with limit:
-                progress.article_start(article.rel_path, len(article.blocks))
-                result = await execute_article(article, settings, progress)
-                progress.article_done(article.rel_path, result.duration_s, result.error is None)
-                return result
+        async def run(job: Job, gpu: str | None) -> ExecutionResult:
+            article = job.article
+            where = f" on GPU {gpu}" if gpu is not None else ""
+            progress.article_start(article.rel_path, len(article.blocks), where)
+            result = await execute_article(article, settings, progress, gpu=gpu)
+            progress.article_done(article.rel_path, result.duration_s, result.error is None)
+            return result
 
-        return await asyncio.gather(*(one(a) for a in articles))
+        async def one(job: Job) -> ExecutionResult:
+            if job.wants_gpu and gpus:
+                gpu = await free_gpus.get()
+                try:
+                    return await run(job, gpu)
+                finally:
+                    free_gpus.put_nowait(gpu)
+            async with cpu_slots:
+                return await run(job, None)
+
+        return await asyncio.gather(*(one(job) for job in order(jobs)))
 
     if sys.platform == "win32":  # pragma: no cover - zmq needs the selector loop there
         asyncio.set_event_loop_policy(asyncio.WindowsSelectorEventLoopPolicy())

@@ -93,8 +93,9 @@ def update(settings: EngineSettings, only: list[str] | None = None, force: bool 
         report = BuildReport(plans)
         if stale:
             from .execute import run_articles
+            from .schedule import job_for
 
-            report.executed = run_articles([p.article for p in stale], settings, progress)
+            report.executed = run_articles([job_for(p) for p in stale], settings, progress)
         for result in report.executed:
             _store_result(store, result, settings)
         if report.executed:  # what was just stored is what the render stage must see

@@ -18,9 +18,9 @@ class Progress:
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
 
-    def article_start(self, article: str, blocks: int) -> None:
+    def article_start(self, article: str, blocks: int, where: str = "") -> None:
         self._article_started[article] = time.perf_counter()
-        self.say(f"execblocks: running {article} ({blocks} block{'s' if blocks != 1 else ''})")
+        self.say(f"execblocks: running {article} ({blocks} block{'s' if blocks != 1 else ''}){where}")
 
     def block_start(self, article: str, block: int, total: int, line: int) -> None:
         elapsed = time.perf_counter() - self._article_started.get(article, time.perf_counter())
