@@ -60,7 +60,8 @@ TRANSLATION_FEED_ATOM = None
 AUTHOR_FEED_ATOM = None
 AUTHOR_FEED_RSS = None
 
-SITEMAP = {"format": "xml"}
+# The 404 page is not a page to index.
+SITEMAP = {"format": "xml", "exclude": [r"(^|/)404\.html$"]}
 
 # Header menu: pages (DISPLAY_PAGES_ON_MENU) follow these; one category needs no menu.
 MENUITEMS = [("Archive", "archives.html"), ("Tags", "tags.html")]

@@ -178,6 +178,7 @@ async def execute_article(article: Article, settings: EngineSettings,
             await km.shutdown_kernel(now=True)
         shutil.rmtree(runtime_dir, ignore_errors=True)
     duration = time.perf_counter() - t0
+    _point_tracebacks_at_article(article, nb)
     run_info = _run_info(nb) if error is None else {}
     return ExecutionResult(
         article=article,
@@ -224,14 +225,33 @@ def _run_info(nb: nbformat.NotebookNode) -> dict:
     return {}
 
 
+def _traceback_rewriter(article: Article, nb):
+    """A function turning IPython's "Cell In[3], line 2" into "content/x.md, line 12"."""
+    count_to_line = {c.get("execution_count"): c.metadata["execblocks"]["line"]
+                     for c in nb.cells if "line" in c.metadata.get("execblocks", {})}
+
+    def to_file(match: re.Match) -> str:
+        start = count_to_line.get(int(match[1]))
+        return match[0] if start is None else f"{article.rel_path}, line {start + int(match[2]) - 1}"
+
+    return lambda text: CELL_FRAME.sub(to_file, ANSI.sub("", text))
+
+
+def _point_tracebacks_at_article(article: Article, nb) -> None:
+    """Rendered tracebacks (`#| error: true`) name the article's file and line."""
+    rewrite = _traceback_rewriter(article, nb)
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                output["traceback"] = [rewrite(line) for line in output.get("traceback", [])]
+
+
 def _locate_error(article: Article, nb, cell_index: int, exc: Exception) -> BlockExecutionError:
     """Turn nbclient's exception into one that names the article's file and line."""
     cell = nb.cells[cell_index] if 0 <= cell_index < len(nb.cells) else None
     meta = cell.metadata.get("execblocks", {}) if cell is not None else {}
     error_output = next((o for o in (cell.get("outputs", []) if cell is not None else [])
                          if o.get("output_type") == "error"), None)
-    count_to_line = {c.get("execution_count"): c.metadata["execblocks"]["line"]
-                     for c in nb.cells if "line" in c.metadata.get("execblocks", {})}
     if isinstance(exc, CellTimeoutError):
         ename, evalue, frames = "TimeoutError", str(exc).splitlines()[0], []
     elif isinstance(exc, DeadKernelError):
@@ -249,14 +269,8 @@ def _locate_error(article: Article, nb, cell_index: int, exc: Exception) -> Bloc
         for match in CELL_FRAME.finditer(frame):
             if int(match[1]) == count:
                 line = meta.get("line", 0) + int(match[2]) - 1
-
-    def to_file(match: re.Match) -> str:
-        start = count_to_line.get(int(match[1]))
-        if start is None:
-            return match[0]
-        return f"{article.rel_path}, line {start + int(match[2]) - 1}"
-
-    traceback = "\n".join(CELL_FRAME.sub(to_file, f) for f in frames)
+    rewrite = _traceback_rewriter(article, nb)
+    traceback = "\n".join(rewrite(f) for f in frames)
     if "inline" in meta:
         number = meta["inline"]
         return BlockExecutionError(article.rel_path, meta["line"], -1, ename, evalue,

@@ -47,7 +47,11 @@ class ExecMarkdownReader(MarkdownReader):
         self._source_path = source_path
         self._md = Markdown(**markdown_settings)
         content = self._md.convert(text)
-        metadata = self._parse_metadata(self._md.Meta) if hasattr(self._md, "Meta") else {}
+        meta = getattr(self._md, "Meta", {})
+        # Pelican renders `Summary:` and other formatted fields through self._md: give it
+        # one without the block extension, which belongs to the whole article only.
+        self._md = Markdown(**self.settings["MARKDOWN"])
+        metadata = self._parse_metadata(meta)
         if entry is not None and entry.record:
             if state:
                 state.rendered[article.article_id] = rendered

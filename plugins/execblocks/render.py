@@ -113,7 +113,8 @@ FORMATTER = HtmlFormatter(cssclass="highlight")
 
 def render_block(block: Block, cell, rendered: RenderedArticle, figure_counter: list[int]) -> str:
     options = block.options
-    cell_id = html.escape(options.label or f"cell-{block.index + 1}", quote=True)
+    # The label names the figure (Quarto's `fig-` labels); the cell gets its own id.
+    cell_id = html.escape(f"cell-{options.label}" if options.label else f"cell-{block.index + 1}", quote=True)
     parts = [f'<div class="cell" id="{cell_id}">']
     code = highlight(block.code, PythonLexer(), FORMATTER)
     if options.echo and not options.code_fold:

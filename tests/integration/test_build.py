@@ -103,6 +103,7 @@ print("still running")
     project.build()
     page = project.html("oops")
     assert '<div class="cell-output cell-output-error"' in page and "ZeroDivisionError" in page
+    assert "content/oops.md, line 6" in page and "Cell In[" not in page
     assert "still running" in page
 
 
@@ -149,3 +150,17 @@ def test_unchanged_rebuild_leaves_results_byte_identical(project):
     project.build()
     after = {p: p.read_bytes() for p in project.results.rglob("*") if p.is_file()}
     assert before == after
+
+
+def test_summary_metadata_renders_without_the_block_extension(project):
+    project.write("content/summed.md", "Title: Summed\nDate: 2026-01-02\nSummary: A *short* summary.\n\n"
+                  "```{python}\nprint('body')\n```\n")
+    project.build()
+    assert "<pre>body\n</pre>" in project.html("summed")
+    assert "A <em>short</em> summary." in (project.output / "index.html").read_text()
+
+
+def test_label_names_the_figure_and_the_cell_gets_its_own_id(project):
+    project.build()
+    page = project.html()
+    assert page.count('id="fig-line"') == 1 and 'id="cell-fig-line"' in page

@@ -1,0 +1,132 @@
+"""Browser suite: the built site (tests/conftest.py) served by http.server on
+127.0.0.1, in Debian's Chromium driven by Playwright.
+
+One browser for the session, one context per width, a fresh page per visit.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+WIDTHS = {
+    "desktop": {"viewport": {"width": 1280, "height": 900}},
+    "phone": {
+        "viewport": {"width": 375, "height": 740},
+        "device_scale_factor": 2,
+        "is_mobile": True,
+        "has_touch": True,
+    },
+}
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def base_url(built_site) -> str:
+    """The built site served on a free port of 127.0.0.1."""
+    handler = functools.partial(_QuietHandler, directory=str(built_site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (or set CHROMIUM)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def contexts(browser):
+    """contexts(width) -> the browser context for "desktop" or "phone", made once."""
+    made = {}
+
+    def get(width: str):
+        if width not in made:
+            made[width] = browser.new_context(**WIDTHS[width])
+        return made[width]
+
+    yield get
+    for context in made.values():
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    """Where screenshots go (gitignored): test-artifacts/screenshots/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+@dataclass
+class Visit:
+    """A loaded page and what went wrong while loading it."""
+
+    page: object  # playwright.sync_api.Page
+    console_errors: list[str] = field(default_factory=list)
+    failed_requests: list[str] = field(default_factory=list)
+
+
+# Load every image now, lazy ones included, and wait until each has loaded or failed.
+LOAD_EVERYTHING = """async () => {
+  await Promise.all([...document.images].map(img => {
+    img.loading = "eager";
+    return img.decode().catch(() => null);
+  }));
+  await document.fonts.ready;
+}"""
+
+
+@pytest.fixture
+def visit(contexts, base_url):
+    """visit(width, path, color_scheme="light") -> Visit, with every image loaded."""
+    opened = []
+
+    def open_page(width: str, path: str, color_scheme: str = "light") -> Visit:
+        page = contexts(width).new_page()
+        opened.append(page)
+        page.emulate_media(color_scheme=color_scheme)
+        seen = Visit(page)
+        page.on("console", lambda m: m.type == "error" and seen.console_errors.append(m.text))
+        page.on("pageerror", lambda e: seen.console_errors.append(f"uncaught: {e}"))
+        page.on("requestfailed", lambda r: seen.failed_requests.append(f"{r.url} ({r.failure})"))
+        page.on(
+            "response",
+            lambda r: r.status >= 400 and seen.failed_requests.append(f"{r.url} (HTTP {r.status})"),
+        )
+        page.goto(base_url + path, wait_until="load")
+        page.evaluate(LOAD_EVERYTHING)
+        return seen
+
+    yield open_page
+    for page in opened:
+        page.close()

@@ -1,0 +1,92 @@
+"""How articles read: the measure, figures, code folds, outputs, colour schemes, print."""
+
+import pytest
+
+# Characters per line of every long paragraph of the article body (a readable measure).
+CHARS_PER_LINE = """() => [...document.querySelectorAll(".post-body > p")]
+  .filter(p => p.textContent.length > 300 && !p.querySelector(".katex, img, code"))
+  .map(p => {
+    const range = document.createRange();
+    range.selectNodeContents(p);
+    const lines = new Set([...range.getClientRects()].map(r => Math.round(r.bottom))).size;
+    return p.textContent.replace(/\\s+/g, " ").trim().length / lines;
+  })"""
+
+
+def test_measure_is_readable(visit, content_page):
+    page = visit("desktop", content_page).page
+    for chars in page.evaluate(CHARS_PER_LINE):
+        assert 55 <= chars <= 85, f"{content_page}: {chars:.0f} characters per line"
+
+
+FIGURES = """() => {
+  const body = document.querySelector(".post-body").getBoundingClientRect();
+  return [...document.querySelectorAll("figure")].map(f => {
+    const fig = f.getBoundingClientRect(), img = f.querySelector("img").getBoundingClientRect();
+    return {id: f.id, wide: f.classList.contains("column-page"),
+            figCentre: fig.left + fig.width / 2, imgCentre: img.left + img.width / 2,
+            bodyCentre: body.left + body.width / 2, width: fig.width, bodyWidth: body.width,
+            caption: (f.querySelector("figcaption .figure-number") || {}).textContent || null};
+  });
+}"""
+
+
+@pytest.mark.parametrize("width", ["desktop", "phone"])
+def test_figures_are_centred_and_wide_ones_break_out(visit, content_page, width):
+    figures = visit(width, content_page).page.evaluate(FIGURES)
+    for f in figures:
+        assert abs(f["imgCentre"] - f["bodyCentre"]) < 2, f"{content_page} {f['id']}: image off centre"
+        assert abs(f["figCentre"] - f["bodyCentre"]) < 2, f"{content_page} {f['id']}: figure off centre"
+        if f["wide"] and width == "desktop":
+            assert f["width"] > f["bodyWidth"] + 100, f"{content_page} {f['id']}: column-page is not wide"
+    numbers = [f["caption"] for f in figures if f["caption"]]
+    assert numbers == [f"Figure {i}." for i in range(1, len(numbers) + 1)], numbers
+
+
+OUTPUT_STYLES = """() => {
+  const style = sel => { const el = document.querySelector(sel); return el && getComputedStyle(el); };
+  const code = style(".cell-code .highlight pre"), out = style(".cell-output-stdout pre");
+  const error = document.querySelector(".cell-output-error");
+  return {
+    codeBackground: code && code.backgroundColor,
+    outBackground: out && out.backgroundColor,
+    outRule: out && out.borderLeftWidth,
+    errorLabel: error && getComputedStyle(error, "::before").content,
+    tokenColours: new Set([...document.querySelectorAll(".highlight pre span")]
+      .map(s => getComputedStyle(s).color)).size,
+  };
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_code_and_outputs_are_distinct(visit, content_page, scheme):
+    styles = visit("desktop", content_page, color_scheme=scheme).page.evaluate(OUTPUT_STYLES)
+    if styles["codeBackground"] and styles["outBackground"]:
+        assert styles["codeBackground"] != styles["outBackground"], styles  # source sits on a panel
+        assert styles["outRule"] != "0px", styles  # printed output hangs off a rule
+    if styles["errorLabel"]:
+        assert "Error" in styles["errorLabel"], styles  # errors say so, not only in red
+    if styles["codeBackground"]:
+        assert styles["tokenColours"] >= 3, styles  # Pygments colours apply in this scheme
+
+
+def test_folded_code_opens(visit, content_page):
+    page = visit("desktop", content_page).page
+    folds = page.locator("details.cell-fold")
+    for i in range(folds.count()):
+        fold = folds.nth(i)
+        assert fold.get_attribute("open") is None, "folded code starts closed"
+        assert not fold.locator(".cell-code").is_visible()
+        fold.locator("summary").click()
+        assert fold.locator(".cell-code").is_visible()
+
+
+def test_print_hides_navigation_and_prints_black_on_white(visit, content_page):
+    page = visit("desktop", content_page, color_scheme="dark").page
+    page.emulate_media(media="print")
+    assert not page.locator(".site-nav").is_visible()
+    assert not page.locator(".site-footer").is_visible()
+    colours = page.evaluate(
+        "[getComputedStyle(document.body).backgroundColor, getComputedStyle(document.body).color]"
+    )
+    assert colours == ["rgb(255, 255, 255)", "rgb(0, 0, 0)"], colours
