@@ -238,12 +238,14 @@ def _traceback_rewriter(article: Article, nb):
 
 
 def _point_tracebacks_at_article(article: Article, nb) -> None:
-    """Rendered tracebacks (`#| error: true`) name the article's file and line."""
+    """Rendered tracebacks (`#| error: true`) and warnings name the article's file and line."""
     rewrite = _traceback_rewriter(article, nb)
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
                 output["traceback"] = [rewrite(line) for line in output.get("traceback", [])]
+            elif output.get("output_type") == "stream" and "Cell In[" in output.get("text", ""):
+                output["text"] = rewrite(output["text"])
 
 
 def _locate_error(article: Article, nb, cell_index: int, exc: Exception) -> BlockExecutionError:

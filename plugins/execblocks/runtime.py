@@ -45,6 +45,7 @@ def install() -> None:
         # the figure itself is shown by _save_open_figures, so its text repr is empty.
         plain = shell.display_formatter.formatters["text/plain"]
         plain.for_type_by_name("matplotlib.figure", "Figure", lambda fig, p, cycle: None)
+        _name_cells_in_warnings(shell)
 
 
 def device() -> str:
@@ -124,6 +125,23 @@ def _audit(event: str, args: tuple) -> None:
         (_opened_for_write if writing else _opened_for_read).add(path)
     except Exception:
         pass
+
+
+def _name_cells_in_warnings(shell) -> None:
+    """Warnings name the cell ("Cell In[3], line 2", as tracebacks do), not the kernel's
+    temp file /tmp/ipykernel_<pid>/<hash>.py, whose pid would change the stored bytes on
+    every run; the engine then rewrites it to the article's file and line."""
+    import warnings
+
+    original = warnings.formatwarning
+    cells = getattr(shell.compile, "_filename_map", {})
+
+    def formatwarning(message, category, filename, lineno, line=None):
+        if filename in cells:
+            return f"Cell In[{cells[filename]}], line {lineno}: {category.__name__}: {message}\n"
+        return original(message, category, filename, lineno, line)
+
+    warnings.formatwarning = formatwarning
 
 
 def _save_open_figures(result=None) -> None:

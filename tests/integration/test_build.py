@@ -164,3 +164,12 @@ def test_label_names_the_figure_and_the_cell_gets_its_own_id(project):
     project.build()
     page = project.html()
     assert page.count('id="fig-line"') == 1 and 'id="cell-fig-line"' in page
+
+
+def test_warnings_name_the_article_line_not_a_temp_file(project):
+    project.write("content/warns.md", "Title: Warns\nDate: 2026-01-02\n\n```{python}\nimport warnings\n"
+                  "warnings.warn('careful')\n```\n")
+    project.build()
+    page = project.html("warns")
+    assert "content/warns.md, line 6: UserWarning: careful" in page
+    assert "ipykernel_" not in page
