@@ -10,6 +10,7 @@ at the article's file and line.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import datetime as dt
 import os
 import re
@@ -316,4 +317,11 @@ def run_articles(jobs: list[Job], settings: EngineSettings, progress: Progress) 
 
     if sys.platform == "win32":  # pragma: no cover - zmq needs the selector loop there
         asyncio.set_event_loop_policy(asyncio.WindowsSelectorEventLoopPolicy())
-    return asyncio.run(run_all())
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(run_all())
+    # This thread already runs an event loop (a notebook, Playwright's sync API):
+    # give the kernels a loop of their own in a worker thread.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, run_all()).result()

@@ -87,7 +87,7 @@ def update(settings: EngineSettings, only: list[str] | None = None, force: bool 
                 # The code went back to what the good results were made from.
                 store.clear_failure(plan.article.article_id)
         for plan in stale:
-            progress.say(f"execblocks: {plan.article.rel_path} is {plan.state}: {'; '.join(plan.reasons)}")
+            progress.say(f"execblocks: {plan.article.rel_path} ({plan.state}): {'; '.join(plan.reasons)}")
         if not stale:
             progress.say(f"execblocks: nothing to execute ({len(plans)} article(s) fresh)")
         report = BuildReport(plans)

@@ -51,7 +51,7 @@ def test_prose_edit_runs_nothing_code_edit_reruns(project, capfd):
     project.edit("content/hello.md", "double(21)", "double(20)")
     project.build()
     err = capfd.readouterr().err
-    assert "content/hello.md is stale: block 1 (line 7) code changed" in err
+    assert "content/hello.md (stale): block 1 (line 7) code changed" in err
     assert RAN in err
     assert "<pre>x is 40\n</pre>" in project.html()
 

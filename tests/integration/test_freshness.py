@@ -134,7 +134,7 @@ def test_corrupted_entry_is_detected_and_rerun(project, capfd, victim):
     assert state == STALE and "corrupt" in reasons[0]
     capfd.readouterr()
     project.build()
-    assert "content/hello.md is stale: stored result is corrupt" in capfd.readouterr().err
+    assert "content/hello.md (stale): stored result is corrupt" in capfd.readouterr().err
     assert states(project)["content/hello.md"] == (FRESH, [])
     assert "<pre>x is 42\n</pre>" in project.html()
 

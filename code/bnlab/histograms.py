@@ -1,0 +1,94 @@
+"""The post's missing picture: what BN does to one batch of activations.
+
+We train a small BN network on MNIST-1D for a few hundred steps, take one batch, and show
+for four units of the second hidden layer (picked for their different means and spreads:
+lowest and highest mean, smallest and largest standard deviation) the input z to BN, the normalised x_hat (zero
+mean, unit variance per unit) and the output gamma * x_hat + beta with the learnt gamma
+and beta. The hand-written `layers.BatchNorm`, loaded with the trained layer's state,
+computes the three stages.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from . import data, plots
+from .config import Profiles
+from .layers import BatchNorm
+from .models import mlp
+from .train import set_seed, train
+
+
+@dataclass(frozen=True)
+class HistConfig(Profiles):
+    width: int = 100
+    depth: int = 2
+    steps: int = 300          # brief training so gamma and beta move away from 1 and 0
+    lr: float = 0.5
+    batch_size: int = 256     # the batch shown
+    seed: int = 0
+
+    @classmethod
+    def full(cls):
+        return cls(steps=3000)
+
+
+@dataclass
+class HistResult:
+    config: HistConfig
+    units: list         # the four units shown
+    z: np.ndarray       # (batch, units) input of BN
+    x_hat: np.ndarray   # (batch, units) normalised
+    y: np.ndarray       # (batch, units) gamma * x_hat + beta
+    gamma: np.ndarray   # (units,)
+    beta: np.ndarray    # (units,)
+
+
+def run(config: HistConfig, device="cpu") -> HistResult:
+    d = data.mnist1d(device)
+    set_seed(config.seed)
+    model = mlp(d.n_features, d.n_classes, config.width, config.depth, act="relu",
+                bn="before").to(device)
+    train(model, d, steps=config.steps, lr=config.lr, batch_size=64, seed=config.seed)
+    bn = BatchNorm(config.width).to(device)
+    bn.load_state_dict(model[4].state_dict())  # [Linear, BN, ReLU, Linear, BN, ...]: 2nd BN
+    bn.train()
+    idx = torch.randperm(d.x_train.shape[0], generator=torch.Generator().manual_seed(0))
+    x = d.x_train[idx[: config.batch_size].to(device)]
+    with torch.no_grad():
+        z = model[:4](x)                                # (batch, width) input of the 2nd BN
+        x_hat = bn.normalise(z)
+        y = bn(z)
+    mean, std = z.mean(0), z.std(0)
+    u: list[int] = []
+    for order in (mean.argsort(), (-mean).argsort(), std.argsort(), (-std).argsort()):
+        u.append(next(i for i in order.tolist() if i not in u))  # four distinct units
+    np_ = lambda t: t[:, u].cpu().numpy()  # noqa: E731
+    return HistResult(config, u, np_(z), np_(x_hat), np_(y),
+                      bn.weight.detach()[u].cpu().numpy(), bn.bias.detach()[u].cpu().numpy())
+
+
+def plot(res: HistResult):
+    fig, ax = plots.subplots(1, 3, sharey=True)
+    stages = [(res.z, "Input to BN: z", "z (pre-activation units)"),
+              (res.x_hat, "Normalised: x̂ = (z − μ_B) / σ_B", "x̂ (standard deviations)"),
+              (res.y, "Scaled and shifted: γ x̂ + β", "γ x̂ + β")]
+    colors = [plots.OI[k] for k in ("blue", "vermillion", "green", "purple")]
+    for axis, (vals, title, xlabel) in zip(ax[0], stages):
+        bins = np.linspace(vals.min(), vals.max(), 31)
+        for j, (unit, col) in enumerate(zip(res.units, colors)):
+            axis.hist(vals[:, j], bins=bins, histtype="stepfilled", alpha=0.35, color=col)
+            axis.hist(vals[:, j], bins=bins, histtype="step", color=col, linewidth=1.4,
+                      label=(f"unit {unit}: mean {res.z[:, j].mean():+.1f}, sd {res.z[:, j].std():.1f}"
+                             if axis is ax[0, 0] else
+                             f"γ={res.gamma[j]:.2f}, β={res.beta[j]:+.2f}"
+                             if axis is ax[0, 2] else None))
+        axis.set(title=title, xlabel=xlabel)
+        if axis is ax[0, 1]:
+            axis.set_xlim(-4, 4)
+    ax[0, 0].set(ylabel=f"count (batch of {res.config.batch_size})")
+    ax[0, 0].legend(fontsize=7)
+    ax[0, 2].legend(fontsize=7)
+    plots.label_panels(ax)
+    return fig

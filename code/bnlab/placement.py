@@ -1,0 +1,82 @@
+"""Claim 7, before or after the activation: the same MLP on MNIST-1D with BN before the
+activation (Linear -> BN -> act, as Ioffe & Szegedy propose), after it
+(Linear -> act -> BN, as the post suggests), or not at all; for ReLU and for sigmoid
+units. Same initialisation, learning rate and batches for every variant.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import data, plots
+from .config import Profiles
+from .models import PLACEMENTS, mlp
+from .train import set_seed, train
+
+LABEL = {"none": "no BN", "before": "BN before activation", "after": "BN after activation"}
+ACTS = ("relu", "sigmoid")
+
+
+@dataclass(frozen=True)
+class PlacementConfig(Profiles):
+    width: int = 100
+    depth: int = 4           # hidden layers
+    batch_size: int = 64
+    lr: float = 0.1          # one lr for all six networks (a common default for SGD)
+    steps: int = 800
+    eval_every: int = 100
+    seeds: tuple = (0, 1, 2)
+
+    @classmethod
+    def full(cls):
+        return cls(width=256, depth=8, steps=20_000, eval_every=500)
+
+
+@dataclass
+class PlacementResult:
+    config: PlacementConfig
+    eval_step: list = field(default_factory=list)
+    acc: dict = field(default_factory=dict)     # (act, placement) -> (seeds, evals)
+    loss: dict = field(default_factory=dict)    # (act, placement) -> (seeds,) final train loss
+
+    def final_acc(self, act, placement) -> float:
+        return float(self.acc[(act, placement)][:, -1].mean())
+
+    def final_acc_spread(self, act, placement) -> float:
+        a = self.acc[(act, placement)][:, -1]
+        return float(a.max() - a.min())
+
+    def best(self, act) -> str:
+        return max(PLACEMENTS, key=lambda p: self.final_acc(act, p))
+
+
+def run(config: PlacementConfig, device="cpu") -> PlacementResult:
+    d = data.mnist1d(device)
+    res = PlacementResult(config)
+    for act in ACTS:
+        for placement in PLACEMENTS:
+            accs, losses = [], []
+            for seed in config.seeds:
+                set_seed(seed)
+                model = mlp(d.n_features, d.n_classes, config.width, config.depth, act=act,
+                            bn=placement).to(device)
+                h = train(model, d, steps=config.steps, lr=config.lr,
+                          batch_size=config.batch_size, seed=seed, eval_every=config.eval_every)
+                accs.append(h.test_acc)
+                losses.append(h.final_loss())
+            res.acc[(act, placement)] = np.array(accs)
+            res.loss[(act, placement)] = np.array(losses)
+            res.eval_step = h.eval_step
+    return res
+
+
+def plot(res: PlacementResult):
+    fig, ax = plots.subplots(1, 2, sharey=True)
+    for axis, act in zip(ax[0], ACTS):
+        for p in PLACEMENTS:
+            plots.band(axis, res.eval_step, res.acc[(act, p)], plots.COLOR[p], label=LABEL[p])
+        axis.set(title=f"{act.capitalize()} network", xlabel="training step")
+    ax[0, 0].set(ylabel="test accuracy (fraction)")
+    ax[0, 0].legend(loc="lower right")
+    plots.label_panels(ax)
+    return fig

@@ -1,0 +1,212 @@
+"""Claim 5, smoothness: what the loss and its gradient do along the gradient direction
+(Santurkar et al. 2018, Section 3.1 and Fig. 4). At a training step with parameters w,
+gradient g and mini-batch (x, y), for step sizes eta in a range:
+
+    loss landscape           L(w - eta g)                     its range over eta
+    gradient predictiveness  ||grad L(w - eta g) - g||        how far the gradient moves
+    effective beta-smoothness  max_eta ||grad L(w - eta g) - g|| / ||eta g||
+
+A smoother landscape (small range, small gradient change, small beta) lets an optimiser
+take larger steps and trust the gradient. Measured for the standard, BN and noisy-BN MLPs
+and for Santurkar's 25-layer deep linear network (DLN) with and without BN.
+"""
+
+import copy
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import data, plots
+from .config import Profiles
+from .models import NETWORK_LABEL, SANTURKAR_NETWORKS, hold_noise, mlp
+from .train import grads, rng_preserved, set_seed, train
+
+
+def landscape(model, x, y, etas, loss_fn=F.cross_entropy):
+    """Loss and gradient along -g for each step size in `etas`, on a copy of the model
+    (the model, its BN statistics and torch's RNG are untouched).
+    Returns (loss at 0, losses (len(etas),), gradient changes (len(etas),), ||g||)."""
+    with rng_preserved(next(model.parameters()).device):
+        net = copy.deepcopy(model)
+        net.train()
+        hold_noise(net)
+        params = list(net.parameters())
+        theta = [p.detach().clone() for p in params]
+        with torch.no_grad():
+            loss0 = loss_fn(net(x), y).item()
+        g = grads(net, x, y, loss_fn)
+        g_flat = torch.cat([t.flatten() for t in g])
+        losses, changes = [], []
+        for eta in etas:
+            with torch.no_grad():
+                for p, t, gi in zip(params, theta, g):
+                    p.copy_(t - eta * gi)
+                losses.append(loss_fn(net(x), y).item())
+            g_eta = torch.cat([t.flatten() for t in grads(net, x, y, loss_fn)])
+            changes.append((g_eta - g_flat).norm().item())
+    return loss0, np.array(losses), np.array(changes), g_flat.norm().item()
+
+
+class LandscapeProbe:
+    """Training callback: `landscape` every `every` steps, on that step's batch."""
+
+    def __init__(self, every, etas, loss_fn=F.cross_entropy):
+        self.every, self.etas, self.loss_fn = every, np.asarray(etas), loss_fn
+        self.step, self.loss_range, self.grad_change, self.beta = [], [], [], []
+
+    def __call__(self, step, model, xb, yb):
+        if step % self.every:
+            return
+        loss0, losses, changes, gnorm = landscape(model, xb, yb, self.etas, self.loss_fn)
+        both = np.append(losses, loss0)
+        both = np.where(np.isfinite(both), both, np.inf)
+        self.step.append(step)
+        self.loss_range.append((both.min(), both.max()))            # (2,)
+        self.grad_change.append((changes.min(), changes.max()))     # (2,)
+        self.beta.append(np.max(changes / (self.etas * gnorm)))
+
+
+def deep_linear(depth=25, width=10, bn=False, init_std=None):
+    """Santurkar's DLN: `depth` bias-free width x width linear layers, BN after each but
+    the last when bn=True. Weights ~ N(0, 1/width) keep the signal's scale on average."""
+    std = init_std if init_std is not None else width ** -0.5
+    layers = []
+    for i in range(depth):
+        layers.append(nn.Linear(width, width, bias=False))
+        if bn and i < depth - 1:
+            layers.append(nn.BatchNorm1d(width))
+    net = nn.Sequential(*layers)
+    for m in net:
+        if isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, 0.0, std)
+    return net
+
+
+def linear_task(seed, width=10, n_train=2000, n_test=500, device="cpu") -> data.Split:
+    """Regression to a random linear map: x ~ N(0, I), y = A x, A ~ N(0, 1/width)."""
+    g = torch.Generator().manual_seed(10_000 + seed)
+    A = torch.randn(width, width, generator=g) / width**0.5
+    x = torch.randn(n_train + n_test, width, generator=g)
+    y = x @ A.T
+    s = lambda t: t.to(device)  # noqa: E731
+    return data.Split(s(x[:n_train]), s(y[:n_train]), s(x[n_train:]), s(y[n_train:]))
+
+
+@dataclass(frozen=True)
+class SmoothnessConfig(Profiles):
+    # the MLPs (same three networks as the ICS experiment)
+    width: int = 100
+    depth: int = 6
+    init_gain: float = 1.0
+    batch_size: int = 64
+    lr: float = 0.1
+    steps: int = 400
+    # the deep linear network
+    dln_depth: int = 25
+    dln_width: int = 10
+    dln_lr: float = 0.01        # small enough for the plain DLN not to diverge
+    dln_steps: int = 300
+    # the probe: step sizes as multiples of the training lr
+    eta_factors: tuple = (0.25, 0.5, 1.0, 2.0, 4.0)
+    every: int = 40
+    seeds: tuple = (0, 1, 2)
+
+    @classmethod
+    def full(cls):
+        return cls(width=512, depth=10, steps=20_000, dln_steps=10_000, every=500,
+                   eta_factors=tuple(np.linspace(0.25, 4.0, 16)))
+
+
+@dataclass
+class Probed:
+    """One network's landscape measurements over seeds."""
+
+    steps: list
+    loss_range: np.ndarray   # (seeds, probes, 2) min, max of L(w - eta g) incl. eta = 0
+    grad_change: np.ndarray  # (seeds, probes, 2) min, max of ||grad L(w - eta g) - g||
+    beta: np.ndarray         # (seeds, probes) effective beta-smoothness
+    final_loss: np.ndarray   # (seeds,) training loss at the end (mean of last 20 steps)
+
+    def spread(self, what="loss") -> float:
+        """Mean over seeds and probes of (max - min): the width of the shaded band."""
+        a = self.loss_range if what == "loss" else self.grad_change
+        with np.errstate(invalid="ignore"):
+            return float(np.mean(a[..., 1] - a[..., 0]))
+
+    def max_spread(self, what="loss") -> float:
+        a = self.loss_range if what == "loss" else self.grad_change
+        with np.errstate(invalid="ignore"):
+            return float(np.max(a[..., 1] - a[..., 0]))
+
+    @property
+    def mean_beta(self) -> float:
+        return float(np.mean(self.beta))
+
+
+@dataclass
+class SmoothnessResult:
+    config: SmoothnessConfig
+    mlp: dict = field(default_factory=dict)  # "standard" / "bn" / "noisy" -> Probed
+    dln: dict = field(default_factory=dict)  # "standard" / "bn" -> Probed
+
+
+def _probe_runs(make_model, make_data, lr, steps, config, loss_fn, device):
+    out = []
+    for seed in config.seeds:
+        set_seed(seed)
+        model, d = make_model().to(device), make_data(seed)
+        probe = LandscapeProbe(config.every, lr * np.asarray(config.eta_factors), loss_fn)
+        h = train(model, d, steps=steps, lr=lr, batch_size=config.batch_size, seed=seed,
+                  loss_fn=loss_fn, callbacks=(probe,))
+        out.append((probe, h.final_loss(last=20)))
+    ps = [p for p, _ in out]
+    return Probed(ps[0].step, np.array([p.loss_range for p in ps]),
+                  np.array([p.grad_change for p in ps]), np.array([p.beta for p in ps]),
+                  np.array([f for _, f in out]))
+
+
+def run(config: SmoothnessConfig, device="cpu") -> SmoothnessResult:
+    res = SmoothnessResult(config)
+    d = data.mnist1d(device)
+    for name, kw in SANTURKAR_NETWORKS.items():
+        res.mlp[name] = _probe_runs(
+            lambda: mlp(d.n_features, d.n_classes, config.width, config.depth, act="relu",
+                        init_gain=config.init_gain, **kw),
+            lambda seed: d, config.lr, config.steps, config, F.cross_entropy, device)
+    for name in ("standard", "bn"):
+        res.dln[name] = _probe_runs(
+            lambda: deep_linear(config.dln_depth, config.dln_width, bn=name == "bn"),
+            lambda seed: linear_task(seed, config.dln_width, device=device),
+            config.dln_lr, config.dln_steps, config, F.mse_loss, device)
+    return res
+
+
+def _row(ax, probed: dict, title):
+    a, b, c = ax
+    for name, p in probed.items():
+        color, label = plots.COLOR[name], NETWORK_LABEL[name]
+        s = np.array(p.steps)
+        for axis, arr in ((a, p.loss_range), (b, p.grad_change)):
+            lo, hi = arr[..., 0].mean(0), arr[..., 1].mean(0)  # min/max over eta, mean over seeds
+            axis.fill_between(s, lo, hi, color=color, alpha=0.3, linewidth=0, label=label)
+            axis.plot(s, lo, color=color, linewidth=0.8)
+            axis.plot(s, hi, color=color, linewidth=0.8)
+        plots.band(c, s, p.beta, color, label=label)
+    a.set(title=f"{title}: loss range", xlabel="training step",
+          ylabel="loss along −g (min–max)", yscale="log")
+    b.set(title=f"{title}: gradient change", xlabel="training step",
+          ylabel="‖∇L(w − ηg) − g‖ (min–max)", yscale="log")
+    c.set(title=f"{title}: effective β", xlabel="training step",
+          ylabel="max ‖Δ∇L‖ / ‖Δw‖", yscale="log")
+    a.legend(loc="best", fontsize=8)
+
+
+def plot(res: SmoothnessResult):
+    fig, ax = plots.subplots(2, 3)
+    _row(ax[0], res.mlp, "MLP")
+    _row(ax[1], res.dln, f"{res.config.dln_depth}-layer DLN")
+    plots.label_panels(ax)
+    return fig
