@@ -37,6 +37,7 @@ from .schedule import Job, order, visible_gpus
 HIDDEN = "execblocks-hidden"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 CELL_FRAME = re.compile(r"Cell In\[(\d+)\], line (\d+)")
+MEMORY_ADDRESS = re.compile(r"(<[\w.]+(?: object)?) at 0x[0-9a-fA-F]+>")
 
 
 @dataclass
@@ -202,7 +203,14 @@ def _public_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     for cell in public.cells:
         # nbformat gives new cells random ids; stable ones keep the stored bytes stable.
         cell.id = f"block-{cell.metadata['execblocks']['block'] + 1}"
+        # Source lines move with prose edits, which must not churn the stored files.
+        cell.metadata["execblocks"] = {"block": cell.metadata["execblocks"]["block"]}
         cell.metadata.pop("execution", None)
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if isinstance(data.get("text/plain"), str):
+                # A default repr's memory address differs on every run: mask it.
+                data["text/plain"] = MEMORY_ADDRESS.sub(r"\1 at 0x…>", data["text/plain"])
     return public
 
 

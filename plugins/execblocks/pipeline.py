@@ -125,8 +125,7 @@ def _store_result(store: ResultsStore, result: "ExecutionResult", settings: Engi
         "article": article.rel_path,
         "key": key,
         "kernel": settings.kernel_name,
-        "blocks": [{"index": b.index, "line": b.fence_line, "fingerprint": block_fingerprint(b)}
-                   for b in article.blocks],
+        "blocks": [{"index": b.index, "fingerprint": block_fingerprint(b)} for b in article.blocks],
         "inline": [{"expr": i.expr, "value": v} for i, v in zip(article.inline, result.inline_values)],
         "dependencies": dependencies,
         "environment": {"device": result.device or "cpu", "versions": result.versions,

@@ -173,3 +173,14 @@ def test_warnings_name_the_article_line_not_a_temp_file(project):
     page = project.html("warns")
     assert "content/warns.md, line 6: UserWarning: careful" in page
     assert "ipykernel_" not in page
+
+
+def test_default_reprs_are_masked_so_reruns_are_byte_stable(project):
+    project.write("content/repr.md", "Title: Repr\nDate: 2026-01-02\n\n```{python}\nclass Thing:\n"
+                  "    def _repr_html_(self):\n        return '<b>thing</b>'\nThing()\n```\n")
+    project.build()
+    first = (project.results / "repr/notebook.ipynb").read_bytes()
+    assert b"<__main__.Thing at 0x\xe2\x80\xa6>" in first  # "0x…", the address masked
+    project.build(EXECBLOCKS_MODE="force")
+    assert (project.results / "repr/notebook.ipynb").read_bytes() == first
+    assert "<b>thing</b>" in project.html("repr")
