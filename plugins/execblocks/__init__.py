@@ -2,7 +2,8 @@
 
 A Pelican plugin (PLUGIN_PATHS convention). `register()` hooks the stages into Pelican:
 
-    initialized        parse -> plan -> execute -> store   (pipeline.update)
+    get_generators     parse -> plan -> execute -> store   (pipeline.update), at the
+                       start of every run, so `pelican --autoreload` reruns what an edit made stale
     readers_init       Markdown reader that renders stored results   (render.py)
     content_object_init  resolve result URLs for each page's location
     finalized          copy figures and the downloadable .ipynb / .py into the output
@@ -55,17 +56,19 @@ class ArticleResults:
 def register():
     from pelican import signals
 
-    signals.initialized.connect(_on_initialized)
+    signals.get_generators.connect(_on_run_start)
     signals.readers_init.connect(_on_readers_init)
     signals.content_object_init.connect(_on_content_init)
     signals.finalized.connect(_on_finalized)
 
 
-def _on_initialized(pelican) -> None:
+def _on_run_start(pelican) -> None:
+    """Bring results up to date before Pelican reads any article (returns no generator)."""
     global _state
     settings = EngineSettings.from_pelican(pelican.settings)
     report = update(settings)
     _state = _BuildState(settings, {str(p.article.path): p for p in report.plans})
+    return None
 
 
 def _on_readers_init(readers) -> None:

@@ -184,3 +184,16 @@ def test_default_reprs_are_masked_so_reruns_are_byte_stable(project):
     project.build(EXECBLOCKS_MODE="force")
     assert (project.results / "repr/notebook.ipynb").read_bytes() == first
     assert "<b>thing</b>" in project.html("repr")
+
+
+def test_each_run_of_one_pelican_instance_reruns_what_became_stale(project, capfd):
+    """`pelican --autoreload` keeps one Pelican and calls run() on every change."""
+    from pelican import Pelican
+
+    pelican = Pelican(project.settings())
+    pelican.run()
+    project.edit("content/hello.md", "double(21)", "double(5)")
+    capfd.readouterr()
+    pelican.run()
+    assert RAN in capfd.readouterr().err
+    assert "<pre>x is 10\n</pre>" in project.html()
