@@ -136,7 +136,7 @@ async def execute_article(article: Article, settings: EngineSettings,
         started[cell_index] = time.perf_counter()
         block = cell.metadata.get("execblocks", {}).get("block")
         if block is not None and progress:
-            progress.block_start(label, block, len(article.blocks), article.blocks[block].code_line)
+            progress.block_start(label, block, len(article.blocks), article.blocks[block].fence_line)
 
     def on_cell_executed(cell, cell_index, execute_reply):
         block = cell.metadata.get("execblocks", {}).get("block")
