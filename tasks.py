@@ -128,6 +128,9 @@ def livereload(c):
 @task
 def publish(c):
     """Build the production site from committed results; stale or missing results fail it."""
+    from execblocks import check as engine_check
+
+    engine_call(engine_check, engine_settings(CONFIG["settings_publish"]))
     pelican_run(f"-s {CONFIG['settings_publish']} --fatal errors", mode="strict")
 
 
