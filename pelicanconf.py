@@ -36,6 +36,8 @@ EXECBLOCKS_CODE_DIRS = ["code"]
 EXECBLOCKS_MODE = "auto"
 # Seconds one block may run before it is interrupted (a block's `#| timeout:` wins).
 EXECBLOCKS_TIMEOUT = 1800
+# How matplotlib figures are saved: "png" (192 dpi, sharp on HiDPI screens) or "svg".
+EXECBLOCKS_FIGURE_FORMAT = "png"
 # When True, a change of library versions or device makes results stale too.
 EXECBLOCKS_ENVIRONMENT_IN_KEY = False
 

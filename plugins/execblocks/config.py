@@ -7,13 +7,14 @@ EXECBLOCKS_TIMEOUT, and so on. Option names are Quarto's, so articles move betwe
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
 
 MODES = ("auto", "force", "strict", "off")
+FIGURE_FORMATS = ("png", "svg")
 
 # Quarto option name -> (dataclass field, accepted type(s)).
 BLOCK_OPTION_TYPES: dict[str, tuple[str, tuple[type, ...]]] = {
@@ -97,7 +98,7 @@ class EngineSettings:
     workers: int = 0  # 0: one per CPU core
     environment_in_key: bool = False
     lock_timeout: float = 3600.0  # seconds a second build waits for the first
-    strict_missing: bool = field(default=False)
+    figure_format: str = "png"  # how matplotlib figures are saved: png | svg
 
     @property
     def engine_dir(self) -> Path:
@@ -114,6 +115,10 @@ class EngineSettings:
         if not isinstance(timeout, int) or timeout <= 0:
             raise ConfigError(f"EXECBLOCKS_TIMEOUT must be a positive int (seconds), got {timeout!r}")
         workers = int(os.environ.get("EXECBLOCKS_WORKERS", settings.get("EXECBLOCKS_WORKERS", 0)))
+        figure_format = settings.get("EXECBLOCKS_FIGURE_FORMAT", "png")
+        if figure_format not in FIGURE_FORMATS:
+            raise ConfigError(f"EXECBLOCKS_FIGURE_FORMAT must be one of {', '.join(FIGURE_FORMATS)}, "
+                              f"got {figure_format!r}")
         code_dirs = settings.get("EXECBLOCKS_CODE_DIRS", ["code"])
         if not isinstance(code_dirs, (list, tuple)):
             raise ConfigError(f"EXECBLOCKS_CODE_DIRS must be a list of folders, got {code_dirs!r}")
@@ -129,6 +134,7 @@ class EngineSettings:
             workers=workers,
             environment_in_key=bool(settings.get("EXECBLOCKS_ENVIRONMENT_IN_KEY", False)),
             lock_timeout=float(settings.get("EXECBLOCKS_LOCK_TIMEOUT", 3600.0)),
+            figure_format=figure_format,
         )
 
     def replace(self, **changes: Any) -> "EngineSettings":

@@ -115,6 +115,7 @@ def kernel_environment(settings: EngineSettings) -> dict[str, str]:
         paths.append(env["PYTHONPATH"])
     env["PYTHONPATH"] = os.pathsep.join(paths)
     env["MPLBACKEND"] = "Agg"
+    env["EXECBLOCKS_FIGURE_FORMAT"] = settings.figure_format
     env["PYTHONHASHSEED"] = "0"
     # One BLAS/OpenMP thread per kernel: parallelism comes from running kernels side by side.
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):

@@ -48,6 +48,7 @@ def block_fingerprint(block: Block) -> dict:
 def execution_key(article: Article, settings: EngineSettings) -> str:
     payload = {
         "kernel": settings.kernel_name,
+        "figure_format": settings.figure_format,
         "blocks": [block_fingerprint(b) for b in article.blocks],
         "inline": [i.expr for i in article.inline],
     }

@@ -150,20 +150,26 @@ def _save_open_figures(result=None) -> None:
     import matplotlib.pyplot as plt
     from IPython.display import publish_display_data
 
+    svg = os.environ.get("EXECBLOCKS_FIGURE_FORMAT", "png") == "svg"
     for number in plt.get_fignums():
         figure = plt.figure(number)
         buffer = io.BytesIO()
-        # metadata Software=None: no version string in the PNG, so bytes stay stable.
-        figure.savefig(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight",
-                       metadata={"Software": None})
-        data = buffer.getvalue()
-        width, height = _png_size(data)
+        if svg:
+            # A fixed hash salt and no date: the same figure gives the same SVG bytes.
+            with plt.rc_context({"svg.hashsalt": "execblocks"}):
+                figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+            width, height = (round(v * 96) for v in figure.get_size_inches())
+            mime, data = "image/svg+xml", buffer.getvalue().decode("utf-8")
+        else:
+            # metadata Software=None: no version string in the PNG, so bytes stay stable.
+            figure.savefig(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight",
+                           metadata={"Software": None})
+            pixels_w, pixels_h = _png_size(buffer.getvalue())
+            width, height = round(pixels_w * 96 / FIGURE_DPI), round(pixels_h * 96 / FIGURE_DPI)
+            mime, data = "image/png", base64.b64encode(buffer.getvalue()).decode("ascii")
         publish_display_data(
-            {"image/png": base64.b64encode(data).decode("ascii"),
-             "text/plain": _figure_title(figure)},
-            metadata={"image/png": {"width": round(width * 96 / FIGURE_DPI),
-                                    "height": round(height * 96 / FIGURE_DPI)},
-                      "execblocks": {"figure": True}},
+            {mime: data, "text/plain": _figure_title(figure)},
+            metadata={mime: {"width": width, "height": height}, "execblocks": {"figure": True}},
         )
     plt.close("all")
 

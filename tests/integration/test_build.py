@@ -197,3 +197,29 @@ def test_each_run_of_one_pelican_instance_reruns_what_became_stale(project, capf
     pelican.run()
     assert RAN in capfd.readouterr().err
     assert "<pre>x is 10\n</pre>" in project.html()
+
+
+def test_block_timeout_interrupts_and_names_the_block(project):
+    project.write("content/slowpoke.md", "Title: Slowpoke\nDate: 2026-01-02\n\n```{python}\n#| timeout: 1\n"
+                  "import time\ntime.sleep(30)\n```\n")
+    with pytest.raises(BlockExecutionError) as caught:
+        project.build()
+    assert (caught.value.path, caught.value.block, caught.value.ename) == ("content/slowpoke.md", 1, "TimeoutError")
+
+
+def test_dead_kernel_is_reported_not_hung(project):
+    project.write("content/crash.md", "Title: Crash\nDate: 2026-01-02\n\n```{python}\nimport os\nos._exit(3)\n```\n")
+    with pytest.raises(BlockExecutionError) as caught:
+        project.build()
+    assert (caught.value.path, caught.value.ename) == ("content/crash.md", "DeadKernelError")
+    assert "the kernel died" in str(caught.value)
+
+
+def test_svg_figures_are_byte_stable(project):
+    project.build(EXECBLOCKS_FIGURE_FORMAT="svg")
+    (svg,) = list((project.results / "hello").glob("*.svg"))
+    first = svg.read_bytes()
+    assert first.lstrip().startswith(b"<?xml") and b"<dc:date>" not in first
+    assert f'src="results/hello/{svg.name}"' in project.html()
+    project.build(EXECBLOCKS_FIGURE_FORMAT="svg", EXECBLOCKS_MODE="force")
+    assert svg.read_bytes() == first
