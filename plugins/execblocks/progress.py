@@ -13,7 +13,8 @@ class Progress:
         self.out = stream or sys.stderr
         self.forward_output = forward_output
         self._article_started: dict[str, float] = {}
-        self._at_line_start: dict[str, bool] = {}
+        self._pending: dict[str, str] = {}  # per article: printed text not yet ended by a newline
+        self._redrawing: dict[str, bool] = {}  # per article: a `\r` line is on screen
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -35,22 +36,34 @@ class Progress:
         self.say(f"execblocks: {article} {'ran' if ok else 'FAILED'} in {seconds:.2f} s")
 
     def stream(self, article: str, text: str) -> None:
-        """A block printed `text`: show it now, prefixed so parallel articles stay apart."""
+        """A block printed `text`: show each finished line now, prefixed with the article's
+        file name so parallel articles stay apart. A progress bar redrawn with `\r` is
+        redrawn in place on a terminal; in a log only its lines that end in `\n` appear."""
         if not self.forward_output:
             return
-        out = []
-        for piece in text.splitlines(keepends=True):
-            if self._at_line_start.get(article, True):
-                out.append(f"  │ ")
-            out.append(piece)
-            self._at_line_start[article] = piece.endswith("\n")
-        self.stream_write("".join(out))
+        name = article.rsplit("/", 1)[-1]
+        pending = self._pending.get(article, "") + text
+        redraw = self.out.isatty() if hasattr(self.out, "isatty") else False
+        while True:
+            cut = min((i for i in (pending.find("\n"), pending.find("\r")) if i >= 0), default=-1)
+            if cut < 0:
+                break
+            line, end, pending = pending[:cut], pending[cut], pending[cut + 1:]
+            if end == "\n":
+                # On a terminal, a finished line replaces a redrawn one ("\x1b[K": clear the rest).
+                start = "\r" if redraw and self._redrawing.pop(article, False) else ""
+                self.stream_write(f"{start}  {name} │ {line}{chr(27) + '[K' if start else ''}\n")
+            elif redraw:
+                self.stream_write(f"\r  {name} │ {line}\x1b[K")
+                self._redrawing[article] = True
+        self._pending[article] = pending
 
     def stream_write(self, text: str) -> None:
         self.out.write(text)
         self.out.flush()
 
     def _finish_line(self, article: str) -> None:
-        if not self._at_line_start.get(article, True):
-            self.stream_write("\n")
-            self._at_line_start[article] = True
+        """Flush what the block printed without a final newline."""
+        rest = self._pending.pop(article, "")
+        if rest:
+            self.stream_write(f"  {article.rsplit('/', 1)[-1]} │ {rest}\n")
