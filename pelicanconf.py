@@ -36,6 +36,9 @@ EXECBLOCKS_CODE_DIRS = ["code"]
 EXECBLOCKS_MODE = "auto"
 # Seconds one block may run before it is interrupted (a block's `#| timeout:` wins).
 EXECBLOCKS_TIMEOUT = 1800
+# Block options for every block of the site, by Quarto name (e.g. {"fig-width": 7}).
+# An article's header can override them (`Execute-Echo: false`), a block's `#|` lines win.
+EXECBLOCKS_BLOCK_DEFAULTS = {}
 # How matplotlib figures are saved: "png" (192 dpi, sharp on HiDPI screens) or "svg".
 EXECBLOCKS_FIGURE_FORMAT = "png"
 # When True, a change of library versions or device makes results stale too.

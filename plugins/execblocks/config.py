@@ -60,29 +60,37 @@ class BlockOptions:
         }
 
 
-def block_options_from_mapping(raw: dict[str, Any]) -> tuple[BlockOptions | None, str | None]:
-    """Build BlockOptions from parsed `#|` YAML; returns (options, error message)."""
+class OptionError(ValueError):
+    """One option's name or value is wrong; `key` says which, so the caller can locate it."""
+
+    def __init__(self, key: str, message: str):
+        self.key = key
+        super().__init__(message)
+
+
+def validate_options(raw: dict[str, Any]) -> dict[str, Any]:
+    """Quarto-named options -> BlockOptions field values; OptionError on the first bad one."""
     values: dict[str, Any] = {}
     for name, value in raw.items():
         if name not in BLOCK_OPTION_TYPES:
             known = ", ".join(sorted(BLOCK_OPTION_TYPES))
-            return None, f"unknown block option '{name}' (known options: {known})"
+            raise OptionError(name, f"unknown block option '{name}' (known options: {known})")
         attr, types = BLOCK_OPTION_TYPES[name]
         # YAML reads `true` as bool and `7` as int; bool is an int subclass, so check it first.
         if isinstance(value, bool) and bool not in types:
-            return None, f"option '{name}' expects {types[0].__name__}, got {value!r}"
+            raise OptionError(name, f"option '{name}' expects {types[0].__name__}, got {value!r}")
         if not isinstance(value, types):
             if str in types and value is not None:
                 value = str(value)
             else:
                 want = " or ".join(t.__name__ for t in types)
-                return None, f"option '{name}' expects {want}, got {value!r}"
+                raise OptionError(name, f"option '{name}' expects {want}, got {value!r}")
         if name == "column" and value not in COLUMNS:
-            return None, f"option 'column' must be one of {', '.join(COLUMNS)}, got {value!r}"
+            raise OptionError(name, f"option 'column' must be one of {', '.join(COLUMNS)}, got {value!r}")
         if name == "depends":
             value = tuple(str(v) for v in value)
         values[attr] = value
-    return BlockOptions(**values), None
+    return values
 
 
 @dataclass(frozen=True)
@@ -99,6 +107,7 @@ class EngineSettings:
     environment_in_key: bool = False
     lock_timeout: float = 3600.0  # seconds a second build waits for the first
     figure_format: str = "png"  # how matplotlib figures are saved: png | svg
+    block_defaults: tuple = ()  # (Quarto name, value) pairs from EXECBLOCKS_BLOCK_DEFAULTS
 
     @property
     def engine_dir(self) -> Path:
@@ -119,6 +128,13 @@ class EngineSettings:
         if figure_format not in FIGURE_FORMATS:
             raise ConfigError(f"EXECBLOCKS_FIGURE_FORMAT must be one of {', '.join(FIGURE_FORMATS)}, "
                               f"got {figure_format!r}")
+        defaults = settings.get("EXECBLOCKS_BLOCK_DEFAULTS", {})
+        if not isinstance(defaults, dict):
+            raise ConfigError(f"EXECBLOCKS_BLOCK_DEFAULTS must be a dict of block options, got {defaults!r}")
+        try:
+            validate_options(defaults)
+        except OptionError as error:
+            raise ConfigError(f"EXECBLOCKS_BLOCK_DEFAULTS: {error}") from None
         code_dirs = settings.get("EXECBLOCKS_CODE_DIRS", ["code"])
         if not isinstance(code_dirs, (list, tuple)):
             raise ConfigError(f"EXECBLOCKS_CODE_DIRS must be a list of folders, got {code_dirs!r}")
@@ -135,6 +151,7 @@ class EngineSettings:
             environment_in_key=bool(settings.get("EXECBLOCKS_ENVIRONMENT_IN_KEY", False)),
             lock_timeout=float(settings.get("EXECBLOCKS_LOCK_TIMEOUT", 3600.0)),
             figure_format=figure_format,
+            block_defaults=tuple(sorted(defaults.items())),
         )
 
     def replace(self, **changes: Any) -> "EngineSettings":

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from .config import BlockOptions, block_options_from_mapping
+from .config import BlockOptions, OptionError, validate_options
 from .errors import ArticleSyntaxError
 
 # An opening fence: up to 3 spaces, then 3+ backticks or tildes, then the info string.
@@ -26,6 +26,7 @@ EXECUTABLE_INFO = re.compile(r"^\{\s*python3?\s*(?P<attrs>[^}]*)\}$")
 OPTION_LINE = re.compile(r"^#\|\s?(?P<body>.*)$")
 INLINE_EXPR = re.compile(r"`\{python\}\s+(?P<expr>[^`]+?)\s*`")
 METADATA_LINE = re.compile(r"^(?P<key>[A-Za-z][A-Za-z0-9_-]*):\s*(?P<value>.*)$")
+ARTICLE_OPTION_PREFIX = "execute-"  # `Execute-Echo: false` in the header sets echo for every block
 KERNEL_LANGUAGE = "python"
 
 
@@ -106,9 +107,12 @@ def _find_close(lines: list[str], start: int, fence: str) -> int:
     return len(lines)
 
 
-def parse_text(text: str, path: Path, root: Path, content_dir: Path) -> Article:
+def parse_text(text: str, path: Path, root: Path, content_dir: Path, defaults: dict | None = None) -> Article:
+    """`defaults`: the site's block options (EXECBLOCKS_BLOCK_DEFAULTS). Precedence is
+    block `#|` lines > the article's `Execute-<option>:` header lines > site defaults."""
     lines = text.split("\n")
     rel_path = _relative(path, root)
+    inherited = {**(defaults or {}), **_article_options(lines, rel_path)}
     fences = find_fences(lines)
     blocks = []
     for fence in fences:
@@ -117,18 +121,37 @@ def parse_text(text: str, path: Path, root: Path, content_dir: Path) -> Article:
         if fence.close_line >= len(lines):
             raise ArticleSyntaxError(rel_path, fence.open_line + 1, "executable block is never closed",
                                      "Close it with a line of backticks as long as its opening fence.")
-        blocks.append(_parse_block(len(blocks), fence, lines, rel_path))
+        blocks.append(_parse_block(len(blocks), fence, lines, rel_path, inherited))
     inline = _inline_exprs(lines, fences)
     article_id = path.resolve().relative_to(content_dir.resolve()).with_suffix("").as_posix()
     return Article(path=path.resolve(), rel_path=rel_path, article_id=article_id,
                    slug=_slug(lines, path), blocks=tuple(blocks), inline=tuple(inline))
 
 
-def parse_article(path: Path, root: Path, content_dir: Path) -> Article:
-    return parse_text(Path(path).read_text(encoding="utf-8"), Path(path), root, content_dir)
+def parse_article(path: Path, root: Path, content_dir: Path, defaults: dict | None = None) -> Article:
+    return parse_text(Path(path).read_text(encoding="utf-8"), Path(path), root, content_dir, defaults)
 
 
-def _parse_block(index: int, fence: Fence, lines: list[str], rel_path: str) -> Block:
+def _article_options(lines: list[str], rel_path: str) -> dict:
+    """Block options the article's header sets for all its blocks (`Execute-Echo: false`)."""
+    found = {}
+    for number, line in enumerate(lines):
+        if not line.strip():
+            break
+        match = METADATA_LINE.match(line)
+        if not match or not match["key"].lower().startswith(ARTICLE_OPTION_PREFIX):
+            continue
+        name = match["key"].lower().removeprefix(ARTICLE_OPTION_PREFIX)
+        try:
+            value = yaml.safe_load(match["value"]) if match["value"].strip() else None
+            validate_options({name: value})
+        except (yaml.YAMLError, OptionError) as error:
+            raise ArticleSyntaxError(rel_path, number + 1, f"header option {match['key']}: {error}") from None
+        found[name] = value
+    return found
+
+
+def _parse_block(index: int, fence: Fence, lines: list[str], rel_path: str, inherited: dict) -> Block:
     body = [lines[j] for j in fence.body_range]
     option_lines = []
     for line in body:
@@ -150,12 +173,13 @@ def _parse_block(index: int, fence: Fence, lines: list[str], rel_path: str) -> B
                                  "Write each option as `#| key: value`.") from None
     if not isinstance(raw, dict):
         raise ArticleSyntaxError(rel_path, fence_line + 1, "block options must be `#| key: value` lines")
-    options, problem = block_options_from_mapping(raw)
-    if problem:
-        bad = next(iter(k for k in raw if k in problem.split("'")), None)
-        line = fence_line + 1 + next((n for n, l in enumerate(option_lines)
-                                      if bad and l.strip().startswith(f"{bad}:")), 0)
-        raise ArticleSyntaxError(rel_path, line, problem)
+    try:
+        validate_options(raw)
+    except OptionError as error:
+        line = fence_line + 1 + next((n for n, text in enumerate(option_lines)
+                                      if text.strip().startswith(f"{error.key}:")), 0)
+        raise ArticleSyntaxError(rel_path, line, str(error)) from None
+    options = BlockOptions(**validate_options({**inherited, **raw}))
     code = "\n".join(body[len(option_lines):])
     return Block(index=index, code=code, options=options, fence_line=fence_line,
                  code_line=fence_line + 1 + len(option_lines))
@@ -192,7 +216,7 @@ def _relative(path: Path, root: Path) -> str:
         return str(path)
 
 
-def discover(content_dir: Path, root: Path) -> list[Article]:
+def discover(content_dir: Path, root: Path, defaults: dict | None = None) -> list[Article]:
     """Every Markdown article under the content folder, parsed, in a stable order."""
     paths = sorted(p for p in content_dir.rglob("*.md") if not any(part.startswith(".") for part in p.parts))
-    return [parse_article(p, root, content_dir) for p in paths]
+    return [parse_article(p, root, content_dir, defaults) for p in paths]

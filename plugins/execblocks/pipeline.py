@@ -34,7 +34,8 @@ class BuildReport:
 
 
 def executable_articles(settings: EngineSettings) -> list[Article]:
-    return [a for a in discover(settings.content_dir, settings.root) if a.executable]
+    return [a for a in discover(settings.content_dir, settings.root, dict(settings.block_defaults))
+            if a.executable]
 
 
 def select(articles: list[Article], names: list[str]) -> list[Article]:

@@ -27,7 +27,8 @@ class ExecMarkdownReader(MarkdownReader):
         state = current_state()
         settings = state.settings if state else EngineSettings.from_pelican(self.settings)
         with pelican_open(source_path) as text:
-            article = parse_text(text, Path(source_path), settings.root, settings.content_dir)
+            article = parse_text(text, Path(source_path), settings.root, settings.content_dir,
+                                 dict(settings.block_defaults))
         if not article.executable:
             return super().read(source_path)
         plan = state.plans.get(str(article.path)) if state else None

@@ -42,3 +42,8 @@ def test_unknown_device_is_rejected(monkeypatch):
     monkeypatch.setenv("BLOG_DEVICE", "tpu")
     with pytest.raises(ValueError, match="BLOG_DEVICE='tpu'"):
         runtime.device()
+
+
+def test_site_block_defaults_are_validated(tmp_path):
+    with pytest.raises(ConfigError, match="EXECBLOCKS_BLOCK_DEFAULTS: option 'echo' expects bool"):
+        EngineSettings.from_pelican({"PATH": str(tmp_path), "EXECBLOCKS_BLOCK_DEFAULTS": {"echo": "no"}})

@@ -76,3 +76,18 @@ def test_code_hash_ignores_options_but_not_code():
     b = parse("```{python}\nx = 1\n```\n").blocks[0]
     c = parse("```{python}\nx = 2\n```\n").blocks[0]
     assert a.code_hash == b.code_hash != c.code_hash
+
+
+def test_option_precedence_block_over_article_over_site():
+    text = ("Title: A\nExecute-Echo: false\nExecute-Timeout: 60\n\n"
+            "```{python}\nx = 1\n```\n\n```{python}\n#| echo: true\nx = 2\n```\n")
+    first, second = parse_text(text, CONTENT / "a.md", ROOT, CONTENT,
+                               defaults={"timeout": 10, "fig-width": 8}).blocks
+    assert (first.options.echo, first.options.timeout, first.options.fig_width) == (False, 60, 8)
+    assert (second.options.echo, second.options.timeout) == (True, 60)
+
+
+def test_bad_article_option_names_the_header_line():
+    with pytest.raises(ArticleSyntaxError) as caught:
+        parse("Title: A\nExecute-Ecko: false\n\n```{python}\nx = 1\n```\n")
+    assert str(caught.value).startswith("content/a.md:2: header option Execute-Ecko: unknown block option 'ecko'")
