@@ -4,22 +4,35 @@ from __future__ import annotations
 
 from .plan import ArticlePlan
 
+HEADER = ("article", "state", "last run", "took", "device", "why")
+
 
 def status_table(plans: list[ArticlePlan]) -> str:
     if not plans:
         return "No executable articles."
-    rows = [("article", "state", "why")]
+    rows = [HEADER]
     for plan in plans:
-        why = "; ".join(plan.reasons) if plan.reasons else "-"
-        rows.append((plan.article.rel_path, plan.state, why))
+        provenance = plan.entry.provenance if plan.entry else {}
+        record = plan.entry.record if plan.entry else {}
+        took = provenance.get("duration_s")
+        rows.append((
+            plan.article.rel_path,
+            plan.state,
+            provenance.get("executed_at", "-")[:16].replace("T", " "),
+            f"{took:.1f} s" if isinstance(took, (int, float)) else "-",
+            record.get("environment", {}).get("device", "-"),
+            "; ".join(plan.reasons) if plan.reasons else "-",
+        ))
         for note in plan.notes:
-            rows.append(("", "", f"(environment: {note})"))
-    width = [max(len(r[i]) for r in rows) for i in range(2)]
-    lines = [f"{a:<{width[0]}}  {s:<{width[1]}}  {w}" for a, s, w in rows]
-    lines.insert(1, f"{'-' * width[0]}  {'-' * width[1]}  ---")
-    counts = {}
+            rows.append(("", "", "", "", "", f"(environment: {note})"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER) - 1)]
+
+    def line(row):
+        return "  ".join(f"{cell:<{w}}" for cell, w in zip(row, widths)) + "  " + row[-1]
+
+    lines = [line(rows[0]), line(tuple("-" * w for w in widths) + ("---",))] + [line(r) for r in rows[1:]]
+    counts: dict[str, int] = {}
     for plan in plans:
         counts[plan.state] = counts.get(plan.state, 0) + 1
-    lines.append("")
-    lines.append(", ".join(f"{n} {state}" for state, n in sorted(counts.items())))
+    lines += ["", ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))]
     return "\n".join(lines)
