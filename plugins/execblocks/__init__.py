@@ -49,8 +49,8 @@ class ArticleResults:
 
     notebook_url: str
     script_url: str
-    provenance: dict
-    figures: int
+    provenance: dict  # executed_at, duration_s, block_seconds, device, versions
+    summary: str  # the provenance as one line: "60.6 s · cpu · Python 3.11.7 · ... · 2026-11-25"
 
 
 def register():

@@ -7,7 +7,7 @@ EXECBLOCKS_TIMEOUT, and so on. Option names are Quarto's, so articles move betwe
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -153,11 +153,6 @@ class EngineSettings:
             figure_format=figure_format,
             block_defaults=tuple(sorted(defaults.items())),
         )
-
-    def replace(self, **changes: Any) -> "EngineSettings":
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
-        values.update(changes)
-        return EngineSettings(**values)
 
 
 def _guess_root(content: Path) -> Path:

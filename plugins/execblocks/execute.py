@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -54,7 +54,6 @@ class ExecutionResult:
     duration_s: float
     executed_at: str
     error: BlockExecutionError | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def build_notebook(article: Article) -> nbformat.NotebookNode:

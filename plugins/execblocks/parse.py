@@ -27,7 +27,6 @@ OPTION_LINE = re.compile(r"^#\|\s?(?P<body>.*)$")
 INLINE_EXPR = re.compile(r"`\{python\}\s+(?P<expr>[^`]+?)\s*`")
 METADATA_LINE = re.compile(r"^(?P<key>[A-Za-z][A-Za-z0-9_-]*):\s*(?P<value>.*)$")
 ARTICLE_OPTION_PREFIX = "execute-"  # `Execute-Echo: false` in the header sets echo for every block
-KERNEL_LANGUAGE = "python"
 
 
 @dataclass(frozen=True)

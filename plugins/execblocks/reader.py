@@ -14,7 +14,7 @@ from .config import EngineSettings
 from .errors import CorruptEntryError, StaleResultsError
 from .parse import parse_text
 from .plan import FRESH, plan_article
-from .render import ExecBlocksExtension, RenderedArticle
+from .render import ExecBlocksExtension, RenderedArticle, provenance_text
 from .store import ResultsStore
 
 logger = logging.getLogger(__name__)
@@ -57,10 +57,12 @@ class ExecMarkdownReader(MarkdownReader):
             if state:
                 state.rendered[article.article_id] = rendered
             base = rendered.base_url
+            environment = entry.record.get("environment", {})
             metadata["execblocks"] = ArticleResults(
                 notebook_url=f"{base}{article.slug}.ipynb",
                 script_url=f"{base}{article.slug}.py",
-                provenance=dict(entry.provenance, **entry.record.get("environment", {})),
-                figures=len(rendered.figures),
+                provenance=dict(entry.provenance, **environment),
+                summary=provenance_text(environment, entry.provenance.get("duration_s"),
+                                        entry.provenance.get("executed_at")),
             )
         return content, metadata

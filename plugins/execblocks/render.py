@@ -195,16 +195,24 @@ def _provenance(block: Block, rendered: RenderedArticle) -> str:
     entry = rendered.entry
     if entry is None or not entry.record:
         return ""
-    environment = entry.record.get("environment", {})
     seconds = entry.provenance.get("block_seconds", [])
-    parts = []
-    if block.index < len(seconds):
-        parts.append(_duration(seconds[block.index]))
+    text = provenance_text(entry.record.get("environment", {}),
+                           seconds[block.index] if block.index < len(seconds) else None,
+                           entry.provenance.get("executed_at"))
+    return f'<p class="cell-provenance">{html.escape(text)}</p>'
+
+
+def provenance_text(environment: dict, seconds: float | None, executed_at: str | None) -> str:
+    """"1.5 s · cpu · Python 3.11.7 · torch 2.13.0 · 2026-11-25": how long, where, with what."""
+    parts = [_duration(seconds)] if seconds is not None else []
     parts.append(environment.get("device", "cpu"))
-    parts += [f"{'Python' if k == 'python' else k} {v}" for k, v in environment.get("versions", {}).items()]
-    if entry.provenance.get("executed_at"):
-        parts.append(entry.provenance["executed_at"][:10])
-    return f'<p class="cell-provenance">{html.escape(" · ".join(parts))}</p>'
+    versions = environment.get("versions", {})
+    if "python" in versions:
+        parts.append(f"Python {versions['python']}")
+    parts += [f"{name} {version}" for name, version in sorted(versions.items()) if name != "python"]
+    if executed_at:
+        parts.append(executed_at[:10])
+    return " · ".join(parts)
 
 
 def _duration(seconds: float) -> str:
