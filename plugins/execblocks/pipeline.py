@@ -83,6 +83,8 @@ def update(settings: EngineSettings, only: list[str] | None = None, force: bool 
     with store.lock(settings.lock_timeout, say=progress.say):
         plans = plan_articles(selected, store, settings, force=force or bool(only))
         stale = [p for p in plans if p.needs_run]
+        for plan in stale:
+            declared_dependencies(plan.article)  # a missing file stops the build before it runs
         for plan in plans:
             if not plan.needs_run and plan.entry and plan.entry.failure:
                 # The code went back to what the good results were made from.

@@ -19,7 +19,7 @@ from importlib import metadata
 from pathlib import Path
 
 from .config import EngineSettings
-from .errors import CorruptEntryError
+from .errors import ArticleSyntaxError, CorruptEntryError
 from .parse import Article, Block
 from .store import ResultsStore, StoredEntry, sha256_file
 
@@ -91,7 +91,16 @@ def hash_dependencies(paths, settings: EngineSettings) -> dict[str, str]:
 
 def declared_dependencies(article: Article) -> list[Path]:
     """`#| depends:` paths, relative to the article's folder (its working directory)."""
-    return [article.path.parent / p for b in article.blocks for p in b.options.depends]
+    found = []
+    for block in article.blocks:
+        for name in block.options.depends:
+            path = article.path.parent / name
+            if not path.is_file():
+                raise ArticleSyntaxError(article.rel_path, block.fence_line,
+                                         f"depends: {name} is not a file (paths are relative to "
+                                         f"the article's folder, {article.path.parent.name}/)")
+            found.append(path)
+    return found
 
 
 def plan_article(article: Article, store: ResultsStore, settings: EngineSettings) -> ArticlePlan:

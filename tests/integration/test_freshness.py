@@ -212,3 +212,12 @@ def test_two_builds_started_together_run_each_article_once(project):
     assert "another build is using" in out_second
     assert "execblocks: running" not in out_second  # it waited, then found everything fresh
     assert "nothing to execute" in out_second
+
+
+def test_declared_dependency_that_does_not_exist_is_an_error(project):
+    from execblocks import ArticleSyntaxError
+
+    project.write("content/typo.md", "Title: Typo\nDate: 2026-01-03\n\n```{python}\n#| depends: [nope.csv]\nx = 1\n```\n")
+    with pytest.raises(ArticleSyntaxError) as caught:
+        project.build()
+    assert str(caught.value).startswith("content/typo.md:4: depends: nope.csv is not a file")
