@@ -121,8 +121,21 @@ def reserve(c):
 
 @task
 def livereload(c):
-    """Rebuild and reload the browser on every change (pelican --listen --autoreload)."""
-    pelican_run(f"-lr -s {CONFIG['settings_base']} -b {CONFIG['host']} -p {CONFIG['port']} --fatal errors")
+    """Serve the site, rebuild on every change (articles, code/, theme), reload the browser."""
+    from livereload import Server
+
+    def rebuild_quietly():
+        try:  # a failing block is reported, and the server keeps serving the last good site
+            build(c)
+        except (Exit, SystemExit) as stop:
+            print(getattr(stop, "message", None) or stop, file=sys.stderr)
+
+    rebuild_quietly()
+    server = Server()
+    for pattern in [CONFIG["settings_base"], "content/**/*.md", "code/**/*.py", "code/**/*.mplstyle",
+                    "theme/templates/**/*.html", "theme/static/**/*.css", "theme/static/**/*.js"]:
+        server.watch(pattern, rebuild_quietly)
+    server.serve(host=CONFIG["host"], port=CONFIG["port"], root=CONFIG["deploy_path"])
 
 
 @task
