@@ -19,7 +19,7 @@ from torch import nn
 from . import data, plots
 from .config import Profiles
 from .models import mlp
-from .train import History, set_seed, train
+from .train import set_seed, train
 
 VARIANTS = ("none", "before")  # BN placement: without BN, BN before each sigmoid
 LABEL = {"none": "without BN", "before": "with BN"}

@@ -173,12 +173,12 @@ def run(config: SmoothnessConfig, device="cpu") -> SmoothnessResult:
     d = data.mnist1d(device)
     for name, kw in SANTURKAR_NETWORKS.items():
         res.mlp[name] = _probe_runs(
-            lambda: mlp(d.n_features, d.n_classes, config.width, config.depth, act="relu",
-                        init_gain=config.init_gain, **kw),
+            lambda kw=kw: mlp(d.n_features, d.n_classes, config.width, config.depth, act="relu",
+                              init_gain=config.init_gain, **kw),
             lambda seed: d, config.lr, config.steps, config, F.cross_entropy, device)
     for name in ("standard", "bn"):
         res.dln[name] = _probe_runs(
-            lambda: deep_linear(config.dln_depth, config.dln_width, bn=name == "bn"),
+            lambda name=name: deep_linear(config.dln_depth, config.dln_width, bn=name == "bn"),
             lambda seed: linear_task(seed, config.dln_width, device=device),
             config.dln_lr, config.dln_steps, config, F.mse_loss, device)
     return res

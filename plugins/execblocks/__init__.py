@@ -13,8 +13,6 @@ The public names below are what tasks.py and tests use.
 
 from __future__ import annotations
 
-import logging
-import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +25,6 @@ from .pipeline import BuildReport, check, status, update
 __all__ = ["register", "update", "status", "check", "EngineSettings", "BlockOptions", "BuildReport",
            "ExecBlocksError", "ArticleSyntaxError", "BlockExecutionError", "StaleResultsError",
            "StoreLockedError", "CorruptEntryError"]
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -68,7 +64,6 @@ def _on_run_start(pelican) -> None:
     settings = EngineSettings.from_pelican(pelican.settings)
     report = update(settings)
     _state = _BuildState(settings, {str(p.article.path): p for p in report.plans})
-    return None
 
 
 def _on_readers_init(readers) -> None:

@@ -11,7 +11,7 @@ from pelican.readers import MarkdownReader
 from pelican.utils import pelican_open
 
 from .config import EngineSettings
-from .errors import CorruptEntryError, StaleResultsError
+from .errors import StaleResultsError
 from .parse import parse_text
 from .plan import FRESH, plan_article
 from .render import ExecBlocksExtension, RenderedArticle, provenance_text

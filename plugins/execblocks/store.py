@@ -152,12 +152,13 @@ class ResultsStore:
                         continue
                     value = output["data"][mime]
                     data = base64.b64decode(value) if mime == "image/png" else value.encode()
-                    name = sha256_bytes(data)[:16] + suffix
-                    if not (directory / name).exists() or sha256_file(directory / name) != sha256_bytes(data):
+                    digest = sha256_bytes(data)
+                    name = digest[:16] + suffix  # named by content: same figure, same file
+                    if not (directory / name).exists() or sha256_file(directory / name) != digest:
                         atomic_write(directory / name, data)
                     output["data"][mime] = name
                     output.setdefault("metadata", {}).setdefault("execblocks", {}).setdefault("files", {})[mime] = name
-                    files[name] = sha256_bytes(data)
+                    files[name] = digest
         notebook_bytes = nbformat.writes(notebook).encode() + b"\n"
         atomic_write(directory / NOTEBOOK, notebook_bytes)
         files[NOTEBOOK] = sha256_bytes(notebook_bytes)
