@@ -31,6 +31,8 @@ BLOCK_OPTION_TYPES: dict[str, tuple[str, tuple[type, ...]]] = {
     "code-fold": ("code_fold", (bool,)),
     "column": ("column", (str,)),
     "depends": ("depends", (list,)),
+    "tbl-cap": ("tbl_cap", (str,)),
+    "interactive": ("interactive", (bool,)),
 }
 COLUMNS = ("body", "page", "screen")
 
@@ -50,6 +52,8 @@ class BlockOptions:
     code_fold: bool = False  # source folded into <details> (shown on demand)
     column: str = "body"  # body | page (wider than the text) | screen
     depends: tuple[str, ...] = ()  # files read in ways the audit hook cannot see
+    tbl_cap: str | None = None  # caption of the block's first table: a numbered "Table n."
+    interactive: bool = False  # Vega-Lite/Vega charts drawn in the browser (else their fallback)
 
     def execution_fields(self) -> dict[str, Any]:
         """The options that change what running the block produces (part of the cache key)."""

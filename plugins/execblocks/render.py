@@ -13,7 +13,6 @@ import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass, field
 
-import nh3
 from markdown import Extension
 from markdown.inlinepatterns import InlineProcessor
 from markdown.preprocessors import Preprocessor
@@ -21,6 +20,7 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
+from .outputs import IMAGE_MIMES, has_vega, pick_mime, render_data, sanitize_html
 from .parse import INLINE_EXPR, Article, Block, find_fences
 from .store import StoredEntry
 
@@ -28,7 +28,6 @@ logger = logging.getLogger(__name__)
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # Placeholder for the site root; replaced per page once Pelican knows each page's URL.
 ROOT_PLACEHOLDER = "{execblocks_root}"
-RICH_ORDER = ("image/png", "image/svg+xml", "text/html", "text/markdown", "text/plain")
 
 
 @dataclass
@@ -39,6 +38,7 @@ class RenderedArticle:
     entry: StoredEntry | None
     figures: list[str] = field(default_factory=list)  # file names used on the page
     warnings: list[str] = field(default_factory=list)
+    tables: list[int] = field(default_factory=list)  # indexes of blocks with a numbered table
 
     @property
     def base_url(self) -> str:
@@ -151,17 +151,21 @@ def _render_output(output, block: Block, rendered: RenderedArticle, counter: lis
         return (f'<div class="cell-output cell-output-error" role="note"><pre>'
                 f'{html.escape(text)}</pre></div>')
     data = output.get("data", {})
-    mime = next((m for m in RICH_ORDER if m in data), None)
-    if mime in ("image/png", "image/svg+xml"):
+    mime = pick_mime(data, block.options.interactive)
+    if mime in IMAGE_MIMES:
         return _figure(output, mime, block, rendered, counter, in_block)
-    if mime == "text/html":
-        return f'<div class="cell-output cell-output-display">{sanitize_html(data[mime])}</div>'
-    if mime in ("text/markdown", "text/plain"):
-        text = data[mime]
-        if not text.strip():
-            return ""
-        return f'<div class="cell-output cell-output-display"><pre>{html.escape(text)}</pre></div>'
-    return ""
+    if has_vega(data) and not block.options.interactive:
+        rendered.warnings.append(f"{rendered.article.rel_path}:{block.fence_line}: an interactive chart "
+                                 f"is shown as {mime}; add `#| interactive: true` to draw it")
+    return render_data(mime, data, block.options, lambda: _table_number(block, rendered))
+
+
+def _table_number(block: Block, rendered: RenderedArticle) -> int | None:
+    """The block's `tbl-cap` table's number: its first table only."""
+    if block.index in rendered.tables:
+        return None
+    rendered.tables.append(block.index)
+    return len(rendered.tables)
 
 
 def _figure(output, mime, block, rendered, counter, in_block) -> str:
@@ -221,10 +225,3 @@ def _duration(seconds: float) -> str:
     if seconds < 120:
         return f"{seconds:.1f} s"
     return f"{seconds / 60:.1f} min"
-
-
-def sanitize_html(markup: str) -> str:
-    """Rich HTML from a block (a DataFrame, say) keeps its table, loses scripts and handlers."""
-    return nh3.clean(markup, tags=nh3.ALLOWED_TAGS,
-                     attributes={"*": {"class", "title", "style", "colspan", "rowspan", "align"},
-                                 "a": {"href"}, "img": {"src", "alt", "width", "height"}})
