@@ -10,7 +10,9 @@ from markdown import Markdown
 from pelican.readers import MarkdownReader
 from pelican.utils import pelican_open
 
+from .citations import bibliography_for
 from .config import EngineSettings
+from .crossref import ReferencesExtension
 from .errors import StaleResultsError
 from .parse import parse_text
 from .plan import FRESH, plan_article
@@ -29,8 +31,12 @@ class ExecMarkdownReader(MarkdownReader):
         with pelican_open(source_path) as text:
             article = parse_text(text, Path(source_path), settings.root, settings.content_dir,
                                  dict(settings.block_defaults))
+        # Cross-references and citations work in every article, executable or not.
+        references = ReferencesExtension(article.rel_path, text, bibliography_for(
+            text, article.path, article.rel_path, self.settings, settings.root))
         if not article.executable:
-            return super().read(source_path)
+            content, meta = self._convert(text, source_path, [references])
+            return content, self._parse_metadata(meta)
         plan = state.plans.get(str(article.path)) if state else None
         if plan is None:
             plan = plan_article(article, ResultsStore(settings.results_dir), settings)
@@ -42,16 +48,7 @@ class ExecMarkdownReader(MarkdownReader):
                            article.rel_path, plan.state, "; ".join(plan.reasons))
             entry = None
         rendered = RenderedArticle(article, entry)
-        markdown_settings = dict(self.settings["MARKDOWN"])
-        markdown_settings["extensions"] = list(markdown_settings.get("extensions", [])) + [
-            ExecBlocksExtension(rendered)]
-        self._source_path = source_path
-        self._md = Markdown(**markdown_settings)
-        content = self._md.convert(text)
-        meta = getattr(self._md, "Meta", {})
-        # Pelican renders `Summary:` and other formatted fields through self._md: give it
-        # one without the block extension, which belongs to the whole article only.
-        self._md = Markdown(**self.settings["MARKDOWN"])
+        content, meta = self._convert(text, source_path, [ExecBlocksExtension(rendered), references])
         metadata = self._parse_metadata(meta)
         if entry is not None and entry.record:
             if state:
@@ -66,3 +63,16 @@ class ExecMarkdownReader(MarkdownReader):
                                         entry.provenance.get("executed_at")),
             )
         return content, metadata
+
+    def _convert(self, text: str, source_path, extensions: list) -> tuple[str, dict]:
+        """The article's HTML and its raw metadata, with the per-article extensions."""
+        markdown_settings = dict(self.settings["MARKDOWN"])
+        markdown_settings["extensions"] = list(markdown_settings.get("extensions", [])) + extensions
+        self._source_path = source_path
+        self._md = Markdown(**markdown_settings)
+        content = self._md.convert(text)
+        meta = getattr(self._md, "Meta", {})
+        # Pelican renders `Summary:` and other formatted fields through self._md: give it
+        # one without the per-article extensions, which belong to the whole article only.
+        self._md = Markdown(**self.settings["MARKDOWN"])
+        return content, meta
