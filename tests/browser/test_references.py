@@ -119,3 +119,31 @@ def test_cross_reference_and_citation_back_link_go_to_their_targets(contexts, re
         assert page.evaluate("document.querySelector(':target').textContent") == "Ioffe and Szegedy, 2015"
     finally:
         page.close()
+
+
+@pytest.mark.browser
+def test_opted_in_vega_lite_chart_is_drawn_by_the_themes_own_vega(contexts, tmp_path):
+    from execblocks.config import BlockOptions
+    from execblocks.outputs import render_data
+
+    spec = {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "mark": "bar",
+            "data": {"values": [{"run": "bn", "loss": 0.3}, {"run": "plain", "loss": 0.7}]},
+            "encoding": {"x": {"field": "run", "type": "nominal"}, "y": {"field": "loss", "type": "quantitative"}}}
+    mime = "application/vnd.vegalite.v5+json"
+    chart = render_data(mime, {mime: spec}, BlockOptions(interactive=True))
+    static = REPO / "theme" / "static"
+    scripts = "".join(f'<script src="{(static / p).as_uri()}"></script>'
+                      for p in ("vega/vega.min.js", "vega/vega-lite.min.js", "js/vega-charts.js"))
+    (tmp_path / "chart.html").write_text(f"<!doctype html><html><head>{scripts}</head><body>{chart}</body></html>")
+    page = contexts("desktop").new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: r.url.startswith("http") and errors.append(f"network request {r.url}"))
+    try:
+        page.goto((tmp_path / "chart.html").as_uri(), wait_until="load")
+        page.wait_for_selector('.vega-chart[data-vega-drawn="true"] svg')
+        # Two bars, one per row of data: the spec itself was drawn, not a placeholder.
+        assert page.locator(".vega-chart svg path[aria-roledescription='bar']").count() == 2
+        assert errors == []
+    finally:
+        page.close()
