@@ -39,7 +39,7 @@ from .errors import ArticleSyntaxError
 DEFAULT_STYLE = Path(__file__).resolve().parent / "csl" / "harvard-cite-them-right.csl"
 # `, p. 3` / `, pp. 3-4` / `, chap. 2`: Pandoc's locator labels -> CSL locator types.
 LOCATOR = re.compile(r"^,?\s*(?P<label>pp?|pages?|chap|chapter|sec|section|§|fig|figure|vol|volume|"
-                     r"para|paragraph|l|line|n|note)\.?\s+(?P<value>[\w–—\-:, ]+?)\s*$", re.I)
+                     r"para|paragraph|l|line|n|note)\.?\s+(?P<value>[\w–—\-:., ]+?)\s*$", re.I)
 LOCATOR_TYPES = {"p": "page", "pp": "page", "page": "page", "pages": "page", "chap": "chapter",
                  "chapter": "chapter", "sec": "section", "section": "section", "§": "section",
                  "fig": "figure", "figure": "figure", "vol": "volume", "volume": "volume",
@@ -285,7 +285,9 @@ def _year(reference) -> str:
 def _authors(reference) -> str:
     """Family names as an author-date style names them in running text."""
     names = reference.get("author") or reference.get("editor") or []
-    families = [str(n.get("family") or n.get("given") or "") for n in names]
+    # "van Laarhoven": a non-dropping particle stays with the family name in running text.
+    families = [" ".join(str(part) for part in (n.get("non-dropping-particle"), n.get("family") or n.get("given"))
+                         if part) for n in names]
     if not families:
         return html.escape(str(reference.get("title", "")))
     if len(families) == 1:

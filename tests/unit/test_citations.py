@@ -43,6 +43,12 @@ def test_narrative_citation_names_the_authors_in_the_sentence():
     assert 'href="#ref-ioffe2015">Ioffe and Szegedy (2015, p. 450)</a>' in html
 
 
+def test_narrative_keeps_the_name_particle_and_section_locators_stay_in_the_link():
+    html = convert("As @vanlaarhoven2017 notes [@ioffe2015, sec. 3.1].\n")
+    assert 'href="#ref-vanlaarhoven2017">van Laarhoven (2017)</a>' in html
+    assert 'href="#ref-ioffe2015">Ioffe and Szegedy, 2015, sec. 3.1</a>)' in html
+
+
 def test_references_section_lists_cited_entries_with_back_links():
     html = convert("One [@santurkar2018]. Two [@ioffe2015]. Three @santurkar2018.\n\nNote.[^1]\n\n[^1]: A footnote.\n")
     refs = html.split('<section class="references" id="refs" role="doc-bibliography">')[1]
