@@ -7,6 +7,7 @@ import pytest
 from execblocks.crossref import ReferencesExtension
 from execblocks.errors import ArticleSyntaxError
 from execblocks.parse import parse_text
+from execblocks.record import Environment, Record
 from execblocks.render import ExecBlocksExtension, RenderedArticle
 from execblocks.store import StoredEntry
 from pathlib import Path
@@ -27,7 +28,8 @@ def convert(text: str, outputs: dict | None = None) -> str:
             cell.metadata["execblocks"] = {"block": block.index}
             cell.outputs = (outputs or {}).get(block.index, [])
             nb.cells.append(cell)
-        entry = StoredEntry("a", ROOT / "results/a", {"environment": {}}, {}, None)
+        record = Record("content/a.md", "k", "python3", (), (), {}, Environment("cpu", {}, {}))
+        entry = StoredEntry("a", ROOT / "results/a", record, None, None)
         entry.notebook = lambda: nb
         extensions.append(ExecBlocksExtension(RenderedArticle(article, entry)))
     extensions.append(ReferencesExtension("content/a.md", text))
