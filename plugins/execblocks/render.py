@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from markdown import Extension
 from markdown.inlinepatterns import InlineProcessor
 from markdown.preprocessors import Preprocessor
+from markdown.util import AtomicString
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
@@ -95,10 +96,11 @@ class InlineValueProcessor(InlineProcessor):
         element.set("class", "inline-value")
         expr = m.group("expr")
         if expr in self.values:
-            element.text = self.values[expr]  # ElementTree escapes it
+            # ElementTree escapes it; atomic, so a value is never read as Markdown or a reference.
+            element.text = AtomicString(self.values[expr])
         else:
             element.set("class", "inline-value not-executed")
-            element.text = f"{{python}} {expr}"
+            element.text = AtomicString(f"{{python}} {expr}")
         return element, m.start(0), m.end(0)
 
 

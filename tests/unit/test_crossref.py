@@ -104,3 +104,10 @@ def test_at_signs_in_mail_code_links_and_escapes_are_left_alone():
 
 def test_without_a_bibliography_other_keys_stay_text():
     assert "<p>Thanks @alice and [@bob].</p>" in convert("Thanks @alice and [@bob].\n")
+
+
+def test_inline_values_are_data_never_references_or_markup():
+    from test_render import render
+
+    html, _ = render("```{python}\nx = 1\n```\n\nValue `{python} x`.", [], inline={"x": "@fig-x _y_"})
+    assert '<span class="inline-value">@fig-x _y_</span>' in html
