@@ -59,9 +59,10 @@ def title_slug(article: Article) -> str | None:
     """The slug Pelican gives an article without `Slug:` (its default SLUG_REGEX_SUBSTITUTIONS)."""
     if article.title is None:
         return None
+    from pelican.settings import DEFAULT_CONFIG
     from pelican.utils import slugify
 
-    return slugify(article.title)
+    return slugify(article.title, regex_subs=DEFAULT_CONFIG["SLUG_REGEX_SUBSTITUTIONS"])
 
 
 def status(settings: EngineSettings) -> list[ArticlePlan]:
