@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import datetime as dt
+import logging
 import os
 import re
 import shutil
@@ -23,17 +24,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 from . import runtime
 from .config import EngineSettings
-from .errors import BlockExecutionError
+from .containment import ContainedKernelManager, how_it_died, oom_kills
+from .errors import ERROR_TRUE_HINT, BlockExecutionError
+from .limits import block_limit
+from .config import BlockOptions
 from .parse import Article
 from .progress import Progress
 from .schedule import Job, order, visible_gpus
 
+# nbclient logs timeouts and dead kernels as errors before raising; the engine reports them
+# itself, at file:line (and Pelican's --fatal errors would turn the log line into a crash).
+QUIET_LOG = logging.getLogger("execblocks.nbclient")
+QUIET_LOG.setLevel(logging.CRITICAL)
 HIDDEN = "execblocks-hidden"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 CELL_FRAME = re.compile(r"Cell In\[(\d+)\], line (\d+)")
@@ -145,33 +152,41 @@ async def execute_article(article: Article, settings: EngineSettings,
             if progress:
                 progress.block_done(label, block, block_seconds[block])
 
-    def timeout_for(cell):
+    def limit_for(cell):
         block = cell.metadata.get("execblocks", {}).get("block")
-        if block is not None and article.blocks[block].options.timeout:
-            return article.blocks[block].options.timeout
-        return settings.timeout
+        return block_limit(article.blocks[block].options if block is not None else BlockOptions(), settings)
+
+    def timeout_for(cell):
+        return limit_for(cell).seconds
 
     runtime_dir = Path(tempfile.mkdtemp(prefix="execblocks-"))
-    km = AsyncKernelManager(kernel_name=settings.kernel_name, transport="ipc")
+    km = ContainedKernelManager(kernel_name=settings.kernel_name, transport="ipc")
     # ipc sockets are files: keep them in a private temp folder, never in the project.
     km.connection_file = str(runtime_dir / f"kernel-{uuid.uuid4().hex[:8]}.json")
     km.ip = str(runtime_dir / "ipc")
     client = _ArticleClient(
         nb, km=km, timeout_func=timeout_for, record_timing=False, coalesce_streams=True,
         allow_errors=False, on_cell_start=on_cell_start, on_cell_executed=on_cell_executed,
-        resources={"metadata": {"path": str(article.path.parent)}},
+        resources={"metadata": {"path": str(article.path.parent)}}, log=QUIET_LOG,
     )
     client.progress, client.article_label = progress, label
     t0 = time.perf_counter()
     executed_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
     error = None
+    oom_before = oom_kills()
     try:
         env = kernel_environment(settings)
         if gpu is not None:
             env["CUDA_VISIBLE_DEVICES"] = gpu
         await client.async_execute(env=env)
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
-        error = _locate_error(article, nb, current["cell"], exc)
+        if isinstance(exc, CellTimeoutError):
+            why = limit_for(nb.cells[current["cell"]]).message()
+        elif isinstance(exc, DeadKernelError):
+            why = "the kernel " + how_it_died(km.exit_status(), oom_before)
+        else:
+            why = ""
+        error = _locate_error(article, nb, current["cell"], exc, why)
     finally:
         # We own the kernel manager, so nbclient leaves the kernel to us.
         if client.kc is not None:
@@ -257,16 +272,17 @@ def _point_tracebacks_at_article(article: Article, nb) -> None:
                 output["text"] = rewrite(output["text"])
 
 
-def _locate_error(article: Article, nb, cell_index: int, exc: Exception) -> BlockExecutionError:
+def _locate_error(article: Article, nb, cell_index: int, exc: Exception, why: str = "") -> BlockExecutionError:
     """Turn nbclient's exception into one that names the article's file and line."""
     cell = nb.cells[cell_index] if 0 <= cell_index < len(nb.cells) else None
     meta = cell.metadata.get("execblocks", {}) if cell is not None else {}
     error_output = next((o for o in (cell.get("outputs", []) if cell is not None else [])
                          if o.get("output_type") == "error"), None)
-    if isinstance(exc, CellTimeoutError):
-        ename, evalue, frames = "TimeoutError", str(exc).splitlines()[0], []
+    hint = ERROR_TRUE_HINT
+    if isinstance(exc, CellTimeoutError):  # `error: true` would not help with these two
+        ename, evalue, frames, hint = "TimeoutError", why or str(exc).splitlines()[0], [], ""
     elif isinstance(exc, DeadKernelError):
-        ename, evalue, frames = "DeadKernelError", "the kernel died (out of memory, or killed)", []
+        ename, evalue, frames, hint = "DeadKernelError", why or "the kernel died", [], ""
     elif error_output is not None:
         ename, evalue = error_output["ename"], error_output["evalue"]
         frames = [ANSI.sub("", f) for f in error_output.get("traceback", [])]
@@ -283,12 +299,17 @@ def _locate_error(article: Article, nb, cell_index: int, exc: Exception) -> Bloc
     rewrite = _traceback_rewriter(article, nb)
     traceback = "\n".join(rewrite(f) for f in frames)
     if "inline" in meta:
-        number = meta["inline"]
-        return BlockExecutionError(article.rel_path, meta["line"], -1, ename, evalue,
-                                   f"in the inline value `{{python}} {article.inline[number].expr}`\n{traceback}")
+        # The hidden cell's wrapper call is the engine's, not the author's: keep the frames below it.
+        traceback = "\n".join(rewrite(f) for f in frames if "__execblocks__.inline_value(" not in f
+                              and "Traceback (most recent call last)" not in f and f.strip("-\n "))
+        expr = article.inline[meta["inline"]].expr
+        return BlockExecutionError(article.rel_path, meta["line"], 0, ename, evalue, traceback,
+                                   subject=f"the inline value `{{python}} {expr}`",
+                                   hint="" if hint == "" else "Fix the expression: inline values are "
+                                   "evaluated after the article's last block, in the same kernel.")
     block = meta.get("block", -1)
     return BlockExecutionError(article.rel_path, line, block + 1 if block >= 0 else 0, ename, evalue, traceback,
-                               source=article.blocks[block].code if block >= 0 else "")
+                               source=article.blocks[block].code if block >= 0 else "", hint=hint)
 
 
 def run_articles(jobs: list[Job], settings: EngineSettings, progress: Progress) -> list[ExecutionResult]:
