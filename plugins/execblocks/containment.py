@@ -9,6 +9,7 @@ exit status n.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import sys
@@ -23,6 +24,22 @@ class ContainedKernelManager(AsyncKernelManager):
     def format_kernel_cmd(self, extra_arguments=None) -> list[str]:
         command = super().format_kernel_cmd(extra_arguments)
         return [sys.executable, str(LAUNCHER), str(os.getpid()), "--", *command]
+
+    async def _async_kill_kernel(self, restart: bool = False) -> None:
+        # jupyter_client kills with SIGKILL to the whole group, the watchdog included, which
+        # would leave a block's setsid() children behind. SIGTERM to the watchdog alone
+        # first: it kills everything below it, then exits; the group kill is the fallback.
+        process = getattr(self.provisioner, "process", None) if self.provisioner else None
+        if process is not None and process.poll() is None:
+            try:
+                process.send_signal(signal.SIGTERM)
+            except OSError:
+                pass
+            for _ in range(50):
+                if process.poll() is not None:
+                    break
+                await asyncio.sleep(0.1)
+        await super()._async_kill_kernel(restart=restart)
 
     def exit_status(self) -> int | None:
         """The kernel's exit status as Popen reports it (-N: killed by signal N), once it ended."""

@@ -75,3 +75,12 @@ class CorruptEntryError(ExecBlocksError):
     def __init__(self, entry: str, detail: str):
         self.entry, self.detail = entry, detail
         super().__init__(f"execblocks: stored result {entry} is corrupt ({detail}); it will be rerun.")
+
+
+class ArticleMetadataError(ExecBlocksError):
+    """The article's header has metadata Pelican will reject (no title, a bad date)."""
+
+    def __init__(self, path: str, line: int, message: str, hint: str = ""):
+        self.path, self.line, self.message = path, line, message
+        text = f"{path}:{line}: {message}" if line else f"{path}: {message}"
+        super().__init__(text + (f"\n  {hint}" if hint else ""))

@@ -26,10 +26,9 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-from .config import EngineSettings
-from .config import BlockOptions
-from .errors import BlockExecutionError
+from .config import BlockOptions, EngineSettings
 from .containment import ContainedKernelManager, how_it_died, oom_kills
+from .errors import BlockExecutionError
 from .limits import block_limit
 from .notebook import (HIDDEN, build_notebook, inline_values, locate_error, point_tracebacks_at_article,
                        public_notebook, run_info)
