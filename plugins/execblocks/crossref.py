@@ -4,7 +4,8 @@
 A Python-Markdown extension, one per article (`ReferencesExtension(rel_path, text, bib)`).
 How it works, stage by stage:
 
-1. Preprocessor `EquationPreprocessor`: display math followed by a label,
+1. Preprocessor `EquationPreprocessor` (after fenced code is stashed): display math
+   followed by a label,
    `$$ ... $$ {#eq-x}` (on one line or several), becomes
    `<div class="equation" id="eq-x"><div class="arithmatex">\\[...\\]</div>
    <span class="equation-number">(n)</span></div>`: arithmatex's generic markup, so the
@@ -64,8 +65,9 @@ BRACKETED = r"\[(?P<body>[^\[\]]*@[^\[\]]*)\](?![(\[:])"
 ITEM = re.compile(rf"^(?P<prefix>.*?)(?:^|(?<=\s))(?P<suppress>-)?@(?P<key>{KEY})(?P<suffix>.*)$", re.S)
 XREF_PREFIX = re.compile(r"^(?P<kind>fig|tbl|eq|sec)-")
 PLACEHOLDER = re.compile(r'<a class="cross-ref" href="#(?P<label>[^"]+)">@(?P=label)</a>')
-LABELLED_MATH_ONE_LINE = re.compile(r"^\s*\$\$(?P<tex>.+?)\$\$\s*\{#(?P<label>eq-[\w:.-]+)\}\s*$")
-MATH_OPEN = re.compile(r"^\s*\$\$(?P<tex>.*)$")
+# Display math starts a line (indented 4 spaces it would be a code block).
+LABELLED_MATH_ONE_LINE = re.compile(r"^ {0,3}\$\$(?P<tex>.+?)\$\$\s*\{#(?P<label>eq-[\w:.-]+)\}\s*$")
+MATH_OPEN = re.compile(r"^ {0,3}\$\$(?P<tex>.*)$")
 MATH_CLOSE = re.compile(r"^(?P<tex>.*?)\$\$\s*(?:\{#(?P<label>eq-[\w:.-]+)\})?\s*$")
 
 
@@ -123,8 +125,9 @@ class ReferencesExtension(Extension):
         md.registerExtension(self)
         if "@" not in md.ESCAPED_CHARS:  # `\@` is a literal @, never a reference
             md.ESCAPED_CHARS = [*md.ESCAPED_CHARS, "@"]
-        # Before arithmatex (a block processor) sees the `$$`, after execblocks (29).
-        md.preprocessors.register(EquationPreprocessor(md), "crossref_equations", 28)
+        # After fenced_code (25) has stashed code fences, so `$$` in code is never math;
+        # before arithmatex (a block processor) sees the `$$`.
+        md.preprocessors.register(EquationPreprocessor(md), "crossref_equations", 24)
         # After raw inline HTML (90), autolinks (120) and links (160); before emphasis (60),
         # so `_` inside a key is not read as emphasis.
         md.inlinePatterns.register(ReferenceProcessor(BRACKETED, md, self.state, bracketed=True),
@@ -144,14 +147,11 @@ class ReferencesExtension(Extension):
 
 class EquationPreprocessor(Preprocessor):
     def run(self, lines: list[str]) -> list[str]:
-        fenced = set()
-        for fence in find_fences(lines):
-            fenced.update(range(fence.open_line, fence.close_line + 1))
         out, i, number = [], 0, 0
         while i < len(lines):
             line = lines[i]
-            one = LABELLED_MATH_ONE_LINE.match(line) if i not in fenced else None
-            opening = MATH_OPEN.match(line) if i not in fenced and not one else None
+            one = LABELLED_MATH_ONE_LINE.match(line)
+            opening = MATH_OPEN.match(line) if not one else None
             if one:
                 number += 1
                 out += self._equation(one["tex"], one["label"], number)

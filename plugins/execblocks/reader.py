@@ -1,5 +1,6 @@
 """Pelican's Markdown reader, plus the execblocks extension for articles that have
-executable blocks. It reads stored results; it never runs anything."""
+executable blocks. It reads stored results; it never runs, parses or plans anything:
+this run's BuildSession (session.py) already holds each article parsed and planned."""
 
 from __future__ import annotations
 
@@ -13,37 +14,38 @@ from pelican.utils import pelican_open
 from .citations import bibliography_for
 from .config import EngineSettings
 from .crossref import ReferencesExtension
-from .errors import StaleResultsError
-from .parse import parse_text
-from .plan import FRESH, plan_article
+from .errors import ExecBlocksError
+from .output import static_path
+from .plan import FRESH
 from .render import ExecBlocksExtension, RenderedArticle, provenance_text
-from .store import ResultsStore
+from .session import session_of
 
 logger = logging.getLogger(__name__)
 
 
 class ExecMarkdownReader(MarkdownReader):
     def read(self, source_path):
-        from . import ArticleResults, current_state
+        try:
+            return self._read(source_path)
+        except ExecBlocksError as error:
+            # Pelican logs a reader's exception as "Could not process <file>" alone: say what
+            # is wrong and where (an unknown cross-reference, file:line) before it does.
+            logger.error("%s", error)
+            raise
 
-        state = current_state()
-        settings = state.settings if state else EngineSettings.from_pelican(self.settings)
+    def _read(self, source_path):
+        from . import ArticleResults
+
+        session = session_of(self.settings)
+        plan = session.plan_for(source_path) if session else None
         with pelican_open(source_path) as text:
-            article = parse_text(text, Path(source_path), settings.root, settings.content_dir,
-                                 dict(settings.block_defaults))
-        # Cross-references and citations work in every article, executable or not.
-        references = ReferencesExtension(article.rel_path, text, bibliography_for(
-            text, article.path, article.rel_path, self.settings, settings.root))
-        if not article.executable:
+            # Cross-references and citations work in every article, executable or not.
+            references = self._references(text, source_path, session)
+        if plan is None:  # no executable blocks (or the engine did not run): plain Markdown
             content, meta = self._convert(text, source_path, [references])
             return content, self._parse_metadata(meta)
-        plan = state.plans.get(str(article.path)) if state else None
-        if plan is None:
-            plan = plan_article(article, ResultsStore(settings.results_dir), settings)
-        entry = plan.entry
-        if plan.state != FRESH:
-            if settings.mode == "strict":
-                raise StaleResultsError([(article.rel_path, "; ".join(plan.reasons) or plan.state)])
+        article, entry = plan.article, plan.entry
+        if plan.state != FRESH:  # only in mode "off": strict and auto stop or run first
             logger.warning("execblocks: %s is %s (%s); rendering without its results",
                            article.rel_path, plan.state, "; ".join(plan.reasons))
             entry = None
@@ -51,19 +53,26 @@ class ExecMarkdownReader(MarkdownReader):
         content, meta = self._convert(text, source_path, [ExecBlocksExtension(rendered), references])
         metadata = self._parse_metadata(meta)
         if entry is not None and entry.record is not None:
-            if state:
-                state.rendered[article.article_id] = rendered
-            base = rendered.base_url
+            session.rendered[article.article_id] = rendered
             provenance = entry.provenance
             metadata["execblocks"] = ArticleResults(
-                notebook_url=f"{base}{article.slug}.ipynb",
-                script_url=f"{base}{article.slug}.py",
+                notebook_path=static_path(article.article_id, f"{article.slug}.ipynb"),
+                script_path=static_path(article.article_id, f"{article.slug}.py"),
                 provenance=provenance,
                 environment=entry.record.environment,
                 summary=provenance_text(entry.record.environment, provenance.duration_s if provenance else None,
                                         provenance.executed_at if provenance else None),
             )
         return content, metadata
+
+    def _references(self, text: str, source_path, session) -> ReferencesExtension:
+        settings = session.settings if session else EngineSettings.from_pelican(self.settings)
+        path = Path(source_path).resolve()
+        try:
+            rel_path = path.relative_to(settings.root).as_posix()
+        except ValueError:
+            rel_path = str(source_path)
+        return ReferencesExtension(rel_path, text, bibliography_for(text, path, rel_path, self.settings, settings.root))
 
     def _convert(self, text: str, source_path, extensions: list) -> tuple[str, dict]:
         """The article's HTML and its raw metadata, with the per-article extensions."""

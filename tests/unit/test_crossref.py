@@ -13,7 +13,7 @@ from execblocks.store import StoredEntry
 from pathlib import Path
 
 ROOT = Path("/project")
-SITE_EXTENSIONS = ["extra", "toc", "pymdownx.arithmatex"]
+SITE_EXTENSIONS = ["extra", "toc", "pymdownx.arithmatex"]  # extra includes fenced_code
 SITE_CONFIGS = {"toc": {"permalink": "#"}, "pymdownx.arithmatex": {"generic": True}}
 
 
@@ -70,6 +70,11 @@ def test_labelled_equations_are_numbered_and_referable():
            '<span class="equation-number">(2)</span>' in html
     assert ('By <a class="cross-ref" href="#eq-bn">Equation&nbsp;2</a> and '
             '<a class="cross-ref" href="#eq-first">Equation&nbsp;1</a>.') in html
+
+
+def test_math_in_code_is_not_an_equation():
+    html = convert("```\n$$ a $$ {#eq-code}\n```\n\n    $$ b $$ {#eq-indented}\n")
+    assert "equation" not in html and "{#eq-code}" in html and "{#eq-indented}" in html
 
 
 def test_sections_are_numbered_when_one_is_labelled():
