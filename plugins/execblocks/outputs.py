@@ -46,7 +46,7 @@ MIME_RANK = (
 )
 IMAGE_MIMES = ("image/svg+xml", "image/png")
 VEGA_MIME = re.compile(r"^application/vnd\.(?P<kind>vega|vegalite)\.v\d+\+json$")
-TABLE_OPEN = re.compile(r"<table\b[^>]*>")
+TABLE_OPEN = re.compile(r"<table\b[^>]*>(?:\s*<caption\b[^>]*>.*?</caption>)?", re.S)
 MATH_DELIMITERS = re.compile(r"^\s*(?:\$\$(?P<a>.*)\$\$|\\\[(?P<b>.*)\\\]|\$(?P<c>.*)\$)\s*$", re.S)
 
 # Attributes a sanitised output may keep: presentation only, no handlers, no ids (an id
@@ -145,14 +145,15 @@ def vega_to_html(mime: str, spec) -> str:
 
 
 def caption_table(body: str, caption: str, number: int, label: str | None) -> str:
-    """The first <table> gets the id (a `tbl-` label) and a numbered <caption>."""
+    """The first <table> gets the id (a `tbl-` label) and a numbered <caption>, which
+    replaces a caption the output brought along (`tbl-cap` is the author's word)."""
     table_id = f' id="{html.escape(label, quote=True)}"' if label and label.startswith("tbl-") else ""
     caption_html = (f'<caption><span class="table-number">Table {number}.</span> '
                     f'{html.escape(caption)}</caption>')
 
     def add(match: re.Match) -> str:
-        tag = match.group(0)
-        return f"{tag[:-1]}{table_id}>{caption_html}"
+        tag = match.group(0)[:match.group(0).index(">")]
+        return f"{tag}{table_id}>{caption_html}"
 
     return TABLE_OPEN.sub(add, body, count=1)
 

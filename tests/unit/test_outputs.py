@@ -84,6 +84,13 @@ def test_tbl_cap_on_markdown_table_output():
     assert '<table id="tbl-md"><caption><span class="table-number">Table 3.</span> From Markdown</caption>' in out
 
 
+def test_tbl_cap_replaces_the_outputs_own_caption():
+    out = render_data("text/html", {"text/html": "<table>\n<caption>old</caption><tr><td>1</td></tr></table>"},
+                      BlockOptions(tbl_cap="New", label="tbl-x"), lambda: 1)
+    assert '<table id="tbl-x"><caption><span class="table-number">Table 1.</span> New</caption><tbody>' in out
+    assert "old" not in out
+
+
 VEGA = {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "mark": "bar",
         "data": {"values": [{"a": "</script><script>alert(1)</script>"}]}}
 
