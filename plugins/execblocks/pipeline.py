@@ -76,6 +76,9 @@ def update(settings: EngineSettings, only: list[str] | None = None, force: bool 
         return BuildReport(check(settings))
     articles = executable_articles(settings)
     selected = select(articles, only) if only else articles
+    for article in selected:
+        for note in article.notes:  # options accepted for Quarto's sake that change nothing here
+            progress.say(f"execblocks: note: {note}")
     store = ResultsStore(settings.results_dir)
     if settings.mode == "off":
         return BuildReport(plan_articles(selected, store, settings))

@@ -45,5 +45,5 @@ def test_unknown_device_is_rejected(monkeypatch):
 
 
 def test_site_block_defaults_are_validated(tmp_path):
-    with pytest.raises(ConfigError, match="EXECBLOCKS_BLOCK_DEFAULTS: option 'echo' expects bool"):
+    with pytest.raises(ConfigError, match=r"EXECBLOCKS_BLOCK_DEFAULTS: option .echo. expects true, false or fenced, got .no. \(write true or false"):
         EngineSettings.from_pelican({"PATH": str(tmp_path), "EXECBLOCKS_BLOCK_DEFAULTS": {"echo": "no"}})
