@@ -132,7 +132,8 @@ def livereload(c):
 
     rebuild_quietly()
     server = Server()
-    for pattern in [CONFIG["settings_base"], "content/**/*.md", "code/**/*.py", "code/**/*.mplstyle",
+    for pattern in [CONFIG["settings_base"], "content/**/*.md", "content/**/*.qmd", "content/**/*.ipynb",
+                    "code/**/*.py", "code/**/*.mplstyle",
                     "theme/templates/**/*.html", "theme/static/**/*.css", "theme/static/**/*.js"]:
         server.watch(pattern, rebuild_quietly)
     server.serve(host=CONFIG["host"], port=CONFIG["port"], root=CONFIG["deploy_path"])

@@ -165,6 +165,9 @@ def pelican_metadata(front: FrontMatter, modified: dt.datetime | None = None) ->
             meta[name] = [str(value)]
     if tags:
         meta["tags"] = [", ".join(dict.fromkeys(tags))]
+    if "date" not in meta and modified is not None:
+        # Quarto needs no date; Pelican skips an article without one. The file's date stands in.
+        meta["date"] = [modified.isoformat()]
     return meta
 
 

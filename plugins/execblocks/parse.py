@@ -260,7 +260,18 @@ def _relative(path: Path, root: Path) -> str:
         return str(path)
 
 
+ARTICLE_SUFFIXES = (".md", ".qmd")  # and .ipynb: see notebook.py
+
+
 def discover(content_dir: Path, root: Path, defaults: dict | None = None) -> list[Article]:
-    """Every Markdown article under the content folder, parsed, in a stable order."""
-    paths = sorted(p for p in content_dir.rglob("*.md") if not any(part.startswith(".") for part in p.parts))
-    return [parse_article(p, root, content_dir, defaults) for p in paths]
+    """Every article (Markdown, Quarto) under the content folder, parsed, in a stable order."""
+    paths = sorted(p for p in content_dir.rglob("*") if p.suffix in ARTICLE_SUFFIXES and p.is_file()
+                   and not any(part.startswith(".") for part in p.relative_to(content_dir).parts))
+    articles = [parse_article(p, root, content_dir, defaults) for p in paths]
+    seen: dict[str, Article] = {}
+    for article in articles:
+        if article.article_id in seen:
+            raise ArticleSyntaxError(article.rel_path, 1, f"{seen[article.article_id].rel_path} has the same "
+                                     "name: their results would share one folder", "Rename one of them.")
+        seen[article.article_id] = article
+    return articles

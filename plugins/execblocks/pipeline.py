@@ -8,11 +8,12 @@ ever reads what `update` stored.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import EngineSettings
 from .errors import ExecBlocksError, StaleResultsError
-from .parse import Article, discover
+from .parse import ARTICLE_SUFFIXES, Article, discover
 from .plan import FRESH, ArticlePlan, block_fingerprint, current_environment, declared_dependencies, \
     execution_key, hash_dependencies, plan_articles
 from .progress import Progress
@@ -42,15 +43,20 @@ def select(articles: list[Article], names: list[str]) -> list[Article]:
     """Articles named by path (content/x.md), id (x) or slug."""
     chosen = []
     for name in names:
-        wanted = name.rstrip("/").removesuffix(".md")
+        wanted = _without_suffix(name.rstrip("/"))
         match = [a for a in articles
-                 if wanted in (a.rel_path.removesuffix(".md"), a.article_id, a.slug)
-                 or str(a.path).removesuffix(".md") == wanted]
+                 if wanted in (_without_suffix(a.rel_path), a.article_id, a.slug)
+                 or _without_suffix(str(a.path)) == wanted]
         if not match:
             known = ", ".join(a.slug for a in articles) or "none"
             raise ExecBlocksError(f"execblocks: no executable article matches {name!r} (known: {known})")
         chosen += [a for a in match if a not in chosen]
     return chosen
+
+
+def _without_suffix(name: str) -> str:
+    suffix = Path(name).suffix
+    return name.removesuffix(suffix) if suffix in ARTICLE_SUFFIXES else name
 
 
 def status(settings: EngineSettings) -> list[ArticlePlan]:
