@@ -52,9 +52,12 @@ class BlockOptions:
 
     def execution_fields(self) -> dict[str, Any]:
         """The options that change what running the block produces (part of the cache key).
-        Everything else only changes how stored results are shown."""
+        Everything else only changes how stored results are shown. Not `timeout`: a run that
+        finished within one limit gives the same outputs under another, and raising it after
+        a timeout reruns anyway (failed articles always do). `depends` is in it so a newly
+        declared file is recorded (and then watched)."""
         return {
-            "eval": self.eval, "error": self.error, "timeout": self.timeout,
+            "eval": self.eval, "error": self.error,
             "fig_width": self.fig_width, "fig_height": self.fig_height,
             "depends": list(self.depends),
         }

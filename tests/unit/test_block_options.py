@@ -9,6 +9,7 @@ import pytest
 from execblocks.errors import ArticleSyntaxError
 from execblocks.parse import parse_text
 from execblocks.render import ExecBlocksExtension, RenderedArticle
+from execblocks.record import Environment, Provenance, Record
 from execblocks.store import StoredEntry
 
 ROOT = Path("/project")
@@ -31,8 +32,8 @@ def render(option_lines: str, outputs: list, code: str = "x = 1") -> str:
     cell.metadata["execblocks"] = {"block": 0}
     cell.outputs = outputs
     nb.cells = [cell]
-    entry = StoredEntry("a", ROOT / "results/a", {"environment": {"device": "cpu", "versions": {}}, "inline": []},
-                        {"block_seconds": [0.1]}, None)
+    record = Record("content/a.md", "k", "python3", (), (), {}, Environment("cpu", {}, {}))
+    entry = StoredEntry("a", ROOT / "results/a", record, Provenance("2026-11-25T10:00:00+00:00", 0.1, (0.1,)), None)
     entry.notebook = lambda: nb
     return markdown.markdown(text, extensions=[ExecBlocksExtension(RenderedArticle(article, entry))])
 
