@@ -69,10 +69,11 @@ def _on_run_start(pelican) -> None:
 
 
 def _on_readers_init(readers) -> None:
-    from .reader import ExecMarkdownReader
+    from .reader import ExecMarkdownReader, NotebookReader
 
-    for extension in ExecMarkdownReader.file_extensions:
-        readers.reader_classes[extension] = ExecMarkdownReader
+    for reader in (ExecMarkdownReader, NotebookReader):
+        for extension in reader.file_extensions:
+            readers.reader_classes[extension] = reader
 
 
 def current_state() -> _BuildState | None:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
 
+from .ipynb import map_line, read_notebook
 from .frontmatter import blank_front_matter, execution_options, find_front_matter
 from .options import BlockOptions, OptionError, ignored_notes, is_option, load_yaml, unknown_option_message, \
     validate_options
@@ -153,7 +154,30 @@ def parse_text(text: str, path: Path, root: Path, content_dir: Path, defaults: d
 
 
 def parse_article(path: Path, root: Path, content_dir: Path, defaults: dict | None = None) -> Article:
+    if Path(path).suffix == ".ipynb":
+        return parse_notebook(Path(path), root, content_dir, defaults)
     return parse_text(Path(path).read_text(encoding="utf-8"), Path(path), root, content_dir, defaults)
+
+
+def parse_notebook(path: Path, root: Path, content_dir: Path, defaults: dict | None = None) -> Article:
+    """A `.ipynb` article: the same Article its Markdown form gives, with every line number
+    pointing into the notebook file (see ipynb.py)."""
+    rel_path = _relative(path, root)
+    source = read_notebook(path, rel_path)
+
+    def at(line: int) -> int:
+        return map_line(line, source.file_lines)
+
+    try:
+        article = parse_text(source.text, path, root, content_dir, defaults)
+    except ArticleSyntaxError as error:
+        raise ArticleSyntaxError(error.path, at(error.line), error.message, error.hint) from None
+    notes = tuple(re.sub(r"^([^:]+):(\d+):", lambda m: f"{m[1]}:{at(int(m[2]))}:", note) for note in article.notes)
+    return replace(article,
+                   blocks=tuple(replace(b, fence_line=at(b.fence_line), code_line=at(b.code_line))
+                                for b in article.blocks),
+                   inline=tuple(replace(i, line=at(i.line)) for i in article.inline),
+                   notes=notes)
 
 
 def _article_options(lines: list[str], rel_path: str) -> dict:
@@ -260,11 +284,11 @@ def _relative(path: Path, root: Path) -> str:
         return str(path)
 
 
-ARTICLE_SUFFIXES = (".md", ".qmd")  # and .ipynb: see notebook.py
+ARTICLE_SUFFIXES = (".md", ".qmd", ".ipynb")
 
 
 def discover(content_dir: Path, root: Path, defaults: dict | None = None) -> list[Article]:
-    """Every article (Markdown, Quarto) under the content folder, parsed, in a stable order."""
+    """Every article (Markdown, Quarto, Jupyter notebook) under the content folder, parsed, in a stable order."""
     paths = sorted(p for p in content_dir.rglob("*") if p.suffix in ARTICLE_SUFFIXES and p.is_file()
                    and not any(part.startswith(".") for part in p.relative_to(content_dir).parts))
     articles = [parse_article(p, root, content_dir, defaults) for p in paths]

@@ -14,7 +14,8 @@ from pelican.utils import pelican_open
 from .config import EngineSettings
 from .errors import StaleResultsError
 from .frontmatter import blank_front_matter, find_front_matter, pelican_metadata
-from .parse import parse_text
+from .ipynb import read_notebook
+from .parse import parse_notebook, parse_text
 from .plan import FRESH, plan_article
 from .render import ExecBlocksExtension, RenderedArticle, provenance_text
 from .store import ResultsStore
@@ -37,8 +38,12 @@ class ExecMarkdownReader(MarkdownReader):
 
         state = current_state()
         settings = state.settings if state else EngineSettings.from_pelican(self.settings)
-        article = parse_text(text, Path(source_path), settings.root, settings.content_dir,
-                             dict(settings.block_defaults))
+        if Path(source_path).suffix == ".ipynb":  # `text` is its Markdown form; lines point into the .ipynb
+            article = parse_notebook(Path(source_path), settings.root, settings.content_dir,
+                                     dict(settings.block_defaults))
+        else:
+            article = parse_text(text, Path(source_path), settings.root, settings.content_dir,
+                                 dict(settings.block_defaults))
         lines = text.split("\n")
         front = find_front_matter(lines, article.rel_path)
         entry, rendered = None, None
@@ -85,3 +90,12 @@ class ExecMarkdownReader(MarkdownReader):
                                         provenance.executed_at if provenance else None),
             )
         return content, metadata
+
+
+class NotebookReader(ExecMarkdownReader):
+    """Jupyter notebooks: read as the Markdown article they amount to (see ipynb.py)."""
+
+    file_extensions = ["ipynb"]
+
+    def read(self, source_path):
+        return self.read_text(source_path, read_notebook(Path(source_path), str(source_path)).text)
