@@ -141,3 +141,38 @@ def map_line(line: int, file_lines: tuple[int, ...]) -> int:
 
 def read_notebook(path: Path, rel_path: str) -> NotebookText:
     return notebook_text(Path(path).read_text(encoding="utf-8"), rel_path)
+
+
+def wants_saved_outputs(text: str) -> bool:
+    """Quarto's `execute: enabled: false` in a notebook's header: show the outputs saved in
+    the notebook instead of running it (the pelican-jupyter habit; opt-in)."""
+    from .frontmatter import find_front_matter
+
+    front = find_front_matter(text.split("\n"), "")
+    execute = front.data.get("execute") if front is not None else None
+    return isinstance(execute, dict) and execute.get("enabled") is False
+
+
+def saved_outputs_result(article):
+    """The notebook's own saved outputs as an ExecutionResult, so they are stored and shown
+    like a run's. The notebook file is its dependency: saving new outputs re-imports them."""
+    import copy
+
+    from .execute import ExecutionResult
+
+    if article.inline:
+        raise ArticleSyntaxError(article.rel_path, article.inline[0].line,
+                                 "an inline `{python}` value needs the notebook to run",
+                                 "Remove `execute: enabled: false` from the header, or the inline value.")
+    nb = nbformat.read(str(article.path), as_version=4)
+    saved = [cell for cell in nb.cells if cell.cell_type == "code" and cell.source.strip()]
+    public = nbformat.v4.new_notebook(metadata=copy.deepcopy(nb.metadata))
+    for block, cell in zip(article.blocks, saved):
+        copied = nbformat.v4.new_code_cell(block.code, execution_count=cell.get("execution_count"))
+        copied.id = f"block-{block.index + 1}"
+        copied.metadata["execblocks"] = {"block": block.index}
+        copied.outputs = copy.deepcopy(cell.get("outputs", []))
+        public.cells.append(copied)
+    return ExecutionResult(article=article, notebook=public, inline_values=[], reads=[article.path],
+                           device="saved in the notebook", versions={}, block_seconds=[0.0] * len(article.blocks),
+                           duration_s=0.0, executed_at="")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from .ipynb import map_line, read_notebook
+from .ipynb import map_line, read_notebook, wants_saved_outputs
 from .frontmatter import blank_front_matter, execution_options, find_front_matter
 from .options import BlockOptions, OptionError, ignored_notes, is_option, load_yaml, unknown_option_message, \
     validate_options
@@ -77,6 +77,7 @@ class Article:
     blocks: tuple[Block, ...]
     inline: tuple[InlineExpr, ...]
     notes: tuple[str, ...] = ()  # "file:line: ..." lines for the author (ignored options)
+    saved_outputs: bool = False  # a notebook shown with the outputs saved in it, not run
 
     @property
     def executable(self) -> bool:
@@ -177,7 +178,7 @@ def parse_notebook(path: Path, root: Path, content_dir: Path, defaults: dict | N
                    blocks=tuple(replace(b, fence_line=at(b.fence_line), code_line=at(b.code_line))
                                 for b in article.blocks),
                    inline=tuple(replace(i, line=at(i.line)) for i in article.inline),
-                   notes=notes)
+                   notes=notes, saved_outputs=wants_saved_outputs(source.text))
 
 
 def _article_options(lines: list[str], rel_path: str) -> dict:

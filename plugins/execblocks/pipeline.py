@@ -104,11 +104,17 @@ def update(settings: EngineSettings, only: list[str] | None = None, force: bool 
         if not stale:
             progress.say(f"execblocks: nothing to execute ({len(plans)} article(s) fresh)")
         report = BuildReport(plans)
-        if stale:
+        saved = [p for p in stale if p.article.saved_outputs]
+        if saved:
+            from .ipynb import saved_outputs_result
+
+            report.executed = [saved_outputs_result(p.article) for p in saved]
+        if len(saved) < len(stale):
             from .execute import run_articles
             from .schedule import job_for
 
-            report.executed = run_articles([job_for(p) for p in stale], settings, progress)
+            report.executed += run_articles([job_for(p) for p in stale if not p.article.saved_outputs],
+                                            settings, progress)
         for result in report.executed:
             _store_result(store, result, settings)
         if report.executed:  # what was just stored is what the render stage must see

@@ -71,3 +71,30 @@ def test_failing_cell_names_the_notebook_line(nb_project):
     with pytest.raises(BlockExecutionError) as caught:
         nb_project.build()
     assert str(caught.value).startswith(f"content/nb.ipynb:{line}: block 1 raised ValueError: bad cell")
+
+
+PNG_1PX = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+
+
+def test_saved_outputs_are_shown_only_when_asked(nb_project, capfd):
+    """`execute: enabled: false` (Quarto's switch): the outputs saved in the notebook are
+    shown, nothing runs; saving new outputs in Jupyter shows them at the next build."""
+    def saved(text: str) -> str:
+        cells = [
+            nbformat.v4.new_raw_cell("---\ntitle: Saved outputs\ndate: 2024-05-02\nexecute:\n  enabled: false\n---"),
+            nbformat.v4.new_code_cell("this_would_fail()", outputs=[
+                nbformat.v4.new_output("stream", name="stdout", text=text)]),
+            nbformat.v4.new_code_cell("plot()", outputs=[nbformat.v4.new_output(
+                "display_data", data={"image/png": PNG_1PX, "text/plain": "<Figure>"})]),
+        ]
+        return notebook(cells)
+
+    nb_project.write("content/nb.ipynb", saved("computed in Jupyter\n"))
+    nb_project.build()
+    html = nb_project.html("saved-outputs")
+    assert "<pre>computed in Jupyter\n</pre>" in html  # `this_would_fail()` never ran
+    assert "Not executed" not in html
+    assert "<figure" in html and len(list((nb_project.output / "results" / "nb").glob("*.png"))) == 1
+    nb_project.write("content/nb.ipynb", saved("saved again\n"))
+    nb_project.build()
+    assert "<pre>saved again\n</pre>" in nb_project.html("saved-outputs")
