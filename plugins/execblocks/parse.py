@@ -4,8 +4,9 @@ The syntax is Quarto's: a fence whose info string is `{python}` runs; `#| key: v
 lines at the top of the block are its options (YAML values); `` `{python} expr` `` in
 prose is an inline value. A plain ```` ```python ```` fence is only highlighted.
 
-`find_fences` is the one fence scanner: the Markdown extension in render.py uses it
-too, so execution and rendering can never disagree about which block is which.
+`find_fences` is the one fence scanner, run once per article per build: the Markdown
+extension in render.py swaps the lines each Block records (fence_line..close_line), so
+execution and rendering can never disagree about which block is which.
 """
 
 from __future__ import annotations
@@ -55,7 +56,12 @@ class Block:
     options: BlockOptions
     fence_line: int  # the ```{python} line
     code_line: int  # file line of the first line of `code`
+    close_line: int = 0  # the closing fence's line
     fenced_source: str = ""  # the opening fence and `#|` lines, as written (`echo: fenced`)
+    # (opening, closing) fence lines in the Markdown text the article renders from:
+    # render.py swaps them for the block's HTML. The file's own lines, except in a
+    # notebook, whose Markdown form is generated (ipynb.py).
+    markdown_lines: tuple[int, int] = (0, 0)
 
     @property
     def code_hash(self) -> str:
@@ -76,6 +82,7 @@ class Article:
     slug: str
     blocks: tuple[Block, ...]
     inline: tuple[InlineExpr, ...]
+    title: str | None = None  # the `Title:` header, for the slug Pelican derives from it
     notes: tuple[str, ...] = ()  # "file:line: ..." lines for the author (ignored options)
     saved_outputs: bool = False  # a notebook shown with the outputs saved in it, not run
 
@@ -150,8 +157,12 @@ def parse_text(text: str, path: Path, root: Path, content_dir: Path, defaults: d
     inline = _inline_exprs(lines, fences)
     article_id = path.resolve().relative_to(content_dir.resolve()).with_suffix("").as_posix()
     slug = str(front.data["slug"]) if front is not None and front.data.get("slug") else _slug(lines, path)
+    if front is not None:
+        title = str(front.data["title"]) if front.data.get("title") is not None else None
+    else:
+        title = _header_value(lines, "title")
     return Article(path=path.resolve(), rel_path=rel_path, article_id=article_id,
-                   slug=slug, blocks=tuple(blocks), inline=tuple(inline), notes=tuple(notes))
+                   slug=slug, blocks=tuple(blocks), inline=tuple(inline), notes=tuple(notes), title=title)
 
 
 def parse_article(path: Path, root: Path, content_dir: Path, defaults: dict | None = None) -> Article:
@@ -175,8 +186,8 @@ def parse_notebook(path: Path, root: Path, content_dir: Path, defaults: dict | N
         raise ArticleSyntaxError(error.path, at(error.line), error.message, error.hint) from None
     notes = tuple(re.sub(r"^([^:]+):(\d+):", lambda m: f"{m[1]}:{at(int(m[2]))}:", note) for note in article.notes)
     return replace(article,
-                   blocks=tuple(replace(b, fence_line=at(b.fence_line), code_line=at(b.code_line))
-                                for b in article.blocks),
+                   blocks=tuple(replace(b, fence_line=at(b.fence_line), code_line=at(b.code_line),
+                                        close_line=at(b.close_line)) for b in article.blocks),
                    inline=tuple(replace(i, line=at(i.line)) for i in article.inline),
                    notes=notes, saved_outputs=wants_saved_outputs(source.text))
 
@@ -250,8 +261,9 @@ def _parse_block(index: int, fence: Fence, lines: list[str], rel_path: str, inhe
     options = BlockOptions(**validate_options(merged))
     code = "\n".join(body[len(option_lines):])
     return Block(index=index, code=code, options=options, fence_line=fence_line,
-                 code_line=fence_line + 1 + len(option_lines),
-                 fenced_source="\n".join([lines[fence.open_line].strip(), *body[:len(option_lines)]]))
+                 code_line=fence_line + 1 + len(option_lines), close_line=fence.close_line + 1,
+                 fenced_source="\n".join([lines[fence.open_line].strip(), *body[:len(option_lines)]]),
+                 markdown_lines=(fence_line, fence.close_line + 1))
 
 
 def _inline_exprs(lines: list[str], fences: list[Fence]) -> list[InlineExpr]:
@@ -269,13 +281,17 @@ def _inline_exprs(lines: list[str], fences: list[Fence]) -> list[InlineExpr]:
 
 def _slug(lines: list[str], path: Path) -> str:
     """Pelican's `Slug:` metadata when the header has it, else the file's stem."""
+    return _header_value(lines, "slug") or path.stem
+
+
+def _header_value(lines: list[str], key: str) -> str | None:
     for line in lines:
         if not line.strip():
             break
         match = METADATA_LINE.match(line)
-        if match and match["key"].lower() == "slug":
+        if match and match["key"].lower() == key:
             return match["value"].strip()
-    return path.stem
+    return None
 
 
 def _relative(path: Path, root: Path) -> str:

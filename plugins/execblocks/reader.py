@@ -1,5 +1,9 @@
 """Pelican's Markdown reader, plus the execblocks extension for articles that have
-executable blocks. It reads stored results; it never runs anything."""
+executable blocks. It reads stored results; it never runs, parses or plans anything:
+this run's BuildSession (session.py) already holds each article parsed and planned.
+
+Besides Pelican's `Key: value` headers it reads a YAML front matter (frontmatter.py),
+Quarto's `.qmd` files, and Jupyter notebooks as the Markdown they amount to (ipynb.py)."""
 
 from __future__ import annotations
 
@@ -11,21 +15,18 @@ from markdown import Markdown
 from pelican.readers import MarkdownReader
 from pelican.utils import pelican_open
 
-from .config import EngineSettings
-from .errors import StaleResultsError
 from .frontmatter import blank_front_matter, find_front_matter, pelican_metadata
 from .ipynb import read_notebook
-from .parse import parse_notebook, parse_text
-from .plan import FRESH, plan_article
+from .output import static_path
+from .plan import FRESH
 from .render import ExecBlocksExtension, RenderedArticle, provenance_text
-from .store import ResultsStore
+from .session import session_of
 
 logger = logging.getLogger(__name__)
 
 
 class ExecMarkdownReader(MarkdownReader):
-    """Markdown articles (`.md`, and Quarto's `.qmd`), with Pelican `Key: value` headers or
-    a YAML front matter."""
+    """Markdown articles (`.md`, and Quarto's `.qmd`)."""
 
     file_extensions = [*MarkdownReader.file_extensions, "qmd"]
 
@@ -34,38 +35,26 @@ class ExecMarkdownReader(MarkdownReader):
             return self.read_text(source_path, text)
 
     def read_text(self, source_path, text: str):
-        from . import ArticleResults, current_state
+        from . import ArticleResults
 
-        state = current_state()
-        settings = state.settings if state else EngineSettings.from_pelican(self.settings)
-        if Path(source_path).suffix == ".ipynb":  # `text` is its Markdown form; lines point into the .ipynb
-            article = parse_notebook(Path(source_path), settings.root, settings.content_dir,
-                                     dict(settings.block_defaults))
-        else:
-            article = parse_text(text, Path(source_path), settings.root, settings.content_dir,
-                                 dict(settings.block_defaults))
+        session = session_of(self.settings)
+        plan = session.plan_for(source_path) if session else None
         lines = text.split("\n")
-        front = find_front_matter(lines, article.rel_path)
-        entry, rendered = None, None
+        front = find_front_matter(lines, str(source_path))
         extensions = list(self.settings["MARKDOWN"].get("extensions", []))
-        if article.executable:
-            plan = state.plans.get(str(article.path)) if state else None
-            if plan is None:
-                plan = plan_article(article, ResultsStore(settings.results_dir), settings)
-            entry = plan.entry
-            if plan.state != FRESH:
-                if settings.mode == "strict":
-                    raise StaleResultsError([(article.rel_path, "; ".join(plan.reasons) or plan.state)])
+        rendered = entry = None
+        if plan is not None:  # executable blocks: render them from the stored results
+            article, entry = plan.article, plan.entry
+            if plan.state != FRESH:  # only in mode "off": strict and auto stop or run first
                 logger.warning("execblocks: %s is %s (%s); rendering without its results",
                                article.rel_path, plan.state, "; ".join(plan.reasons))
                 entry = None
             rendered = RenderedArticle(article, entry)
             extensions.append(ExecBlocksExtension(rendered))
-        markdown_settings = dict(self.settings["MARKDOWN"], extensions=extensions)
         self._source_path = source_path
-        self._md = Markdown(**markdown_settings)
-        # A YAML header is read here, not by the meta extension (which only knows flat
-        # `Key: value` lines): Markdown sees blank lines in its place.
+        self._md = Markdown(**dict(self.settings["MARKDOWN"], extensions=extensions))
+        # A YAML header is read here, not by the meta extension (which knows only flat
+        # `Key: value` lines): Markdown sees blank lines in its place, so lines keep their numbers.
         content = self._md.convert("\n".join(blank_front_matter(lines, front)))
         if front is not None:
             modified = dt.datetime.fromtimestamp(Path(source_path).stat().st_mtime, dt.timezone.utc)
@@ -76,14 +65,13 @@ class ExecMarkdownReader(MarkdownReader):
         # one without the block extension, which belongs to the whole article only.
         self._md = Markdown(**self.settings["MARKDOWN"])
         metadata = self._parse_metadata(meta)
-        if entry is not None and entry.record is not None:
-            if state:
-                state.rendered[article.article_id] = rendered
-            base = rendered.base_url
+        if rendered is not None and entry is not None and entry.record is not None:
+            article = rendered.article
+            session.rendered[article.article_id] = rendered
             provenance = entry.provenance
             metadata["execblocks"] = ArticleResults(
-                notebook_url=f"{base}{article.slug}.ipynb",
-                script_url=f"{base}{article.slug}.py",
+                notebook_path=static_path(article.article_id, f"{article.slug}.ipynb"),
+                script_path=static_path(article.article_id, f"{article.slug}.py"),
                 provenance=provenance,
                 environment=entry.record.environment,
                 summary=provenance_text(entry.record.environment, provenance.duration_s if provenance else None,
