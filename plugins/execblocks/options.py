@@ -49,6 +49,8 @@ class BlockOptions:
     timeout: int | None = None  # seconds; None uses EXECBLOCKS_TIMEOUT
     column: str = "body"  # body | page (wider than the text) | screen
     depends: tuple[str, ...] = ()  # files read in ways the audit hook cannot see
+    tbl_cap: str | None = None  # caption of the block's first table: a numbered "Table n." (i10x)
+    interactive: bool = False  # Vega-Lite/Vega charts drawn in the browser (else their fallback) (i10x)
 
     def execution_fields(self) -> dict[str, Any]:
         """The options that change what running the block produces (part of the cache key).
@@ -160,6 +162,8 @@ BLOCK_OPTIONS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "timeout": ("timeout", _int),
     "column": ("column", _choice(*COLUMNS)),
     "depends": ("depends", _files),
+    "tbl-cap": ("tbl_cap", _text),
+    "interactive": ("interactive", _boolean()),
 }
 assert {attr for attr, _ in BLOCK_OPTIONS.values()} == {f.name for f in fields(BlockOptions)}
 
