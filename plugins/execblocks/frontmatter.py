@@ -1,5 +1,11 @@
 """YAML front matter (Quarto's and Jekyll's `---` header) -> execution options and Pelican metadata.
 
+Why not the pelican-yaml-metadata plugin (PyPI, 2.2.0): it logs and carries on with empty
+metadata on a bad header (here a bad header stops the build at its line), knows none of
+Quarto's keys or execution options, and would be a second Markdown reader to reconcile with
+this one. Instead the YAML becomes the `{key: [text]}` that Python-Markdown's meta extension
+gives, and Pelican's own metadata processing does the rest.
+
 An article may start with a `---` ... `---` YAML header instead of Pelican's `Key: value`
 lines. Its document-level execution options (top-level `echo: false`, an `execute:` mapping,
 `format: html:` options such as `code-fold`) apply to every block; its Quarto metadata

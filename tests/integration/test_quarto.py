@@ -240,3 +240,43 @@ def test_cache_and_freeze_notes_are_printed(tmp_path, capfd):
     text = out.out + out.err
     assert "content/basics.qmd:17: 'freeze' is accepted and ignored" in text
     assert re.search(r"content/basics.qmd:\d+: 'cache' is accepted and ignored", text)
+
+
+# Quarto's own examples, verbatim: "Quarto Basics" (get-started/hello) and the "matplotlib
+# demo" of its Python guide (with `execute: echo: false`). No date: the file's stands in.
+POLAR_BLOCK = '''For a demonstration of a line plot on a polar axis, see @fig-polar.
+
+```{python}
+#| label: fig-polar
+#| fig-cap: "A line plot on a polar axis"
+
+import numpy as np
+import matplotlib.pyplot as plt
+
+r = np.arange(0, 2, 0.01)
+theta = 2 * np.pi * r
+fig, ax = plt.subplots(
+  subplot_kw = {'projection': 'polar'} 
+)
+ax.plot(theta, r)
+ax.set_rticks([0.5, 1, 1.5, 2])
+ax.grid(True)
+plt.show()
+```
+'''
+HELLO_QMD = '---\ntitle: "Quarto Basics"\nformat:\n  html:\n    code-fold: true\njupyter: python3\n---\n\n' + POLAR_BLOCK
+MATPLOTLIB_DEMO = ('---\ntitle: "matplotlib demo"\nformat:\n  html:\n    code-fold: true\njupyter: python3\n'
+                   'execute:\n  echo: false\n---\n\n' + POLAR_BLOCK)
+
+
+def test_quartos_own_examples_build_unchanged(tmp_path):
+    project = Project(tmp_path / "project")
+    project.write("content/hello.qmd", HELLO_QMD)
+    project.write("content/demo/matplotlib.qmd", MATPLOTLIB_DEMO)
+    project.build()
+    hello = project.html("quarto-basics")
+    assert '<figure class="cell-figure" id="fig-polar">' in hello and "A line plot on a polar axis" in hello
+    assert '<details class="cell-fold"><summary>Code</summary>' in hello  # format: html: code-fold: true
+    demo = project.html("matplotlib-demo")
+    assert '<figure class="cell-figure" id="fig-polar">' in demo and "cell-code" not in demo  # echo: false
+    assert (project.results / "demo" / "matplotlib" / "record.json").is_file()
