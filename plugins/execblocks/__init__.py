@@ -6,7 +6,7 @@ A Pelican plugin (PLUGIN_PATHS convention). `register()` hooks the stages into P
                        start of every run, so `pelican --autoreload` reruns what an edit made stale
     readers_init       Markdown reader that renders stored results   (render.py)
     content_object_init  resolve result URLs for each page's location
-    finalized          copy figures and the downloadable .ipynb / .py into the output
+    finalized          copy figures and the downloads (.ipynb, .py, runnable .zip) into the output
 
 The public names below are what tasks.py and tests use.
 """
@@ -45,6 +45,7 @@ class ArticleResults:
 
     notebook_url: str
     script_url: str
+    bundle_url: str  # the runnable .zip: notebook, the project files it read, requirements
     provenance: dict  # executed_at, duration_s, block_seconds, device, versions
     summary: str  # the provenance as one line: "60.6 s · cpu · Python 3.11.7 · ... · 2026-11-25"
 
@@ -93,6 +94,7 @@ def _on_content_init(instance) -> None:
     instance._content = instance._content.replace(ROOT_PLACEHOLDER, prefix)
     results.notebook_url = results.notebook_url.replace(ROOT_PLACEHOLDER, prefix)
     results.script_url = results.script_url.replace(ROOT_PLACEHOLDER, prefix)
+    results.bundle_url = results.bundle_url.replace(ROOT_PLACEHOLDER, prefix)
 
 
 def _on_finalized(pelican) -> None:
@@ -108,4 +110,4 @@ def _on_finalized(pelican) -> None:
         target.mkdir(parents=True, exist_ok=True)
         for name in sorted(set(rendered.figures)):
             shutil.copyfile(rendered.entry.file(name), target / name)
-        write_downloads(rendered, target)
+        write_downloads(rendered, target, _state.settings)

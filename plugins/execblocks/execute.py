@@ -50,6 +50,7 @@ class ExecutionResult:
     reads: list[Path]  # files under the project the run opened or imported
     device: str | None
     versions: dict[str, str]
+    packages: dict[str, str]  # distribution -> version of everything the blocks imported
     block_seconds: list[float]
     duration_s: float
     executed_at: str
@@ -189,6 +190,7 @@ async def execute_article(article: Article, settings: EngineSettings,
         reads=[Path(p) for p in run_info.get("reads", []) + run_info.get("modules", [])],
         device=run_info.get("device"),
         versions=run_info.get("versions", {}),
+        packages=run_info.get("packages", {}),
         block_seconds=block_seconds,
         duration_s=duration,
         executed_at=executed_at,

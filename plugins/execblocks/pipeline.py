@@ -132,7 +132,7 @@ def _store_result(store: ResultsStore, result: "ExecutionResult", settings: Engi
         "inline": [{"expr": i.expr, "value": v} for i, v in zip(article.inline, result.inline_values)],
         "dependencies": dependencies,
         "environment": {"device": result.device or "cpu", "versions": result.versions,
-                        "installed": current_environment()},
+                        "packages": result.packages, "installed": current_environment()},
     }
     provenance = {
         "executed_at": result.executed_at,

@@ -61,6 +61,7 @@ class ExecMarkdownReader(MarkdownReader):
             metadata["execblocks"] = ArticleResults(
                 notebook_url=f"{base}{article.slug}.ipynb",
                 script_url=f"{base}{article.slug}.py",
+                bundle_url=f"{base}{article.slug}.zip",
                 provenance=dict(entry.provenance, **environment),
                 summary=provenance_text(environment, entry.provenance.get("duration_s"),
                                         entry.provenance.get("executed_at")),

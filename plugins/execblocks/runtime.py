@@ -29,6 +29,7 @@ TRACKED_PACKAGES = ("numpy", "torch", "matplotlib", "scipy", "sklearn", "pandas"
 _opened_for_read: set[str] = set()
 _opened_for_write: set[str] = set()
 _installed = False
+_modules_at_start: set[str] = set()  # top-level modules the kernel had before any block ran
 
 
 def install() -> None:
@@ -37,6 +38,7 @@ def install() -> None:
     if _installed:
         return
     _installed = True
+    _modules_at_start.update(name.partition(".")[0] for name in sys.modules)
     random.seed(0)
     sys.addaudithook(_audit)
     shell = _shell()
@@ -77,6 +79,7 @@ def collect() -> None:
         "modules": modules,
         "device": _picked_device(),
         "versions": _versions(),
+        "packages": _packages(),
     }})
 
 
@@ -166,6 +169,25 @@ def _versions() -> dict[str, str]:
             except metadata.PackageNotFoundError:
                 versions[name] = getattr(sys.modules[name], "__version__", "unknown")
     return versions
+
+
+def _packages() -> dict[str, str]:
+    """Every installed distribution the blocks imported (directly or not), with its version,
+    plus ipykernel: what a reader's requirements.txt must pin to rerun the article."""
+    from importlib import metadata
+
+    imported = {name.partition(".")[0] for name in list(sys.modules)} - _modules_at_start
+    imported -= set(sys.stdlib_module_names)
+    imported.add("ipykernel")
+    owners = metadata.packages_distributions()
+    found = {}
+    for name in imported:
+        for dist in owners.get(name, []):
+            try:
+                found[metadata.metadata(dist)["Name"]] = metadata.version(dist)
+            except metadata.PackageNotFoundError:
+                pass
+    return dict(sorted(found.items(), key=lambda item: item[0].lower()))
 
 
 def _picked_device() -> str | None:
