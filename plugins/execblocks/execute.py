@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -50,11 +50,11 @@ class ExecutionResult:
     reads: list[Path]  # files under the project the run opened or imported
     device: str | None
     versions: dict[str, str]
-    packages: dict[str, str]  # distribution -> version of everything the blocks imported
     block_seconds: list[float]
     duration_s: float
     executed_at: str
     error: BlockExecutionError | None = None
+    packages: dict[str, str] = field(default_factory=dict)  # distribution -> version, all the blocks imported
 
 
 def build_notebook(article: Article) -> nbformat.NotebookNode:
