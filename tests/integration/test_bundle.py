@@ -141,6 +141,21 @@ def run_plain_cells(nb, folder: Path) -> nbformat.NotebookNode:
 
 
 @pytest.mark.slow
+def test_downloads_and_results_are_world_readable(points_project):
+    """What a web server serves (0644 under the usual umask 022), never mkstemp's 0600."""
+    old = os.umask(0o022)
+    try:
+        points_project.build()
+    finally:
+        os.umask(old)
+    files = [p for folder in (points_project.output / "results", points_project.results)
+             for p in folder.rglob("*") if p.suffix in (".ipynb", ".py", ".zip", ".png", ".svg", ".json")]
+    assert {p.suffix for p in files} >= {".ipynb", ".py", ".zip", ".png", ".json"}
+    assert {p.relative_to(points_project.root).as_posix(): oct(stat.S_IMODE(p.stat().st_mode))
+            for p in files if stat.S_IMODE(p.stat().st_mode) != 0o644} == {}
+
+
+@pytest.mark.slow
 def test_bundle_bytes_are_stable_across_builds(points_project):
     project = points_project
     project.build()
