@@ -149,3 +149,35 @@ def reader_bundle(article: Article, entry: StoredEntry, notebook: nbformat.Noteb
     python = environment.get("versions", {}).get("python", "3")
     files["README.md"] = readme(article, notebook_path, article.slug, python).encode()
     return Bundle(article.slug, notebook_path, files)
+
+
+# -- what a cluster worker gets (dask_executor.py) ---------------------------------------
+def job_files(article: Article, entry: StoredEntry | None, settings: EngineSettings) -> dict[str, bytes]:
+    """The project files a worker needs to run `article`, by project-relative path: the
+    article, the files its last run read, its `#| depends:` files, and every file of the
+    code folders (an edited block may import a module it never imported before). An
+    article never run before also gets its whole folder: what it reads is not known yet."""
+    from .plan import is_dependency
+
+    wanted = [article.path]
+    record = entry.record if entry is not None else {}
+    wanted += [settings.root / rel for rel in record.get("dependencies", {})]
+    wanted += [article.path.parent / name for block in article.blocks for name in block.options.depends]
+    folders = list(settings.code_dirs) + ([] if record else [article.path.parent])
+    for folder in folders:
+        if folder.is_dir():
+            wanted += sorted(p for p in folder.rglob("*") if p.is_file())
+    files = {}
+    for path in wanted:
+        path = Path(os.path.realpath(path))
+        if path == article.path.resolve() or is_dependency(path, settings):
+            files[path.relative_to(settings.root).as_posix()] = path.read_bytes()
+    return files
+
+
+def engine_archive(settings: EngineSettings) -> bytes:
+    """The engine's own source (this package), for workers that do not have it installed."""
+    package = settings.engine_dir
+    files = {f"{package.name}/{p.relative_to(package).as_posix()}": p.read_bytes()
+             for p in sorted(package.rglob("*.py")) if "__pycache__" not in p.parts}
+    return deterministic_zip(files)

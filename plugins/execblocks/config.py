@@ -7,6 +7,7 @@ EXECBLOCKS_TIMEOUT, and so on. Option names are Quarto's, so articles move betwe
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from .errors import ConfigError
 
 MODES = ("auto", "force", "strict", "off")
 FIGURE_FORMATS = ("png", "svg")
+# A Dask scheduler: tcp://host:8786, tls://..., ws://..., inproc://... (distributed's schemes).
+EXECUTOR_ADDRESS = re.compile(r"^(tcp|tls|ws|wss|inproc|ucx)://[^\s/]+$")
 
 # Quarto option name -> (dataclass field, accepted type(s)).
 BLOCK_OPTION_TYPES: dict[str, tuple[str, tuple[type, ...]]] = {
@@ -108,6 +111,7 @@ class EngineSettings:
     lock_timeout: float = 3600.0  # seconds a second build waits for the first
     figure_format: str = "png"  # how matplotlib figures are saved: png | svg
     block_defaults: tuple = ()  # (Quarto name, value) pairs from EXECBLOCKS_BLOCK_DEFAULTS
+    executor: str = "local"  # "local" kernels, or a Dask scheduler's address ("tcp://host:8786")
 
     @property
     def engine_dir(self) -> Path:
@@ -135,6 +139,10 @@ class EngineSettings:
             validate_options(defaults)
         except OptionError as error:
             raise ConfigError(f"EXECBLOCKS_BLOCK_DEFAULTS: {error}") from None
+        executor = os.environ.get("EXECBLOCKS_EXECUTOR") or settings.get("EXECBLOCKS_EXECUTOR", "local")
+        if not isinstance(executor, str) or not (executor == "local" or EXECUTOR_ADDRESS.match(executor)):
+            raise ConfigError(f"EXECBLOCKS_EXECUTOR must be 'local' or a Dask scheduler address such as "
+                              f"tcp://host:8786, got {executor!r}")
         code_dirs = settings.get("EXECBLOCKS_CODE_DIRS", ["code"])
         if not isinstance(code_dirs, (list, tuple)):
             raise ConfigError(f"EXECBLOCKS_CODE_DIRS must be a list of folders, got {code_dirs!r}")
@@ -152,6 +160,7 @@ class EngineSettings:
             lock_timeout=float(settings.get("EXECBLOCKS_LOCK_TIMEOUT", 3600.0)),
             figure_format=figure_format,
             block_defaults=tuple(sorted(defaults.items())),
+            executor=executor,
         )
 
 

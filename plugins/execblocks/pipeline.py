@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .config import EngineSettings
-from .errors import ExecBlocksError, StaleResultsError
+from .errors import ExecBlocksError, StaleResultsError, WorkerLostError
 from .parse import Article, discover
 from .plan import FRESH, ArticlePlan, block_fingerprint, current_environment, declared_dependencies, \
     execution_key, hash_dependencies, plan_articles
@@ -95,10 +95,9 @@ def update(settings: EngineSettings, only: list[str] | None = None, force: bool 
             progress.say(f"execblocks: nothing to execute ({len(plans)} article(s) fresh)")
         report = BuildReport(plans)
         if stale:
-            from .execute import run_articles
-            from .schedule import job_for
+            from .schedule import executor_for, job_for
 
-            report.executed = run_articles([job_for(p) for p in stale], settings, progress)
+            report.executed = executor_for(settings).run([job_for(p) for p in stale], settings, progress)
         for result in report.executed:
             _store_result(store, result, settings)
         if report.executed:  # what was just stored is what the render stage must see
@@ -116,6 +115,8 @@ def _store_result(store: ResultsStore, result: "ExecutionResult", settings: Engi
     article = result.article
     key = execution_key(article, settings)
     dependencies = hash_dependencies(result.reads + declared_dependencies(article), settings)
+    if isinstance(result.error, WorkerLostError):
+        return  # the machine failed, not the article: no failure on its record either
     if result.error is not None:
         error = result.error
         store.write_failure(article.article_id, {
@@ -139,4 +140,6 @@ def _store_result(store: ResultsStore, result: "ExecutionResult", settings: Engi
         "duration_s": round(result.duration_s, 3),
         "block_seconds": [round(s, 3) for s in result.block_seconds],
     }
+    if result.host:
+        provenance["worker"] = result.host
     store.write(article.article_id, record, result.notebook, provenance)
