@@ -30,6 +30,7 @@ import nbformat
 
 from .config import EngineSettings
 from .parse import Article
+from .record import Environment
 from .store import StoredEntry, sha256_bytes
 
 logger = logging.getLogger(__name__)
@@ -85,10 +86,10 @@ def setup_cell(code_paths: list[str]) -> nbformat.NotebookNode:
     return cell
 
 
-def requirements_txt(environment: dict) -> str:
+def requirements_txt(environment: Environment) -> str:
     """Pins for what the blocks imported (`packages`), else the tracked `versions`."""
-    versions = environment.get("versions", {})
-    pins = dict(environment.get("packages") or {})
+    versions = environment.versions
+    pins = dict(environment.packages)
     if not pins:  # results stored before the run recorded every package
         names = {"sklearn": "scikit-learn"}
         pins = {names.get(k, k): v for k, v in versions.items() if k != "python"}
@@ -136,7 +137,7 @@ def reader_bundle(article: Article, entry: StoredEntry, notebook: nbformat.Noteb
     notebook = copy.deepcopy(notebook)
     notebook.cells.insert(0, setup_cell(code_paths))
     files = {notebook_path: nbformat.writes(notebook).encode() + b"\n"}
-    for rel, digest in entry.record.get("dependencies", {}).items():
+    for rel, digest in entry.record.dependencies.items():
         data = (settings.root / rel).read_bytes()
         if sha256_bytes(data) != digest:
             # Plan calls the entry fresh only when the hashes match; this is a file edited
@@ -144,9 +145,9 @@ def reader_bundle(article: Article, entry: StoredEntry, notebook: nbformat.Noteb
             logger.warning("execblocks: %s changed since %s ran; left out of its bundle", rel, article.rel_path)
             continue
         files[rel] = data
-    environment = entry.record.get("environment", {})
+    environment = entry.record.environment
     files["requirements.txt"] = requirements_txt(environment).encode()
-    python = environment.get("versions", {}).get("python", "3")
+    python = environment.versions.get("python", "3")
     files["README.md"] = readme(article, notebook_path, article.slug, python).encode()
     return Bundle(article.slug, notebook_path, files)
 
@@ -160,8 +161,8 @@ def job_files(article: Article, entry: StoredEntry | None, settings: EngineSetti
     from .plan import is_dependency
 
     wanted = [article.path]
-    record = entry.record if entry is not None else {}
-    wanted += [settings.root / rel for rel in record.get("dependencies", {})]
+    record = entry.record if entry is not None else None
+    wanted += [settings.root / rel for rel in (record.dependencies if record else {})]
     wanted += [article.path.parent / name for block in article.blocks for name in block.options.depends]
     folders = list(settings.code_dirs) + ([] if record else [article.path.parent])
     for folder in folders:

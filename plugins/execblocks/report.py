@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .plan import ArticlePlan
 
-HEADER = ("article", "state", "last run", "took", "device", "why")
+HEADER = ("article", "state", "last run", "took", "device", "ran on", "why")
 
 
 def status_table(plans: list[ArticlePlan]) -> str:
@@ -12,19 +12,19 @@ def status_table(plans: list[ArticlePlan]) -> str:
         return "No executable articles."
     rows = [HEADER]
     for plan in plans:
-        provenance = plan.entry.provenance if plan.entry else {}
-        record = plan.entry.record if plan.entry else {}
-        took = provenance.get("duration_s")
+        provenance = plan.entry.provenance if plan.entry else None
+        record = plan.entry.record if plan.entry else None
         rows.append((
             plan.article.rel_path,
             plan.state,
-            provenance.get("executed_at", "-")[:16].replace("T", " "),
-            f"{took:.1f} s" if isinstance(took, (int, float)) else "-",
-            record.get("environment", {}).get("device", "-"),
+            provenance.executed_at[:16].replace("T", " ") if provenance else "-",
+            f"{provenance.duration_s:.1f} s" if provenance else "-",
+            record.environment.device if record else "-",
+            (provenance.worker or "this machine") if provenance else "-",
             "; ".join(plan.reasons) if plan.reasons else "-",
         ))
         for note in plan.notes:
-            rows.append(("", "", "", "", "", f"(environment: {note})"))
+            rows.append(("",) * (len(HEADER) - 1) + (f"(environment: {note})",))
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER) - 1)]
 
     def line(row):
