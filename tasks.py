@@ -33,11 +33,16 @@ def pelican_run(cmd, mode=None):
     pelican_main(shlex.split(cmd))
 
 
-def engine_settings(settings_file=None):
+def engine_settings(settings_file=None, executor=""):
+    """The engine's settings from pelicanconf.py; `executor` (--executor) wins over it."""
+    from dataclasses import replace
+
     from execblocks import EngineSettings
+    from execblocks.config import checked_executor
     from pelican.settings import read_settings
 
-    return EngineSettings.from_pelican(read_settings(settings_file or CONFIG["settings_base"]))
+    settings = EngineSettings.from_pelican(read_settings(settings_file or CONFIG["settings_base"]))
+    return replace(settings, executor=checked_executor(executor)) if executor else settings
 
 
 def engine_call(function, *args, **kwargs):
@@ -56,14 +61,16 @@ def clean(c):
     shutil.rmtree(CONFIG["deploy_path"], ignore_errors=True)
 
 
-@task(help={"force": "rerun every executable article, fresh or not"})
-def build(c, force=False):
+@task(help={"force": "rerun every executable article, fresh or not",
+            "executor": "run the stale articles on a Dask cluster: its scheduler's address, tcp://HOST:8786"})
+def build(c, force=False, executor=""):
     """Run what is stale, then build the site."""
     from execblocks import update
 
+    settings = engine_call(engine_settings, executor=executor)
     # The engine runs first so that a failing block reports itself plainly, not inside
     # Pelican's log; Pelican's pass then only renders what is now stored ("off").
-    engine_call(update, engine_settings(), force=force)
+    engine_call(update, settings, force=force)
     pelican_run(f"-s {CONFIG['settings_base']} --fatal errors", mode="off")
 
 

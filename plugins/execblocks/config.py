@@ -142,10 +142,8 @@ class EngineSettings:
             validate_options(defaults)
         except OptionError as error:
             raise ConfigError(f"EXECBLOCKS_BLOCK_DEFAULTS: {error}") from None
-        executor = os.environ.get("EXECBLOCKS_EXECUTOR") or settings.get("EXECBLOCKS_EXECUTOR", "local")
-        if not isinstance(executor, str) or not (executor == "local" or EXECUTOR_ADDRESS.match(executor)):
-            raise ConfigError(f"EXECBLOCKS_EXECUTOR must be 'local' or a Dask scheduler address such as "
-                              f"tcp://host:8786, got {executor!r}")
+        executor = checked_executor(os.environ.get("EXECBLOCKS_EXECUTOR")
+                                    or settings.get("EXECBLOCKS_EXECUTOR", "local"))
         code_dirs = settings.get("EXECBLOCKS_CODE_DIRS", ["code"])
         if not isinstance(code_dirs, (list, tuple)):
             raise ConfigError(f"EXECBLOCKS_CODE_DIRS must be a list of folders, got {code_dirs!r}")
@@ -165,6 +163,14 @@ class EngineSettings:
             block_defaults=tuple(sorted(defaults.items())),
             executor=executor,
         )
+
+
+def checked_executor(value) -> str:
+    """EXECBLOCKS_EXECUTOR / `--executor`: "local", or a Dask scheduler's address."""
+    if not isinstance(value, str) or not (value == "local" or EXECUTOR_ADDRESS.match(value)):
+        raise ConfigError(f"EXECBLOCKS_EXECUTOR must be 'local' or a Dask scheduler address such as "
+                          f"tcp://host:8786, got {value!r}")
+    return value
 
 
 def _guess_root(content: Path) -> Path:

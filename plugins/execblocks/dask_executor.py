@@ -33,7 +33,7 @@ from .progress import Progress
 from .schedule import Job, order
 from .wire import result_from_data
 
-CONNECT_TIMEOUT_S = 10
+CONNECT_TIMEOUT_S = 5
 RETRIES = 1  # a task that raised (not a block's error, which is data) runs once more elsewhere
 
 

@@ -51,7 +51,7 @@ class WorkerLostError(BlockExecutionError):
         self.path, self.line, self.block = path, line, block
         self.ename, self.evalue, self.traceback, self.source = "WorkerLost", cause, "", ""
         self.subject, self.hint = f"block {block}" if block else "the article", "Build again to rerun it."
-        where = f"block {block} (line {line})" if block else "before its first block"
+        where = f"block {block}" if block else "the article, before its first block,"
         ExecBlocksError.__init__(self, f"{path}:{line}: {where} did not finish: {cause}\n"
                                        f"  Nothing was stored for this article. {self.hint}")
 
