@@ -136,7 +136,7 @@ def kill_mid_run(project, cluster: Cluster, marker: Path) -> tuple[dict, str, di
 
     def cluster_build():
         try:
-            outcome["report"] = update(project.engine(EXECBLOCKS_EXECUTOR=cluster.address), only=["slow"])
+            outcome["report"] = update(project.engine(EXECBLOCKS_EXECUTOR=cluster.address, EXECBLOCKS_ONLY=["slow"]))
         except Exception as error:  # noqa: BLE001 - the test inspects whatever it was
             outcome["error"] = error
 
@@ -189,7 +189,7 @@ def test_a_worker_lost_with_no_retry_left_is_a_clear_error(project, tmp_path):
     from distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
-                      scheduler_kwargs={"allowed_failures": 0}) as local_cluster, Client(local_cluster) as client:
+                      scheduler_kwargs={"allowed_failures": 0, "dashboard_address": None}) as local_cluster, Client(local_cluster) as client:
         client.wait_for_workers(1, timeout=300)
         outcome, killed, local = kill_mid_run(project, Cluster(local_cluster.scheduler_address, client),
                                               tmp_path / "started")

@@ -69,16 +69,13 @@ def test_gpu_jobs_never_share_a_gpu_while_cpu_jobs_run_alongside(monkeypatch):
     assert overlaps and not any(overlaps)
 
 
-def test_executor_setting_picks_the_executor(monkeypatch):
+def test_executor_setting_picks_the_executor():
     from execblocks.config import ConfigError
 
-    monkeypatch.delenv("EXECBLOCKS_EXECUTOR", raising=False)
     local = EngineSettings.from_pelican({"PATH": "/project/content"})
     assert isinstance(executor_for(local), LocalPool)
-    monkeypatch.setenv("EXECBLOCKS_EXECUTOR", "tcp://gpu-box:8786")
-    remote = EngineSettings.from_pelican({"PATH": "/project/content"})
+    remote = EngineSettings.from_pelican({"PATH": "/project/content", "EXECBLOCKS_EXECUTOR": "tcp://gpu-box:8786"})
     assert remote.executor == "tcp://gpu-box:8786"
     assert type(executor_for(remote)).__name__ == "DaskExecutor"
-    monkeypatch.setenv("EXECBLOCKS_EXECUTOR", "gpu-box:8786")
     with pytest.raises(ConfigError, match="tcp://host:8786, got 'gpu-box:8786'"):
-        EngineSettings.from_pelican({"PATH": "/project/content"})
+        EngineSettings.from_pelican({"PATH": "/project/content", "EXECBLOCKS_EXECUTOR": "gpu-box:8786"})
