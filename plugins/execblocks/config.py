@@ -7,6 +7,7 @@ EXECBLOCKS_TIMEOUT, and so on. Option names are Quarto's, so articles move betwe
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from .options import BlockOptions, OptionError, validate_options  # noqa: F401
 
 MODES = ("auto", "force", "strict", "off")
 FIGURE_FORMATS = ("png", "svg")
+# A Dask scheduler: tcp://host:8786, tls://..., ws://..., inproc://... (distributed's schemes).
+EXECUTOR_ADDRESS = re.compile(r"^(tcp|tls|ws|wss|inproc|ucx)://[^\s/]+$")
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class EngineSettings:
     lock_timeout: float = 3600.0  # seconds a second build waits for the first
     figure_format: str = "png"  # how matplotlib figures are saved: png | svg
     block_defaults: tuple = ()  # (Quarto name, value) pairs from EXECBLOCKS_BLOCK_DEFAULTS
+    executor: str = "local"  # "local" kernels, or a Dask scheduler's address ("tcp://host:8786")
     only: tuple[str, ...] = ()  # articles (path, id or slug) to rerun even when fresh: `invoke run`
 
     @property
@@ -66,6 +70,7 @@ class EngineSettings:
             validate_options(defaults)
         except OptionError as error:
             raise ConfigError(f"EXECBLOCKS_BLOCK_DEFAULTS: {error}") from None
+        executor = checked_executor(settings.get("EXECBLOCKS_EXECUTOR", "local"))
         only = settings.get("EXECBLOCKS_ONLY", ())
         if isinstance(only, str) or not all(isinstance(name, str) for name in only):
             raise ConfigError(f"EXECBLOCKS_ONLY must be a list of article paths or slugs, got {only!r}")
@@ -87,8 +92,17 @@ class EngineSettings:
             lock_timeout=float(settings.get("EXECBLOCKS_LOCK_TIMEOUT", 3600.0)),
             figure_format=figure_format,
             block_defaults=tuple(sorted(defaults.items())),
+            executor=executor,
             only=tuple(only),
         )
+
+
+def checked_executor(value) -> str:
+    """EXECBLOCKS_EXECUTOR / `--executor`: "local", or a Dask scheduler's address."""
+    if not isinstance(value, str) or not (value == "local" or EXECUTOR_ADDRESS.match(value)):
+        raise ConfigError(f"EXECBLOCKS_EXECUTOR must be 'local' or a Dask scheduler address such as "
+                          f"tcp://host:8786, got {value!r}")
+    return value
 
 
 def _guess_root(content: Path) -> Path:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import EngineSettings
-from .errors import ExecBlocksError, StaleResultsError
+from .errors import ExecBlocksError, StaleResultsError, WorkerLostError
 from .parse import ARTICLE_SUFFIXES, Article, discover
 from .preflight import check_metadata
 from .plan import FRESH, ArticlePlan, block_fingerprint, current_environment, declared_dependencies, \
@@ -125,16 +125,15 @@ def update(settings: EngineSettings, progress: Progress | None = None) -> BuildR
             progress.say(f"execblocks: nothing to execute ({len(plans)} article(s) fresh)")
         report = BuildReport(plans)
         saved = [p for p in stale if p.article.saved_outputs]
-        if saved:
+        if saved:  # notebooks that ship their outputs (opt-in): stored as they are, nothing runs
             from .ipynb import saved_outputs_result
 
             report.executed = [saved_outputs_result(p.article) for p in saved]
-        if len(saved) < len(stale):
-            from .execute import run_articles
-            from .schedule import job_for
+        to_run = [p for p in stale if not p.article.saved_outputs]
+        if to_run:
+            from .schedule import executor_for, job_for
 
-            report.executed += run_articles([job_for(p) for p in stale if not p.article.saved_outputs],
-                                            settings, progress)
+            report.executed += executor_for(settings).run([job_for(p) for p in to_run], settings, progress)
         stored = {}
         for result in report.executed:
             entry = _store_result(store, result, settings)
@@ -154,6 +153,8 @@ def _store_result(store: ResultsStore, result: "ExecutionResult", settings: Engi
     article = result.article
     key = execution_key(article, settings)
     dependencies = hash_dependencies(result.reads + declared_dependencies(article), settings)
+    if isinstance(result.error, WorkerLostError):
+        return None  # the machine failed, not the article: no failure on its record either
     if result.error is not None:
         error = result.error
         store.write_failure(article.article_id, Failure(
@@ -167,7 +168,7 @@ def _store_result(store: ResultsStore, result: "ExecutionResult", settings: Engi
         blocks=tuple(block_fingerprint(b) for b in article.blocks),
         inline=tuple(InlineValue(i.expr, v) for i, v in zip(article.inline, result.inline_values)),
         dependencies=dependencies,
-        environment=Environment(result.device or "cpu", result.versions, current_environment()),
+        environment=Environment(result.device or "cpu", result.versions, current_environment(), result.packages),
     )
-    provenance = Provenance(result.executed_at, result.duration_s, tuple(result.block_seconds))
+    provenance = Provenance(result.executed_at, result.duration_s, tuple(result.block_seconds), result.host)
     return store.write(article.article_id, record, result.notebook, provenance)

@@ -72,6 +72,7 @@ class ExecMarkdownReader(MarkdownReader):
             metadata["execblocks"] = ArticleResults(
                 notebook_path=static_path(article.article_id, f"{article.slug}.ipynb"),
                 script_path=static_path(article.article_id, f"{article.slug}.py"),
+                bundle_path=static_path(article.article_id, f"{article.slug}.zip"),
                 provenance=provenance,
                 environment=entry.record.environment,
                 summary=provenance_text(entry.record.environment, provenance.duration_s if provenance else None,
