@@ -45,8 +45,9 @@ class ArticleResults:
 
     notebook_url: str
     script_url: str
-    provenance: dict  # executed_at, duration_s, block_seconds, device, versions
+    provenance: dict  # the shown run's executed_at, duration_s, block_seconds; device, versions
     summary: str  # the provenance as one line: "60.6 s · cpu · Python 3.11.7 · ... · 2026-11-25"
+    run: object = None  # render.RunTable: device, versions, date, per-block times (the footer's table)
 
 
 def register():

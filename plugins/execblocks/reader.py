@@ -14,7 +14,7 @@ from .config import EngineSettings
 from .errors import StaleResultsError
 from .parse import parse_text
 from .plan import FRESH, plan_article
-from .render import ExecBlocksExtension, RenderedArticle, provenance_text
+from .render import ExecBlocksExtension, RenderedArticle, provenance_text, run_table, shown_run
 from .store import ResultsStore
 
 logger = logging.getLogger(__name__)
@@ -61,8 +61,9 @@ class ExecMarkdownReader(MarkdownReader):
             metadata["execblocks"] = ArticleResults(
                 notebook_url=f"{base}{article.slug}.ipynb",
                 script_url=f"{base}{article.slug}.py",
-                provenance=dict(entry.provenance, **environment),
-                summary=provenance_text(environment, entry.provenance.get("duration_s"),
-                                        entry.provenance.get("executed_at")),
+                provenance=dict(shown_run(entry.provenance), **environment),
+                summary=provenance_text(environment, shown_run(entry.provenance).get("duration_s"),
+                                        shown_run(entry.provenance).get("executed_at")),
+                run=run_table(article, entry),
             )
         return content, metadata

@@ -114,7 +114,7 @@ FORMATTER = HtmlFormatter(cssclass="highlight")
 def render_block(block: Block, cell, rendered: RenderedArticle, figure_counter: list[int]) -> str:
     options = block.options
     # The label names the figure (Quarto's `fig-` labels); the cell gets its own id.
-    cell_id = html.escape(f"cell-{options.label}" if options.label else f"cell-{block.index + 1}", quote=True)
+    cell_id = html.escape(_cell_id(block), quote=True)
     parts = [f'<div class="cell" id="{cell_id}">']
     code = highlight(block.code, PythonLexer(), FORMATTER)
     if options.echo and not options.code_fold:
@@ -131,7 +131,7 @@ def render_block(block: Block, cell, rendered: RenderedArticle, figure_counter: 
         for output in cell.outputs:
             parts.append(_render_output(output, block, rendered, figure_counter, in_block))
             in_block += _is_figure(output)
-        parts.append(_provenance(block, rendered))
+        parts.append(_provenance(block, rendered, cell))
     parts.append("</div>")
     return "\n".join(p for p in parts if p)
 
@@ -191,15 +191,63 @@ def _figure(output, mime, block, rendered, counter, in_block) -> str:
             f'<figcaption>{caption}</figcaption></figure>')
 
 
-def _provenance(block: Block, rendered: RenderedArticle) -> str:
+def shown_run(provenance: dict) -> dict:
+    """The run whose outputs are stored (the store's "shown" part; older entries: top level).
+    Pages show only this, so a rerun that reproduces the outputs leaves them byte-identical."""
+    return provenance.get("shown") or provenance
+
+
+def _provenance(block: Block, rendered: RenderedArticle, cell) -> str:
+    """One short line under a block that showed something: how long it took, where. The
+    versions and the per-block table are in the article's footer (#run-details)."""
     entry = rendered.entry
-    if entry is None or not entry.record:
+    if entry is None or not entry.record or not cell.outputs:
         return ""
-    seconds = entry.provenance.get("block_seconds", [])
-    text = provenance_text(entry.record.get("environment", {}),
-                           seconds[block.index] if block.index < len(seconds) else None,
-                           entry.provenance.get("executed_at"))
-    return f'<p class="cell-provenance">{html.escape(text)}</p>'
+    seconds = shown_run(entry.provenance).get("block_seconds", [])
+    if block.index >= len(seconds):
+        return ""
+    device = entry.record.get("environment", {}).get("device", "cpu")
+    return (f'<p class="cell-provenance"><a href="#run-details">{html.escape(_duration(seconds[block.index]))}'
+            f' · {html.escape(device)}</a></p>')
+
+
+@dataclass(frozen=True)
+class BlockTime:
+    """One row of the footer's table: a block, where it is, how long it ran."""
+
+    number: int
+    anchor: str  # the cell's id on the page
+    line: int  # its fence line in the article's file
+    duration: str
+
+
+@dataclass(frozen=True)
+class RunTable:
+    """The footer's account of the run that produced the page's results."""
+
+    device: str
+    versions: list[tuple[str, str]]  # (name, version), Python first
+    executed_on: str  # YYYY-MM-DD
+    total: str
+    blocks: list[BlockTime]
+
+
+def run_table(article: Article, entry: StoredEntry) -> RunTable:
+    shown = shown_run(entry.provenance)
+    environment = entry.record.get("environment", {})
+    versions = environment.get("versions", {})
+    ordered = [("Python", versions["python"])] if "python" in versions else []
+    ordered += [(name, version) for name, version in sorted(versions.items()) if name != "python"]
+    seconds = shown.get("block_seconds", [])
+    blocks = [BlockTime(block.index + 1, _cell_id(block), block.fence_line, _duration(seconds[block.index]))
+              for block in article.blocks if block.index < len(seconds)]
+    total = shown.get("duration_s")
+    return RunTable(environment.get("device", "cpu"), ordered, (shown.get("executed_at") or "")[:10],
+                    _duration(total) if total is not None else "", blocks)
+
+
+def _cell_id(block: Block) -> str:
+    return f"cell-{block.options.label}" if block.options.label else f"cell-{block.index + 1}"
 
 
 def provenance_text(environment: dict, seconds: float | None, executed_at: str | None) -> str:

@@ -7,7 +7,9 @@ One entry per article, at `<results>/<article id>/`:
                      of every other file (the entry's commit point: written last)
     notebook.ipynb   the executed blocks as a notebook; images replaced by file names
     <sha>.png/.svg   figures and images, named by content hash
-    provenance.json  when it ran and for how long: the only file a rerun changes
+    provenance.json  when it ran and for how long: the only file a rerun changes. Its
+                     "shown" part is the run that produced the stored outputs: a rerun
+                     that reproduces them byte for byte keeps it, so pages do not change
     failure.json     the last failed run, kept beside the last good results
 
 Every write goes to a temp file and is renamed into place, so a killed build
@@ -40,6 +42,8 @@ NOTEBOOK = "notebook.ipynb"
 PROVENANCE = "provenance.json"
 FAILURE = "failure.json"
 IMAGE_TYPES = {"image/png": ".png", "image/svg+xml": ".svg"}
+# What pages show of a run (provenance["shown"]): kept while the outputs stay the same.
+SHOWN_KEYS = ("executed_at", "duration_s", "block_seconds")
 
 
 @dataclass
@@ -162,12 +166,14 @@ class ResultsStore:
         notebook_bytes = nbformat.writes(notebook).encode() + b"\n"
         atomic_write(directory / NOTEBOOK, notebook_bytes)
         files[NOTEBOOK] = sha256_bytes(notebook_bytes)
-        atomic_write(directory / PROVENANCE, canonical_json(provenance).encode())
         record = dict(record, format=FORMAT, files=dict(sorted(files.items())))
         record["checksum"] = _record_checksum(record)
         record_bytes = canonical_json(record).encode()
+        unchanged = (directory / RECORD).exists() and (directory / RECORD).read_bytes() == record_bytes
+        atomic_write(directory / PROVENANCE, canonical_json(
+            self._with_shown(provenance, directory / PROVENANCE, unchanged)).encode())
         # Skip identical rewrites so an unchanged rerun leaves mtimes and git alone.
-        if not (directory / RECORD).exists() or (directory / RECORD).read_bytes() != record_bytes:
+        if not unchanged:
             atomic_write(directory / RECORD, record_bytes)
         self.clear_failure(article_id)
         keep = set(files) | {RECORD, PROVENANCE}
@@ -175,6 +181,14 @@ class ResultsStore:
             if path.is_file() and path.name not in keep and not path.name.startswith("."):
                 path.unlink()
         return self.read(article_id)
+
+    def _with_shown(self, provenance: dict, path: Path, outputs_unchanged: bool) -> dict:
+        """The run's provenance plus "shown": this run's times, or, when it reproduced the
+        stored outputs exactly (same record bytes), the times already shown on the pages."""
+        previous = (self._read_optional(path) or {}) if outputs_unchanged else {}
+        shown = previous.get("shown") or ({k: previous[k] for k in SHOWN_KEYS if k in previous} if previous
+                                          else {k: provenance[k] for k in SHOWN_KEYS if k in provenance})
+        return dict(provenance, shown=shown)
 
     def write_failure(self, article_id: str, failure: dict) -> None:
         """Record a failed run without touching the last good results."""

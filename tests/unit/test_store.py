@@ -42,6 +42,20 @@ def test_same_results_write_the_same_bytes(tmp_path):
     assert {n for n in first if first[n] != second[n]} == {"provenance.json"}
 
 
+def test_a_rerun_with_the_same_outputs_keeps_the_shown_run(tmp_path):
+    """Pages show provenance["shown"]: the run that produced the stored outputs."""
+    store = ResultsStore(tmp_path)
+    first = {"duration_s": 1.0, "block_seconds": [1.0], "executed_at": "2026-11-25T10:00:00+00:00"}
+    store.write("post", {"key": "k"}, notebook(), first)
+    again = {"duration_s": 2.5, "block_seconds": [2.5], "executed_at": "2026-11-26T10:00:00+00:00"}
+    entry = store.write("post", {"key": "k"}, notebook(), again)
+    assert entry.provenance["duration_s"] == 2.5  # the last run, for `invoke status`
+    assert entry.provenance["shown"] == first  # what pages show: unchanged
+    changed = {"duration_s": 3.0, "block_seconds": [3.0], "executed_at": "2026-11-27T10:00:00+00:00"}
+    entry = store.write("post", {"key": "k2"}, notebook(), changed)
+    assert entry.provenance["shown"] == changed  # new outputs: their own run is shown
+
+
 @pytest.mark.parametrize("victim", ["record.json", "notebook.ipynb", "png"])
 def test_any_damaged_file_is_reported_corrupt(tmp_path, victim):
     store = ResultsStore(tmp_path)
