@@ -3,7 +3,7 @@
 A Pelican plugin (PLUGIN_PATHS convention), separate from the execution engine: it
 works on the HTML of every article and page, executable or not.
 
-    all_generators_finalized   footnotes -> sidenotes; scrolling boxes made keyboard
+    all_generators_finalized   sections start at h2; footnotes -> sidenotes; scrolling boxes made keyboard
                                regions; all the site's TeX rendered by one KaTeX process;
                                each article's outline (table of contents)
     feed_generated             feed entries without permalinks, provenance lines, KaTeX HTML
@@ -19,7 +19,7 @@ from .mathrender import MathError, formulas, render_batch, replace_math, source_
 from .regions import mark_scroll_regions
 from .sidenotes import to_sidenotes
 from .sitemap import SitemapEntry, entry_for, render as render_sitemap
-from .toc import Outline, TocEntry, outline
+from .toc import Outline, TocEntry, outline, raise_headings
 
 __all__ = ["register", "MathError", "Outline", "TocEntry"]
 
@@ -67,7 +67,7 @@ def _on_generators_finalized(generators) -> None:
     if not contents:
         return
     for item in contents:
-        item._content = mark_scroll_regions(to_sidenotes(item._content or ""))
+        item._content = mark_scroll_regions(to_sidenotes(raise_headings(item._content or "")))
     summaries = [i for i in contents if isinstance(i.metadata.get("summary"), str)]
     batch = [f for i in contents for f in formulas(i._content)]
     batch += [f for i in summaries for f in formulas(i.metadata["summary"])]

@@ -1,5 +1,6 @@
 """The table of contents of an article: its h2/h3 headings (ids from Markdown's toc
-extension), and the level its sections start at (for the footer's own heading)."""
+extension). The page's title is its only h1, so an article whose sections start at
+`###` has its headings raised to start at h2 (no h1 -> h3 jump for screen readers)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,18 @@ class Outline:
     @property
     def show_toc(self) -> bool:
         return len(self.entries) >= MIN_ENTRIES
+
+
+ANY_HEADING = re.compile(r"<(/?)h([1-6])\b")
+
+
+def raise_headings(markup: str) -> str:
+    """Shift every heading up so the highest in the body is an h2 (an h1 stays an h1)."""
+    levels = [int(m[2]) for m in ANY_HEADING.finditer(markup) if not m[1]]
+    shift = min(levels, default=2) - 2
+    if shift <= 0:
+        return markup
+    return ANY_HEADING.sub(lambda m: f"<{m[1]}h{int(m[2]) - shift}", markup)
 
 
 def outline(markup: str) -> Outline:
