@@ -6,6 +6,7 @@ works on the HTML of every article and page, executable or not.
     all_generators_finalized   sections start at h2; footnotes -> sidenotes; scrolling boxes made keyboard
                                regions; all the site's TeX rendered by one KaTeX process;
                                each article's outline (table of contents)
+    initialized                the `plain_text` template filter (descriptions)
     feed_generated             feed entries without permalinks, provenance lines, KaTeX HTML
     content_written, finalized sitemap.xml with lastmod from Modified/Date (if SITEMAP is set)
 """
@@ -19,6 +20,7 @@ from .mathrender import MathError, formulas, render_batch, replace_math, source_
 from .regions import mark_scroll_regions
 from .sidenotes import to_sidenotes
 from .sitemap import SitemapEntry, entry_for, render as render_sitemap
+from .text import plain_text
 from .toc import Outline, TocEntry, outline, raise_headings
 
 __all__ = ["register", "MathError", "Outline", "TocEntry"]
@@ -42,6 +44,8 @@ def register():
 
 def _on_initialized(pelican) -> None:
     _sitemap.clear()  # `pelican --autoreload` reuses this process
+    # Templates' <meta> descriptions: plain text, math as its TeX (not KaTeX's glyph soup).
+    pelican.settings.setdefault("JINJA_FILTERS", {})["plain_text"] = plain_text
 
 
 def katex_script(settings: dict) -> Path:

@@ -14,7 +14,7 @@ OUTPUT_PRE = re.compile(r'(<div class="cell-output [^"]*"[^>]*><pre)(?=[ >])(?![
 # Rich output (an HTML table from a DataFrame): the box itself scrolls.
 OUTPUT_BOX = re.compile(r'<div class="cell-output cell-output-display"(?![^>]*tabindex)>(?!<pre)')
 # Markdown tables: wrapped in a box that scrolls instead of the page.
-TABLE = re.compile(r"<table>(.*?)</table>", re.S)
+TABLE = re.compile(r"(?<!aria-label=\"Table\">)<table>(.*?)</table>", re.S)
 
 
 def mark_scroll_regions(markup: str) -> str:

@@ -2,7 +2,7 @@
 table of contents, copy buttons, scrollable boxes, math without KaTeX's script, page weight."""
 
 import pytest
-from conftest import LOAD_EVERYTHING
+from conftest import LOAD_EVERYTHING, WIDTHS
 
 BATCHNORM = "batchnorm"
 
@@ -91,10 +91,12 @@ def test_math_is_rendered_without_katex_script(visit, built_site, content_page):
     assert page.locator(".katex").count() > 0
 
 
-def test_article_weight_at_phone_width(contexts, base_url, batchnorm, screenshots):
-    """Bytes the BatchNorm article transfers on a phone, every lazy image included.
+def test_article_weight_at_phone_width(browser, base_url, batchnorm, screenshots):
+    """Bytes the BatchNorm article transfers on a phone's first visit (a fresh context: an
+    empty cache), every lazy image included. Uncompressed: http.server does not gzip.
     A report, written to test-artifacts/page-weight.txt and printed (`-s`)."""
-    page = contexts("phone").new_page()
+    context = browser.new_context(**WIDTHS["phone"])
+    page = context.new_page()
     finished = []
     page.on("requestfinished", lambda request: finished.append(request))
     try:
@@ -104,7 +106,7 @@ def test_article_weight_at_phone_width(contexts, base_url, batchnorm, screenshot
         rows = [(r.sizes()["responseBodySize"] + r.sizes()["responseHeadersSize"], r.resource_type, r.url)
                 for r in finished]
     finally:
-        page.close()
+        context.close()
     total = sum(size for size, _, _ in rows)
     by_type = {}
     for size, kind, _ in rows:
