@@ -21,13 +21,12 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
-from .parse import INLINE_EXPR, Article, Block, find_fences
+from .parse import EXECUTABLE_INFO, FENCE_OPEN, INLINE_EXPR, Article, Block
+from .record import Environment
 from .store import StoredEntry
 
 logger = logging.getLogger(__name__)
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-# Placeholder for the site root; replaced per page once Pelican knows each page's URL.
-ROOT_PLACEHOLDER = "{execblocks_root}"
 RICH_ORDER = ("image/png", "image/svg+xml", "text/html", "text/markdown", "text/plain")
 
 
@@ -42,7 +41,9 @@ class RenderedArticle:
 
     @property
     def base_url(self) -> str:
-        return f"{ROOT_PLACEHOLDER}results/{self.article.article_id}/"
+        """Where the page links its result files: Pelican's `{static}` syntax, which it
+        resolves for each page (output.py registers the files as static content)."""
+        return f"{{static}}/results/{self.article.article_id}/"
 
 
 class ExecBlocksExtension(Extension):
@@ -67,27 +68,34 @@ class BlockPreprocessor(Preprocessor):
         self.rendered = rendered
 
     def run(self, lines: list[str]) -> list[str]:
-        fences = [f for f in find_fences(lines) if f.executable]
+        # The parser already found each block's lines (the article is parsed once per
+        # build); Markdown's lines at this point are the file's, so they index directly.
         blocks = self.rendered.article.blocks
-        if len(fences) != len(blocks):
-            raise RuntimeError(f"execblocks: {self.rendered.article.rel_path}: Markdown sees "
-                               f"{len(fences)} executable blocks, the parser {len(blocks)}")
+        for block in blocks:
+            if not _opens_block(lines[block.fence_line - 1] if block.fence_line <= len(lines) else ""):
+                raise RuntimeError(f"execblocks: {self.rendered.article.rel_path}:{block.fence_line}: "
+                                   f"Markdown's line {block.fence_line} is not the block the parser found")
         cells = _cells_by_block(self.rendered.entry)
         figure_counter = [0]
         out, position = [], 0
-        for fence, block in zip(fences, blocks):
-            out += lines[position:fence.open_line]
+        for block in blocks:
+            out += lines[position:block.fence_line - 1]
             markup = render_block(block, cells.get(block.index), self.rendered, figure_counter)
             out += ["", self.md.htmlStash.store(markup), ""]
-            position = fence.close_line + 1
+            position = block.close_line
         return out + lines[position:]
+
+
+def _opens_block(line: str) -> bool:
+    match = FENCE_OPEN.match(line)
+    return bool(match and EXECUTABLE_INFO.match(match["info"]))
 
 
 class InlineValueProcessor(InlineProcessor):
     def __init__(self, pattern, md, rendered: RenderedArticle):
         super().__init__(pattern, md)
-        record = rendered.entry.record if rendered.entry else {}
-        self.values = {item["expr"]: item["value"] for item in record.get("inline", [])}
+        record = rendered.entry.record if rendered.entry else None
+        self.values = {item.expr: item.value for item in record.inline} if record else {}
 
     def handleMatch(self, m, data):
         element = etree.Element("span")
@@ -102,7 +110,7 @@ class InlineValueProcessor(InlineProcessor):
 
 
 def _cells_by_block(entry: StoredEntry | None) -> dict:
-    if entry is None or not entry.record:
+    if entry is None or entry.record is None:
         return {}
     return {c.metadata["execblocks"]["block"]: c for c in entry.notebook().cells
             if "block" in c.metadata.get("execblocks", {})}
@@ -191,24 +199,18 @@ def _figure(output, mime, block, rendered, counter, in_block) -> str:
             f'<figcaption>{caption}</figcaption></figure>')
 
 
-def shown_run(provenance: dict) -> dict:
-    """The run whose outputs are stored (the store's "shown" part; older entries: top level).
-    Pages show only this, so a rerun that reproduces the outputs leaves them byte-identical."""
-    return provenance.get("shown") or provenance
-
-
 def _provenance(block: Block, rendered: RenderedArticle, cell) -> str:
     """One short line under a block that showed something: how long it took, where. The
-    versions and the per-block table are in the article's footer (#run-details)."""
+    versions and the per-block table are in the article's footer (#run-details). Times
+    are the shown run's (Provenance.shown), so a rerun with the same outputs changes nothing."""
     entry = rendered.entry
-    if entry is None or not entry.record or not cell.outputs:
+    if entry is None or entry.record is None or entry.provenance is None or not cell.outputs:
         return ""
-    seconds = shown_run(entry.provenance).get("block_seconds", [])
+    seconds = entry.provenance.shown.block_seconds
     if block.index >= len(seconds):
         return ""
-    device = entry.record.get("environment", {}).get("device", "cpu")
     return (f'<p class="cell-provenance"><a href="#run-details">{html.escape(_duration(seconds[block.index]))}'
-            f' · {html.escape(device)}</a></p>')
+            f' · {html.escape(entry.record.environment.device)}</a></p>')
 
 
 @dataclass(frozen=True)
@@ -233,28 +235,27 @@ class RunTable:
 
 
 def run_table(article: Article, entry: StoredEntry) -> RunTable:
-    shown = shown_run(entry.provenance)
-    environment = entry.record.get("environment", {})
-    versions = environment.get("versions", {})
+    environment = entry.record.environment
+    versions = environment.versions
     ordered = [("Python", versions["python"])] if "python" in versions else []
     ordered += [(name, version) for name, version in sorted(versions.items()) if name != "python"]
-    seconds = shown.get("block_seconds", [])
+    shown = entry.provenance.shown if entry.provenance else None
+    seconds = shown.block_seconds if shown else ()
     blocks = [BlockTime(block.index + 1, _cell_id(block), block.fence_line, _duration(seconds[block.index]))
               for block in article.blocks if block.index < len(seconds)]
-    total = shown.get("duration_s")
-    return RunTable(environment.get("device", "cpu"), ordered, (shown.get("executed_at") or "")[:10],
-                    _duration(total) if total is not None else "", blocks)
+    return RunTable(environment.device, ordered, shown.executed_at[:10] if shown else "",
+                    _duration(shown.duration_s) if shown else "", blocks)
 
 
 def _cell_id(block: Block) -> str:
     return f"cell-{block.options.label}" if block.options.label else f"cell-{block.index + 1}"
 
 
-def provenance_text(environment: dict, seconds: float | None, executed_at: str | None) -> str:
+def provenance_text(environment: Environment, seconds: float | None, executed_at: str | None) -> str:
     """"1.5 s · cpu · Python 3.11.7 · torch 2.13.0 · 2026-11-25": how long, where, with what."""
     parts = [_duration(seconds)] if seconds is not None else []
-    parts.append(environment.get("device", "cpu"))
-    versions = environment.get("versions", {})
+    parts.append(environment.device)
+    versions = environment.versions
     if "python" in versions:
         parts.append(f"Python {versions['python']}")
     parts += [f"{name} {version}" for name, version in sorted(versions.items()) if name != "python"]

@@ -7,9 +7,9 @@ One entry per article, at `<results>/<article id>/`:
                      of every other file (the entry's commit point: written last)
     notebook.ipynb   the executed blocks as a notebook; images replaced by file names
     <sha>.png/.svg   figures and images, named by content hash
-    provenance.json  when it ran and for how long: the only file a rerun changes. Its
-                     "shown" part is the run that produced the stored outputs: a rerun
-                     that reproduces them byte for byte keeps it, so pages do not change
+    provenance.json  when it ran and for how long: the only file a rerun changes. A rerun
+                     that reproduces the stored outputs byte for byte keeps the earlier
+                     run as the one pages show (Provenance.shown), so pages do not change
     failure.json     the last failed run, kept beside the last good results
 
 Every write goes to a temp file and is renamed into place, so a killed build
@@ -28,31 +28,30 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import nbformat
 from filelock import FileLock, Timeout
 
 from .errors import CorruptEntryError, StoreLockedError
+from .record import Failure, Provenance, Record
 
-FORMAT = 1
+FORMAT = 2  # 2: typed record (record.py); timeout left the key
 RECORD = "record.json"
 NOTEBOOK = "notebook.ipynb"
 PROVENANCE = "provenance.json"
 FAILURE = "failure.json"
 IMAGE_TYPES = {"image/png": ".png", "image/svg+xml": ".svg"}
-# What pages show of a run (provenance["shown"]): kept while the outputs stay the same.
-SHOWN_KEYS = ("executed_at", "duration_s", "block_seconds")
 
 
 @dataclass
 class StoredEntry:
     article_id: str
     directory: Path
-    record: dict
-    provenance: dict  # {} when missing or unreadable: it is informational only
-    failure: dict | None
+    record: Record | None  # None when only a failure was ever stored
+    provenance: Provenance | None  # None when missing or unreadable: it is informational only
+    failure: Failure | None
 
     def notebook(self) -> nbformat.NotebookNode:
         return nbformat.reads((self.directory / NOTEBOOK).read_text(encoding="utf-8"), as_version=4)
@@ -93,6 +92,7 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 
 def _record_checksum(record: dict) -> str:
+    """Of record.json's JSON without its checksum field."""
     body = {k: v for k, v in record.items() if k != "checksum"}
     return sha256_bytes(canonical_json(body).encode())
 
@@ -106,33 +106,40 @@ class ResultsStore:
 
     # -- reading ---------------------------------------------------------------------
     def read(self, article_id: str) -> StoredEntry | None:
-        """The entry, None when there is none; CorruptEntryError when it fails a check."""
+        """The entry, None when there is none; CorruptEntryError when it fails a check.
+        The one reader of record.json, provenance.json and failure.json."""
         directory = self.entry_dir(article_id)
-        failure = self._read_optional(directory / FAILURE)
+        failure = self._read_optional(directory / FAILURE, Failure)
         record_path = directory / RECORD
         if not record_path.exists():
-            return StoredEntry(article_id, directory, {}, {}, failure) if failure else None
+            return StoredEntry(article_id, directory, None, None, failure) if failure else None
         try:
-            record = json.loads(record_path.read_text(encoding="utf-8"))
+            data = json.loads(record_path.read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:
             raise CorruptEntryError(article_id, f"{RECORD} unreadable: {exc}") from None
-        if not isinstance(record, dict) or record.get("checksum") != _record_checksum(record):
+        if not isinstance(data, dict) or data.get("checksum") != _record_checksum(data):
             raise CorruptEntryError(article_id, f"{RECORD} fails its checksum")
-        if record.get("format") != FORMAT:
-            raise CorruptEntryError(article_id, f"{RECORD} has format {record.get('format')}, expected {FORMAT}")
-        for name, expected in record.get("files", {}).items():
+        if data.get("format") != FORMAT:
+            raise CorruptEntryError(article_id, f"{RECORD} was written by another engine version "
+                                    f"(format {data.get('format')}, this one reads {FORMAT})")
+        try:
+            record = Record.from_json(data)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CorruptEntryError(article_id, f"{RECORD} lacks a field ({exc})") from None
+        for name, expected in record.files.items():
             path = directory / name
             if not path.exists():
                 raise CorruptEntryError(article_id, f"{name} is missing")
             if sha256_file(path) != expected:
                 raise CorruptEntryError(article_id, f"{name} fails its checksum")
-        return StoredEntry(article_id, directory, record, self._read_optional(directory / PROVENANCE) or {}, failure)
+        return StoredEntry(article_id, directory, record, self._read_optional(directory / PROVENANCE, Provenance),
+                           failure)
 
     @staticmethod
-    def _read_optional(path: Path) -> dict | None:
+    def _read_optional(path: Path, kind):
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (FileNotFoundError, ValueError, UnicodeDecodeError):
+            return kind.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except (FileNotFoundError, ValueError, UnicodeDecodeError, KeyError, TypeError):
             return None
 
     def entry_ids(self) -> list[str]:
@@ -143,8 +150,8 @@ class ResultsStore:
         return sorted(found)
 
     # -- writing ---------------------------------------------------------------------
-    def write(self, article_id: str, record: dict, notebook: nbformat.NotebookNode,
-              provenance: dict) -> StoredEntry:
+    def write(self, article_id: str, record: Record, notebook: nbformat.NotebookNode,
+              provenance: Provenance) -> StoredEntry:
         """Store a successful run. Images move out of the notebook into files."""
         directory = self.entry_dir(article_id)
         notebook = copy.deepcopy(notebook)
@@ -166,12 +173,16 @@ class ResultsStore:
         notebook_bytes = nbformat.writes(notebook).encode() + b"\n"
         atomic_write(directory / NOTEBOOK, notebook_bytes)
         files[NOTEBOOK] = sha256_bytes(notebook_bytes)
-        record = dict(record, format=FORMAT, files=dict(sorted(files.items())))
-        record["checksum"] = _record_checksum(record)
-        record_bytes = canonical_json(record).encode()
+        data = dict(replace(record, files=files).to_json(), format=FORMAT)
+        data["checksum"] = _record_checksum(data)
+        record_bytes = canonical_json(data).encode()
+        # The record holds every output file's checksum: the same bytes mean the same outputs.
         unchanged = (directory / RECORD).exists() and (directory / RECORD).read_bytes() == record_bytes
-        atomic_write(directory / PROVENANCE, canonical_json(
-            self._with_shown(provenance, directory / PROVENANCE, unchanged)).encode())
+        if unchanged:
+            previous = self._read_optional(directory / PROVENANCE, Provenance)
+            if previous is not None:
+                provenance = replace(provenance, shown_run=previous.shown)
+        atomic_write(directory / PROVENANCE, canonical_json(provenance.to_json()).encode())
         # Skip identical rewrites so an unchanged rerun leaves mtimes and git alone.
         if not unchanged:
             atomic_write(directory / RECORD, record_bytes)
@@ -182,17 +193,9 @@ class ResultsStore:
                 path.unlink()
         return self.read(article_id)
 
-    def _with_shown(self, provenance: dict, path: Path, outputs_unchanged: bool) -> dict:
-        """The run's provenance plus "shown": this run's times, or, when it reproduced the
-        stored outputs exactly (same record bytes), the times already shown on the pages."""
-        previous = (self._read_optional(path) or {}) if outputs_unchanged else {}
-        shown = previous.get("shown") or ({k: previous[k] for k in SHOWN_KEYS if k in previous} if previous
-                                          else {k: provenance[k] for k in SHOWN_KEYS if k in provenance})
-        return dict(provenance, shown=shown)
-
-    def write_failure(self, article_id: str, failure: dict) -> None:
+    def write_failure(self, article_id: str, failure: Failure) -> None:
         """Record a failed run without touching the last good results."""
-        atomic_write(self.entry_dir(article_id) / FAILURE, canonical_json(failure).encode())
+        atomic_write(self.entry_dir(article_id) / FAILURE, canonical_json(failure.to_json()).encode())
 
     def clear_failure(self, article_id: str) -> None:
         with contextlib.suppress(FileNotFoundError):
