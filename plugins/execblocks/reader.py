@@ -19,7 +19,7 @@ from .frontmatter import blank_front_matter, find_front_matter, pelican_metadata
 from .ipynb import read_notebook
 from .output import static_path
 from .plan import FRESH
-from .render import ExecBlocksExtension, RenderedArticle, provenance_text
+from .render import ExecBlocksExtension, RenderedArticle, provenance_text, run_table
 from .session import session_of
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ class ExecMarkdownReader(MarkdownReader):
         if rendered is not None and entry is not None and entry.record is not None:
             article = rendered.article
             session.rendered[article.article_id] = rendered
-            provenance = entry.provenance
+            provenance = entry.provenance.shown if entry.provenance else None  # what pages show
             metadata["execblocks"] = ArticleResults(
                 notebook_path=static_path(article.article_id, f"{article.slug}.ipynb"),
                 script_path=static_path(article.article_id, f"{article.slug}.py"),
@@ -77,6 +77,7 @@ class ExecMarkdownReader(MarkdownReader):
                 environment=entry.record.environment,
                 summary=provenance_text(entry.record.environment, provenance.duration_s if provenance else None,
                                         provenance.executed_at if provenance else None),
+                run=run_table(article, entry),
             )
         return content, metadata
 

@@ -131,7 +131,7 @@ def render_block(block: Block, cell, rendered: RenderedArticle, figure_counter: 
     if not options.include:
         return ""  # Quarto's `include: false`: the block ran; nothing of it is shown
     # The label names the figure (Quarto's `fig-` labels); the cell gets its own id.
-    cell_id = html.escape(f"cell-{options.label}" if options.label else f"cell-{block.index + 1}", quote=True)
+    cell_id = html.escape(_cell_id(block), quote=True)
     parts = [f'<div class="cell" id="{cell_id}">', _code(block)]
     if cell is None and options.eval:
         parts.append('<div class="cell-output cell-output-missing"><p>Not executed yet: '
@@ -141,7 +141,7 @@ def render_block(block: Block, cell, rendered: RenderedArticle, figure_counter: 
         for output in cell.outputs:
             parts.append(_render_output(output, block, rendered, figure_counter, in_block))
             in_block += _is_figure(output)
-        parts.append(_provenance(block, rendered))
+        parts.append(_provenance(block, rendered, cell))
     parts.append("</div>")
     return "\n".join(p for p in parts if p)
 
@@ -255,15 +255,56 @@ def _figure(output, mime, block, rendered, counter, in_block) -> str:
             f'<figcaption>{caption}</figcaption></figure>')
 
 
-def _provenance(block: Block, rendered: RenderedArticle) -> str:
+def _provenance(block: Block, rendered: RenderedArticle, cell) -> str:
+    """One short line under a block that showed something: how long it took, where. The
+    versions and the per-block table are in the article's footer (#run-details). Times
+    are the shown run's (Provenance.shown), so a rerun with the same outputs changes nothing."""
     entry = rendered.entry
-    if entry is None or entry.record is None:
+    if entry is None or entry.record is None or entry.provenance is None or not cell.outputs:
         return ""
-    seconds = entry.provenance.block_seconds if entry.provenance else ()
-    text = provenance_text(entry.record.environment,
-                           seconds[block.index] if block.index < len(seconds) else None,
-                           entry.provenance.executed_at if entry.provenance else None)
-    return f'<p class="cell-provenance">{html.escape(text)}</p>'
+    seconds = entry.provenance.shown.block_seconds
+    if block.index >= len(seconds):
+        return ""
+    return (f'<p class="cell-provenance"><a href="#run-details">{html.escape(_duration(seconds[block.index]))}'
+            f' · {html.escape(entry.record.environment.device)}</a></p>')
+
+
+@dataclass(frozen=True)
+class BlockTime:
+    """One row of the footer's table: a block, where it is, how long it ran."""
+
+    number: int
+    anchor: str  # the cell's id on the page
+    line: int  # its fence line in the article's file
+    duration: str
+
+
+@dataclass(frozen=True)
+class RunTable:
+    """The footer's account of the run that produced the page's results."""
+
+    device: str
+    versions: list[tuple[str, str]]  # (name, version), Python first
+    executed_on: str  # YYYY-MM-DD
+    total: str
+    blocks: list[BlockTime]
+
+
+def run_table(article: Article, entry: StoredEntry) -> RunTable:
+    environment = entry.record.environment
+    versions = environment.versions
+    ordered = [("Python", versions["python"])] if "python" in versions else []
+    ordered += [(name, version) for name, version in sorted(versions.items()) if name != "python"]
+    shown = entry.provenance.shown if entry.provenance else None
+    seconds = shown.block_seconds if shown else ()
+    blocks = [BlockTime(block.index + 1, _cell_id(block), block.fence_line, _duration(seconds[block.index]))
+              for block in article.blocks if block.index < len(seconds)]
+    return RunTable(environment.device, ordered, shown.executed_at[:10] if shown else "",
+                    _duration(shown.duration_s) if shown else "", blocks)
+
+
+def _cell_id(block: Block) -> str:
+    return f"cell-{block.options.label}" if block.options.label else f"cell-{block.index + 1}"
 
 
 def provenance_text(environment: Environment, seconds: float | None, executed_at: str | None) -> str:
