@@ -82,8 +82,6 @@ def timed_update(settings) -> float:
 def interleaved(settings: dict) -> dict:
     """Median build time per named setting, the settings taking turns (run 1 of each, then
     run 2 of each, ...), so a change in the machine's load hits all of them alike."""
-    for one in settings.values():
-        timed_update(one)  # warm: workers unpack the engine, the OS caches the imports
     times = {name: [] for name in settings}
     for _ in range(RUNS):
         for name, one in settings.items():
@@ -102,6 +100,10 @@ def main() -> None:
         tmp = Path(tmp)
         busy = make_project(tmp / "busy", [busy_article(n, loops) for n in range(ARTICLES)])
         trivial = make_project(tmp / "trivial", [trivial_article(n) for n in range(ARTICLES)])
+        for warm in (engine_settings(trivial, EXECBLOCKS_WORKERS=1),
+                     engine_settings(trivial, EXECBLOCKS_EXECUTOR=one.scheduler_address),
+                     engine_settings(trivial, EXECBLOCKS_EXECUTOR=two.scheduler_address)):
+            timed_update(warm)  # workers unpack the engine, the OS caches the imports
         times = interleaved({
             "busy-1": engine_settings(busy, EXECBLOCKS_EXECUTOR=one.scheduler_address),
             "busy-2": engine_settings(busy, EXECBLOCKS_EXECUTOR=two.scheduler_address),
