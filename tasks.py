@@ -125,7 +125,8 @@ def livereload(c):
     rebuild = site.rebuilder(CONFIG["settings_base"], report=lambda message: print(message, file=sys.stderr))
     rebuild()
     server = Server()
-    for pattern in [CONFIG["settings_base"], "content/**/*.md", "code/**/*.py", "code/**/*.mplstyle",
+    for pattern in [CONFIG["settings_base"], "content/**/*.md", "content/**/*.qmd", "content/**/*.ipynb",
+                    "code/**/*.py", "code/**/*.mplstyle",
                     "theme/templates/**/*.html", "theme/static/**/*.css", "theme/static/**/*.js"]:
         server.watch(pattern, rebuild)
     server.serve(host=CONFIG["host"], port=CONFIG["port"], root=CONFIG["deploy_path"])

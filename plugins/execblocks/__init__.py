@@ -37,12 +37,13 @@ class ArticleResults:
     notebook_path: str  # results/<id>/<slug>.ipynb, from the site's root
     script_path: str
     bundle_path: str  # the runnable .zip: notebook, the project files it read, requirements
-    provenance: Provenance | None  # executed_at, duration_s, block_seconds, worker
+    provenance: Provenance | None  # the shown run: executed_at, duration_s, block_seconds, worker
     environment: Environment  # device, versions
     summary: str  # the provenance as one line: "60.6 s · cpu · Python 3.11.7 · ... · 2026-11-25"
     notebook_url: str = ""  # the paths as this page links them (set once its URL is known)
     script_url: str = ""
     bundle_url: str = ""
+    run: object = None  # render.RunTable: device, versions, date, per-block times (the footer's table)
 
 
 def register():
@@ -68,10 +69,11 @@ def _on_run_start(pelican):
 
 
 def _on_readers_init(readers) -> None:
-    from .reader import ExecMarkdownReader
+    from .reader import ExecMarkdownReader, NotebookReader
 
-    for extension in ExecMarkdownReader.file_extensions:
-        readers.reader_classes[extension] = ExecMarkdownReader
+    for reader in (ExecMarkdownReader, NotebookReader):
+        for extension in reader.file_extensions:
+            readers.reader_classes[extension] = reader
 
 
 def _on_content_init(instance) -> None:

@@ -8,11 +8,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import EngineSettings
 from .errors import ExecBlocksError, StaleResultsError, WorkerLostError
-from .parse import Article, discover
+from .parse import ARTICLE_SUFFIXES, Article, discover
 from .preflight import check_metadata
 from .plan import FRESH, ArticlePlan, block_fingerprint, current_environment, declared_dependencies, \
     execution_key, hash_dependencies, plan_articles
@@ -48,15 +49,20 @@ def select(articles: list[Article], names) -> list[Article]:
     Pelican derives from its title."""
     chosen = []
     for name in names:
-        wanted = name.rstrip("/").removesuffix(".md")
+        wanted = _without_suffix(name.rstrip("/"))
         match = [a for a in articles
-                 if wanted in (a.rel_path.removesuffix(".md"), a.article_id, a.slug, title_slug(a))
-                 or str(a.path).removesuffix(".md") == wanted]
+                 if wanted in (_without_suffix(a.rel_path), a.article_id, a.slug, title_slug(a))
+                 or _without_suffix(str(a.path)) == wanted]
         if not match:
             known = ", ".join(a.slug for a in articles) or "none"
             raise ExecBlocksError(f"execblocks: no executable article matches {name!r} (known: {known})")
         chosen += [a for a in match if a not in chosen]
     return chosen
+
+
+def _without_suffix(name: str) -> str:
+    suffix = Path(name).suffix
+    return name.removesuffix(suffix) if suffix in ARTICLE_SUFFIXES else name
 
 
 def title_slug(article: Article) -> str | None:
@@ -94,6 +100,9 @@ def update(settings: EngineSettings, progress: Progress | None = None) -> BuildR
     run has been stored."""
     progress = progress or Progress()
     articles = executable_articles(settings)
+    for article in articles:
+        for note in article.notes:  # options accepted for Quarto's sake that change nothing here
+            progress.say(f"execblocks: note: {note}")
     store = ResultsStore(settings.results_dir)
     if settings.mode in ("strict", "off"):
         plans = plan_articles(articles, store, settings)
@@ -115,10 +124,16 @@ def update(settings: EngineSettings, progress: Progress | None = None) -> BuildR
         if not stale:
             progress.say(f"execblocks: nothing to execute ({len(plans)} article(s) fresh)")
         report = BuildReport(plans)
-        if stale:
+        saved = [p for p in stale if p.article.saved_outputs]
+        if saved:  # notebooks that ship their outputs (opt-in): stored as they are, nothing runs
+            from .ipynb import saved_outputs_result
+
+            report.executed = [saved_outputs_result(p.article) for p in saved]
+        to_run = [p for p in stale if not p.article.saved_outputs]
+        if to_run:
             from .schedule import executor_for, job_for
 
-            report.executed = executor_for(settings).run([job_for(p) for p in stale], settings, progress)
+            report.executed += executor_for(settings).run([job_for(p) for p in to_run], settings, progress)
         stored = {}
         for result in report.executed:
             entry = _store_result(store, result, settings)

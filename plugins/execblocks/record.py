@@ -81,18 +81,29 @@ class Provenance:
     duration_s: float  # the whole article, kernel start included
     block_seconds: tuple[float, ...]  # per block, in order
     worker: str | None = None  # the cluster worker that ran it, "host (tcp://addr)"; None: this machine
+    # The earlier run that produced these very outputs, when this run reproduced them byte
+    # for byte: pages show that one, so a rerun changes no page (issue 13 §6).
+    shown_run: "Provenance | None" = None
+
+    @property
+    def shown(self) -> "Provenance":
+        """The run pages show: the one whose outputs are stored."""
+        return self.shown_run or self
 
     def to_json(self) -> dict:
         data = {"executed_at": self.executed_at, "duration_s": round(self.duration_s, 3),
                 "block_seconds": [round(s, 3) for s in self.block_seconds]}
         if self.worker:
             data["worker"] = self.worker
+        if self.shown_run is not None:
+            data["shown"] = self.shown_run.to_json()
         return data
 
     @classmethod
     def from_json(cls, data: dict) -> "Provenance":
+        shown = cls.from_json(data["shown"]) if data.get("shown") else None
         return cls(data["executed_at"], float(data["duration_s"]), tuple(float(s) for s in data["block_seconds"]),
-                   data.get("worker"))
+                   worker=data.get("worker"), shown_run=shown)
 
 
 @dataclass(frozen=True)

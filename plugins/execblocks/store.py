@@ -7,7 +7,9 @@ One entry per article, at `<results>/<article id>/`:
                      of every other file (the entry's commit point: written last)
     notebook.ipynb   the executed blocks as a notebook; images replaced by file names
     <sha>.png/.svg   figures and images, named by content hash
-    provenance.json  when it ran and for how long: the only file a rerun changes
+    provenance.json  when it ran and for how long: the only file a rerun changes. A rerun
+                     that reproduces the stored outputs byte for byte keeps the earlier
+                     run as the one pages show (Provenance.shown), so pages do not change
     failure.json     the last failed run, kept beside the last good results
 
 Every write goes to a temp file and is renamed into place, so a killed build
@@ -189,12 +191,18 @@ class ResultsStore:
         notebook_bytes = nbformat.writes(notebook).encode() + b"\n"
         atomic_write(directory / NOTEBOOK, notebook_bytes)
         files[NOTEBOOK] = sha256_bytes(notebook_bytes)
-        atomic_write(directory / PROVENANCE, canonical_json(provenance.to_json()).encode())
         data = dict(replace(record, files=files).to_json(), format=FORMAT)
         data["checksum"] = _record_checksum(data)
         record_bytes = canonical_json(data).encode()
+        # The record holds every output file's checksum: the same bytes mean the same outputs.
+        unchanged = (directory / RECORD).exists() and (directory / RECORD).read_bytes() == record_bytes
+        if unchanged:
+            previous = self._read_optional(directory / PROVENANCE, Provenance)
+            if previous is not None:
+                provenance = replace(provenance, shown_run=previous.shown)
+        atomic_write(directory / PROVENANCE, canonical_json(provenance.to_json()).encode())
         # Skip identical rewrites so an unchanged rerun leaves mtimes and git alone.
-        if not (directory / RECORD).exists() or (directory / RECORD).read_bytes() != record_bytes:
+        if not unchanged:
             atomic_write(directory / RECORD, record_bytes)
         self.clear_failure(article_id)
         keep = set(files) | {RECORD, PROVENANCE}

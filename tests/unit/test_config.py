@@ -33,5 +33,5 @@ def test_timeout_must_be_positive(tmp_path):
 
 
 def test_site_block_defaults_are_validated(tmp_path):
-    with pytest.raises(ConfigError, match="EXECBLOCKS_BLOCK_DEFAULTS: option 'echo' expects bool"):
+    with pytest.raises(ConfigError, match=r"EXECBLOCKS_BLOCK_DEFAULTS: option .echo. expects true, false or fenced, got .no. \(write true or false"):
         EngineSettings.from_pelican({"PATH": str(tmp_path), "EXECBLOCKS_BLOCK_DEFAULTS": {"echo": "no"}})

@@ -79,6 +79,20 @@ def test_same_results_write_the_same_bytes(tmp_path):
     assert {n for n in first if first[n] != second[n]} == {"provenance.json"}
 
 
+def test_a_rerun_with_the_same_outputs_keeps_the_shown_run(tmp_path):
+    """Pages show Provenance.shown: the run that produced the stored outputs."""
+    store = ResultsStore(tmp_path)
+    store.write("post", record("k"), notebook(), provenance(1.0))
+    again = Provenance("2026-11-26T10:00:00+00:00", 2.5, (2.5,))
+    entry = store.write("post", record("k"), notebook(), again)
+    assert entry.provenance.duration_s == 2.5  # the last run, for `invoke status`
+    assert entry.provenance.shown == provenance(1.0)  # what pages show: unchanged
+    third = store.write("post", record("k"), notebook(), Provenance("2026-11-27T10:00:00+00:00", 4.0, (4.0,)))
+    assert third.provenance.shown == provenance(1.0)  # still the first, one level deep
+    changed = store.write("post", record("k2"), notebook(), provenance(3.0))
+    assert changed.provenance.shown == provenance(3.0) and changed.provenance.shown_run is None
+
+
 @pytest.mark.parametrize("victim", ["record.json", "notebook.ipynb", "png"])
 def test_any_damaged_file_is_reported_corrupt(tmp_path, victim):
     store = ResultsStore(tmp_path)
