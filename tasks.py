@@ -166,6 +166,6 @@ def test(c, args=""):
 
 @task
 def bench(c):
-    """Print the speed figures: the engine's cost per build, the Dask executor's (benchmarks/)."""
+    """Print the speed figures of benchmarks/ (engine, Dask executor)."""
     c.run(f"{sys.executable} benchmarks/build_speed.py", pty=False)
     c.run(f"{sys.executable} benchmarks/dask_speed.py", pty=False)
