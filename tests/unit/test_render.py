@@ -57,10 +57,10 @@ def test_figure_without_alt_or_caption_warns():
     assert rendered.warnings and "neither fig-alt nor fig-cap" in rendered.warnings[0]
 
 
-def test_echo_false_folds_code_and_output_false_hides_output():
+def test_echo_false_hides_code_and_output_false_hides_output():
     html, _ = render("```{python}\n#| echo: false\n#| output: false\nprint(1)\n```\n",
                      [nbformat.v4.new_output("stream", name="stdout", text="1\n")])
-    assert '<details class="cell-fold"><summary>Show code</summary>' in html
+    assert "cell-code" not in html and "print" not in html  # Quarto: echo false hides the code
     assert "cell-output" not in html
 
 

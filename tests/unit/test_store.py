@@ -139,3 +139,19 @@ def test_second_lock_holder_waits_then_fails_clearly(tmp_path):
         thread.join()
     assert said and "another build is using" in said[0]
     assert errors and "another build holds" in str(errors[0])
+
+
+@pytest.mark.parametrize("umask, expected", [(0o022, 0o644), (0o027, 0o640), (0o002, 0o664)])
+def test_written_files_are_readable_as_the_umask_allows(tmp_path, umask, expected):
+    """Downloads and figures are served by a web server: not mkstemp's 0600."""
+    import os
+    import stat
+
+    from execblocks.store import atomic_write
+
+    old = os.umask(umask)
+    try:
+        atomic_write(tmp_path / "a.zip", b"data")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "a.zip").stat().st_mode) == expected
