@@ -274,7 +274,7 @@ class BlockTime:
     """One row of the footer's table: a block, where it is, how long it ran."""
 
     number: int
-    anchor: str | None  # the cell's id on the page (None: `include: false`, not on the page)
+    anchor: str | None  # the cell's id on the page; None for a block not shown (`include: false`)
     line: int  # its fence line in the article's file
     duration: str
 
