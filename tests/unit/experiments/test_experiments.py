@@ -20,7 +20,7 @@ SMALL = {
                       depth=3, seeds=SEEDS),
     ics: dict(steps=20, every=10, eval_every=10, width=16, depth=3, layer=3, seeds=SEEDS),
     smoothness: dict(steps=20, every=10, width=16, depth=3, dln_depth=6, dln_steps=20,
-                     seeds=SEEDS),
+                     dln_every=10, dln_n_train=64, seeds=SEEDS),
     linear_chain: dict(depths=(1, 2, 5), steps=20, lrs=(1e-3, 1e-2, 1e-1, 1e1), seeds=SEEDS),
     placement: dict(steps=20, eval_every=10, width=16, depth=2, seeds=SEEDS),
     histograms: dict(steps=20, batch_size=64),
