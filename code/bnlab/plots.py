@@ -6,6 +6,7 @@ from pathlib import Path
 
 import matplotlib
 import matplotlib.pyplot as plt
+from matplotlib import ticker  # noqa: F401  (re-exported for the experiments)
 import numpy as np
 
 STYLE = Path(__file__).resolve().parent.parent / "blog.mplstyle"
