@@ -159,19 +159,19 @@ def run(config: ICSConfig, device="cpu") -> ICSResult:
 
 
 def plot(res: ICSResult):
-    fig, ax = plots.subplots(1, 3)
-    a, b, c = ax[0]
+    fig, ax = plots.subplots(3, 1, sharex=True)
+    a, b, c = ax[:, 0]
     col = res._col()
     for name in SANTURKAR_NETWORKS:
         color, label = plots.COLOR[name], NETWORK_LABEL[name]
         plots.band(a, res.eval_step, res.test_acc[name], color, label=label)
         plots.band(b, res.steps, res.l2[name][..., col], color, label=label)
         plots.band(c, res.steps, res.cos[name][..., col], color, label=label)
-    a.set(title="Test accuracy", xlabel="training step", ylabel="test accuracy (fraction)")
-    b.set(title=f"ICS at layer {res.config.layer}: ℓ2 distance", xlabel="training step",
-          ylabel="‖G − G′‖₂ (gradient units)", yscale="log")
+    a.set(title="Test accuracy", ylabel="fraction correct")
+    b.set(title=f"ICS at layer {res.config.layer}: distance",
+          ylabel=r"$\Vert G - G'\Vert_2$", yscale="log")
     c.set(title=f"ICS at layer {res.config.layer}: cosine", xlabel="training step",
-          ylabel="cos(G, G′)  (1 = no change)")
+          ylabel=r"$\cos(G, G')$")
     a.legend(loc="lower right")
     plots.label_panels(ax)
     return fig

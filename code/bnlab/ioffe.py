@@ -23,6 +23,7 @@ from .train import set_seed, train
 
 VARIANTS = ("none", "before")  # BN placement: without BN, BN before each sigmoid
 LABEL = {"none": "without BN", "before": "with BN"}
+SHORT = {"none": "No BN", "before": "BN"}
 PERCENTILES = (0.15, 0.5, 0.85)
 
 
@@ -179,14 +180,14 @@ def plot(res: IoffeResult):
         for v in VARIANTS:
             plots.band(a, res.history[(v, lr)][0].eval_step, res.acc(v, lr), plots.COLOR[v],
                        label=LABEL[v])
-        a.set(title=f"Test accuracy, lr {lr:g}", ylim=(0, None))
+        a.set(title=f"Accuracy, lr {lr:g}", ylim=(0, None))
         for row, v in enumerate(VARIANTS, start=1):
             axis = ax[row, col]
             med = res.percentiles[(v, lr)][0, :, 1, :]          # (probes, units), seed 0
             axis.plot(res.probe_step, med, color=plots.COLOR[v], alpha=0.15, linewidth=0.6)
             axis.plot(res.probe_step, med.mean(-1), color="black", linewidth=1.6)
-            axis.set(title=f"Medians {LABEL[v]}, lr {lr:g}", ylim=(lo - 0.3, hi + 0.3))
-    for row, ylabel in enumerate(("accuracy", "median z", "median z")):
+            axis.set(title=f"{SHORT[v]}, lr {lr:g}", ylim=(lo - 0.3, hi + 0.3))
+    for row, ylabel in enumerate(("test accuracy", "median $z$ per unit", "median $z$ per unit")):
         ax[row, 0].set_ylabel(ylabel)
     for axis in ax[-1]:
         axis.set_xlabel("training step")

@@ -49,6 +49,10 @@ class BatchNorm(nn.Module):
         return self.weight * self.normalise(x) + self.bias
 
 
+# Santurkar et al.'s noise parameters (their Algorithm 1), the defaults of NoisyBatchNorm
+NOISE = dict(n_mu=0.5, n_sigma=1.25, r_mu=0.1, r_sigma=0.1)
+
+
 class NoisyBatchNorm(nn.BatchNorm1d):
     """BatchNorm followed by noise whose distribution changes at every step
     (our reading of Santurkar et al. 2018, Algorithm 1). In training mode, each call:
@@ -68,7 +72,8 @@ class NoisyBatchNorm(nn.BatchNorm1d):
     `hold_noise = True` to reuse the last draw (the probes do).
     """
 
-    def __init__(self, num_features: int, n_mu=0.5, n_sigma=1.25, r_mu=0.1, r_sigma=0.1, **kw):
+    def __init__(self, num_features: int, n_mu=NOISE["n_mu"], n_sigma=NOISE["n_sigma"],
+                 r_mu=NOISE["r_mu"], r_sigma=NOISE["r_sigma"], **kw):
         super().__init__(num_features, **kw)
         self.n_mu, self.n_sigma, self.r_mu, self.r_sigma = n_mu, n_sigma, r_mu, r_sigma
         self.hold_noise = False

@@ -85,12 +85,25 @@ def run(config: PlacementConfig, device="cpu") -> PlacementResult:
 
 
 def plot(res: PlacementResult):
-    fig, ax = plots.subplots(1, 2, sharey=True)
-    for axis, act in zip(ax[0], ACTS):
-        for p in PLACEMENTS:
-            plots.band(axis, res.eval_step, res.acc[(act, p)], plots.COLOR[p], label=LABEL[p])
-        axis.set(title=f"{act.capitalize()} network", xlabel="training step")
-    ax[0, 0].set(ylabel="test accuracy (fraction)")
-    ax[0, 0].legend(loc="lower right")
+    """Top row: test accuracy over training. Bottom row: final training loss, one
+    marker per seed (seed k: marker k)."""
+    fig, ax = plots.subplots(2, 2)
+    for col, act in enumerate(ACTS):
+        top, bottom = ax[0, col], ax[1, col]
+        for i, p in enumerate(PLACEMENTS):
+            color = plots.COLOR[p]
+            plots.band(top, res.eval_step, res.acc[(act, p)], color, label=LABEL[p])
+            for s, loss in enumerate(res.loss[(act, p)]):
+                bottom.plot(i, loss, plots.SEED_MARKERS[s], color=color,
+                            markerfacecolor="none", markersize=6)
+        top.set(title=f"{act.capitalize()}: test acc.", xlabel="training step", ylim=(0, None))
+        top.xaxis.set_major_locator(plots.ticker.MaxNLocator(3))
+        bottom.set(title=f"{act.capitalize()}: final train loss", xticks=range(3),
+                   xlim=(-0.5, 2.5), ylim=(0, None))
+        bottom.set_xticklabels(["none", "before", "after"])
+        bottom.set_xlabel("BN placement")
+    ax[0, 0].set(ylabel="fraction correct")
+    ax[1, 0].set(ylabel="loss (nats)")
+    fig.legend(*ax[0, 0].get_legend_handles_labels(), loc="outside lower center", ncol=2)
     plots.label_panels(ax)
     return fig

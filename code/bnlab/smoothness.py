@@ -214,7 +214,7 @@ def run(config: SmoothnessConfig, device="cpu") -> SmoothnessResult:
     return res
 
 
-def _row(ax, probed: dict, title):
+def _column(ax, probed: dict, title):
     a, b, c = ax
     for name, p in probed.items():
         color, label = plots.COLOR[name], NETWORK_LABEL[name]
@@ -225,18 +225,21 @@ def _row(ax, probed: dict, title):
             axis.plot(s, lo, color=color, linewidth=0.8)
             axis.plot(s, hi, color=color, linewidth=0.8)
         plots.band(c, s, p.beta, color, label=label)
-    a.set(title=f"{title}: loss range", xlabel="training step",
-          ylabel="loss along −g (min–max)", yscale="log")
-    b.set(title=f"{title}: gradient change", xlabel="training step",
-          ylabel="‖∇L(w − ηg) − g‖ (min–max)", yscale="log")
-    c.set(title=f"{title}: effective β", xlabel="training step",
-          ylabel="max ‖Δ∇L‖ / ‖Δw‖", yscale="log")
-    a.legend(loc="best", fontsize=8)
+    a.set(title=f"{title}: loss range", yscale="log")
+    b.set(title=f"{title}: gradient change", yscale="log")
+    c.set(title=f"{title}: effective β", xlabel="training step", yscale="log")
+    a.legend(loc="best")
+    for axis in ax:
+        axis.xaxis.set_major_locator(plots.ticker.MaxNLocator(3))
+        axis.yaxis.set_major_locator(plots.ticker.LogLocator(numticks=4))
 
 
 def plot(res: SmoothnessResult):
-    fig, ax = plots.subplots(2, 3)
-    _row(ax[0], res.mlp, "MLP")
-    _row(ax[1], res.dln, f"{res.config.dln_depth}-layer DLN")
+    fig, ax = plots.subplots(3, 2, sharex="col")
+    _column(ax[:, 0], res.mlp, "MLP")
+    _column(ax[:, 1], res.dln, "DLN")
+    ax[0, 0].set_ylabel("loss along −g")
+    ax[1, 0].set_ylabel(r"$\Vert\nabla L(w - \eta g) - g\Vert$")
+    ax[2, 0].set_ylabel(r"max $\Vert\Delta\nabla L\Vert / \Vert\Delta w\Vert$")
     plots.label_panels(ax)
     return fig
