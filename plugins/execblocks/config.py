@@ -52,9 +52,12 @@ class BlockOptions:
     depends: tuple[str, ...] = ()  # files read in ways the audit hook cannot see
 
     def execution_fields(self) -> dict[str, Any]:
-        """The options that change what running the block produces (part of the cache key)."""
+        """The options that change what running the block produces (part of the cache key).
+        Not `timeout`: a run that finished within one limit gives the same outputs under
+        another, and raising it after a timeout reruns anyway (failed articles always do).
+        `depends` is in it so a newly declared file is recorded (and then watched)."""
         return {
-            "eval": self.eval, "error": self.error, "timeout": self.timeout,
+            "eval": self.eval, "error": self.error,
             "fig_width": self.fig_width, "fig_height": self.fig_height,
             "depends": list(self.depends),
         }
@@ -102,12 +105,14 @@ class EngineSettings:
     output_dir: Path
     mode: str = "auto"
     timeout: int = 1800
+    max_timeout: int = 6 * 3600  # the ceiling no block can raise its timeout past (limits.py)
     kernel_name: str = "python3"
     workers: int = 0  # 0: one per CPU core
     environment_in_key: bool = False
     lock_timeout: float = 3600.0  # seconds a second build waits for the first
     figure_format: str = "png"  # how matplotlib figures are saved: png | svg
     block_defaults: tuple = ()  # (Quarto name, value) pairs from EXECBLOCKS_BLOCK_DEFAULTS
+    only: tuple[str, ...] = ()  # articles (path, id or slug) to rerun even when fresh: `invoke run`
 
     @property
     def engine_dir(self) -> Path:
@@ -117,12 +122,15 @@ class EngineSettings:
     def from_pelican(cls, settings: dict[str, Any], mode: str | None = None) -> "EngineSettings":
         content = Path(settings["PATH"]).resolve()
         root = Path(settings.get("EXECBLOCKS_ROOT") or _guess_root(content)).resolve()
-        mode = mode or os.environ.get("EXECBLOCKS_MODE") or settings.get("EXECBLOCKS_MODE", "auto")
+        mode = mode or settings.get("EXECBLOCKS_MODE", "auto")
         if mode not in MODES:
             raise ConfigError(f"EXECBLOCKS_MODE must be one of {', '.join(MODES)}, got {mode!r}")
         timeout = settings.get("EXECBLOCKS_TIMEOUT", 1800)
         if not isinstance(timeout, int) or timeout <= 0:
             raise ConfigError(f"EXECBLOCKS_TIMEOUT must be a positive int (seconds), got {timeout!r}")
+        max_timeout = settings.get("EXECBLOCKS_MAX_TIMEOUT", 6 * 3600)
+        if not isinstance(max_timeout, int) or isinstance(max_timeout, bool) or max_timeout <= 0:
+            raise ConfigError(f"EXECBLOCKS_MAX_TIMEOUT must be a positive int (seconds), got {max_timeout!r}")
         workers = int(os.environ.get("EXECBLOCKS_WORKERS", settings.get("EXECBLOCKS_WORKERS", 0)))
         figure_format = settings.get("EXECBLOCKS_FIGURE_FORMAT", "png")
         if figure_format not in FIGURE_FORMATS:
@@ -135,6 +143,9 @@ class EngineSettings:
             validate_options(defaults)
         except OptionError as error:
             raise ConfigError(f"EXECBLOCKS_BLOCK_DEFAULTS: {error}") from None
+        only = settings.get("EXECBLOCKS_ONLY", ())
+        if isinstance(only, str) or not all(isinstance(name, str) for name in only):
+            raise ConfigError(f"EXECBLOCKS_ONLY must be a list of article paths or slugs, got {only!r}")
         code_dirs = settings.get("EXECBLOCKS_CODE_DIRS", ["code"])
         if not isinstance(code_dirs, (list, tuple)):
             raise ConfigError(f"EXECBLOCKS_CODE_DIRS must be a list of folders, got {code_dirs!r}")
@@ -146,12 +157,14 @@ class EngineSettings:
             output_dir=Path(settings.get("OUTPUT_PATH", "output")).resolve(),
             mode=mode,
             timeout=timeout,
+            max_timeout=max_timeout,
             kernel_name=settings.get("EXECBLOCKS_KERNEL", "python3"),
             workers=workers,
             environment_in_key=bool(settings.get("EXECBLOCKS_ENVIRONMENT_IN_KEY", False)),
             lock_timeout=float(settings.get("EXECBLOCKS_LOCK_TIMEOUT", 3600.0)),
             figure_format=figure_format,
             block_defaults=tuple(sorted(defaults.items())),
+            only=tuple(only),
         )
 
 

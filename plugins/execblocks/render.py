@@ -21,13 +21,12 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
-from .parse import INLINE_EXPR, Article, Block, find_fences
+from .parse import EXECUTABLE_INFO, FENCE_OPEN, INLINE_EXPR, Article, Block
+from .record import Environment
 from .store import StoredEntry
 
 logger = logging.getLogger(__name__)
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-# Placeholder for the site root; replaced per page once Pelican knows each page's URL.
-ROOT_PLACEHOLDER = "{execblocks_root}"
 RICH_ORDER = ("image/png", "image/svg+xml", "text/html", "text/markdown", "text/plain")
 
 
@@ -42,7 +41,9 @@ class RenderedArticle:
 
     @property
     def base_url(self) -> str:
-        return f"{ROOT_PLACEHOLDER}results/{self.article.article_id}/"
+        """Where the page links its result files: Pelican's `{static}` syntax, which it
+        resolves for each page (output.py registers the files as static content)."""
+        return f"{{static}}/results/{self.article.article_id}/"
 
 
 class ExecBlocksExtension(Extension):
@@ -67,27 +68,34 @@ class BlockPreprocessor(Preprocessor):
         self.rendered = rendered
 
     def run(self, lines: list[str]) -> list[str]:
-        fences = [f for f in find_fences(lines) if f.executable]
+        # The parser already found each block's lines (the article is parsed once per
+        # build); Markdown's lines at this point are the file's, so they index directly.
         blocks = self.rendered.article.blocks
-        if len(fences) != len(blocks):
-            raise RuntimeError(f"execblocks: {self.rendered.article.rel_path}: Markdown sees "
-                               f"{len(fences)} executable blocks, the parser {len(blocks)}")
+        for block in blocks:
+            if not _opens_block(lines[block.fence_line - 1] if block.fence_line <= len(lines) else ""):
+                raise RuntimeError(f"execblocks: {self.rendered.article.rel_path}:{block.fence_line}: "
+                                   f"Markdown's line {block.fence_line} is not the block the parser found")
         cells = _cells_by_block(self.rendered.entry)
         figure_counter = [0]
         out, position = [], 0
-        for fence, block in zip(fences, blocks):
-            out += lines[position:fence.open_line]
+        for block in blocks:
+            out += lines[position:block.fence_line - 1]
             markup = render_block(block, cells.get(block.index), self.rendered, figure_counter)
             out += ["", self.md.htmlStash.store(markup), ""]
-            position = fence.close_line + 1
+            position = block.close_line
         return out + lines[position:]
+
+
+def _opens_block(line: str) -> bool:
+    match = FENCE_OPEN.match(line)
+    return bool(match and EXECUTABLE_INFO.match(match["info"]))
 
 
 class InlineValueProcessor(InlineProcessor):
     def __init__(self, pattern, md, rendered: RenderedArticle):
         super().__init__(pattern, md)
-        record = rendered.entry.record if rendered.entry else {}
-        self.values = {item["expr"]: item["value"] for item in record.get("inline", [])}
+        record = rendered.entry.record if rendered.entry else None
+        self.values = {item.expr: item.value for item in record.inline} if record else {}
 
     def handleMatch(self, m, data):
         element = etree.Element("span")
@@ -102,7 +110,7 @@ class InlineValueProcessor(InlineProcessor):
 
 
 def _cells_by_block(entry: StoredEntry | None) -> dict:
-    if entry is None or not entry.record:
+    if entry is None or entry.record is None:
         return {}
     return {c.metadata["execblocks"]["block"]: c for c in entry.notebook().cells
             if "block" in c.metadata.get("execblocks", {})}
@@ -193,20 +201,20 @@ def _figure(output, mime, block, rendered, counter, in_block) -> str:
 
 def _provenance(block: Block, rendered: RenderedArticle) -> str:
     entry = rendered.entry
-    if entry is None or not entry.record:
+    if entry is None or entry.record is None:
         return ""
-    seconds = entry.provenance.get("block_seconds", [])
-    text = provenance_text(entry.record.get("environment", {}),
+    seconds = entry.provenance.block_seconds if entry.provenance else ()
+    text = provenance_text(entry.record.environment,
                            seconds[block.index] if block.index < len(seconds) else None,
-                           entry.provenance.get("executed_at"))
+                           entry.provenance.executed_at if entry.provenance else None)
     return f'<p class="cell-provenance">{html.escape(text)}</p>'
 
 
-def provenance_text(environment: dict, seconds: float | None, executed_at: str | None) -> str:
+def provenance_text(environment: Environment, seconds: float | None, executed_at: str | None) -> str:
     """"1.5 s · cpu · Python 3.11.7 · torch 2.13.0 · 2026-11-25": how long, where, with what."""
     parts = [_duration(seconds)] if seconds is not None else []
-    parts.append(environment.get("device", "cpu"))
-    versions = environment.get("versions", {})
+    parts.append(environment.device)
+    versions = environment.versions
     if "python" in versions:
         parts.append(f"Python {versions['python']}")
     parts += [f"{name} {version}" for name, version in sorted(versions.items()) if name != "python"]
