@@ -25,14 +25,14 @@ from .train import set_seed, train
 class HistConfig(Profiles):
     width: int = 100
     depth: int = 2
-    steps: int = 300          # brief training so gamma and beta move away from 1 and 0
+    steps: int = 1000         # long enough for gamma and beta to move away from 1 and 0
     lr: float = 0.5
     batch_size: int = 256     # the batch shown
     seed: int = 0
 
     @classmethod
     def full(cls):
-        return cls(steps=3000)
+        return cls(steps=5000)
 
 
 @dataclass
@@ -92,7 +92,7 @@ def plot(res: HistResult):
                       label=label)
         axis.set(title=title, xlabel=xlabel, ylabel="count")
         if r != 1:
-            axis.legend(loc="upper left", fontsize=9)
+            axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=2, fontsize=9)
     ax[1, 0].set_xlim(-4, 4)
     plots.label_panels(ax)
     return fig

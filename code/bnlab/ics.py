@@ -172,6 +172,7 @@ def plot(res: ICSResult):
           ylabel=r"$\Vert G - G'\Vert_2$", yscale="log")
     c.set(title=f"ICS at layer {res.config.layer}: cosine", xlabel="training step",
           ylabel=r"$\cos(G, G')$")
+    b.yaxis.set_minor_formatter(plots.ticker.NullFormatter())  # decades only
     a.legend(loc="lower right")
     plots.label_panels(ax)
     return fig

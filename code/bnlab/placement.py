@@ -18,6 +18,7 @@ from .train import set_seed, train
 
 LABEL = {"none": "no BN", "before": "BN before activation", "after": "BN after activation"}
 ACTS = ("relu", "sigmoid")
+ACT_NAME = {"relu": "ReLU", "sigmoid": "Sigmoid"}
 
 
 @dataclass(frozen=True)
@@ -96,9 +97,9 @@ def plot(res: PlacementResult):
             for s, loss in enumerate(res.loss[(act, p)]):
                 bottom.plot(i, loss, plots.SEED_MARKERS[s], color=color,
                             markerfacecolor="none", markersize=6)
-        top.set(title=f"{act.capitalize()}: test acc.", xlabel="training step", ylim=(0, None))
+        top.set(title=f"{ACT_NAME[act]}: test acc.", xlabel="training step", ylim=(0, None))
         top.xaxis.set_major_locator(plots.ticker.MaxNLocator(3))
-        bottom.set(title=f"{act.capitalize()}: final train loss", xticks=range(3),
+        bottom.set(title=f"{ACT_NAME[act]}: final train loss", xticks=range(3),
                    xlim=(-0.5, 2.5), ylim=(0, None))
         bottom.set_xticklabels(["none", "before", "after"])
         bottom.set_xlabel("BN placement")

@@ -170,7 +170,7 @@ def plot(res: ScalingResult):
           xlabel="learning rate", ylabel="excess loss  L − L*")
     theory = matplotlib.lines.Line2D([], [], color="0.3", linestyle=":", linewidth=1.2)
     plots.diverged_legend(b, extra=[(theory, r"stability limit $2/\lambda_{\max}$")],
-                          loc="center left", bbox_to_anchor=(1.0, 0.5))
+                          loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2)
     c.set(yscale="log", title="At the best learning rate", xlabel="GD step",
           ylabel="excess loss  L − L*")
     c.legend()

@@ -232,6 +232,7 @@ def _column(ax, probed: dict, title):
     for axis in ax:
         axis.xaxis.set_major_locator(plots.ticker.MaxNLocator(3))
         axis.yaxis.set_major_locator(plots.ticker.LogLocator(numticks=4))
+        axis.yaxis.set_minor_formatter(plots.ticker.NullFormatter())  # no 2x10^1 clutter
 
 
 def plot(res: SmoothnessResult):
