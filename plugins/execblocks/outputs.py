@@ -17,7 +17,8 @@ render.py. Everything a block produced is escaped or sanitised before it reaches
   elsewhere the bundle's next representation (a PNG, or the text) is shown. Raw HTML
   never runs scripts, opt-in or not.
 
-`tbl-cap` turns the block's first table (from HTML or Markdown) into a numbered one:
+`tbl-cap` turns the block's first table (from HTML or Markdown, `output: asis` text
+included) into a numbered one:
 a `<caption>` "Table n. ..." inside the `<table>`, whose id is the block's `tbl-` label.
 """
 
@@ -99,11 +100,16 @@ def render_data(mime: str | None, data: dict, options, table_number=None) -> str
         body = f"<pre>{html.escape(text)}</pre>"
     else:
         return ""
+    return f'<div class="cell-output cell-output-display">{with_table_caption(body, options, table_number)}</div>'
+
+
+def with_table_caption(body: str, options, table_number) -> str:
+    """`body` with its first table numbered and captioned, when the block has `tbl-cap`."""
     if getattr(options, "tbl_cap", None) and table_number and TABLE_OPEN.search(body):
         number = table_number()
         if number is not None:
             body = caption_table(body, options.tbl_cap, number, options.label)
-    return f'<div class="cell-output cell-output-display">{body}</div>'
+    return body
 
 
 def markdown_to_html(text: str) -> str:
