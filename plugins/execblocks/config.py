@@ -22,7 +22,7 @@ BLOCK_OPTION_TYPES: dict[str, tuple[str, tuple[type, ...]]] = {
     "output": ("output", (bool,)),
     "eval": ("eval", (bool,)),
     "error": ("error", (bool,)),
-    "fig-cap": ("fig_cap", (str,)),
+    "fig-cap": ("fig_cap", (str, list)),
     "fig-alt": ("fig_alt", (str,)),
     "fig-width": ("fig_width", (int, float)),
     "fig-height": ("fig_height", (int, float)),
@@ -31,8 +31,16 @@ BLOCK_OPTION_TYPES: dict[str, tuple[str, tuple[type, ...]]] = {
     "code-fold": ("code_fold", (bool,)),
     "column": ("column", (str,)),
     "depends": ("depends", (list,)),
+    # Figures (Quarto's meanings): sub-figures in a grid, per-block format and resolution.
+    "fig-subcap": ("fig_subcap", (list, str)),
+    "layout-ncol": ("layout_ncol", (int,)),
+    "fig-format": ("fig_format", (str,)),
+    "fig-dpi": ("fig_dpi", (int, float)),
+    "fig-align": ("fig_align", (str,)),
 }
 COLUMNS = ("body", "page", "screen")
+BLOCK_FIGURE_FORMATS = ("png", "svg", "retina")  # retina: Quarto's name for a 2x PNG, what png is here
+FIG_ALIGNS = ("default", "left", "center", "right")
 
 
 @dataclass(frozen=True)
@@ -41,7 +49,7 @@ class BlockOptions:
     output: bool = True  # show what the block printed/displayed
     eval: bool = True  # run it at all
     error: bool = False  # an exception is rendered instead of failing the build
-    fig_cap: str | None = None
+    fig_cap: str | tuple[str, ...] | None = None  # a list gives one caption per figure
     fig_alt: str | None = None
     fig_width: float | None = None  # inches; None keeps matplotlib's default
     fig_height: float | None = None
@@ -50,14 +58,35 @@ class BlockOptions:
     code_fold: bool = False  # source folded into <details> (shown on demand)
     column: str = "body"  # body | page (wider than the text) | screen
     depends: tuple[str, ...] = ()  # files read in ways the audit hook cannot see
+    fig_subcap: tuple[str, ...] | None = None  # the block's figures as sub-figures (a), (b)...
+    layout_ncol: int | None = None  # the block's figures side by side in this many columns
+    fig_format: str | None = None  # png | svg; None keeps EXECBLOCKS_FIGURE_FORMAT
+    fig_dpi: float | None = None  # pixels per inch of saved PNGs; None keeps 192 (2x the page's 96)
+    fig_align: str = "default"  # left | center | right (default: centred)
 
     def execution_fields(self) -> dict[str, Any]:
         """The options that change what running the block produces (part of the cache key)."""
-        return {
+        fields = {
             "eval": self.eval, "error": self.error, "timeout": self.timeout,
             "fig_width": self.fig_width, "fig_height": self.fig_height,
             "depends": list(self.depends),
         }
+        # Only when set, so results stored before these options existed stay fresh.
+        fields.update({k: v for k, v in (("fig_format", self.figure_format),
+                                         ("fig_dpi", self.fig_dpi)) if v is not None})
+        return fields
+
+    @property
+    def figure_format(self) -> str | None:
+        """How the kernel saves this block's figures: "png", "svg" or None (the site's)."""
+        return "png" if self.fig_format == "retina" else self.fig_format
+
+    def figure_caption(self, number: int) -> str | None:
+        """The caption of the block's `number`-th figure (0-based): a string captions
+        each figure, a list one per figure (Quarto's fig-cap)."""
+        if isinstance(self.fig_cap, tuple):
+            return self.fig_cap[number] if number < len(self.fig_cap) else None
+        return self.fig_cap
 
 
 class OptionError(ValueError):
@@ -89,8 +118,28 @@ def validate_options(raw: dict[str, Any]) -> dict[str, Any]:
             raise OptionError(name, f"option 'column' must be one of {', '.join(COLUMNS)}, got {value!r}")
         if name == "depends":
             value = tuple(str(v) for v in value)
+        value = _check_figure_option(name, value)
         values[attr] = value
     return values
+
+
+def _check_figure_option(name: str, value: Any) -> Any:
+    """Figure options' values beyond their type; lists become tuples (options are frozen)."""
+    if name in ("fig-cap", "fig-subcap"):
+        items = [value] if isinstance(value, str) else value
+        if not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in items):
+            raise OptionError(name, f"option '{name}' expects a string or a list of strings, got {value!r}")
+        return tuple(str(v) for v in items) if isinstance(value, list) or name == "fig-subcap" else value
+    if name == "layout-ncol" and not 1 <= value <= 12:
+        raise OptionError(name, f"option 'layout-ncol' must be between 1 and 12, got {value!r}")
+    if name == "fig-format" and value not in BLOCK_FIGURE_FORMATS:
+        raise OptionError(name, f"option 'fig-format' must be one of {', '.join(BLOCK_FIGURE_FORMATS)}, "
+                                f"got {value!r}")
+    if name == "fig-dpi" and not 10 <= value <= 1200:
+        raise OptionError(name, f"option 'fig-dpi' must be between 10 and 1200 pixels per inch, got {value!r}")
+    if name == "fig-align" and value not in FIG_ALIGNS:
+        raise OptionError(name, f"option 'fig-align' must be one of {', '.join(FIG_ALIGNS)}, got {value!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -107,6 +156,9 @@ class EngineSettings:
     environment_in_key: bool = False
     lock_timeout: float = 3600.0  # seconds a second build waits for the first
     figure_format: str = "png"  # how matplotlib figures are saved: png | svg
+    dark_figures: bool = True  # save each figure a second time in the theme's dark colours
+    max_figures: int = 50  # figures shown per block; the rest are dropped with a notice
+    max_figure_pixels: int = 25_000_000  # a larger figure is not saved (a notice instead)
     block_defaults: tuple = ()  # (Quarto name, value) pairs from EXECBLOCKS_BLOCK_DEFAULTS
 
     @property
@@ -128,6 +180,11 @@ class EngineSettings:
         if figure_format not in FIGURE_FORMATS:
             raise ConfigError(f"EXECBLOCKS_FIGURE_FORMAT must be one of {', '.join(FIGURE_FORMATS)}, "
                               f"got {figure_format!r}")
+        max_figures = settings.get("EXECBLOCKS_MAX_FIGURES", 50)
+        max_pixels = settings.get("EXECBLOCKS_MAX_FIGURE_PIXELS", 25_000_000)
+        for name, value in (("EXECBLOCKS_MAX_FIGURES", max_figures), ("EXECBLOCKS_MAX_FIGURE_PIXELS", max_pixels)):
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ConfigError(f"{name} must be a positive int, got {value!r}")
         defaults = settings.get("EXECBLOCKS_BLOCK_DEFAULTS", {})
         if not isinstance(defaults, dict):
             raise ConfigError(f"EXECBLOCKS_BLOCK_DEFAULTS must be a dict of block options, got {defaults!r}")
@@ -151,6 +208,9 @@ class EngineSettings:
             environment_in_key=bool(settings.get("EXECBLOCKS_ENVIRONMENT_IN_KEY", False)),
             lock_timeout=float(settings.get("EXECBLOCKS_LOCK_TIMEOUT", 3600.0)),
             figure_format=figure_format,
+            dark_figures=bool(settings.get("EXECBLOCKS_DARK_FIGURES", True)),
+            max_figures=max_figures,
+            max_figure_pixels=max_pixels,
             block_defaults=tuple(sorted(defaults.items())),
         )
 

@@ -63,12 +63,17 @@ def build_notebook(article: Article) -> nbformat.NotebookNode:
     nb.metadata["language_info"] = {"name": "python"}
     cells = [_hidden("import execblocks.runtime as __execblocks__\n__execblocks__.install()")]
     figsize = None
+    figure_policy = (None, None)  # (fig-format, fig-dpi) the kernel's figure hook uses now
     for block in article.blocks:
         wanted = (block.options.fig_width, block.options.fig_height)
         if block.options.eval and wanted != (None, None) and wanted != figsize:
             width, height = block.options.fig_width or 6.4, block.options.fig_height or 4.8
             cells.append(_hidden(f"__execblocks__.set_figsize({width!r}, {height!r})"))
             figsize = wanted
+        policy = (block.options.figure_format, block.options.fig_dpi)
+        if block.options.eval and policy != figure_policy:
+            cells.append(_hidden(f"__execblocks__.figure_options({policy[0]!r}, {policy[1]!r})"))
+            figure_policy = policy
         cell = nbformat.v4.new_code_cell(block.code)
         cell.metadata["execblocks"] = {"block": block.index, "line": block.code_line}
         tags = []
@@ -115,6 +120,9 @@ def kernel_environment(settings: EngineSettings) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(paths)
     env["MPLBACKEND"] = "Agg"
     env["EXECBLOCKS_FIGURE_FORMAT"] = settings.figure_format
+    env["EXECBLOCKS_DARK_FIGURES"] = "1" if settings.dark_figures else "0"
+    env["EXECBLOCKS_MAX_FIGURES"] = str(settings.max_figures)
+    env["EXECBLOCKS_MAX_FIGURE_PIXELS"] = str(settings.max_figure_pixels)
     env["PYTHONHASHSEED"] = "0"
     # One BLAS/OpenMP thread per kernel: parallelism comes from running kernels side by side.
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
