@@ -1,0 +1,74 @@
+/* Figure lightbox: a figure's image opens full size over the page.
+ *
+ * Without JavaScript each figure is a plain link to its full-size image. With it, the
+ * link becomes a button (Enter or Space, or a tap) that opens a modal <dialog>: the
+ * full-size rendition in the current colour scheme, at its natural size (scrollable on
+ * a phone, where the figure in the text column is too small to read), and its caption.
+ * Escape, the close button or a click on the backdrop closes it; focus returns to the
+ * figure that opened it.
+ */
+(function () {
+  "use strict";
+  var dark = window.matchMedia("(prefers-color-scheme: dark)");
+  var dialog, image, caption, opener;
+
+  function build() {
+    dialog = document.createElement("dialog");
+    dialog.className = "lightbox";
+    dialog.setAttribute("aria-label", "Enlarged figure");
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "lightbox-close";
+    close.setAttribute("aria-label", "Close the enlarged figure");
+    close.textContent = "\u00d7";
+    close.addEventListener("click", function () { dialog.close(); });
+    image = document.createElement("img");
+    image.className = "lightbox-image";
+    caption = document.createElement("p");
+    caption.className = "lightbox-caption";
+    dialog.append(close, image, caption);
+    // A click on the backdrop (the dialog element itself, outside its content) closes it.
+    dialog.addEventListener("click", function (event) {
+      if (event.target === dialog) dialog.close();
+    });
+    dialog.addEventListener("close", function () {
+      document.documentElement.classList.remove("lightbox-open");
+      if (opener) opener.focus();
+    });
+    document.body.append(dialog);
+  }
+
+  function open(link) {
+    if (!dialog) build();
+    opener = link;
+    var thumb = link.querySelector("img");
+    image.src = (dark.matches && link.dataset.darkHref) || link.getAttribute("href");
+    image.alt = thumb ? thumb.alt : "";
+    if (thumb && thumb.getAttribute("width")) {
+      image.style.width = thumb.getAttribute("width") + "px";
+    }
+    var figure = link.closest("figure");
+    var text = figure && figure.querySelector(":scope > figcaption");
+    caption.textContent = text ? text.textContent : "";
+    caption.hidden = !text;
+    document.documentElement.classList.add("lightbox-open");
+    dialog.showModal();
+  }
+
+  document.querySelectorAll("a.figure-zoom").forEach(function (link) {
+    link.setAttribute("role", "button");
+    link.setAttribute("aria-haspopup", "dialog");
+    link.addEventListener("click", function (event) {
+      if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
+      event.preventDefault();
+      open(link);
+    });
+    // Links answer Enter by themselves (a click); a button also answers Space.
+    link.addEventListener("keydown", function (event) {
+      if (event.key === " " || event.key === "Spacebar") {
+        event.preventDefault();
+        open(link);
+      }
+    });
+  });
+})();
