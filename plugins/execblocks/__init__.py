@@ -21,6 +21,7 @@ from .config import BlockOptions, EngineSettings
 from .errors import (ArticleSyntaxError, BlockExecutionError, CorruptEntryError, ExecBlocksError,
                      StaleResultsError, StoreLockedError)
 from .pipeline import BuildReport, check, status, update
+from .record import Environment, Provenance
 
 __all__ = ["register", "update", "status", "check", "EngineSettings", "BlockOptions", "BuildReport",
            "ExecBlocksError", "ArticleSyntaxError", "BlockExecutionError", "StaleResultsError",
@@ -45,7 +46,8 @@ class ArticleResults:
 
     notebook_url: str
     script_url: str
-    provenance: dict  # executed_at, duration_s, block_seconds, device, versions
+    provenance: Provenance | None  # executed_at, duration_s, block_seconds
+    environment: Environment  # device, versions
     summary: str  # the provenance as one line: "60.6 s · cpu · Python 3.11.7 · ... · 2026-11-25"
 
 
@@ -102,7 +104,7 @@ def _on_finalized(pelican) -> None:
 
     output = Path(pelican.output_path)
     for rendered in _state.rendered.values():
-        if rendered.entry is None or not rendered.entry.record:
+        if rendered.entry is None or rendered.entry.record is None:
             continue
         target = output / "results" / rendered.article.article_id
         target.mkdir(parents=True, exist_ok=True)

@@ -65,9 +65,12 @@ class BlockOptions:
     fig_align: str = "default"  # left | center | right (default: centred)
 
     def execution_fields(self) -> dict[str, Any]:
-        """The options that change what running the block produces (part of the cache key)."""
+        """The options that change what running the block produces (part of the cache key).
+        Not `timeout`: a run that finished within one limit gives the same outputs under
+        another, and raising it after a timeout reruns anyway (failed articles always do).
+        `depends` is in it so a newly declared file is recorded (and then watched)."""
         fields = {
-            "eval": self.eval, "error": self.error, "timeout": self.timeout,
+            "eval": self.eval, "error": self.error,
             "fig_width": self.fig_width, "fig_height": self.fig_height,
             "depends": list(self.depends),
         }

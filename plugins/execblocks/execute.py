@@ -2,9 +2,9 @@
 
 Execution is nbclient's (the engine behind nbconvert's ExecutePreprocessor) over an
 ipykernel started with the `ipc` transport, so blocks behave exactly as notebook cells.
-What nbclient does not give, this module adds: hidden cells that install the kernel
-side (runtime.py), stream output forwarded live to the terminal, and errors located
-at the article's file and line.
+This module owns the kernel's lifecycle (start, run through nbclient, stop) and
+forwards stream output live to the terminal; the notebook it runs, the cleaned copy
+it stores and the located error come from notebook.py.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import asyncio
 import concurrent.futures
 import datetime as dt
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -27,17 +26,13 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-from . import runtime
 from .config import EngineSettings
 from .errors import BlockExecutionError
+from .notebook import (HIDDEN, build_notebook, inline_values, locate_error, point_tracebacks_at_article,
+                       public_notebook, run_info)
 from .parse import Article
 from .progress import Progress
 from .schedule import Job, order, visible_gpus
-
-HIDDEN = "execblocks-hidden"
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-CELL_FRAME = re.compile(r"Cell In\[(\d+)\], line (\d+)")
-MEMORY_ADDRESS = re.compile(r"(<[\w.]+(?: object)?) at 0x[0-9a-fA-F]+>")
 
 
 @dataclass
@@ -54,49 +49,6 @@ class ExecutionResult:
     duration_s: float
     executed_at: str
     error: BlockExecutionError | None = None
-
-
-def build_notebook(article: Article) -> nbformat.NotebookNode:
-    """The notebook nbclient runs: hidden setup, the blocks, inline values, hidden collect."""
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    cells = [_hidden("import execblocks.runtime as __execblocks__\n__execblocks__.install()")]
-    figsize = None
-    figure_policy = (None, None)  # (fig-format, fig-dpi) the kernel's figure hook uses now
-    for block in article.blocks:
-        wanted = (block.options.fig_width, block.options.fig_height)
-        if block.options.eval and wanted != (None, None) and wanted != figsize:
-            width, height = block.options.fig_width or 6.4, block.options.fig_height or 4.8
-            cells.append(_hidden(f"__execblocks__.set_figsize({width!r}, {height!r})"))
-            figsize = wanted
-        policy = (block.options.figure_format, block.options.fig_dpi)
-        if block.options.eval and policy != figure_policy:
-            cells.append(_hidden(f"__execblocks__.figure_options({policy[0]!r}, {policy[1]!r})"))
-            figure_policy = policy
-        cell = nbformat.v4.new_code_cell(block.code)
-        cell.metadata["execblocks"] = {"block": block.index, "line": block.code_line}
-        tags = []
-        if not block.options.eval:
-            tags.append("skip-execution")
-        if block.options.error:
-            tags.append("raises-exception")  # nbclient lets this one cell fail
-        if tags:
-            cell.metadata["tags"] = tags
-        cells.append(cell)
-    for number, inline in enumerate(article.inline):
-        cell = _hidden(f"__execblocks__.inline_value({inline.expr})")
-        cell.metadata["execblocks"] = {"inline": number, "line": inline.line}
-        cells.append(cell)
-    cells.append(_hidden("__execblocks__.collect()"))
-    nb.cells = cells
-    return nb
-
-
-def _hidden(source: str) -> nbformat.NotebookNode:
-    cell = nbformat.v4.new_code_cell(source)
-    cell.metadata["tags"] = [HIDDEN]
-    return cell
 
 
 class _ArticleClient(NotebookClient):
@@ -179,7 +131,7 @@ async def execute_article(article: Article, settings: EngineSettings,
             env["CUDA_VISIBLE_DEVICES"] = gpu
         await client.async_execute(env=env)
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
-        error = _locate_error(article, nb, current["cell"], exc)
+        error = locate_error(article, nb, current["cell"], exc)
     finally:
         # We own the kernel manager, so nbclient leaves the kernel to us.
         if client.kc is not None:
@@ -188,115 +140,20 @@ async def execute_article(article: Article, settings: EngineSettings,
             await km.shutdown_kernel(now=True)
         shutil.rmtree(runtime_dir, ignore_errors=True)
     duration = time.perf_counter() - t0
-    _point_tracebacks_at_article(article, nb)
-    run_info = _run_info(nb) if error is None else {}
+    point_tracebacks_at_article(article, nb)
+    info = run_info(nb) if error is None else {}
     return ExecutionResult(
         article=article,
-        notebook=_public_notebook(nb),
-        inline_values=_inline_values(nb, len(article.inline)),
-        reads=[Path(p) for p in run_info.get("reads", []) + run_info.get("modules", [])],
-        device=run_info.get("device"),
-        versions=run_info.get("versions", {}),
+        notebook=public_notebook(nb),
+        inline_values=inline_values(nb, len(article.inline)),
+        reads=[Path(p) for p in info.get("reads", []) + info.get("modules", [])],
+        device=info.get("device"),
+        versions=info.get("versions", {}),
         block_seconds=block_seconds,
         duration_s=duration,
         executed_at=executed_at,
         error=error,
     )
-
-
-def _public_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The executed notebook a reader downloads: the blocks only, no engine cells."""
-    public = nbformat.v4.new_notebook(metadata=nb.metadata)
-    public.cells = [c for c in nb.cells if HIDDEN not in c.metadata.get("tags", [])]
-    for cell in public.cells:
-        # nbformat gives new cells random ids; stable ones keep the stored bytes stable.
-        cell.id = f"block-{cell.metadata['execblocks']['block'] + 1}"
-        # Source lines move with prose edits, which must not churn the stored files.
-        cell.metadata["execblocks"] = {"block": cell.metadata["execblocks"]["block"]}
-        cell.metadata.pop("execution", None)
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            if isinstance(data.get("text/plain"), str):
-                # A default repr's memory address differs on every run: mask it.
-                data["text/plain"] = MEMORY_ADDRESS.sub(r"\1 at 0x…>", data["text/plain"])
-    return public
-
-
-def _inline_values(nb: nbformat.NotebookNode, count: int) -> list[str]:
-    values = [""] * count
-    for cell in nb.cells:
-        number = cell.metadata.get("execblocks", {}).get("inline")
-        if number is None:
-            continue
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "display_data":
-                values[number] = output["data"].get("text/plain", "")
-    return values
-
-
-def _run_info(nb: nbformat.NotebookNode) -> dict:
-    for output in nb.cells[-1].get("outputs", []):
-        data = output.get("data", {})
-        if runtime.RUN_MIME in data:
-            return data[runtime.RUN_MIME]
-    return {}
-
-
-def _traceback_rewriter(article: Article, nb):
-    """A function turning IPython's "Cell In[3], line 2" into "content/x.md, line 12"."""
-    count_to_line = {c.get("execution_count"): c.metadata["execblocks"]["line"]
-                     for c in nb.cells if "line" in c.metadata.get("execblocks", {})}
-
-    def to_file(match: re.Match) -> str:
-        start = count_to_line.get(int(match[1]))
-        return match[0] if start is None else f"{article.rel_path}, line {start + int(match[2]) - 1}"
-
-    return lambda text: CELL_FRAME.sub(to_file, ANSI.sub("", text))
-
-
-def _point_tracebacks_at_article(article: Article, nb) -> None:
-    """Rendered tracebacks (`#| error: true`) and warnings name the article's file and line."""
-    rewrite = _traceback_rewriter(article, nb)
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                output["traceback"] = [rewrite(line) for line in output.get("traceback", [])]
-            elif output.get("output_type") == "stream" and "Cell In[" in output.get("text", ""):
-                output["text"] = rewrite(output["text"])
-
-
-def _locate_error(article: Article, nb, cell_index: int, exc: Exception) -> BlockExecutionError:
-    """Turn nbclient's exception into one that names the article's file and line."""
-    cell = nb.cells[cell_index] if 0 <= cell_index < len(nb.cells) else None
-    meta = cell.metadata.get("execblocks", {}) if cell is not None else {}
-    error_output = next((o for o in (cell.get("outputs", []) if cell is not None else [])
-                         if o.get("output_type") == "error"), None)
-    if isinstance(exc, CellTimeoutError):
-        ename, evalue, frames = "TimeoutError", str(exc).splitlines()[0], []
-    elif isinstance(exc, DeadKernelError):
-        ename, evalue, frames = "DeadKernelError", "the kernel died (out of memory, or killed)", []
-    elif error_output is not None:
-        ename, evalue = error_output["ename"], error_output["evalue"]
-        frames = [ANSI.sub("", f) for f in error_output.get("traceback", [])]
-    else:
-        ename, evalue, frames = type(exc).__name__, str(exc), []
-    # Engine frames (the hidden cells' runtime) are not the author's business.
-    frames = [f for f in frames if "execblocks/runtime.py" not in f and "execblocks\\runtime.py" not in f]
-    line = meta.get("line", 0)
-    count = cell.get("execution_count") if cell is not None else None
-    for frame in frames:
-        for match in CELL_FRAME.finditer(frame):
-            if int(match[1]) == count:
-                line = meta.get("line", 0) + int(match[2]) - 1
-    rewrite = _traceback_rewriter(article, nb)
-    traceback = "\n".join(rewrite(f) for f in frames)
-    if "inline" in meta:
-        number = meta["inline"]
-        return BlockExecutionError(article.rel_path, meta["line"], -1, ename, evalue,
-                                   f"in the inline value `{{python}} {article.inline[number].expr}`\n{traceback}")
-    block = meta.get("block", -1)
-    return BlockExecutionError(article.rel_path, line, block + 1 if block >= 0 else 0, ename, evalue, traceback,
-                               source=article.blocks[block].code if block >= 0 else "")
 
 
 def run_articles(jobs: list[Job], settings: EngineSettings, progress: Progress) -> list[ExecutionResult]:

@@ -16,6 +16,7 @@ from .parse import Article, discover
 from .plan import FRESH, ArticlePlan, block_fingerprint, current_environment, declared_dependencies, \
     execution_key, hash_dependencies, plan_articles
 from .progress import Progress
+from .record import Environment, Failure, InlineValue, Provenance, Record
 from .store import ResultsStore
 
 if TYPE_CHECKING:  # execute.py pulls in nbclient and zmq: only loaded when something runs
@@ -118,25 +119,18 @@ def _store_result(store: ResultsStore, result: "ExecutionResult", settings: Engi
     dependencies = hash_dependencies(result.reads + declared_dependencies(article), settings)
     if result.error is not None:
         error = result.error
-        store.write_failure(article.article_id, {
-            "key": key, "path": error.path, "line": error.line, "block": error.block,
-            "error": f"{error.ename}: {error.evalue}", "dependencies": dependencies,
-            "at": result.executed_at,
-        })
+        store.write_failure(article.article_id, Failure(
+            key=key, path=error.path, line=error.line, block=error.block,
+            error=f"{error.ename}: {error.evalue}", dependencies=dependencies, at=result.executed_at))
         return
-    record = {
-        "article": article.rel_path,
-        "key": key,
-        "kernel": settings.kernel_name,
-        "blocks": [{"index": b.index, "fingerprint": block_fingerprint(b)} for b in article.blocks],
-        "inline": [{"expr": i.expr, "value": v} for i, v in zip(article.inline, result.inline_values)],
-        "dependencies": dependencies,
-        "environment": {"device": result.device or "cpu", "versions": result.versions,
-                        "installed": current_environment()},
-    }
-    provenance = {
-        "executed_at": result.executed_at,
-        "duration_s": round(result.duration_s, 3),
-        "block_seconds": [round(s, 3) for s in result.block_seconds],
-    }
+    record = Record(
+        article=article.rel_path,
+        key=key,
+        kernel=settings.kernel_name,
+        blocks=tuple(block_fingerprint(b) for b in article.blocks),
+        inline=tuple(InlineValue(i.expr, v) for i, v in zip(article.inline, result.inline_values)),
+        dependencies=dependencies,
+        environment=Environment(result.device or "cpu", result.versions, current_environment()),
+    )
+    provenance = Provenance(result.executed_at, result.duration_s, tuple(result.block_seconds))
     store.write(article.article_id, record, result.notebook, provenance)

@@ -21,6 +21,7 @@ from pathlib import Path
 from .config import EngineSettings
 from .errors import ArticleSyntaxError, CorruptEntryError
 from .parse import Article, Block
+from .record import BlockFingerprint, Environment, Failure, Record
 from .store import ResultsStore, StoredEntry, sha256_file
 
 FRESH, STALE, MISSING, FAILED = "fresh", "stale", "missing", "failed"
@@ -41,15 +42,17 @@ class ArticlePlan:
         return self.state != FRESH
 
 
-def block_fingerprint(block: Block) -> dict:
-    return {"code": block.code_hash, "options": block.options.execution_fields()}
+def block_fingerprint(block: Block) -> BlockFingerprint:
+    return BlockFingerprint(block.index, block.code_hash, block.options.execution_fields())
 
 
 def execution_key(article: Article, settings: EngineSettings) -> str:
+    """sha256 of what decides a run's outputs: each block's code and execution options
+    (BlockOptions.execution_fields), the inline expressions, the kernel, the figure format."""
     payload = {
         "kernel": settings.kernel_name,
         "figure_format": settings.figure_format,
-        "blocks": [block_fingerprint(b) for b in article.blocks],
+        "blocks": [{"code": b.code_hash, "options": b.options.execution_fields()} for b in article.blocks],
         "inline": [i.expr for i in article.inline],
     }
     # Figure settings away from their defaults change what is stored (defaults stay out of
@@ -119,40 +122,41 @@ def plan_article(article: Article, store: ResultsStore, settings: EngineSettings
         return ArticlePlan(article, MISSING, ["no stored result"])
     key = execution_key(article, settings)
     failure = entry.failure
-    if not entry.record:  # only a failure on record, never a success
+    if entry.record is None:  # only a failure on record, never a success
         return ArticlePlan(article, FAILED, [_failure_reason(failure)], entry=entry)
+    record = entry.record
     reasons = []
-    if entry.record.get("key") != key:
-        reasons = _what_changed(article, entry.record, settings) or ["execution settings changed"]
-    reasons += _changed_dependencies(entry.record.get("dependencies", {}), settings)
-    notes = _environment_notes(entry.record.get("environment", {}))
-    if failure and failure.get("key") == key and not _changed_dependencies(failure.get("dependencies", {}), settings):
+    if record.key != key:
+        reasons = _what_changed(article, record, settings) or ["execution settings changed"]
+    reasons += _changed_dependencies(record.dependencies, settings)
+    notes = _environment_notes(record.environment)
+    if failure and failure.key == key and not _changed_dependencies(failure.dependencies, settings):
         return ArticlePlan(article, FAILED, [_failure_reason(failure)] + reasons, notes, entry)
     return ArticlePlan(article, STALE if reasons else FRESH, reasons, notes, entry)
 
 
-def _failure_reason(failure: dict | None) -> str:
-    if not failure:
+def _failure_reason(failure: Failure | None) -> str:
+    if failure is None:
         return "last run failed"
-    return f"last run failed at {failure.get('path')}:{failure.get('line')}: {failure.get('error')}"
+    return f"last run failed at {failure.path}:{failure.line}: {failure.error}"
 
 
-def _what_changed(article: Article, record: dict, settings: EngineSettings) -> list[str]:
+def _what_changed(article: Article, record: Record, settings: EngineSettings) -> list[str]:
     reasons = []
-    stored = record.get("blocks", [])
+    stored = record.blocks
     for block in article.blocks:
         if block.index >= len(stored):
             reasons.append(f"block {block.index + 1} (line {block.fence_line}) is new")
-        elif stored[block.index].get("fingerprint") != block_fingerprint(block):
-            what = "code" if stored[block.index]["fingerprint"]["code"] != block.code_hash else "options"
+        elif stored[block.index] != block_fingerprint(block):
+            what = "code" if stored[block.index].code != block.code_hash else "options"
             reasons.append(f"block {block.index + 1} (line {block.fence_line}) {what} changed")
     if len(stored) > len(article.blocks):
         reasons.append(f"{len(stored) - len(article.blocks)} block(s) removed")
-    if [i["expr"] for i in record.get("inline", [])] != [i.expr for i in article.inline]:
+    if [i.expr for i in record.inline] != [i.expr for i in article.inline]:
         reasons.append("inline `{python}` expressions changed")
-    if record.get("kernel") != settings.kernel_name:
-        reasons.append(f"kernel changed ({record.get('kernel')} -> {settings.kernel_name})")
-    if settings.environment_in_key and record.get("environment", {}).get("installed") != current_environment():
+    if record.kernel != settings.kernel_name:
+        reasons.append(f"kernel changed ({record.kernel} -> {settings.kernel_name})")
+    if settings.environment_in_key and record.environment.installed != current_environment():
         reasons.append("environment changed (EXECBLOCKS_ENVIRONMENT_IN_KEY is on)")
     return reasons
 
@@ -168,15 +172,15 @@ def _changed_dependencies(recorded: dict[str, str], settings: EngineSettings) ->
     return reasons
 
 
-def _environment_notes(environment: dict) -> list[str]:
+def _environment_notes(environment: Environment) -> list[str]:
     notes = []
     now = current_environment()
-    for name, version in environment.get("versions", {}).items():
+    for name, version in environment.versions.items():
         if name in now and now[name] != version:
             notes.append(f"{name} {version} when run, {now[name]} now")
     wanted = os.environ.get("BLOG_DEVICE")
-    if wanted and environment.get("device") and wanted != environment["device"]:
-        notes.append(f"ran on {environment['device']}, BLOG_DEVICE is {wanted}")
+    if wanted and environment.device and wanted != environment.device:
+        notes.append(f"ran on {environment.device}, BLOG_DEVICE is {wanted}")
     return notes
 
 

@@ -53,16 +53,17 @@ class ExecMarkdownReader(MarkdownReader):
         # one without the block extension, which belongs to the whole article only.
         self._md = Markdown(**self.settings["MARKDOWN"])
         metadata = self._parse_metadata(meta)
-        if entry is not None and entry.record:
+        if entry is not None and entry.record is not None:
             if state:
                 state.rendered[article.article_id] = rendered
             base = rendered.base_url
-            environment = entry.record.get("environment", {})
+            provenance = entry.provenance
             metadata["execblocks"] = ArticleResults(
                 notebook_url=f"{base}{article.slug}.ipynb",
                 script_url=f"{base}{article.slug}.py",
-                provenance=dict(entry.provenance, **environment),
-                summary=provenance_text(environment, entry.provenance.get("duration_s"),
-                                        entry.provenance.get("executed_at")),
+                provenance=provenance,
+                environment=entry.record.environment,
+                summary=provenance_text(entry.record.environment, provenance.duration_s if provenance else None,
+                                        provenance.executed_at if provenance else None),
             )
         return content, metadata

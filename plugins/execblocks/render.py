@@ -22,6 +22,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
 from .parse import INLINE_EXPR, Article, Block, find_fences
+from .record import Environment
 from .store import StoredEntry
 
 logger = logging.getLogger(__name__)
@@ -86,8 +87,8 @@ class BlockPreprocessor(Preprocessor):
 class InlineValueProcessor(InlineProcessor):
     def __init__(self, pattern, md, rendered: RenderedArticle):
         super().__init__(pattern, md)
-        record = rendered.entry.record if rendered.entry else {}
-        self.values = {item["expr"]: item["value"] for item in record.get("inline", [])}
+        record = rendered.entry.record if rendered.entry else None
+        self.values = {item.expr: item.value for item in record.inline} if record else {}
 
     def handleMatch(self, m, data):
         element = etree.Element("span")
@@ -102,7 +103,7 @@ class InlineValueProcessor(InlineProcessor):
 
 
 def _cells_by_block(entry: StoredEntry | None) -> dict:
-    if entry is None or not entry.record:
+    if entry is None or entry.record is None:
         return {}
     return {c.metadata["execblocks"]["block"]: c for c in entry.notebook().cells
             if "block" in c.metadata.get("execblocks", {})}
@@ -295,20 +296,20 @@ def _picture(output, mime: str, rendered: RenderedArticle, alt: str, column: str
 
 def _provenance(block: Block, rendered: RenderedArticle) -> str:
     entry = rendered.entry
-    if entry is None or not entry.record:
+    if entry is None or entry.record is None:
         return ""
-    seconds = entry.provenance.get("block_seconds", [])
-    text = provenance_text(entry.record.get("environment", {}),
+    seconds = entry.provenance.block_seconds if entry.provenance else ()
+    text = provenance_text(entry.record.environment,
                            seconds[block.index] if block.index < len(seconds) else None,
-                           entry.provenance.get("executed_at"))
+                           entry.provenance.executed_at if entry.provenance else None)
     return f'<p class="cell-provenance">{html.escape(text)}</p>'
 
 
-def provenance_text(environment: dict, seconds: float | None, executed_at: str | None) -> str:
+def provenance_text(environment: Environment, seconds: float | None, executed_at: str | None) -> str:
     """"1.5 s · cpu · Python 3.11.7 · torch 2.13.0 · 2026-11-25": how long, where, with what."""
     parts = [_duration(seconds)] if seconds is not None else []
-    parts.append(environment.get("device", "cpu"))
-    versions = environment.get("versions", {})
+    parts.append(environment.device)
+    versions = environment.versions
     if "python" in versions:
         parts.append(f"Python {versions['python']}")
     parts += [f"{name} {version}" for name, version in sorted(versions.items()) if name != "python"]

@@ -12,15 +12,14 @@ def status_table(plans: list[ArticlePlan]) -> str:
         return "No executable articles."
     rows = [HEADER]
     for plan in plans:
-        provenance = plan.entry.provenance if plan.entry else {}
-        record = plan.entry.record if plan.entry else {}
-        took = provenance.get("duration_s")
+        provenance = plan.entry.provenance if plan.entry else None
+        record = plan.entry.record if plan.entry else None
         rows.append((
             plan.article.rel_path,
             plan.state,
-            provenance.get("executed_at", "-")[:16].replace("T", " "),
-            f"{took:.1f} s" if isinstance(took, (int, float)) else "-",
-            record.get("environment", {}).get("device", "-"),
+            provenance.executed_at[:16].replace("T", " ") if provenance else "-",
+            f"{provenance.duration_s:.1f} s" if provenance else "-",
+            record.environment.device if record else "-",
             "; ".join(plan.reasons) if plan.reasons else "-",
         ))
         for note in plan.notes:

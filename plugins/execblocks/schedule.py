@@ -28,12 +28,11 @@ class Job:
 
 
 def job_for(plan: ArticlePlan) -> Job:
-    record = plan.entry.record if plan.entry else {}
-    provenance = plan.entry.provenance if plan.entry else {}
-    environment = record.get("environment", {})
-    wants_gpu = (not record or environment.get("device") in GPU_DEVICES
-                 or "torch" in environment.get("versions", {}))
-    return Job(plan.article, float(provenance.get("duration_s", 0.0)), wants_gpu)
+    record = plan.entry.record if plan.entry else None
+    provenance = plan.entry.provenance if plan.entry else None
+    wants_gpu = (record is None or record.environment.device in GPU_DEVICES
+                 or "torch" in record.environment.versions)
+    return Job(plan.article, provenance.duration_s if provenance else 0.0, wants_gpu)
 
 
 def order(jobs: list[Job]) -> list[Job]:

@@ -26,7 +26,7 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import nbformat
@@ -34,8 +34,9 @@ from filelock import FileLock, Timeout
 
 from .errors import CorruptEntryError, StoreLockedError
 from .figures import externalise
+from .record import Failure, Provenance, Record
 
-FORMAT = 1
+FORMAT = 2  # 2: typed record (record.py); timeout left the key
 RECORD = "record.json"
 NOTEBOOK = "notebook.ipynb"
 PROVENANCE = "provenance.json"
@@ -46,9 +47,9 @@ FAILURE = "failure.json"
 class StoredEntry:
     article_id: str
     directory: Path
-    record: dict
-    provenance: dict  # {} when missing or unreadable: it is informational only
-    failure: dict | None
+    record: Record | None  # None when only a failure was ever stored
+    provenance: Provenance | None  # None when missing or unreadable: it is informational only
+    failure: Failure | None
 
     def notebook(self) -> nbformat.NotebookNode:
         return nbformat.reads((self.directory / NOTEBOOK).read_text(encoding="utf-8"), as_version=4)
@@ -89,6 +90,7 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 
 def _record_checksum(record: dict) -> str:
+    """Of record.json's JSON without its checksum field."""
     body = {k: v for k, v in record.items() if k != "checksum"}
     return sha256_bytes(canonical_json(body).encode())
 
@@ -102,33 +104,40 @@ class ResultsStore:
 
     # -- reading ---------------------------------------------------------------------
     def read(self, article_id: str) -> StoredEntry | None:
-        """The entry, None when there is none; CorruptEntryError when it fails a check."""
+        """The entry, None when there is none; CorruptEntryError when it fails a check.
+        The one reader of record.json, provenance.json and failure.json."""
         directory = self.entry_dir(article_id)
-        failure = self._read_optional(directory / FAILURE)
+        failure = self._read_optional(directory / FAILURE, Failure)
         record_path = directory / RECORD
         if not record_path.exists():
-            return StoredEntry(article_id, directory, {}, {}, failure) if failure else None
+            return StoredEntry(article_id, directory, None, None, failure) if failure else None
         try:
-            record = json.loads(record_path.read_text(encoding="utf-8"))
+            data = json.loads(record_path.read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:
             raise CorruptEntryError(article_id, f"{RECORD} unreadable: {exc}") from None
-        if not isinstance(record, dict) or record.get("checksum") != _record_checksum(record):
+        if not isinstance(data, dict) or data.get("checksum") != _record_checksum(data):
             raise CorruptEntryError(article_id, f"{RECORD} fails its checksum")
-        if record.get("format") != FORMAT:
-            raise CorruptEntryError(article_id, f"{RECORD} has format {record.get('format')}, expected {FORMAT}")
-        for name, expected in record.get("files", {}).items():
+        if data.get("format") != FORMAT:
+            raise CorruptEntryError(article_id, f"{RECORD} was written by another engine version "
+                                    f"(format {data.get('format')}, this one reads {FORMAT})")
+        try:
+            record = Record.from_json(data)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CorruptEntryError(article_id, f"{RECORD} lacks a field ({exc})") from None
+        for name, expected in record.files.items():
             path = directory / name
             if not path.exists():
                 raise CorruptEntryError(article_id, f"{name} is missing")
             if sha256_file(path) != expected:
                 raise CorruptEntryError(article_id, f"{name} fails its checksum")
-        return StoredEntry(article_id, directory, record, self._read_optional(directory / PROVENANCE) or {}, failure)
+        return StoredEntry(article_id, directory, record, self._read_optional(directory / PROVENANCE, Provenance),
+                           failure)
 
     @staticmethod
-    def _read_optional(path: Path) -> dict | None:
+    def _read_optional(path: Path, kind):
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (FileNotFoundError, ValueError, UnicodeDecodeError):
+            return kind.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except (FileNotFoundError, ValueError, UnicodeDecodeError, KeyError, TypeError):
             return None
 
     def entry_ids(self) -> list[str]:
@@ -139,8 +148,8 @@ class ResultsStore:
         return sorted(found)
 
     # -- writing ---------------------------------------------------------------------
-    def write(self, article_id: str, record: dict, notebook: nbformat.NotebookNode,
-              provenance: dict) -> StoredEntry:
+    def write(self, article_id: str, record: Record, notebook: nbformat.NotebookNode,
+              provenance: Provenance) -> StoredEntry:
         """Store a successful run. Images move out of the notebook into files."""
         directory = self.entry_dir(article_id)
         notebook = copy.deepcopy(notebook)
@@ -158,10 +167,10 @@ class ResultsStore:
         notebook_bytes = nbformat.writes(notebook).encode() + b"\n"
         atomic_write(directory / NOTEBOOK, notebook_bytes)
         files[NOTEBOOK] = sha256_bytes(notebook_bytes)
-        atomic_write(directory / PROVENANCE, canonical_json(provenance).encode())
-        record = dict(record, format=FORMAT, files=dict(sorted(files.items())))
-        record["checksum"] = _record_checksum(record)
-        record_bytes = canonical_json(record).encode()
+        atomic_write(directory / PROVENANCE, canonical_json(provenance.to_json()).encode())
+        data = dict(replace(record, files=files).to_json(), format=FORMAT)
+        data["checksum"] = _record_checksum(data)
+        record_bytes = canonical_json(data).encode()
         # Skip identical rewrites so an unchanged rerun leaves mtimes and git alone.
         if not (directory / RECORD).exists() or (directory / RECORD).read_bytes() != record_bytes:
             atomic_write(directory / RECORD, record_bytes)
@@ -172,9 +181,9 @@ class ResultsStore:
                 path.unlink()
         return self.read(article_id)
 
-    def write_failure(self, article_id: str, failure: dict) -> None:
+    def write_failure(self, article_id: str, failure: Failure) -> None:
         """Record a failed run without touching the last good results."""
-        atomic_write(self.entry_dir(article_id) / FAILURE, canonical_json(failure).encode())
+        atomic_write(self.entry_dir(article_id) / FAILURE, canonical_json(failure.to_json()).encode())
 
     def clear_failure(self, article_id: str) -> None:
         with contextlib.suppress(FileNotFoundError):

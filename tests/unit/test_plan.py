@@ -22,6 +22,12 @@ def test_key_ignores_prose_and_display_options(tmp_path):
     assert key("```{python}\n#| echo: false\n#| fig-cap: c\nx = 1\n```\n", tmp_path) == base
 
 
+def test_key_ignores_limits_that_cannot_change_outputs(tmp_path):
+    base = key("```{python}\nx = 1\n```\n", tmp_path)
+    assert key("```{python}\n#| timeout: 5\nx = 1\n```\n", tmp_path) == base
+    assert key("```{python}\nx = 1\n```\n", tmp_path, EXECBLOCKS_TIMEOUT=7) == base
+
+
 def test_key_follows_code_execution_options_inline_and_kernel(tmp_path):
     base = key("```{python}\nx = 1\n```\n", tmp_path)
     assert key("```{python}\nx = 2\n```\n", tmp_path) != base

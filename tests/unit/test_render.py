@@ -5,6 +5,7 @@ import markdown
 
 from execblocks.parse import parse_text
 from execblocks.render import ExecBlocksExtension, RenderedArticle, sanitize_html
+from execblocks.record import Environment, InlineValue, Provenance, Record
 from execblocks.store import StoredEntry
 
 from pathlib import Path
@@ -12,15 +13,16 @@ from pathlib import Path
 ROOT = Path("/project")
 
 
-def render(text: str, outputs: list, record: dict | None = None):
+def render(text: str, outputs: list):
     article = parse_text(text, ROOT / "content/a.md", ROOT, ROOT / "content")
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell(article.blocks[0].code)
     cell.metadata["execblocks"] = {"block": 0}
     cell.outputs = outputs
     nb.cells = [cell]
-    entry = StoredEntry("a", ROOT / "results/a", dict(record or {}, environment={"device": "cpu", "versions": {"python": "3.11.7"}}, inline=[{"expr": "x", "value": "<42>"}]),
-                        {"block_seconds": [0.25], "executed_at": "2026-11-25T10:00:00+00:00"}, None)
+    record = Record("content/a.md", "k", "python3", (), (InlineValue("x", "<42>"),), {},
+                    Environment("cpu", {"python": "3.11.7"}, {}))
+    entry = StoredEntry("a", ROOT / "results/a", record, Provenance("2026-11-25T10:00:00+00:00", 0.25, (0.25,)), None)
     entry.notebook = lambda: nb
     rendered = RenderedArticle(article, entry)
     html = markdown.markdown(text, extensions=["fenced_code", ExecBlocksExtension(rendered)])

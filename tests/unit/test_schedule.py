@@ -8,6 +8,7 @@ from execblocks.config import EngineSettings
 from execblocks.parse import parse_text
 from execblocks.plan import ArticlePlan
 from execblocks.progress import Progress
+from execblocks.record import Environment, Provenance, Record
 from execblocks.schedule import Job, job_for, order, visible_gpus
 from execblocks.store import StoredEntry
 
@@ -18,14 +19,15 @@ def article(name: str):
     return parse_text("```{python}\nx = 1\n```\n", ROOT / f"content/{name}.md", ROOT, ROOT / "content")
 
 
-def plan_with(record: dict, provenance: dict) -> ArticlePlan:
-    entry = StoredEntry("a", ROOT, record, provenance, None)
+def plan_with(device: str, versions: dict, seconds: float) -> ArticlePlan:
+    record = Record("content/a.md", "k", "python3", (), (), {}, Environment(device, versions, {}))
+    entry = StoredEntry("a", ROOT, record, Provenance("2026-11-25T10:00:00+00:00", seconds, ()), None)
     return ArticlePlan(article("a"), "stale", entry=entry)
 
 
 def test_job_for_uses_the_last_run():
-    torch_run = plan_with({"environment": {"device": "cpu", "versions": {"torch": "2.13.0"}}}, {"duration_s": 40})
-    plain_run = plan_with({"environment": {"device": "cpu", "versions": {"numpy": "2"}}}, {"duration_s": 2})
+    torch_run = plan_with("cpu", {"torch": "2.13.0"}, 40)
+    plain_run = plan_with("cpu", {"numpy": "2"}, 2)
     never_run = ArticlePlan(article("b"), "missing")
     assert job_for(torch_run).wants_gpu and job_for(torch_run).expected_s == 40
     assert not job_for(plain_run).wants_gpu

@@ -7,9 +7,19 @@ import nbformat
 import pytest
 
 from execblocks.errors import CorruptEntryError, StoreLockedError
+from execblocks.record import Environment, Failure, Provenance, Record
 from execblocks.store import ResultsStore
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32).decode()
+
+
+def record(key: str) -> Record:
+    return Record(article="content/post.md", key=key, kernel="python3", blocks=(), inline=(),
+                  dependencies={}, environment=Environment("cpu", {"python": "3.11.7"}, {}))
+
+
+def provenance(seconds: float = 1.0) -> Provenance:
+    return Provenance("2026-11-25T10:00:00+00:00", seconds, (seconds,))
 
 
 def notebook():
@@ -23,21 +33,48 @@ def notebook():
 
 def test_write_then_read_moves_images_to_files(tmp_path):
     store = ResultsStore(tmp_path)
-    entry = store.write("post", {"key": "k"}, notebook(), {"duration_s": 1.0})
-    (name,) = [n for n in entry.record["files"] if n.endswith(".png")]
+    entry = store.write("post", record("k"), notebook(), provenance(1.0))
+    (name,) = [n for n in entry.record.files if n.endswith(".png")]
     assert (tmp_path / "post" / name).read_bytes().startswith(b"\x89PNG")
     output = entry.notebook().cells[0].outputs[0]
     assert output["data"]["image/png"] == name
     assert output["metadata"]["execblocks"]["files"] == {"image/png": name}
-    assert store.read("post").record["key"] == "k"
+    assert store.read("post").record.key == "k"
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_records_round_trip_through_their_one_reader(tmp_path):
+    store = ResultsStore(tmp_path)
+    written = store.write("post", record("k"), notebook(), provenance(2.5))
+    read = store.read("post")
+    assert read.record == written.record and read.record.environment.versions == {"python": "3.11.7"}
+    assert read.provenance == provenance(2.5)
+    failure = Failure("bad", "content/post.md", 3, 1, "ValueError: x", {"code/m.py": "ab"}, "2026-11-25")
+    store.write_failure("post", failure)
+    assert store.read("post").failure == failure
+
+
+def test_record_missing_a_field_is_corrupt_not_a_keyerror(tmp_path):
+    import json
+
+    from execblocks.store import _record_checksum
+
+    store = ResultsStore(tmp_path)
+    store.write("post", record("k"), notebook(), provenance())
+    path = tmp_path / "post" / "record.json"
+    data = json.loads(path.read_text())
+    del data["kernel"]
+    data["checksum"] = _record_checksum(data)
+    path.write_text(json.dumps(data))
+    with pytest.raises(CorruptEntryError, match="lacks a field"):
+        store.read("post")
 
 
 def test_same_results_write_the_same_bytes(tmp_path):
     store = ResultsStore(tmp_path)
-    store.write("post", {"key": "k"}, notebook(), {"duration_s": 1.0})
+    store.write("post", record("k"), notebook(), provenance(1.0))
     first = {p.name: p.read_bytes() for p in (tmp_path / "post").iterdir()}
-    store.write("post", {"key": "k"}, notebook(), {"duration_s": 2.0})
+    store.write("post", record("k"), notebook(), provenance(2.0))
     second = {p.name: p.read_bytes() for p in (tmp_path / "post").iterdir()}
     assert {n for n in first if first[n] != second[n]} == {"provenance.json"}
 
@@ -45,7 +82,7 @@ def test_same_results_write_the_same_bytes(tmp_path):
 @pytest.mark.parametrize("victim", ["record.json", "notebook.ipynb", "png"])
 def test_any_damaged_file_is_reported_corrupt(tmp_path, victim):
     store = ResultsStore(tmp_path)
-    entry = store.write("post", {"key": "k"}, notebook(), {})
+    entry = store.write("post", record("k"), notebook(), provenance())
     path = next(entry.directory.glob("*.png")) if victim == "png" else entry.directory / victim
     path.write_bytes(path.read_bytes()[:-5])
     with pytest.raises(CorruptEntryError):
@@ -54,18 +91,18 @@ def test_any_damaged_file_is_reported_corrupt(tmp_path, victim):
 
 def test_failure_is_kept_beside_good_results(tmp_path):
     store = ResultsStore(tmp_path)
-    store.write("post", {"key": "good"}, notebook(), {})
-    store.write_failure("post", {"key": "bad", "error": "ValueError: x"})
+    store.write("post", record("good"), notebook(), provenance())
+    store.write_failure("post", Failure("bad", "content/post.md", 3, 1, "ValueError: x", {}, "2026-11-25"))
     entry = store.read("post")
-    assert entry.record["key"] == "good" and entry.failure["key"] == "bad"
-    store.write("post", {"key": "fixed"}, notebook(), {})
+    assert entry.record.key == "good" and entry.failure.key == "bad"
+    store.write("post", record("fixed"), notebook(), provenance())
     assert store.read("post").failure is None
 
 
 def test_prune_removes_entries_no_article_uses(tmp_path):
     store = ResultsStore(tmp_path)
-    store.write("keep", {"key": "k"}, notebook(), {})
-    store.write("pages/gone", {"key": "k"}, notebook(), {})
+    store.write("keep", record("k"), notebook(), provenance())
+    store.write("pages/gone", record("k"), notebook(), provenance())
     assert store.prune({"keep"}) == ["pages/gone"]
     assert store.entry_ids() == ["keep"] and not (tmp_path / "pages").exists()
 
