@@ -155,5 +155,6 @@ def test(c, args=""):
 
 @task
 def bench(c):
-    """Print how much the engine adds to a build (benchmarks/build_speed.py)."""
+    """Print how much the engine adds to a build, and what figures cost (benchmarks/)."""
     c.run(f"{sys.executable} benchmarks/build_speed.py", pty=False)
+    c.run(f"{sys.executable} benchmarks/figures.py", pty=False)
