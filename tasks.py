@@ -155,6 +155,5 @@ def test(c, args=""):
 
 @task
 def bench(c):
-    """Print how much the engine adds to a build, and what figures cost (benchmarks/)."""
+    """Print how much the engine adds to a build (benchmarks/build_speed.py)."""
     c.run(f"{sys.executable} benchmarks/build_speed.py", pty=False)
-    c.run(f"{sys.executable} benchmarks/figures.py", pty=False)

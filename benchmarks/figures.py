@@ -1,7 +1,7 @@
 """What figures cost: CPU per figure for the dark rendition and the PNG renditions, and
 the bytes a phone downloads for the BatchNorm article's figures. Prints; asserts nothing.
 
-    python benchmarks/figures.py        (also part of `invoke bench`)
+    python benchmarks/figures.py
 
 1. Per figure, in CPU seconds (process time of the kernel and of the build together),
    with a fixture article of N figures shaped like the BatchNorm article's (11 x 3.8 in,
