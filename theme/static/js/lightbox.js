@@ -58,6 +58,9 @@
   document.querySelectorAll("a.figure-zoom").forEach(function (link) {
     link.setAttribute("role", "button");
     link.setAttribute("aria-haspopup", "dialog");
+    // The image's alt text names the button; a figure without one still gets a name.
+    var thumb = link.querySelector("img");
+    if (!thumb || !thumb.alt) link.setAttribute("aria-label", "Enlarge the figure");
     link.addEventListener("click", function (event) {
       if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
       event.preventDefault();
