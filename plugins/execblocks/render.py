@@ -287,9 +287,9 @@ def _picture(output, mime: str, rendered: RenderedArticle, alt: str, column: str
     light, dark = renditions["light"], renditions.get("dark")
     source = f'<source media="(prefers-color-scheme: dark)" {candidates(dark)}>' if dark else ""
     img_srcset = f" {candidates(light)}" if len(light) > 1 else ""
+    # One URL attribute per tag (href, src): Pelican resolves only one link per tag.
     full = f"{base}{html.escape(light[0]['file'], quote=True)}"
-    dark_full = f' data-dark-href="{base}{html.escape(dark[0]["file"], quote=True)}"' if dark else ""
-    return (f'<a class="figure-zoom" href="{full}"{dark_full}>'
+    return (f'<a class="figure-zoom" href="{full}">'
             f'<picture>{source}<img src="{full}"{img_srcset} alt="{html.escape(alt, quote=True)}"{dims} '
             f'loading="lazy" decoding="async"></picture></a>')
 

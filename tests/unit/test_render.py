@@ -92,7 +92,7 @@ def figure_output(name: str, dark: bool = True, width: int = 600):
 def test_figure_offers_responsive_renditions_a_dark_source_and_a_full_size_link():
     html, rendered = render("```{python}\n#| fig-cap: C\nplot()\n```\n", [figure_output("f", width=900)])
     base = "{execblocks_root}results/a/"
-    assert f'<a class="figure-zoom" href="{base}f.png" data-dark-href="{base}f-dark.png">' in html
+    assert f'<a class="figure-zoom" href="{base}f.png"><picture>' in html
     sizes = 'sizes="(max-width: 600px) calc(100vw - 2rem), 704px"'  # the text column is narrower than 900 px
     assert (f'<source media="(prefers-color-scheme: dark)" srcset="{base}f-dark.png 1800w, '
             f'{base}f-dark-half.png 900w" {sizes}>') in html

@@ -38,11 +38,17 @@
     document.body.append(dialog);
   }
 
+  // The dark rendition's full size: the first (widest) candidate of the dark <source>.
+  function widest(source) {
+    if (!source || !source.srcset) return "";
+    return new URL(source.srcset.split(",")[0].trim().split(/\s+/)[0], document.baseURI).href;
+  }
+
   function open(link) {
     if (!dialog) build();
     opener = link;
     var thumb = link.querySelector("img");
-    image.src = (dark.matches && link.dataset.darkHref) || link.getAttribute("href");
+    image.src = (dark.matches && widest(link.querySelector("source"))) || link.href;
     image.alt = thumb ? thumb.alt : "";
     if (thumb && thumb.getAttribute("width")) {
       image.style.width = thumb.getAttribute("width") + "px";

@@ -57,11 +57,11 @@ def test_figures_are_saved_light_and_dark_byte_stable_and_served_responsively(pr
     # PNG: light and dark, each full and half size; SVG: two figures light and dark, plus the block's own SVG.
     assert sum(n.endswith(".png") for n in first) == 4 and sum(n.endswith(".svg") for n in first) == 5
     page = project.html("figures")
-    wide = re.search(r'<figure class="cell-figure"><a class="figure-zoom" href="([^"]+)" data-dark-href="([^"]+)">'
-                     r'<picture><source media="\(prefers-color-scheme: dark\)" srcset="([^"]+)"[^>]*>'
+    wide = re.search(r'<figure class="cell-figure"><a class="figure-zoom" href="([^"]+)">'
+                     r'<picture><source media="\(prefers-color-scheme: dark\)" srcset="([^" ]+) [^"]+"[^>]*>'
                      r'<img src="[^"]+" srcset="([^"]+)"', page)
     assert wide, page
-    light, dark, dark_set, light_set = wide.groups()
+    light, dark, light_set = wide.groups()
     assert light != dark and (project.output / light).read_bytes() != (project.output / dark).read_bytes()
     widths = [int(w) for w in re.findall(r" (\d+)w", light_set)]
     assert widths[0] // 2 == widths[1] and widths[0] > 1300  # ~9 in at 192 dpi (less the trimmed margins), and its half
