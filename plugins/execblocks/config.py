@@ -154,6 +154,7 @@ class EngineSettings:
     output_dir: Path
     mode: str = "auto"
     timeout: int = 1800
+    max_timeout: int = 6 * 3600  # the ceiling no block can raise its timeout past (limits.py)
     kernel_name: str = "python3"
     workers: int = 0  # 0: one per CPU core
     environment_in_key: bool = False
@@ -163,6 +164,7 @@ class EngineSettings:
     max_figures: int = 50  # figures shown per block; the rest are dropped with a notice
     max_figure_pixels: int = 25_000_000  # a larger figure is not saved (a notice instead)
     block_defaults: tuple = ()  # (Quarto name, value) pairs from EXECBLOCKS_BLOCK_DEFAULTS
+    only: tuple[str, ...] = ()  # articles (path, id or slug) to rerun even when fresh: `invoke run`
 
     @property
     def engine_dir(self) -> Path:
@@ -172,12 +174,15 @@ class EngineSettings:
     def from_pelican(cls, settings: dict[str, Any], mode: str | None = None) -> "EngineSettings":
         content = Path(settings["PATH"]).resolve()
         root = Path(settings.get("EXECBLOCKS_ROOT") or _guess_root(content)).resolve()
-        mode = mode or os.environ.get("EXECBLOCKS_MODE") or settings.get("EXECBLOCKS_MODE", "auto")
+        mode = mode or settings.get("EXECBLOCKS_MODE", "auto")
         if mode not in MODES:
             raise ConfigError(f"EXECBLOCKS_MODE must be one of {', '.join(MODES)}, got {mode!r}")
         timeout = settings.get("EXECBLOCKS_TIMEOUT", 1800)
         if not isinstance(timeout, int) or timeout <= 0:
             raise ConfigError(f"EXECBLOCKS_TIMEOUT must be a positive int (seconds), got {timeout!r}")
+        max_timeout = settings.get("EXECBLOCKS_MAX_TIMEOUT", 6 * 3600)
+        if not isinstance(max_timeout, int) or isinstance(max_timeout, bool) or max_timeout <= 0:
+            raise ConfigError(f"EXECBLOCKS_MAX_TIMEOUT must be a positive int (seconds), got {max_timeout!r}")
         workers = int(os.environ.get("EXECBLOCKS_WORKERS", settings.get("EXECBLOCKS_WORKERS", 0)))
         figure_format = settings.get("EXECBLOCKS_FIGURE_FORMAT", "png")
         if figure_format not in FIGURE_FORMATS:
@@ -195,6 +200,9 @@ class EngineSettings:
             validate_options(defaults)
         except OptionError as error:
             raise ConfigError(f"EXECBLOCKS_BLOCK_DEFAULTS: {error}") from None
+        only = settings.get("EXECBLOCKS_ONLY", ())
+        if isinstance(only, str) or not all(isinstance(name, str) for name in only):
+            raise ConfigError(f"EXECBLOCKS_ONLY must be a list of article paths or slugs, got {only!r}")
         code_dirs = settings.get("EXECBLOCKS_CODE_DIRS", ["code"])
         if not isinstance(code_dirs, (list, tuple)):
             raise ConfigError(f"EXECBLOCKS_CODE_DIRS must be a list of folders, got {code_dirs!r}")
@@ -206,6 +214,7 @@ class EngineSettings:
             output_dir=Path(settings.get("OUTPUT_PATH", "output")).resolve(),
             mode=mode,
             timeout=timeout,
+            max_timeout=max_timeout,
             kernel_name=settings.get("EXECBLOCKS_KERNEL", "python3"),
             workers=workers,
             environment_in_key=bool(settings.get("EXECBLOCKS_ENVIRONMENT_IN_KEY", False)),
@@ -215,6 +224,7 @@ class EngineSettings:
             max_figures=max_figures,
             max_figure_pixels=max_pixels,
             block_defaults=tuple(sorted(defaults.items())),
+            only=tuple(only),
         )
 
 

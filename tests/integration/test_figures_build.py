@@ -4,6 +4,7 @@ Each test builds a small project with the real Pelican (see conftest.py)."""
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -149,3 +150,24 @@ def test_a_failing_figure_exits_non_zero_from_the_command_line(project):
     done = project.pelican()
     assert done.returncode != 0
     assert "content/hello.md:" in done.stdout + done.stderr and "FigureError" in done.stdout + done.stderr
+
+
+def test_srcset_links_resolve_like_src_on_pages_and_in_feeds(project):
+    """Pelican rewrites {static} in src, not in srcset: the engine does it the same way."""
+    project.write("content/figures.md", FIGURES)
+    project.build(FEED_ALL_ATOM="feeds/all.atom.xml", SITEURL="https://blog.example")
+    page = project.html("figures")
+    feed = html.unescape((project.output / "feeds/all.atom.xml").read_text())
+    for text, prefix in ((page, "./results/figures/"), (feed, "https://blog.example/results/figures/")):
+        assert "{static}" not in text
+        images = [i for i in re.findall(r'<img src="([^"]+)" srcset="([^"]+)"', text) if "figures/" in i[0]]
+        assert images  # the PNG figure (SVGs have one rendition, no srcset); a feed may hold it twice
+        sources = [s for s in re.findall(r'<source media="[^"]+" srcset="([^"]+)"', text) if "figures/" in s]
+        assert sources
+        for srcset in [images[0][1], *sources]:
+            for candidate in srcset.split(","):
+                assert candidate.strip().startswith(prefix), candidate
+        assert images[0][0].startswith(prefix)
+    for candidate in re.findall(r'srcset="([^"]+)"', page):
+        for url in (c.split()[0] for c in candidate.split(",")):
+            assert (project.output / url).is_file(), url

@@ -44,8 +44,8 @@ def test_figure_with_caption_alt_label_and_column():
     html, rendered = render("```{python}\n#| fig-cap: Loss <falls>\n#| fig-alt: A curve\n#| label: fig-loss\n"
                             "#| column: page\nplot()\n```\n", [output])
     assert ('<figure class="cell-figure column-page" id="fig-loss">'
-            '<a class="figure-zoom" href="{execblocks_root}results/a/abc.png"><picture>'
-            '<img src="{execblocks_root}results/a/abc.png" alt="A curve" width="400" height="300" '
+            '<a class="figure-zoom" href="{static}/results/a/abc.png"><picture>'
+            '<img src="{static}/results/a/abc.png" alt="A curve" width="400" height="300" '
             'loading="lazy" decoding="async"></picture></a>') in html
     assert '<figcaption><span class="figure-number">Figure 1.</span> Loss &lt;falls&gt;</figcaption>' in html
     assert rendered.figures == ["abc.png"] and rendered.warnings == []
@@ -91,7 +91,7 @@ def figure_output(name: str, dark: bool = True, width: int = 600):
 
 def test_figure_offers_responsive_renditions_a_dark_source_and_a_full_size_link():
     html, rendered = render("```{python}\n#| fig-cap: C\nplot()\n```\n", [figure_output("f", width=900)])
-    base = "{execblocks_root}results/a/"
+    base = "{static}/results/a/"
     assert f'<a class="figure-zoom" href="{base}f.png"><picture>' in html
     sizes = 'sizes="(max-width: 600px) calc(100vw - 2rem), 704px"'  # the text column is narrower than 900 px
     assert (f'<source media="(prefers-color-scheme: dark)" srcset="{base}f-dark.png 1800w, '
@@ -130,4 +130,4 @@ def test_repr_svg_output_is_shown_as_an_image():
     output = nbformat.v4.new_output("execute_result", data={"image/svg+xml": "s.svg", "text/plain": "<obj>"},
                                     metadata={"execblocks": {"files": {"image/svg+xml": "s.svg"}}}, execution_count=1)
     html, _ = render("```{python}\n#| fig-alt: A drawing\nobj\n```\n", [output])
-    assert '<img src="{execblocks_root}results/a/s.svg" alt="A drawing"' in html and "&lt;obj&gt;" not in html
+    assert '<img src="{static}/results/a/s.svg" alt="A drawing"' in html and "&lt;obj&gt;" not in html
