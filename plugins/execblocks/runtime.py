@@ -234,6 +234,10 @@ def _recolour_for_dark(figure) -> list:
     for artist in figure.findobj():
         if isinstance(artist, Text):
             swap(artist.get_color, artist.set_color)
+            box = artist.get_bbox_patch()  # an annotation's box is not among its children
+            if box is not None:
+                swap(box.get_facecolor, box.set_facecolor)
+                swap(box.get_edgecolor, box.set_edgecolor)
         elif isinstance(artist, Line2D):
             swap(artist.get_color, artist.set_color)
             swap(artist.get_markerfacecolor, artist.set_markerfacecolor)

@@ -63,6 +63,17 @@ def test_dark_rendition_recolours_background_and_text_but_keeps_data_colours():
     assert (dark.max(axis=2) < 12).sum() == 0
 
 
+def test_dark_rendition_recolours_an_annotation_box_with_its_text():
+    figure = plot()
+    label = figure.axes[0].text(0.5, 0.5, "note", bbox={"facecolor": "white", "edgecolor": "black"})
+    undo = runtime._recolour_for_dark(figure)
+    box = label.get_bbox_patch()
+    assert box.get_facecolor()[:3] != (1.0, 1.0, 1.0) and sum(label.get_color()[:3]) > 2.4
+    for restore in reversed(undo):
+        restore()
+    assert box.get_facecolor()[:3] == (1.0, 1.0, 1.0) and label.get_color() == "black"
+
+
 def test_dark_rendition_puts_every_colour_back():
     figure = plot()
     before = saved(figure)
