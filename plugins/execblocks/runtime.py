@@ -281,7 +281,11 @@ def _fail_block(result, error: Exception) -> None:
     shell = _shell()
     if not isinstance(error, FigureError):
         error = FigureError(f"{type(error).__name__}: {error}")
-    if shell is not None:
+    if shell is not None and hasattr(shell, "_showtraceback"):
+        # ipykernel's hook: the error output is this one line, not a "Traceback" header
+        # over no frames (the engine's frames are not the author's business).
+        shell._showtraceback(FigureError, error, [f"FigureError: {error}"])
+    elif shell is not None:
         shell.showtraceback(exc_tuple=(FigureError, error, None))
     if result is not None and result.error_in_exec is None and result.error_before_exec is None:
         result.error_in_exec = error

@@ -171,3 +171,26 @@ def test_srcset_links_resolve_like_src_on_pages_and_in_feeds(project):
     for candidate in re.findall(r'srcset="([^"]+)"', page):
         for url in (c.split()[0] for c in candidate.split(",")):
             assert (project.output / url).is_file(), url
+
+
+def test_error_true_shows_a_figure_failure_without_engine_frames(project):
+    project.write("content/shown.md", """\
+Title: Shown
+Date: 2026-01-02
+
+```{python}
+#| error: true
+#| fig-alt: never drawn
+import matplotlib.pyplot as plt
+plt.plot([0, 1]); plt.title(r"$\\frac{1}{$");
+```
+
+```{python}
+print("the next block still runs")
+```
+""")
+    project.build()
+    page = project.html("shown")
+    assert "FigureError: figure 1 could not be saved: ValueError" in page
+    assert "runtime.py" not in page and "site-packages" not in page and "Traceback" not in page
+    assert "the next block still runs" in page
