@@ -50,8 +50,15 @@
     var thumb = link.querySelector("img");
     image.src = (dark.matches && widest(link.querySelector("source"))) || link.href;
     image.alt = thumb ? thumb.alt : "";
-    if (thumb && thumb.getAttribute("width")) {
-      image.style.width = thumb.getAttribute("width") + "px";
+    // Its size on the page, for the CSS: a phone shows it at that size (and scrolls), a
+    // wider screen fits it to the window, up to twice that (the rendition's pixels).
+    var width = thumb && parseFloat(thumb.getAttribute("width"));
+    var height = thumb && parseFloat(thumb.getAttribute("height"));
+    image.style.removeProperty("--natural-width");
+    image.style.removeProperty("--ratio");
+    if (width && height) {
+      image.style.setProperty("--natural-width", width + "px");
+      image.style.setProperty("--ratio", String(width / height));
     }
     var figure = link.closest("figure");
     var text = figure && figure.querySelector(":scope > figcaption");
