@@ -44,7 +44,7 @@ class BlockOptions:
     code_summary: str = "Code"  # the fold's summary text (Quarto's default)
     code_line_numbers: bool = False
     fig_cap: str | tuple[str, ...] | None = None  # a list gives one caption per figure
-    fig_alt: str | None = None
+    fig_alt: str | tuple[str, ...] | None = None  # a list gives one alt text per figure
     fig_width: float | None = None  # inches; None keeps matplotlib's default
     fig_height: float | None = None
     label: str | None = None  # anchor id for the block's figure or cell
@@ -83,9 +83,17 @@ class BlockOptions:
     def figure_caption(self, number: int) -> str | None:
         """The caption of the block's `number`-th figure (0-based): a string captions
         each figure, a list one per figure (Quarto's fig-cap)."""
-        if isinstance(self.fig_cap, tuple):
-            return self.fig_cap[number] if number < len(self.fig_cap) else None
-        return self.fig_cap
+        return _nth(self.fig_cap, number)
+
+    def figure_alt(self, number: int) -> str | None:
+        """The alt text of the block's `number`-th figure, as figure_caption."""
+        return _nth(self.fig_alt, number)
+
+
+def _nth(value: str | tuple[str, ...] | None, number: int) -> str | None:
+    if isinstance(value, tuple):
+        return value[number] if number < len(value) else None
+    return value
 
 
 class OptionError(ValueError):
@@ -195,7 +203,7 @@ BLOCK_OPTIONS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "code-summary": ("code_summary", _text),
     "code-line-numbers": ("code_line_numbers", _boolean()),
     "fig-cap": ("fig_cap", _captions),
-    "fig-alt": ("fig_alt", _text),
+    "fig-alt": ("fig_alt", _captions),
     "fig-width": ("fig_width", _number),
     "fig-height": ("fig_height", _number),
     "label": ("label", _label),

@@ -241,7 +241,7 @@ def _figure(output, mime, block, rendered, counter, in_block) -> str:
     options = block.options
     counter[0] += 1
     caption_text = options.figure_caption(in_block)
-    alt = _alt_text(output, block, rendered, caption_text)
+    alt = _alt_text(output, block, rendered, caption_text, in_block)
     figure_id = ""
     if options.label:
         suffix = f"-{in_block + 1}" if in_block else ""
@@ -271,7 +271,8 @@ def _figure_grid(figures: list, block: Block, rendered: RenderedArticle, counter
     for number, output in enumerate(figures):
         subcap = options.fig_subcap[number] if options.fig_subcap and number < len(options.fig_subcap) else ""
         letter = f"({chr(ord('a') + number)})" if number < 26 else f"({number + 1})"
-        alt = _alt_text(output, block, rendered, subcap or (options.fig_cap if isinstance(options.fig_cap, str) else None))
+        alt = _alt_text(output, block, rendered,
+                        subcap or (options.fig_cap if isinstance(options.fig_cap, str) else None), number)
         sub_id = f' id="{label}-{number + 1}"' if label else ""
         subcaption = f'<span class="subfigure-letter">{letter}</span>'
         if subcap:
@@ -307,15 +308,15 @@ def _image_mime(output) -> str:
     return next(m for m in RICH_ORDER if m in output.get("data", {}))
 
 
-def _alt_text(output, block: Block, rendered: RenderedArticle, caption: str | None) -> str:
-    options = block.options
+def _alt_text(output, block: Block, rendered: RenderedArticle, caption: str | None, number: int) -> str:
+    given = block.options.figure_alt(number)
     title = output.get("data", {}).get("text/plain", "")
-    if not (options.fig_alt or caption):
+    if not (given or caption):
         warning = (f"{rendered.article.rel_path}:{block.fence_line}: figure has neither fig-alt nor "
                    f"fig-cap; add `#| fig-alt: ...` so screen readers can describe it")
         rendered.warnings.append(warning)
         logger.warning(warning)
-    return options.fig_alt or caption or (title if title and title != "Figure" else "")
+    return given or caption or (title if title and title != "Figure" else "")
 
 
 # The widest the page shows a figure, in CSS px: the text column (37em of 19 px) or the

@@ -111,7 +111,9 @@ def test_fig_cap_list_captions_each_figure_and_fig_align_places_it():
 
 def test_fig_subcap_with_layout_ncol_makes_one_figure_of_lettered_subfigures():
     html, rendered = render("```{python}\n#| label: fig-pair\n#| fig-cap: Both\n#| fig-subcap: [Left <1>, Right]\n"
+                            "#| fig-alt: [A rising line, A falling line]\n"
                             "#| layout-ncol: 2\nplot()\n```\n", [figure_output("a"), figure_output("b")])
+    assert 'alt="A rising line"' in html and 'alt="A falling line"' in html
     assert ('<figure class="cell-figure" id="fig-pair"><div class="figure-grid" style="--layout-ncol: 2">'
             '<figure class="cell-subfigure" id="fig-pair-1">') in html
     assert '<span class="subfigure-letter">(a)</span> Left &lt;1&gt;</figcaption>' in html
