@@ -1,7 +1,9 @@
 """The engine's side of an article's kernel (hidden cells call it; article code never does):
 
 - after every block, every open matplotlib figure is saved with one fixed policy
-  (PNG, fixed dpi, no metadata: stable bytes) and displayed, then closed;
+  (PNG, fixed dpi, no metadata: stable bytes; or SVG, per site or block), twice --
+  as drawn and recoloured for the dark theme -- and displayed, then closed; figures
+  over the caps are dropped with a notice, and one that cannot be saved fails its block;
 - an audit hook records every file the article's code opens, and `collect()` reports
   them with the project modules it imported, so results know what they depend on.
 
