@@ -187,11 +187,12 @@ class StoredImage:
     data: bytes
 
 
-def externalise(output: dict, name_for) -> list[StoredImage]:
+def externalise(output: dict, name_for, max_pixels: int | None = None) -> list[StoredImage]:
     """Move an output's images into files, in place: `data[mime]` and the metadata's
     `execblocks.files[mime]` become the file name; an engine figure also gets
     `execblocks.renditions` ({"light": [{"file", "width"}...], "dark": [...]}, widest
-    first). `name_for(bytes, suffix)` names a file. Returns the files to write."""
+    first). `name_for(bytes, suffix)` names a file. A block's own PNG larger than
+    `max_pixels` (the figures' cap) becomes a notice. Returns the files to write."""
     data = output.get("data", {})
     if not any(mime in data for mime in IMAGE_TYPES):
         return []
@@ -201,6 +202,13 @@ def externalise(output: dict, name_for) -> list[StoredImage]:
     for mime, suffix in IMAGE_TYPES.items():
         if mime not in data:
             continue
+        if mime == "image/png" and max_pixels and not meta.get("figure"):
+            width, height = png_size(base64.b64decode(data[mime][:64]))
+            if width * height > max_pixels:
+                del data[mime]
+                data["text/plain"] = (f"[image not shown: {width} x {height} = {width * height:,} pixels, over "
+                                      f"EXECBLOCKS_MAX_FIGURE_PIXELS = {max_pixels:,}]")
+                continue
         try:
             light = _renditions(mime, data[mime], figure=bool(meta.get("figure")))
             dark_renditions = _renditions(mime, dark[mime], figure=True) if mime in dark else []
@@ -223,6 +231,11 @@ def externalise(output: dict, name_for) -> list[StoredImage]:
     if not meta:
         output["metadata"].pop("execblocks")
     return files
+
+
+def png_size(head: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's first bytes (its IHDR chunk, bytes 16..24)."""
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
 
 
 def _renditions(mime: str, value, figure: bool) -> list[Rendition]:

@@ -169,8 +169,9 @@ class ResultsStore:
 
     # -- writing ---------------------------------------------------------------------
     def write(self, article_id: str, record: Record, notebook: nbformat.NotebookNode,
-              provenance: Provenance) -> StoredEntry:
-        """Store a successful run. Images move out of the notebook into files."""
+              provenance: Provenance, max_image_pixels: int | None = None) -> StoredEntry:
+        """Store a successful run. Images move out of the notebook into files (figures.py);
+        a block's own PNG over `max_image_pixels` is replaced by a notice."""
         directory = self.entry_dir(article_id)
         notebook = copy.deepcopy(notebook)
         files: dict[str, str] = {}
@@ -179,7 +180,7 @@ class ResultsStore:
 
         for cell in notebook.cells:
             for output in cell.get("outputs", []):
-                for image in externalise(output, name_for):
+                for image in externalise(output, name_for, max_image_pixels):
                     digest = sha256_bytes(image.data)
                     if not (directory / image.name).exists() or sha256_file(directory / image.name) != digest:
                         atomic_write(directory / image.name, image.data)

@@ -190,3 +190,13 @@ def test_refused_svg_output_becomes_a_notice():
     assert externalise(output, lambda data, suffix: "x" + suffix) == []
     assert "image/svg+xml" not in output["data"]
     assert output["data"]["text/plain"].startswith("[SVG image not shown: it is not well-formed XML")
+
+
+def test_a_blocks_own_huge_png_becomes_a_notice():
+    buffer = io.BytesIO()
+    Image.new("RGB", (4000, 3000), "white").save(buffer, format="PNG")
+    output = {"output_type": "display_data", "data": {"image/png": base64.b64encode(buffer.getvalue()).decode()},
+              "metadata": {}}
+    assert externalise(output, lambda data, suffix: "x" + suffix, max_pixels=10_000_000) == []
+    assert output["data"] == {"text/plain": "[image not shown: 4000 x 3000 = 12,000,000 pixels, over "
+                                            "EXECBLOCKS_MAX_FIGURE_PIXELS = 10,000,000]"}
