@@ -328,7 +328,7 @@ PHONE_SIZES = "(max-width: 600px) calc(100vw - 2rem)"
 
 def _picture(output, mime: str, rendered: RenderedArticle, alt: str, column: str) -> str:
     """The image as `<picture>`: light renditions in `srcset`, dark ones in a
-    `<source media="(prefers-color-scheme: dark)">`, inside a link to the full-size
+    `<source media="screen and (prefers-color-scheme: dark)">`, inside a link to the full-size
     image that theme/static/js/lightbox.js turns into a keyboard-accessible lightbox."""
     meta = output.get("metadata", {})
     stored = meta.get("execblocks", {})
@@ -349,7 +349,8 @@ def _picture(output, mime: str, rendered: RenderedArticle, alt: str, column: str
         return f'srcset="{srcset}"{sizes}'
 
     light, dark = renditions["light"], renditions.get("dark")
-    source = f'<source media="(prefers-color-scheme: dark)" {candidates(dark)}>' if dark else ""
+    # "screen and": a printed page is light (as the theme), so it prints the light rendition.
+    source = f'<source media="screen and (prefers-color-scheme: dark)" {candidates(dark)}>' if dark else ""
     img_srcset = f" {candidates(light)}" if len(light) > 1 else ""
     # One URL attribute per tag (href, src): Pelican resolves only one link per tag.
     full = f"{base}{html.escape(light[0]['file'], quote=True)}"

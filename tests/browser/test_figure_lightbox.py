@@ -146,3 +146,14 @@ def test_a_phone_loads_the_half_size_rendition(figure_site, open_page):
     candidates = dict(reversed(c.strip().split(" ")) for c in img.get_attribute("srcset").split(","))
     smallest = candidates[min(candidates, key=lambda w: int(w[:-1]))]
     assert img.evaluate("img => img.currentSrc").endswith(smallest.rsplit("/", 1)[-1])
+
+
+def test_a_printed_page_uses_the_light_rendition_even_in_dark_mode(figure_site, open_page):
+    page, _ = open_page(figure_site, color_scheme="dark")
+    page.emulate_media(media="print", color_scheme="dark")
+    page.wait_for_function("""() => { const img = document.querySelector('a.figure-zoom img');
+                                      return img.complete && img.currentSrc; }""")
+    light = page.evaluate("""() => document.querySelector('a.figure-zoom img').srcset
+                             .split(',').map(s => new URL(s.trim().split(' ')[0], document.baseURI).href)""")
+    shown = page.evaluate("document.querySelector('a.figure-zoom img').currentSrc")
+    assert shown in light

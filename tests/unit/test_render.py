@@ -95,7 +95,7 @@ def test_figure_offers_responsive_renditions_a_dark_source_and_a_full_size_link(
     base = "{static}/results/a/"
     assert f'<a class="figure-zoom" href="{base}f.png"><picture>' in html
     sizes = 'sizes="(max-width: 600px) calc(100vw - 2rem), 704px"'  # the text column is narrower than 900 px
-    assert (f'<source media="(prefers-color-scheme: dark)" srcset="{base}f-dark.png 1800w, '
+    assert (f'<source media="screen and (prefers-color-scheme: dark)" srcset="{base}f-dark.png 1800w, '
             f'{base}f-dark-half.png 900w" {sizes}>') in html
     assert f'<img src="{base}f.png" srcset="{base}f.png 1800w, {base}f-half.png 900w" {sizes} alt="C"' in html
     assert sorted(rendered.figures) == ["f-dark-half.png", "f-dark.png", "f-half.png", "f.png"]

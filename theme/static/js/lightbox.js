@@ -9,7 +9,7 @@
  */
 (function () {
   "use strict";
-  var dark = window.matchMedia("(prefers-color-scheme: dark)");
+  var dark = window.matchMedia("screen and (prefers-color-scheme: dark)");
   var dialog, image, caption, opener;
 
   function build() {
