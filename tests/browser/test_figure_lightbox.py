@@ -150,10 +150,16 @@ def test_a_phone_loads_the_half_size_rendition(figure_site, open_page):
 
 def test_a_printed_page_uses_the_light_rendition_even_in_dark_mode(figure_site, open_page):
     page, _ = open_page(figure_site, color_scheme="dark")
+    assert page.evaluate(SHOWN_FROM, "source")
     page.emulate_media(media="print", color_scheme="dark")
-    page.wait_for_function("""() => { const img = document.querySelector('a.figure-zoom img');
-                                      return img.complete && img.currentSrc; }""")
-    light = page.evaluate("""() => document.querySelector('a.figure-zoom img').srcset
-                             .split(',').map(s => new URL(s.trim().split(' ')[0], document.baseURI).href)""")
-    shown = page.evaluate("document.querySelector('a.figure-zoom img').currentSrc")
-    assert shown in light
+    # The browser re-picks the source when the media changes: wait for a light one (or time out).
+    page.wait_for_function(SHOWN_FROM, arg="img", timeout=15_000)
+
+
+# Whether the figure's image shows one of the candidates of its <source> or of its <img>.
+SHOWN_FROM = """(element) => {
+  const link = document.querySelector('a.figure-zoom');
+  const candidates = link.querySelector(element).srcset.split(',')
+    .map(s => new URL(s.trim().split(' ')[0], document.baseURI).href);
+  return candidates.includes(link.querySelector('img').currentSrc);
+}"""
