@@ -26,6 +26,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+from .capping import OutputCap, kernel_setup_cell
 from .config import BlockOptions, EngineSettings
 from .containment import ContainedKernelManager, how_it_died, oom_kills
 from .errors import BlockExecutionError
@@ -63,8 +64,11 @@ class _ArticleClient(NotebookClient):
 
     progress: Progress | None = None
     article_label = ""
+    cap: OutputCap | None = None  # capping.py: a flood is cut as it arrives
 
     def process_message(self, msg, cell, cell_index):
+        if self.cap is not None and not self.cap.admit(msg, cell_index):
+            return None
         if msg["msg_type"] == "stream" and HIDDEN not in cell.metadata.get("tags", []) and self.progress:
             self.progress.stream(self.article_label, msg["content"]["text"])
         return super().process_message(msg, cell, cell_index)
@@ -90,6 +94,7 @@ def kernel_environment(settings: EngineSettings) -> dict[str, str]:
 async def execute_article(article: Article, settings: EngineSettings,
                           progress: Progress | None = None, gpu: str | None = None) -> ExecutionResult:
     nb = build_notebook(article)
+    nb.cells.insert(1, kernel_setup_cell(settings.max_output))
     label = article.rel_path
     block_seconds = [0.0] * len(article.blocks)
     started: dict[int, float] = {}
@@ -103,6 +108,7 @@ async def execute_article(article: Article, settings: EngineSettings,
             progress.block_start(label, block, len(article.blocks), article.blocks[block].fence_line)
 
     def on_cell_executed(cell, cell_index, execute_reply):
+        client.cap.finish_cell(cell, cell_index)  # instead of nbclient's quadratic coalescing
         block = cell.metadata.get("execblocks", {}).get("block")
         if block is not None:
             block_seconds[block] = time.perf_counter() - started[cell_index]
@@ -122,11 +128,12 @@ async def execute_article(article: Article, settings: EngineSettings,
     km.connection_file = str(runtime_dir / f"kernel-{uuid.uuid4().hex[:8]}.json")
     km.ip = str(runtime_dir / "ipc")
     client = _ArticleClient(
-        nb, km=km, timeout_func=timeout_for, record_timing=False, coalesce_streams=True,
+        nb, km=km, timeout_func=timeout_for, record_timing=False, coalesce_streams=False,
         allow_errors=False, on_cell_start=on_cell_start, on_cell_executed=on_cell_executed,
         resources={"metadata": {"path": str(article.path.parent)}}, log=QUIET_LOG,
     )
     client.progress, client.article_label = progress, label
+    client.cap = OutputCap(settings.max_output)
     t0 = time.perf_counter()
     executed_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
     error = None

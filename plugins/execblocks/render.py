@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import logging
-import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass, field
 
@@ -17,6 +16,7 @@ import nh3
 from markdown import Extension
 from markdown.inlinepatterns import InlineProcessor
 from markdown.preprocessors import Preprocessor
+from markdown.util import AtomicString
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
@@ -24,9 +24,9 @@ from pygments.lexers import PythonLexer
 from .parse import INLINE_EXPR, Article, Block, find_fences
 from .record import Environment
 from .store import StoredEntry
+from .terminal import ansi_to_html, plain_text, show_controls
 
 logger = logging.getLogger(__name__)
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # Placeholder for the site root; replaced per page once Pelican knows each page's URL.
 ROOT_PLACEHOLDER = "{execblocks_root}"
 RICH_ORDER = ("image/png", "image/svg+xml", "text/html", "text/markdown", "text/plain")
@@ -95,10 +95,12 @@ class InlineValueProcessor(InlineProcessor):
         element.set("class", "inline-value")
         expr = m.group("expr")
         if expr in self.values:
-            element.text = self.values[expr]  # ElementTree escapes it
+            # Text, never markup: AtomicString keeps other inline patterns (emphasis, raw
+            # HTML) off it, ElementTree escapes it, control characters are made visible.
+            element.text = AtomicString(plain_text(self.values[expr]))
         else:
             element.set("class", "inline-value not-executed")
-            element.text = f"{{python}} {expr}"
+            element.text = AtomicString(f"{{python}} {expr}")
         return element, m.start(0), m.end(0)
 
 
@@ -134,7 +136,8 @@ def render_block(block: Block, cell, rendered: RenderedArticle, figure_counter: 
             in_block += _is_figure(output)
         parts.append(_provenance(block, rendered))
     parts.append("</div>")
-    return "\n".join(p for p in parts if p)
+    # Last line of defence for the page and the feed: no control character in any markup.
+    return show_controls("\n".join(p for p in parts if p))
 
 
 def _is_figure(output) -> bool:
@@ -146,11 +149,11 @@ def _render_output(output, block: Block, rendered: RenderedArticle, counter: lis
     kind = output.get("output_type")
     if kind == "stream":
         name = "stderr" if output.get("name") == "stderr" else "stdout"
-        return f'<div class="cell-output cell-output-{name}"><pre>{html.escape(output["text"])}</pre></div>'
+        return f'<div class="cell-output cell-output-{name}"><pre>{ansi_to_html(output["text"])}</pre></div>'
     if kind == "error":
-        text = ANSI.sub("", "\n".join(output.get("traceback", [])))
+        text = ansi_to_html("\n".join(output.get("traceback", [])))
         return (f'<div class="cell-output cell-output-error" role="note"><pre>'
-                f'{html.escape(text)}</pre></div>')
+                f'{text}</pre></div>')
     data = output.get("data", {})
     mime = next((m for m in RICH_ORDER if m in data), None)
     if mime in ("image/png", "image/svg+xml"):
@@ -161,7 +164,7 @@ def _render_output(output, block: Block, rendered: RenderedArticle, counter: lis
         text = data[mime]
         if not text.strip():
             return ""
-        return f'<div class="cell-output cell-output-display"><pre>{html.escape(text)}</pre></div>'
+        return f'<div class="cell-output cell-output-display"><pre>{ansi_to_html(text)}</pre></div>'
     return ""
 
 
