@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -36,6 +36,7 @@ from .notebook import (HIDDEN, build_notebook, inline_values, locate_error, poin
 from .parse import Article
 from .progress import Progress
 from .schedule import Job, order, visible_gpus
+from .writes import SCRATCH_ENV
 
 # nbclient logs timeouts and dead kernels as errors before raising; the engine reports them
 # itself, at file:line (and Pelican's --fatal errors would turn the log line into a crash).
@@ -57,6 +58,7 @@ class ExecutionResult:
     duration_s: float
     executed_at: str
     error: BlockExecutionError | None = None
+    writes: list[Path] = field(default_factory=list)  # files the run opened for writing (writes.py)
 
 
 class _ArticleClient(NotebookClient):
@@ -142,6 +144,8 @@ async def execute_article(article: Article, settings: EngineSettings,
         env = kernel_environment(settings)
         if gpu is not None:
             env["CUDA_VISIBLE_DEVICES"] = gpu
+        env[SCRATCH_ENV] = str(runtime_dir / "scratch")  # where a block may write (writes.py)
+        (runtime_dir / "scratch").mkdir()
         await client.async_execute(env=env)
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
         if isinstance(exc, CellTimeoutError):
@@ -172,6 +176,7 @@ async def execute_article(article: Article, settings: EngineSettings,
         duration_s=duration,
         executed_at=executed_at,
         error=error,
+        writes=[Path(p) for p in info.get("writes", [])],
     )
 
 

@@ -89,7 +89,7 @@ def update(settings: EngineSettings, only: list[str] | None = None, force: bool 
         plans = plan_articles(selected, store, settings, force=force or bool(only))
         stale = [p for p in plans if p.needs_run]
         for plan in stale:
-            declared_dependencies(plan.article)  # a missing file stops the build before it runs
+            declared_dependencies(plan.article, settings.root)  # a missing or outside file stops the build before it runs
         for plan in plans:
             if not plan.needs_run and plan.entry and plan.entry.failure:
                 # The code went back to what the good results were made from.
@@ -103,7 +103,9 @@ def update(settings: EngineSettings, only: list[str] | None = None, force: bool 
             from .execute import run_articles
             from .schedule import job_for
 
-            report.executed = run_articles([job_for(p) for p in stale], settings, progress)
+            from .writes import run_watched
+
+            report.executed = run_watched(settings, lambda: run_articles([job_for(p) for p in stale], settings, progress))
         for result in report.executed:
             _store_result(store, result, settings)
         if report.executed:  # what was just stored is what the render stage must see
@@ -120,7 +122,7 @@ def update(settings: EngineSettings, only: list[str] | None = None, force: bool 
 def _store_result(store: ResultsStore, result: "ExecutionResult", settings: EngineSettings) -> None:
     article = result.article
     key = execution_key(article, settings)
-    dependencies = hash_dependencies(result.reads + declared_dependencies(article), settings)
+    dependencies = hash_dependencies(result.reads + declared_dependencies(article, settings.root), settings)
     if result.error is not None:
         error = result.error
         store.write_failure(article.article_id, Failure(
