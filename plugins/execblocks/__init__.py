@@ -68,7 +68,22 @@ def _on_run_start(pelican) -> None:
     global _state
     settings = EngineSettings.from_pelican(pelican.settings)
     report = update(settings)
+    # Pelican now writes into a folder beside the output, swapped in once complete; the swap
+    # is the last thing finalized does (moved behind other plugins' receivers, every run).
+    from pelican import signals
+
+    from . import atomic_output
+
+    atomic_output.begin(pelican)
+    signals.finalized.disconnect(_on_site_complete)
+    signals.finalized.connect(_on_site_complete)
     _state = _BuildState(settings, {str(p.article.path): p for p in report.plans})
+
+
+def _on_site_complete(pelican) -> None:
+    from . import atomic_output
+
+    atomic_output.finish(pelican)
 
 
 def _on_readers_init(readers) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .config import EngineSettings
-from .errors import ExecBlocksError, StaleResultsError
+from .errors import ExecBlocksError, StaleResultsError, StoreWriteError
 from .parse import Article, discover
 from .preflight import check_metadata
 from .plan import FRESH, ArticlePlan, block_fingerprint, current_environment, declared_dependencies, \
@@ -107,7 +107,10 @@ def update(settings: EngineSettings, only: list[str] | None = None, force: bool 
 
             report.executed = run_watched(settings, lambda: run_articles([job_for(p) for p in stale], settings, progress))
         for result in report.executed:
-            _store_result(store, result, settings)
+            try:
+                _store_result(store, result, settings)
+            except OSError as error:  # a full disk: one plain line, the old entry stays whole
+                raise StoreWriteError(result.article.rel_path, error) from None
         if report.executed:  # what was just stored is what the render stage must see
             report.plans = plan_articles(selected, store, settings)
         if not only:

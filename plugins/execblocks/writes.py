@@ -59,7 +59,7 @@ def snapshot(root: Path, extra: tuple[Path, ...] = ()) -> dict[str, Stamp]:
         if not top.is_dir():
             continue
         for folder, dirs, files in os.walk(top):
-            dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS]
+            dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS and not _other_build(d)]
             base = Path(folder)
             for name in dirs:
                 found[_key(base / name, root)] = (-1, 0, 0)
@@ -73,6 +73,11 @@ def snapshot(root: Path, extra: tuple[Path, ...] = ()) -> dict[str, Stamp]:
                     continue
                 found[_key(path, root)] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
     return found
+
+
+def _other_build(name: str) -> bool:
+    """A site another build is writing beside output/ (atomic_output.py)."""
+    return name.startswith(".") and (".building-" in name or ".previous-" in name)
 
 
 def _key(path: Path, root: Path) -> str:
