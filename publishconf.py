@@ -1,5 +1,8 @@
-"""Settings for `invoke publish`: the development settings, plus absolute URLs and
-strict execution (nothing runs; a stale or missing result fails the build)."""
+"""Settings for `invoke preview` / `publish` / `gh-pages`: the development settings, plus
+absolute URLs and strict execution (nothing runs; a stale or missing result fails the build).
+
+The site's address comes from the environment: `SITEURL=https://you.github.io/blog invoke publish`.
+Without it the publish tasks stop and say so (no links to a placeholder domain)."""
 
 import os
 import sys
@@ -7,7 +10,7 @@ import sys
 sys.path.append(os.curdir)
 from pelicanconf import *  # noqa: E402,F403
 
-SITEURL = os.environ.get("SITEURL", "https://example.org")
+SITEURL = os.environ.get("SITEURL", "").rstrip("/")
 RELATIVE_URLS = False
 FEED_DOMAIN = SITEURL
 DELETE_OUTPUT_DIRECTORY = True

@@ -1,11 +1,10 @@
 """Tasks, as Pelican users know them from pelican-quickstart, plus the execution engine's.
 
-Each task is a few lines that call Pelican or the engine (plugins/execblocks).
+Each task is a few lines that call Pelican or the engine (plugins/execblocks). Every
+build is one Pelican run; the engine brings results up to date inside it.
 """
 
-import os
 import shlex
-import shutil
 import sys
 from pathlib import Path
 
@@ -19,25 +18,11 @@ CONFIG = {
     "settings_base": "pelicanconf.py",
     "settings_publish": "publishconf.py",
     "deploy_path": "output",
+    "github_pages_branch": "gh-pages",
+    "commit_message": "'Publish site on {}'",
     "host": "127.0.0.1",
     "port": 8000,
 }
-
-
-def pelican_run(cmd, mode=None):
-    """Run Pelican in this process; EXECBLOCKS_MODE picks auto / force / strict / off."""
-    from pelican import main as pelican_main
-
-    if mode:
-        os.environ["EXECBLOCKS_MODE"] = mode
-    pelican_main(shlex.split(cmd))
-
-
-def engine_settings(settings_file=None):
-    from execblocks import EngineSettings
-    from pelican.settings import read_settings
-
-    return EngineSettings.from_pelican(read_settings(settings_file or CONFIG["settings_base"]))
 
 
 def engine_call(function, *args, **kwargs):
@@ -50,53 +35,61 @@ def engine_call(function, *args, **kwargs):
         raise Exit(str(error), code=error.exitcode) from None
 
 
+def site_build(settings_file, **settings):
+    """One Pelican run with these Pelican settings on top of `settings_file`."""
+    from execblocks import site
+
+    return engine_call(site.build, settings_file, **settings)
+
+
+def pelican_run(cmd):
+    """Pelican's own command line (serve, autoreload)."""
+    from pelican import main as pelican_main
+
+    pelican_main(shlex.split(cmd))
+
+
 @task
 def clean(c):
     """Remove generated files (not the committed results)."""
+    import shutil
+
     shutil.rmtree(CONFIG["deploy_path"], ignore_errors=True)
 
 
-@task(help={"force": "rerun every executable article, fresh or not"})
+@task(help={"force": "rerun every executable article's experiments, fresh or not"})
 def build(c, force=False):
-    """Run what is stale, then build the site."""
-    from execblocks import update
-
-    # The engine runs first so that a failing block reports itself plainly, not inside
-    # Pelican's log; Pelican's pass then only renders what is now stored ("off").
-    engine_call(update, engine_settings(), force=force)
-    pelican_run(f"-s {CONFIG['settings_base']} --fatal errors", mode="off")
+    """Run what is stale, then build the site (one Pelican run)."""
+    site_build(CONFIG["settings_base"], **({"EXECBLOCKS_MODE": "force"} if force else {}))
 
 
 @task
 def rebuild(c):
-    """`build` with everything rerun (same as `build --force`)."""
-    build(c, force=True)
+    """`build` with all output files deleted first (Pelican's -d); experiments rerun only if stale."""
+    site_build(CONFIG["settings_base"], DELETE_OUTPUT_DIRECTORY=True)
 
 
-@task(help={"article": "path (content/x.md), or the article's slug"})
+@task(help={"article": "path (content/x.md), file name, or the article's slug"})
 def run(c, article):
-    """Run one article's blocks regardless of freshness, then build the site."""
-    from execblocks import update
-
-    engine_call(update, engine_settings(), only=[article])
-    build(c)
+    """Rerun one article's blocks regardless of freshness, then build the site."""
+    site_build(CONFIG["settings_base"], EXECBLOCKS_ONLY=[article])
 
 
 @task
 def status(c):
     """Show every executable article: fresh / stale / missing / failed, and why."""
-    from execblocks import status as engine_status
+    from execblocks import site, status as engine_status
     from execblocks.report import status_table
 
-    print(status_table(engine_call(engine_status, engine_settings())))
+    print(status_table(engine_call(engine_status, site.engine_settings(CONFIG["settings_base"]))))
 
 
 @task
 def check(c):
     """Exit non-zero when any stored result is stale or missing (for CI and publishing)."""
-    from execblocks import check as engine_check
+    from execblocks import check as engine_check, site
 
-    plans = engine_call(engine_check, engine_settings())
+    plans = engine_call(engine_check, site.engine_settings(CONFIG["settings_base"]))
     print(f"execblocks: all {len(plans)} executable article(s) are fresh")
 
 
@@ -109,7 +102,7 @@ def regenerate(c):
 @task
 def serve(c):
     """Serve the site at http://$host:$port/ (default 127.0.0.1:8000)."""
-    pelican_run(f"-l -s {CONFIG['settings_base']} -b {CONFIG['host']} -p {CONFIG['port']}", mode="off")
+    pelican_run(f"-l -s {CONFIG['settings_base']} -b {CONFIG['host']} -p {CONFIG['port']}")
 
 
 @task
@@ -122,32 +115,45 @@ def reserve(c):
 @task
 def livereload(c):
     """Serve the site, rebuild on every change (articles, code/, theme), reload the browser."""
+    from execblocks import site
     from livereload import Server
 
-    def rebuild_quietly():
-        try:  # a failing block is reported, and the server keeps serving the last good site
-            build(c)
-        except (Exit, SystemExit) as stop:
-            print(getattr(stop, "message", None) or stop, file=sys.stderr)
-
-    rebuild_quietly()
+    rebuild = site.rebuilder(CONFIG["settings_base"], report=lambda message: print(message, file=sys.stderr))
+    rebuild()
     server = Server()
     for pattern in [CONFIG["settings_base"], "content/**/*.md", "code/**/*.py", "code/**/*.mplstyle",
                     "theme/templates/**/*.html", "theme/static/**/*.css", "theme/static/**/*.js"]:
-        server.watch(pattern, rebuild_quietly)
+        server.watch(pattern, rebuild)
     server.serve(host=CONFIG["host"], port=CONFIG["port"], root=CONFIG["deploy_path"])
 
 
 @task
+def preview(c):
+    """Build the production site (publishconf.py: SITEURL from the environment, committed results only)."""
+    from execblocks import site
+
+    engine_call(site.require_siteurl, CONFIG["settings_publish"])
+    site_build(CONFIG["settings_publish"])
+
+
+@task
 def publish(c):
-    """Build the production site from committed results; stale or missing results fail it."""
-    from execblocks import check as engine_check
-
-    engine_call(engine_check, engine_settings(CONFIG["settings_publish"]))
-    pelican_run(f"-s {CONFIG['settings_publish']} --fatal errors", mode="strict")
+    """Build the production site for deploying; stale results or a missing SITEURL fail it."""
+    preview(c)
 
 
-@task(help={"args": "extra pytest arguments, e.g. -k store"})
+@task
+def gh_pages(c):
+    """Publish, then push output/ to the gh-pages branch (ghp-import), as pelican-quickstart does."""
+    import datetime
+
+    publish(c)
+    message = CONFIG["commit_message"].format(datetime.datetime.now().date())
+    ghp_import = Path(sys.executable).with_name("ghp-import")
+    c.run(f"{ghp_import} -b {CONFIG['github_pages_branch']} -m {message} {CONFIG['deploy_path']} -p")
+
+
+@task(help={"args": "extra pytest arguments, e.g. -k store, or -m 'not slow'"})
 def test(c, args=""):
     """Run the test suite."""
     c.run(f"{sys.executable} -m pytest {args}", pty=False)

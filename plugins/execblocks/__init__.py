@@ -1,54 +1,46 @@
 """execblocks: Markdown articles whose Python blocks run when the site is built.
 
-A Pelican plugin (PLUGIN_PATHS convention). `register()` hooks the stages into Pelican:
+A Pelican plugin (PLUGIN_PATHS convention). `register()` hooks the stages into Pelican,
+all within one Pelican run:
 
     get_generators     parse -> plan -> execute -> store   (pipeline.update), at the
-                       start of every run, so `pelican --autoreload` reruns what an edit made stale
-    readers_init       Markdown reader that renders stored results   (render.py)
+                       start of every run (so `pelican --autoreload` and livereload rerun
+                       what an edit made stale); its report goes into the run's settings
+                       as a BuildSession (session.py)
+    readers_init       Markdown reader that renders stored results   (reader.py, render.py)
     content_object_init  resolve result URLs for each page's location
-    finalized          copy figures and the downloadable .ipynb / .py into the output
+    (ResultsGenerator) copy figures, write the downloadable .ipynb / .py   (output.py)
 
 The public names below are what tasks.py and tests use.
 """
 
 from __future__ import annotations
 
-import shutil
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 from .config import BlockOptions, EngineSettings
 from .errors import (ArticleSyntaxError, BlockExecutionError, CorruptEntryError, ExecBlocksError,
                      StaleResultsError, StoreLockedError)
 from .pipeline import BuildReport, check, status, update
 from .record import Environment, Provenance
+from .session import SESSION_KEY, BuildSession, session_of
 
 __all__ = ["register", "update", "status", "check", "EngineSettings", "BlockOptions", "BuildReport",
-           "ExecBlocksError", "ArticleSyntaxError", "BlockExecutionError", "StaleResultsError",
-           "StoreLockedError", "CorruptEntryError"]
-
-
-@dataclass
-class _BuildState:
-    """What one Pelican run shares between its signal handlers."""
-
-    settings: EngineSettings
-    plans: dict = field(default_factory=dict)  # article path -> ArticlePlan
-    rendered: dict = field(default_factory=dict)  # article id -> RenderedArticle
-
-
-_state: _BuildState | None = None
+           "BuildSession", "session_of", "ExecBlocksError", "ArticleSyntaxError", "BlockExecutionError",
+           "StaleResultsError", "StoreLockedError", "CorruptEntryError"]
 
 
 @dataclass
 class ArticleResults:
     """`article.execblocks` in templates: downloads and the run's provenance."""
 
-    notebook_url: str
-    script_url: str
+    notebook_path: str  # results/<id>/<slug>.ipynb, from the site's root
+    script_path: str
     provenance: Provenance | None  # executed_at, duration_s, block_seconds
     environment: Environment  # device, versions
     summary: str  # the provenance as one line: "60.6 s · cpu · Python 3.11.7 · ... · 2026-11-25"
+    notebook_url: str = ""  # the paths as this page links them (set once its URL is known)
+    script_url: str = ""
 
 
 def register():
@@ -60,14 +52,16 @@ def register():
     signals.get_generators.connect(_on_run_start)
     signals.readers_init.connect(_on_readers_init)
     signals.content_object_init.connect(_on_content_init)
-    signals.finalized.connect(_on_finalized)
 
 
-def _on_run_start(pelican) -> None:
-    """Bring results up to date before Pelican reads any article (returns no generator)."""
-    global _state
+def _on_run_start(pelican):
+    """Bring results up to date before Pelican reads any article; hand the report to this
+    run's readers through its settings; return the generator that writes result files."""
+    from .output import ResultsGenerator
+
+    pelican.settings.pop(SESSION_KEY, None)  # a failed update leaves no stale session behind
     settings = EngineSettings.from_pelican(pelican.settings)
-    report = update(settings)
+    pelican.settings[SESSION_KEY] = BuildSession(settings, update(settings))
     # Pelican now writes into a folder beside the output, swapped in once complete; the swap
     # is the last thing finalized does (moved behind other plugins' receivers, every run).
     from pelican import signals
@@ -77,7 +71,7 @@ def _on_run_start(pelican) -> None:
     atomic_output.begin(pelican)
     signals.finalized.disconnect(_on_site_complete)
     signals.finalized.connect(_on_site_complete)
-    _state = _BuildState(settings, {str(p.article.path): p for p in report.plans})
+    return ResultsGenerator
 
 
 def _on_site_complete(pelican) -> None:
@@ -93,39 +87,17 @@ def _on_readers_init(readers) -> None:
         readers.reader_classes[extension] = ExecMarkdownReader
 
 
-def current_state() -> _BuildState | None:
-    return _state
-
-
 def _on_content_init(instance) -> None:
+    """The template's download links, relative to this page (or absolute, as Pelican's are)."""
     results = getattr(instance, "execblocks", None)
-    if not isinstance(results, ArticleResults) or _state is None:
+    if not isinstance(results, ArticleResults):
         return
     from pelican.utils import get_relative_path
-
-    from .render import ROOT_PLACEHOLDER
 
     if instance.settings.get("RELATIVE_URLS"):
         prefix = get_relative_path(instance.url or instance.save_as or "") + "/"
         prefix = "" if prefix == "./" else prefix
     else:
         prefix = instance.settings.get("SITEURL", "").rstrip("/") + "/"
-    instance._content = instance._content.replace(ROOT_PLACEHOLDER, prefix)
-    results.notebook_url = results.notebook_url.replace(ROOT_PLACEHOLDER, prefix)
-    results.script_url = results.script_url.replace(ROOT_PLACEHOLDER, prefix)
-
-
-def _on_finalized(pelican) -> None:
-    if _state is None:
-        return
-    from .downloads import write_downloads
-
-    output = Path(pelican.output_path)
-    for rendered in _state.rendered.values():
-        if rendered.entry is None or rendered.entry.record is None:
-            continue
-        target = output / "results" / rendered.article.article_id
-        target.mkdir(parents=True, exist_ok=True)
-        for name in sorted(set(rendered.figures)):
-            shutil.copyfile(rendered.entry.file(name), target / name)
-        write_downloads(rendered, target)
+    results.notebook_url = prefix + results.notebook_path
+    results.script_url = prefix + results.script_path

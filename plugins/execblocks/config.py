@@ -113,6 +113,7 @@ class EngineSettings:
     lock_timeout: float = 3600.0  # seconds a second build waits for the first
     figure_format: str = "png"  # how matplotlib figures are saved: png | svg
     block_defaults: tuple = ()  # (Quarto name, value) pairs from EXECBLOCKS_BLOCK_DEFAULTS
+    only: tuple[str, ...] = ()  # articles (path, id or slug) to rerun even when fresh: `invoke run`
 
     @property
     def engine_dir(self) -> Path:
@@ -122,7 +123,7 @@ class EngineSettings:
     def from_pelican(cls, settings: dict[str, Any], mode: str | None = None) -> "EngineSettings":
         content = Path(settings["PATH"]).resolve()
         root = Path(settings.get("EXECBLOCKS_ROOT") or _guess_root(content)).resolve()
-        mode = mode or os.environ.get("EXECBLOCKS_MODE") or settings.get("EXECBLOCKS_MODE", "auto")
+        mode = mode or settings.get("EXECBLOCKS_MODE", "auto")
         if mode not in MODES:
             raise ConfigError(f"EXECBLOCKS_MODE must be one of {', '.join(MODES)}, got {mode!r}")
         timeout = settings.get("EXECBLOCKS_TIMEOUT", 1800)
@@ -146,6 +147,9 @@ class EngineSettings:
             validate_options(defaults)
         except OptionError as error:
             raise ConfigError(f"EXECBLOCKS_BLOCK_DEFAULTS: {error}") from None
+        only = settings.get("EXECBLOCKS_ONLY", ())
+        if isinstance(only, str) or not all(isinstance(name, str) for name in only):
+            raise ConfigError(f"EXECBLOCKS_ONLY must be a list of article paths or slugs, got {only!r}")
         code_dirs = settings.get("EXECBLOCKS_CODE_DIRS", ["code"])
         if not isinstance(code_dirs, (list, tuple)):
             raise ConfigError(f"EXECBLOCKS_CODE_DIRS must be a list of folders, got {code_dirs!r}")
@@ -165,6 +169,7 @@ class EngineSettings:
             lock_timeout=float(settings.get("EXECBLOCKS_LOCK_TIMEOUT", 3600.0)),
             figure_format=figure_format,
             block_defaults=tuple(sorted(defaults.items())),
+            only=tuple(only),
         )
 
 

@@ -57,6 +57,15 @@ def _file_being_written(traceback) -> str | None:
     return found
 
 
+class SiteWriteError(ExecBlocksError):
+    """Pelican could not write the site (a full disk, a file-size limit)."""
+
+    def __init__(self, error: OSError, traceback=None):
+        if not error.filename:
+            error.filename = _file_being_written(traceback)
+        super().__init__(f"pelican: {plain_message(error)}")
+
+
 def install() -> None:
     logger = logging.getLogger(PELICAN_LOGGER)
     if not any(isinstance(f, PlainFatalErrors) for f in logger.filters):

@@ -4,8 +4,9 @@ The syntax is Quarto's: a fence whose info string is `{python}` runs; `#| key: v
 lines at the top of the block are its options (YAML values); `` `{python} expr` `` in
 prose is an inline value. A plain ```` ```python ```` fence is only highlighted.
 
-`find_fences` is the one fence scanner: the Markdown extension in render.py uses it
-too, so execution and rendering can never disagree about which block is which.
+`find_fences` is the one fence scanner, run once per article per build: the Markdown
+extension in render.py swaps the lines each Block records (fence_line..close_line), so
+execution and rendering can never disagree about which block is which.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class Block:
     options: BlockOptions
     fence_line: int  # the ```{python} line
     code_line: int  # file line of the first line of `code`
+    close_line: int = 0  # the closing fence's line (render.py swaps fence_line..close_line)
 
     @property
     def code_hash(self) -> str:
@@ -72,6 +74,7 @@ class Article:
     slug: str
     blocks: tuple[Block, ...]
     inline: tuple[InlineExpr, ...]
+    title: str | None = None  # the `Title:` header, for the slug Pelican derives from it
 
     @property
     def executable(self) -> bool:
@@ -124,7 +127,8 @@ def parse_text(text: str, path: Path, root: Path, content_dir: Path, defaults: d
     inline = _inline_exprs(lines, fences)
     article_id = path.resolve().relative_to(content_dir.resolve()).with_suffix("").as_posix()
     return Article(path=path.resolve(), rel_path=rel_path, article_id=article_id,
-                   slug=_slug(lines, path), blocks=tuple(blocks), inline=tuple(inline))
+                   slug=_slug(lines, path), blocks=tuple(blocks), inline=tuple(inline),
+                   title=_header_value(lines, "title"))
 
 
 def parse_article(path: Path, root: Path, content_dir: Path, defaults: dict | None = None) -> Article:
@@ -181,7 +185,7 @@ def _parse_block(index: int, fence: Fence, lines: list[str], rel_path: str, inhe
     options = BlockOptions(**validate_options({**inherited, **raw}))
     code = "\n".join(body[len(option_lines):])
     return Block(index=index, code=code, options=options, fence_line=fence_line,
-                 code_line=fence_line + 1 + len(option_lines))
+                 code_line=fence_line + 1 + len(option_lines), close_line=fence.close_line + 1)
 
 
 def _inline_exprs(lines: list[str], fences: list[Fence]) -> list[InlineExpr]:
@@ -199,13 +203,17 @@ def _inline_exprs(lines: list[str], fences: list[Fence]) -> list[InlineExpr]:
 
 def _slug(lines: list[str], path: Path) -> str:
     """Pelican's `Slug:` metadata when the header has it, else the file's stem."""
+    return _header_value(lines, "slug") or path.stem
+
+
+def _header_value(lines: list[str], key: str) -> str | None:
     for line in lines:
         if not line.strip():
             break
         match = METADATA_LINE.match(line)
-        if match and match["key"].lower() == "slug":
+        if match and match["key"].lower() == key:
             return match["value"].strip()
-    return path.stem
+    return None
 
 
 def _relative(path: Path, root: Path) -> str:

@@ -1,8 +1,8 @@
 """The engine in one function per task: parse -> plan -> execute -> store.
 
-`update` is what a build calls before Pelican renders; `status`, `check` and `run`
-are the same pipeline stopped at different stages. Rendering (render.py) only
-ever reads what `update` stored.
+`update` is what each Pelican run calls before it reads any article (see session.py);
+`status` and `check` are the same pipeline stopped after planning. Rendering
+(render.py) only ever reads what `update` stored and planned.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from .plan import FRESH, ArticlePlan, block_fingerprint, current_environment, de
     execution_key, hash_dependencies, plan_articles
 from .progress import Progress
 from .record import Environment, Failure, InlineValue, Provenance, Record
-from .store import ResultsStore
+from .store import ResultsStore, StoredEntry
 
 if TYPE_CHECKING:  # execute.py pulls in nbclient and zmq: only loaded when something runs
     from .execute import ExecutionResult
@@ -43,19 +43,30 @@ def executable_articles(settings: EngineSettings) -> list[Article]:
     return articles
 
 
-def select(articles: list[Article], names: list[str]) -> list[Article]:
-    """Articles named by path (content/x.md), id (x) or slug."""
+def select(articles: list[Article], names) -> list[Article]:
+    """Articles named by path (content/x.md), id (x), or slug: its `Slug:`, or the slug
+    Pelican derives from its title."""
     chosen = []
     for name in names:
         wanted = name.rstrip("/").removesuffix(".md")
         match = [a for a in articles
-                 if wanted in (a.rel_path.removesuffix(".md"), a.article_id, a.slug)
+                 if wanted in (a.rel_path.removesuffix(".md"), a.article_id, a.slug, title_slug(a))
                  or str(a.path).removesuffix(".md") == wanted]
         if not match:
             known = ", ".join(a.slug for a in articles) or "none"
             raise ExecBlocksError(f"execblocks: no executable article matches {name!r} (known: {known})")
         chosen += [a for a in match if a not in chosen]
     return chosen
+
+
+def title_slug(article: Article) -> str | None:
+    """The slug Pelican gives an article without `Slug:` (its default SLUG_REGEX_SUBSTITUTIONS)."""
+    if article.title is None:
+        return None
+    from pelican.settings import DEFAULT_CONFIG
+    from pelican.utils import slugify
+
+    return slugify(article.title, regex_subs=DEFAULT_CONFIG["SLUG_REGEX_SUBSTITUTIONS"])
 
 
 def status(settings: EngineSettings) -> list[ArticlePlan]:
@@ -66,27 +77,32 @@ def status(settings: EngineSettings) -> list[ArticlePlan]:
 def check(settings: EngineSettings) -> list[ArticlePlan]:
     """Raise StaleResultsError when anything is not fresh (CI, publishing)."""
     plans = status(settings)
-    problems = [(p.article.rel_path, "; ".join(p.reasons) or p.state) for p in plans if p.state != FRESH]
-    if problems:
-        raise StaleResultsError(problems)
+    _raise_if_stale(plans)
     return plans
 
 
-def update(settings: EngineSettings, only: list[str] | None = None, force: bool = False,
-           progress: Progress | None = None) -> BuildReport:
-    """Bring the stored results up to date for the configured mode, then raise the first
-    execution error, if any (after every article that could run has been stored)."""
+def _raise_if_stale(plans: list[ArticlePlan]) -> None:
+    problems = [(p.article.rel_path, "; ".join(p.reasons) or p.state) for p in plans if p.state != FRESH]
+    if problems:
+        raise StaleResultsError(problems)
+
+
+def update(settings: EngineSettings, progress: Progress | None = None) -> BuildReport:
+    """Parse and plan every executable article once, run what settings.mode says must run
+    (stale ones; all in `force`; settings.only too), store it, and return the plans the
+    render stage uses. Raises the first execution error, after every article that could
+    run has been stored."""
     progress = progress or Progress()
-    if settings.mode == "strict":
-        return BuildReport(check(settings))
     articles = executable_articles(settings)
-    selected = select(articles, only) if only else articles
     store = ResultsStore(settings.results_dir)
-    if settings.mode == "off":
-        return BuildReport(plan_articles(selected, store, settings))
-    force = force or settings.mode == "force"
+    if settings.mode in ("strict", "off"):
+        plans = plan_articles(articles, store, settings)
+        if settings.mode == "strict":
+            _raise_if_stale(plans)
+        return BuildReport(plans)
+    forced = articles if settings.mode == "force" else select(articles, settings.only)
     with store.lock(settings.lock_timeout, say=progress.say):
-        plans = plan_articles(selected, store, settings, force=force or bool(only))
+        plans = plan_articles(articles, store, settings, force={a.article_id for a in forced})
         stale = [p for p in plans if p.needs_run]
         for plan in stale:
             declared_dependencies(plan.article, settings.root)  # a missing or outside file stops the build before it runs
@@ -106,23 +122,25 @@ def update(settings: EngineSettings, only: list[str] | None = None, force: bool 
             from .writes import run_watched
 
             report.executed = run_watched(settings, lambda: run_articles([job_for(p) for p in stale], settings, progress))
+        stored = {}
         for result in report.executed:
             try:
-                _store_result(store, result, settings)
+                entry = _store_result(store, result, settings)
             except OSError as error:  # a full disk: one plain line, the old entry stays whole
                 raise StoreWriteError(result.article.rel_path, error) from None
-        if report.executed:  # what was just stored is what the render stage must see
-            report.plans = plan_articles(selected, store, settings)
-        if not only:
-            report.pruned = store.prune({a.article_id for a in articles})
-            for article_id in report.pruned:
-                progress.say(f"execblocks: pruned results of {article_id} (no such article any more)")
+            if entry is not None:  # what was just stored is what the render stage must see
+                stored[result.article.article_id] = ArticlePlan(result.article, FRESH, entry=entry)
+        report.plans = [stored.get(p.article.article_id, p) for p in plans]
+        report.pruned = store.prune({a.article_id for a in articles})
+        for article_id in report.pruned:
+            progress.say(f"execblocks: pruned results of {article_id} (no such article any more)")
     if report.failures:
         raise report.failures[0].error
     return report
 
 
-def _store_result(store: ResultsStore, result: "ExecutionResult", settings: EngineSettings) -> None:
+def _store_result(store: ResultsStore, result: "ExecutionResult", settings: EngineSettings) -> StoredEntry | None:
+    """Write a run's results (or its failure, returning None); the entry as now stored."""
     article = result.article
     key = execution_key(article, settings)
     dependencies = hash_dependencies(result.reads + declared_dependencies(article, settings.root), settings)
@@ -131,7 +149,7 @@ def _store_result(store: ResultsStore, result: "ExecutionResult", settings: Engi
         store.write_failure(article.article_id, Failure(
             key=key, path=error.path, line=error.line, block=error.block,
             error=f"{error.ename}: {error.evalue}", dependencies=dependencies, at=result.executed_at))
-        return
+        return None
     record = Record(
         article=article.rel_path,
         key=key,
@@ -142,4 +160,4 @@ def _store_result(store: ResultsStore, result: "ExecutionResult", settings: Engi
         environment=Environment(result.device or "cpu", result.versions, current_environment()),
     )
     provenance = Provenance(result.executed_at, result.duration_s, tuple(result.block_seconds))
-    store.write(article.article_id, record, result.notebook, provenance)
+    return store.write(article.article_id, record, result.notebook, provenance)

@@ -184,10 +184,10 @@ def _environment_notes(environment: Environment) -> list[str]:
 
 
 def plan_articles(articles: list[Article], store: ResultsStore, settings: EngineSettings,
-                  force: bool = False) -> list[ArticlePlan]:
+                  force: set[str] = frozenset()) -> list[ArticlePlan]:
+    """One plan per article; the fresh ones whose id is in `force` are marked to rerun."""
     plans = [plan_article(a, store, settings) for a in articles]
-    if force:
-        for plan in plans:
-            if plan.state == FRESH:
-                plan.state, plan.reasons = STALE, ["forced"]
+    for plan in plans:
+        if plan.state == FRESH and plan.article.article_id in force:
+            plan.state, plan.reasons = STALE, ["forced"]
     return plans

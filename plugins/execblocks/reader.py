@@ -1,43 +1,33 @@
 """Pelican's Markdown reader, plus the execblocks extension for articles that have
-executable blocks. It reads stored results; it never runs anything."""
+executable blocks. It reads stored results; it never runs, parses or plans anything:
+this run's BuildSession (session.py) already holds each article parsed and planned."""
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from markdown import Markdown
 from pelican.readers import MarkdownReader
 from pelican.utils import pelican_open
 
-from .config import EngineSettings
-from .errors import StaleResultsError
-from .parse import parse_text
-from .plan import FRESH, plan_article
+from .output import static_path
+from .plan import FRESH
 from .render import ExecBlocksExtension, RenderedArticle, provenance_text
-from .store import ResultsStore
+from .session import session_of
 
 logger = logging.getLogger(__name__)
 
 
 class ExecMarkdownReader(MarkdownReader):
     def read(self, source_path):
-        from . import ArticleResults, current_state
+        from . import ArticleResults
 
-        state = current_state()
-        settings = state.settings if state else EngineSettings.from_pelican(self.settings)
-        with pelican_open(source_path) as text:
-            article = parse_text(text, Path(source_path), settings.root, settings.content_dir,
-                                 dict(settings.block_defaults))
-        if not article.executable:
+        session = session_of(self.settings)
+        plan = session.plan_for(source_path) if session else None
+        if plan is None:  # no executable blocks (or the engine did not run): plain Markdown
             return super().read(source_path)
-        plan = state.plans.get(str(article.path)) if state else None
-        if plan is None:
-            plan = plan_article(article, ResultsStore(settings.results_dir), settings)
-        entry = plan.entry
-        if plan.state != FRESH:
-            if settings.mode == "strict":
-                raise StaleResultsError([(article.rel_path, "; ".join(plan.reasons) or plan.state)])
+        article, entry = plan.article, plan.entry
+        if plan.state != FRESH:  # only in mode "off": strict and auto stop or run first
             logger.warning("execblocks: %s is %s (%s); rendering without its results",
                            article.rel_path, plan.state, "; ".join(plan.reasons))
             entry = None
@@ -47,20 +37,19 @@ class ExecMarkdownReader(MarkdownReader):
             ExecBlocksExtension(rendered)]
         self._source_path = source_path
         self._md = Markdown(**markdown_settings)
-        content = self._md.convert(text)
+        with pelican_open(source_path) as text:
+            content = self._md.convert(text)
         meta = getattr(self._md, "Meta", {})
         # Pelican renders `Summary:` and other formatted fields through self._md: give it
         # one without the block extension, which belongs to the whole article only.
         self._md = Markdown(**self.settings["MARKDOWN"])
         metadata = self._parse_metadata(meta)
         if entry is not None and entry.record is not None:
-            if state:
-                state.rendered[article.article_id] = rendered
-            base = rendered.base_url
+            session.rendered[article.article_id] = rendered
             provenance = entry.provenance
             metadata["execblocks"] = ArticleResults(
-                notebook_url=f"{base}{article.slug}.ipynb",
-                script_url=f"{base}{article.slug}.py",
+                notebook_path=static_path(article.article_id, f"{article.slug}.ipynb"),
+                script_path=static_path(article.article_id, f"{article.slug}.py"),
                 provenance=provenance,
                 environment=entry.record.environment,
                 summary=provenance_text(entry.record.environment, provenance.duration_s if provenance else None,

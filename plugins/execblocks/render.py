@@ -21,14 +21,12 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
-from .parse import INLINE_EXPR, Article, Block, find_fences
+from .parse import EXECUTABLE_INFO, FENCE_OPEN, INLINE_EXPR, Article, Block
 from .record import Environment
 from .store import StoredEntry
 from .terminal import ansi_to_html, plain_text, show_controls
 
 logger = logging.getLogger(__name__)
-# Placeholder for the site root; replaced per page once Pelican knows each page's URL.
-ROOT_PLACEHOLDER = "{execblocks_root}"
 RICH_ORDER = ("image/png", "image/svg+xml", "text/html", "text/markdown", "text/plain")
 
 
@@ -43,7 +41,9 @@ class RenderedArticle:
 
     @property
     def base_url(self) -> str:
-        return f"{ROOT_PLACEHOLDER}results/{self.article.article_id}/"
+        """Where the page links its result files: Pelican's `{static}` syntax, which it
+        resolves for each page (output.py registers the files as static content)."""
+        return f"{{static}}/results/{self.article.article_id}/"
 
 
 class ExecBlocksExtension(Extension):
@@ -68,20 +68,27 @@ class BlockPreprocessor(Preprocessor):
         self.rendered = rendered
 
     def run(self, lines: list[str]) -> list[str]:
-        fences = [f for f in find_fences(lines) if f.executable]
+        # The parser already found each block's lines (the article is parsed once per
+        # build); Markdown's lines at this point are the file's, so they index directly.
         blocks = self.rendered.article.blocks
-        if len(fences) != len(blocks):
-            raise RuntimeError(f"execblocks: {self.rendered.article.rel_path}: Markdown sees "
-                               f"{len(fences)} executable blocks, the parser {len(blocks)}")
+        for block in blocks:
+            if not _opens_block(lines[block.fence_line - 1] if block.fence_line <= len(lines) else ""):
+                raise RuntimeError(f"execblocks: {self.rendered.article.rel_path}:{block.fence_line}: "
+                                   f"Markdown's line {block.fence_line} is not the block the parser found")
         cells = _cells_by_block(self.rendered.entry)
         figure_counter = [0]
         out, position = [], 0
-        for fence, block in zip(fences, blocks):
-            out += lines[position:fence.open_line]
+        for block in blocks:
+            out += lines[position:block.fence_line - 1]
             markup = render_block(block, cells.get(block.index), self.rendered, figure_counter)
             out += ["", self.md.htmlStash.store(markup), ""]
-            position = fence.close_line + 1
+            position = block.close_line
         return out + lines[position:]
+
+
+def _opens_block(line: str) -> bool:
+    match = FENCE_OPEN.match(line)
+    return bool(match and EXECUTABLE_INFO.match(match["info"]))
 
 
 class InlineValueProcessor(InlineProcessor):

@@ -121,10 +121,10 @@ class Project:
     def pelican_command(self) -> list[str]:
         return [sys.executable, "-m", "pelican", "-s", str(self.write_conf()), "--fatal", "errors"]
 
-    def pelican(self, env: dict | None = None) -> subprocess.CompletedProcess:
-        """Build in a fresh interpreter (for blocked imports)."""
-        return subprocess.run(self.pelican_command(), cwd=self.root, env=dict(os.environ, **(env or {})),
-                              capture_output=True, text=True)
+    def pelican(self, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+        """Build in a fresh interpreter (for blocked imports); `args` go to Pelican's command line."""
+        return subprocess.run(self.pelican_command() + list(args), cwd=self.root,
+                              env=dict(os.environ, **(env or {})), capture_output=True, text=True)
 
     def html(self, slug: str = "hello") -> str:
         return (self.output / f"{slug}.html").read_text()

@@ -132,7 +132,7 @@ def test_render_never_imports_torch_or_starts_a_kernel(project):
         "m.AsyncKernelManager.start_kernel = refuse\n"
         "m.KernelManager.start_kernel = refuse\n"))
     (project.output / "hello.html").unlink()
-    done = project.pelican(env={"PYTHONPATH": str(blocker.parent), "EXECBLOCKS_MODE": "strict"})
+    done = project.pelican("-e", 'EXECBLOCKS_MODE="strict"', env={"PYTHONPATH": str(blocker.parent)})
     assert done.returncode == 0, done.stdout + done.stderr
     assert "<pre>x is 42\n</pre>" in project.html()
 
@@ -220,6 +220,6 @@ def test_svg_figures_are_byte_stable(project):
     (svg,) = list((project.results / "hello").glob("*.svg"))
     first = svg.read_bytes()
     assert first.lstrip().startswith(b"<?xml") and b"<dc:date>" not in first
-    assert f'src="results/hello/{svg.name}"' in project.html()
+    assert f'src="./results/hello/{svg.name}"' in project.html()
     project.build(EXECBLOCKS_FIGURE_FORMAT="svg", EXECBLOCKS_MODE="force")
     assert svg.read_bytes() == first

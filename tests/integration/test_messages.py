@@ -93,6 +93,6 @@ def test_pelican_fatal_error_is_one_plain_line(tasks_project):
     done = invoke(tasks_project, "build")
     said = " ".join((done.stdout + done.stderr).split())  # Pelican's log wraps lines
     assert done.returncode == 1
-    assert "would be written outside output path" in said and "CRITICAL the build stopped at the first error" in said
+    assert "would be written outside output path" in said and "pelican: the build stopped at the error logged above" in said
     assert "Traceback" not in said and 'File "' not in said
     assert not (tasks_project.root.parent / "escaped.html").exists()

@@ -34,9 +34,10 @@ def tasks_project(project):
     return project
 
 
-def invoke(project, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "EXECBLOCKS_MODE"}
-    return subprocess.run([INVOKE, *args], cwd=project.root, env=env, capture_output=True, text=True)
+def invoke(project, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k not in ("EXECBLOCKS_MODE", "SITEURL")}
+    return subprocess.run([INVOKE, *args], cwd=project.root, env=dict(environment, **(env or {})),
+                          capture_output=True, text=True)
 
 
 def test_status_check_build_run(tasks_project):
@@ -78,3 +79,40 @@ def test_status_explains_staleness_and_build_reports_errors(tasks_project):
 
     done = invoke(tasks_project, "run", "nosuch")
     assert done.returncode == 1 and "no executable article matches 'nosuch' (known: hello)" in done.stderr
+
+
+def test_rebuild_deletes_the_output_first_and_reruns_nothing(tasks_project):
+    assert invoke(tasks_project, "build").returncode == 0
+    stray = tasks_project.output / "stray.html"
+    stray.write_text("left over")
+    done = invoke(tasks_project, "rebuild")
+    assert done.returncode == 0, done.stderr
+    assert not stray.exists() and "x is 42" in tasks_project.html()
+    assert "nothing to execute" in done.stderr
+
+
+def test_publish_needs_siteurl_from_the_environment(tasks_project):
+    shutil.copy(REPO / "publishconf.py", tasks_project.root / "publishconf.py")
+    assert invoke(tasks_project, "build").returncode == 0
+    done = invoke(tasks_project, "publish")
+    assert done.returncode == 1
+    assert "SITEURL is '' in publishconf.py" in done.stderr and "SITEURL=https://" in done.stderr
+    done = invoke(tasks_project, "publish", env={"SITEURL": "https://blog.example.net/"})
+    assert done.returncode == 0, done.stderr
+    page = tasks_project.html()
+    assert 'src="https://blog.example.net/results/hello/' in page and "example.org" not in page
+
+
+def test_publish_refuses_stale_results(tasks_project):
+    shutil.copy(REPO / "publishconf.py", tasks_project.root / "publishconf.py")
+    done = invoke(tasks_project, "publish", env={"SITEURL": "https://blog.example.net"})
+    assert done.returncode == 1 and "content/hello.md: no stored result" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_status_and_check_do_not_warn_about_feeds(tasks_project):
+    tasks_project.edit("pelicanconf.py", "FEED_ALL_ATOM = None", 'FEED_ALL_ATOM = "feeds/all.atom.xml"')
+    for name in ("status", "check"):
+        done = invoke(tasks_project, name)
+        assert "content/hello.md" in done.stdout + done.stderr  # it did its job
+        assert "Feeds generated without SITEURL" not in done.stdout + done.stderr

@@ -13,9 +13,19 @@ def test_invalid_mode_is_rejected_with_the_plugin_prefix(tmp_path, monkeypatch):
         EngineSettings.from_pelican({"PATH": str(tmp_path), "EXECBLOCKS_MODE": "sometimes"})
 
 
-def test_environment_variable_overrides_configured_mode(tmp_path, monkeypatch):
-    monkeypatch.setenv("EXECBLOCKS_MODE", "strict")
-    assert EngineSettings.from_pelican({"PATH": str(tmp_path), "EXECBLOCKS_MODE": "auto"}).mode == "strict"
+def test_mode_comes_from_the_settings_not_the_environment(tmp_path, monkeypatch):
+    """One build's mode (`pelican -e EXECBLOCKS_MODE='"force"'`, `invoke build --force`) must not
+    leak into the next build of the same process, as an environment variable would."""
+    monkeypatch.setenv("EXECBLOCKS_MODE", "off")
+    assert EngineSettings.from_pelican({"PATH": str(tmp_path), "EXECBLOCKS_MODE": "force"}).mode == "force"
+    assert EngineSettings.from_pelican({"PATH": str(tmp_path)}).mode == "auto"
+
+
+def test_only_names_articles(tmp_path):
+    settings = EngineSettings.from_pelican({"PATH": str(tmp_path), "EXECBLOCKS_ONLY": ["hello"]})
+    assert settings.only == ("hello",)
+    with pytest.raises(ConfigError, match="EXECBLOCKS_ONLY"):
+        EngineSettings.from_pelican({"PATH": str(tmp_path), "EXECBLOCKS_ONLY": "hello"})
 
 
 def test_timeout_must_be_positive(tmp_path):

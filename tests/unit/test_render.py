@@ -43,7 +43,7 @@ def test_figure_with_caption_alt_label_and_column():
                                               "execblocks": {"files": {"image/png": "abc.png"}}})
     html, rendered = render("```{python}\n#| fig-cap: Loss <falls>\n#| fig-alt: A curve\n#| label: fig-loss\n"
                             "#| column: page\nplot()\n```\n", [output])
-    assert ('<figure class="cell-figure column-page" id="fig-loss"><img src="{execblocks_root}results/a/abc.png" '
+    assert ('<figure class="cell-figure column-page" id="fig-loss"><img src="{static}/results/a/abc.png" '
             'alt="A curve" width="400" height="300" loading="lazy">') in html
     assert '<figcaption><span class="figure-number">Figure 1.</span> Loss &lt;falls&gt;</figcaption>' in html
     assert rendered.figures == ["abc.png"] and rendered.warnings == []

@@ -1,0 +1,71 @@
+"""One build is one pass: each article is parsed and planned once, the engine's report
+reaches the reader through the run's settings, and livereload's rebuilds in one
+process each run what an edit made stale."""
+
+from __future__ import annotations
+
+import pytest
+
+import execblocks
+from execblocks import parse, site
+
+pytestmark = pytest.mark.slow
+
+PROSE = "Title: Prose only\nDate: 2026-01-02\n\nNo blocks here, `python` or otherwise.\n"
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Counts of the engine's parse, fence scan and update calls, by function name."""
+    counts = {"parse_text": 0, "find_fences": 0, "update": 0}
+
+    def counting(module, name):
+        original = getattr(module, name)
+
+        def wrapper(*args, **kwargs):
+            counts[name] += 1
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, wrapper)
+
+    counting(parse, "parse_text")
+    counting(parse, "find_fences")
+    counting(execblocks, "update")  # the name the plugin's get_generators handler calls
+    return counts
+
+
+def test_a_build_parses_scans_and_plans_each_article_once(project, counted):
+    project.write("content/prose.md", PROSE)
+    project.build()  # runs hello.md
+    assert counted == {"parse_text": 2, "find_fences": 2, "update": 1}
+    for key in counted:
+        counted[key] = 0
+    project.build()  # nothing to run
+    assert counted == {"parse_text": 2, "find_fences": 2, "update": 1}
+    assert "<pre>x is 42\n</pre>" in project.html()
+
+
+def test_the_run_hands_its_session_to_the_reader(project):
+    session = site.build(str(project.write_conf()))
+    assert isinstance(session, execblocks.BuildSession)
+    assert [p.state for p in session.report.plans] == ["fresh"]
+    assert list(session.rendered) == ["hello"]  # the reader rendered it from the session's plan
+
+
+def test_livereload_rebuilds_run_what_an_edit_made_stale(project, capfd):
+    reported = []
+    rebuild = site.rebuilder(str(project.write_conf()), report=reported.append)
+    assert rebuild() and "<pre>x is 42\n</pre>" in project.html()
+    capfd.readouterr()
+
+    project.edit("content/hello.md", "double(21)", "double(5)")
+    assert rebuild(), reported
+    err = capfd.readouterr().err
+    assert "<pre>x is 10\n</pre>" in project.html()
+    assert err.count("execblocks: content/hello.md (stale): block 1 (line 7) code changed") == 1
+    assert err.count("execblocks: running content/hello.md") == 1
+
+    project.edit("content/hello.md", "x + 1", "x + missing_name")
+    assert not rebuild()  # reported, not raised: the server goes on serving the last good site
+    assert reported and reported[0].startswith("content/hello.md:25: block 3 raised NameError")
+    assert "<pre>x is 10\n</pre>" in project.html()
