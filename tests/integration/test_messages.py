@@ -100,7 +100,7 @@ def test_pelican_fatal_error_is_one_plain_line(tasks_project):
 
 def test_a_block_inside_an_html_comment_is_never_run(project):
     project.write("content/commented.md", "Title: Commented\nDate: 2026-01-02\n\n<!--\n```{python}\n"
-                  "raise SystemExit('must not run')\n```\n-->\n\n```{python}\nprint('runs')\n```\n")
+                  "raise ValueError('must not run')\n```\n-->\n\n```{python}\nprint('runs')\n```\n")
     project.build()
     page = project.html("commented")
     assert "<pre>runs\n</pre>" in page
