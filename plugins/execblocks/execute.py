@@ -31,7 +31,7 @@ from .config import BlockOptions, EngineSettings
 from .containment import ContainedKernelManager, how_it_died, oom_kills
 from .errors import BlockExecutionError
 from .limits import block_limit
-from .notebook import (HIDDEN, build_notebook, inline_values, locate_error, point_tracebacks_at_article,
+from .notebook import (HIDDEN, build_notebook, inline_markdown, inline_values, locate_error, point_tracebacks_at_article,
                        public_notebook, run_info)
 from .parse import Article
 from .progress import Progress
@@ -59,6 +59,7 @@ class ExecutionResult:
     executed_at: str
     error: BlockExecutionError | None = None
     writes: list[Path] = field(default_factory=list)  # files the run opened for writing (writes.py)
+    inline_markdown: list[bool] = field(default_factory=list)  # values that asked to be Markdown
 
 
 class _ArticleClient(NotebookClient):
@@ -169,6 +170,7 @@ async def execute_article(article: Article, settings: EngineSettings,
         article=article,
         notebook=public_notebook(nb),
         inline_values=inline_values(nb, len(article.inline)),
+        inline_markdown=inline_markdown(nb, len(article.inline)),
         reads=[Path(p) for p in info.get("reads", []) + info.get("modules", [])],
         device=info.get("device"),
         versions=info.get("versions", {}),

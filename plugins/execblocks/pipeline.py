@@ -155,7 +155,8 @@ def _store_result(store: ResultsStore, result: "ExecutionResult", settings: Engi
         key=key,
         kernel=settings.kernel_name,
         blocks=tuple(block_fingerprint(b) for b in article.blocks),
-        inline=tuple(InlineValue(i.expr, v) for i, v in zip(article.inline, result.inline_values)),
+        inline=tuple(InlineValue(i.expr, v, bool(result.inline_markdown[n:n + 1] and result.inline_markdown[n]))
+                     for n, (i, v) in enumerate(zip(article.inline, result.inline_values))),
         dependencies=dependencies,
         environment=Environment(result.device or "cpu", result.versions, current_environment()),
     )

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass, field
 
+import markdown
 import nh3
 from markdown import Extension
 from markdown.inlinepatterns import InlineProcessor
@@ -96,12 +98,18 @@ class InlineValueProcessor(InlineProcessor):
         super().__init__(pattern, md)
         record = rendered.entry.record if rendered.entry else None
         self.values = {item.expr: item.value for item in record.inline} if record else {}
+        self.markdown = {item.expr for item in record.inline if item.markdown} if record else set()
 
     def handleMatch(self, m, data):
         element = etree.Element("span")
         element.set("class", "inline-value")
         expr = m.group("expr")
-        if expr in self.values:
+        if expr in self.markdown:
+            # Asked for (`Markdown(...)`): rendered as inline Markdown, then sanitised like HTML output.
+            markup = markdown.markdown(plain_text(self.values[expr]))
+            markup = re.sub(r"^<p>(.*)</p>$", r"\1", markup, flags=re.S)
+            element.text = AtomicString(self.md.htmlStash.store(sanitize_html(markup)))
+        elif expr in self.values:
             # Text, never markup: AtomicString keeps other inline patterns (emphasis, raw
             # HTML) off it, ElementTree escapes it, control characters are made visible.
             element.text = AtomicString(plain_text(self.values[expr]))

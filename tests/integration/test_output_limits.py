@@ -143,3 +143,14 @@ def test_a_flood_does_not_starve_the_article_beside_it(project, tmp_path):
     assert "output truncated" in project.html("flood")
     record = json.loads((project.results / "flood" / "record.json").read_text())
     assert record  # stored: the flood ended because the quiet article finished, not at its timeout
+
+
+def test_an_inline_value_is_markdown_only_when_it_asks(project):
+    project.write("content/md.md", "Title: Md\nDate: 2026-01-02\n\n```{python}\n"
+                  "from IPython.display import Markdown\nt = '*stars* <script>alert(1)</script>'\n```\n\n"
+                  "Asked: `{python} Markdown(t)`. Not asked: `{python} t`.\n")
+    project.build()
+    page = project.html("md")
+    assert "Asked: <span class=\"inline-value\"><em>stars</em> " in page  # Markdown, as asked
+    assert "<script>" not in page  # but sanitised like any HTML a block produced
+    assert "Not asked: <span class=\"inline-value\">*stars* &lt;script&gt;" in page
