@@ -121,7 +121,8 @@ def update(settings: EngineSettings, progress: Progress | None = None) -> BuildR
 
             from .writes import run_watched
 
-            report.executed = run_watched(settings, lambda: run_articles([job_for(p) for p in stale], settings, progress))
+            report.executed = run_watched(settings, lambda: run_articles([job_for(p) for p in stale], settings, progress),
+                                          progress.say)
         stored = {}
         for result in report.executed:
             try:

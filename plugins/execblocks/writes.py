@@ -117,21 +117,41 @@ WRITE_HINT = (f"Blocks may write only to their scratch folder, os.environ['{SCRA
               f"temporary folder, see the README); the build removed what they created.")
 
 
-def run_watched(settings, run):
+def run_watched(settings, run, say=print):
     """Run the kernels (`run()` returns the ExecutionResults), then fail the articles whose
-    blocks wrote into the project, naming the files; the files they created are removed."""
+    blocks wrote into the project, naming the files; the files they created are removed.
+
+    Blame needs evidence, since the author may be editing files while a long build runs:
+    a change the kernels' audit hook saw them make (any file of the project), or a file
+    created in the content or output folder (a page that would be published; editor swap
+    and backup files aside). Other changes seen only by the snapshot are reported, not failed."""
     from .errors import BlockExecutionError
 
     watched = (settings.content_dir, settings.output_dir, settings.results_dir)
     before = snapshot(settings.root, watched)
     results = run()
-    writes = compare(before, snapshot(settings.root, watched))
+    seen = compare(before, snapshot(settings.root, watched))
+    if not seen:
+        return results
+    root = Path(settings.root).resolve()
+    audited = {_key(Path(p).resolve(), root) for r in results for p in r.writes}
+    published = tuple(_key(Path(d).resolve(), root) + "/" for d in (settings.content_dir, settings.output_dir))
+
+    def planted(rel: str) -> bool:
+        name = rel.rsplit("/", 1)[-1]
+        return rel.startswith(published) and not name.startswith(".") and not name.endswith(("~", ".swp"))
+
+    writes = ProjectWrites(created=[p for p in seen.created if p in audited or planted(p)],
+                           changed=[p for p in seen.changed if p in audited],
+                           new_dirs=[d for d in seen.new_dirs if d.startswith(published) or d in audited])
+    unexplained = sorted(seen.paths() - writes.paths())
+    if unexplained:
+        say(f"execblocks: note: files in the project changed while blocks ran (by a block's subprocess, "
+            f"or by you): {', '.join(unexplained[:10])}")
     if not writes:
         return results
     remove_created(settings.root, writes)
-    root = Path(settings.root).resolve()
-    touched = writes.paths()
-    culprits = [r for r in results if {_key(Path(p), root) for p in r.writes} & touched] or results
+    culprits = [r for r in results if {_key(Path(p).resolve(), root) for p in r.writes} & writes.paths()] or results
     for result in culprits:
         article = result.article
         line = article.blocks[0].fence_line if article.blocks else 1

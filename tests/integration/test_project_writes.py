@@ -73,3 +73,20 @@ def test_depends_inside_the_project_through_a_link_is_fine(project):
     project.write("content/ok.md", "Title: Ok\nDate: 2026-01-02\n\n```{python}\n#| depends: [table.csv]\nx = 1\n```\n")
     article = parse_article(project.content / "ok.md", project.root, project.content)
     assert declared_dependencies(article, project.root) == [project.content / "table.csv"]
+
+
+@pytest.mark.slow
+def test_a_page_planted_by_a_subprocess_is_caught_an_unexplained_edit_only_noted(project, capfd):
+    # The audit hook does not see a subprocess's writes; the snapshot does. A page in content/
+    # fails the build; a change elsewhere (it could be the author's own edit) is reported.
+    project.write("notes.txt", "mine\n")
+    project.write("content/sneaky.md", "Title: Sneaky\nDate: 2026-01-02\n\n```{python}\nimport subprocess\n"
+                  "subprocess.run(['sh', '-c', 'echo edited >> ../notes.txt'], check=True)\n```\n")
+    project.build()
+    assert "files in the project changed while blocks ran" in capfd.readouterr().err
+    project.write("content/sneaky.md", "Title: Sneaky\nDate: 2026-01-02\n\n```{python}\nimport subprocess\n"
+                  "subprocess.run(['sh', '-c', 'printf \"Title: X\\\\n\\\\nx\" > sub.md'], check=True)\n```\n")
+    with pytest.raises(BlockExecutionError) as caught:
+        project.build()
+    assert "content/sub.md (created; removed)" in str(caught.value)
+    assert not (project.content / "sub.md").exists()
