@@ -24,7 +24,8 @@ RELATIVE_URLS = True
 
 # The execution engine is a plugin of this repository (Pelican's PLUGIN_PATHS convention).
 PLUGIN_PATHS = ["plugins"]
-PLUGINS = ["execblocks", "pelican.plugins.sitemap"]
+# reading (plugins/reading): sidenotes, table of contents, math rendered at build time, sitemap.
+PLUGINS = ["execblocks", "reading"]
 
 # --- execblocks: executable blocks ---------------------------------------------
 # Where results live (committed, like Quarto's _freeze/), and where experiment

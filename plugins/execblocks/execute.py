@@ -35,7 +35,6 @@ from .notebook import (HIDDEN, build_notebook, inline_markdown, inline_values, l
                        public_notebook, run_info)
 from .parse import Article
 from .progress import Progress
-from .schedule import Job, order, visible_gpus
 from .writes import SCRATCH_ENV
 
 # nbclient logs timeouts and dead kernels as errors before raising; the engine reports them
@@ -58,6 +57,8 @@ class ExecutionResult:
     duration_s: float
     executed_at: str
     error: BlockExecutionError | None = None
+    packages: dict[str, str] = field(default_factory=dict)  # distribution -> version, all the blocks imported
+    host: str | None = None  # the cluster worker that ran it; None: this machine
     writes: list[Path] = field(default_factory=list)  # files the run opened for writing (writes.py)
     inline_markdown: list[bool] = field(default_factory=list)  # values that asked to be Markdown
 
@@ -174,6 +175,7 @@ async def execute_article(article: Article, settings: EngineSettings,
         reads=[Path(p) for p in info.get("reads", []) + info.get("modules", [])],
         device=info.get("device"),
         versions=info.get("versions", {}),
+        packages=info.get("packages", {}),
         block_seconds=block_seconds,
         duration_s=duration,
         executed_at=executed_at,
@@ -182,45 +184,15 @@ async def execute_article(article: Article, settings: EngineSettings,
     )
 
 
-def run_articles(jobs: list[Job], settings: EngineSettings, progress: Progress) -> list[ExecutionResult]:
-    """Run several articles, each in its own kernel: CPU jobs a few at a time, GPU jobs
-    one per GPU (see schedule.py)."""
-    workers = settings.workers or os.cpu_count() or 1
-    gpus = visible_gpus()
-
-    async def run_all():
-        cpu_slots = asyncio.Semaphore(workers)
-        free_gpus: asyncio.Queue = asyncio.Queue()
-        for gpu in gpus:
-            free_gpus.put_nowait(gpu)
-
-        async def run(job: Job, gpu: str | None) -> ExecutionResult:
-            article = job.article
-            where = f" on GPU {gpu}" if gpu is not None else ""
-            progress.article_start(article.rel_path, len(article.blocks), where)
-            result = await execute_article(article, settings, progress, gpu=gpu)
-            progress.article_done(article.rel_path, result.duration_s, result.error is None)
-            return result
-
-        async def one(job: Job) -> ExecutionResult:
-            if job.wants_gpu and gpus:
-                gpu = await free_gpus.get()
-                try:
-                    return await run(job, gpu)
-                finally:
-                    free_gpus.put_nowait(gpu)
-            async with cpu_slots:
-                return await run(job, None)
-
-        return await asyncio.gather(*(one(job) for job in order(jobs)))
-
+def run_blocking(coroutine):
+    """Run a coroutine to completion from synchronous code, on a loop of its own."""
     if sys.platform == "win32":  # pragma: no cover - zmq needs the selector loop there
         asyncio.set_event_loop_policy(asyncio.WindowsSelectorEventLoopPolicy())
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(run_all())
+        return asyncio.run(coroutine)
     # This thread already runs an event loop (a notebook, Playwright's sync API):
     # give the kernels a loop of their own in a worker thread.
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, run_all()).result()
+        return pool.submit(asyncio.run, coroutine).result()

@@ -3,7 +3,7 @@
 Figures are linked from the article's HTML as `{static}/results/<id>/<file>`; this
 generator registers each one as Pelican static content, so Pelican itself writes the
 right URL for every page (relative or absolute, feeds included), then copies the figures
-and writes the downloadable notebook and script into `output/results/<id>/`.
+and writes the downloads (notebook, script, runnable .zip) into `output/results/<id>/`.
 It runs after the articles and pages generators, so every page has been rendered.
 """
 
@@ -45,4 +45,4 @@ class ResultsGenerator(Generator):
             target.mkdir(parents=True, exist_ok=True)
             for name in sorted(set(rendered.figures)):
                 shutil.copyfile(rendered.entry.file(name), target / name)
-            write_downloads(rendered, target)
+            write_downloads(rendered, target, session.settings)

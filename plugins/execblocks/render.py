@@ -29,6 +29,10 @@ from .store import StoredEntry
 from .terminal import ansi_to_html, plain_text, show_controls
 
 logger = logging.getLogger(__name__)
+# A warning as Python prints it: "file:12: UserWarning: text" (plus the source line, indented),
+# or as the engine names cells: "content/a.md, line 12: UserWarning: text".
+WARNING_TEXT = re.compile(r"^[^\n]*(?::\d+|, line \d+): [A-Za-z_][\w.]*Warning: [^\n]*\n(?:  [^\n]*\n)?",
+                          re.MULTILINE)
 RICH_ORDER = ("image/png", "image/svg+xml", "text/html", "text/markdown", "text/plain")
 
 
@@ -74,17 +78,18 @@ class BlockPreprocessor(Preprocessor):
         # build); Markdown's lines at this point are the file's, so they index directly.
         blocks = self.rendered.article.blocks
         for block in blocks:
-            if not _opens_block(lines[block.fence_line - 1] if block.fence_line <= len(lines) else ""):
+            opening = block.markdown_lines[0]
+            if not _opens_block(lines[opening - 1] if opening <= len(lines) else ""):
                 raise RuntimeError(f"execblocks: {self.rendered.article.rel_path}:{block.fence_line}: "
-                                   f"Markdown's line {block.fence_line} is not the block the parser found")
+                                   f"Markdown's line {opening} is not the block the parser found")
         cells = _cells_by_block(self.rendered.entry)
         figure_counter = [0]
         out, position = [], 0
         for block in blocks:
-            out += lines[position:block.fence_line - 1]
+            out += lines[position:block.markdown_lines[0] - 1]
             markup = render_block(block, cells.get(block.index), self.rendered, figure_counter)
             out += ["", self.md.htmlStash.store(markup), ""]
-            position = block.close_line
+            position = block.markdown_lines[1]
         return out + lines[position:]
 
 
@@ -127,32 +132,53 @@ def _cells_by_block(entry: StoredEntry | None) -> dict:
 
 
 FORMATTER = HtmlFormatter(cssclass="highlight")
+NUMBERED_FORMATTER = HtmlFormatter(cssclass="highlight", linenos="inline")
 
 
 def render_block(block: Block, cell, rendered: RenderedArticle, figure_counter: list[int]) -> str:
     options = block.options
+    if not options.include:
+        return ""  # Quarto's `include: false`: the block ran; nothing of it is shown
     # The label names the figure (Quarto's `fig-` labels); the cell gets its own id.
-    cell_id = html.escape(f"cell-{options.label}" if options.label else f"cell-{block.index + 1}", quote=True)
-    parts = [f'<div class="cell" id="{cell_id}">']
-    code = highlight(block.code, PythonLexer(), FORMATTER)
-    if options.echo and not options.code_fold:
-        parts.append(f'<div class="cell-code">{code}</div>')
-    else:
-        # Hidden code folds away instead of vanishing: readers can always see what ran.
-        parts.append(f'<details class="cell-fold"><summary>Show code</summary>'
-                     f'<div class="cell-code">{code}</div></details>')
+    cell_id = html.escape(_cell_id(block), quote=True)
+    parts = [f'<div class="cell" id="{cell_id}">', _code(block)]
     if cell is None and options.eval:
         parts.append('<div class="cell-output cell-output-missing"><p>Not executed yet: '
                      'run <code>invoke build</code> to see this block\'s output.</p></div>')
-    elif cell is not None and options.output:
+    elif cell is not None and options.output is not False:
         in_block = 0  # figures so far in this block: the 2nd gets id "fig-label-2"
         for output in cell.outputs:
             parts.append(_render_output(output, block, rendered, figure_counter, in_block))
             in_block += _is_figure(output)
-        parts.append(_provenance(block, rendered))
+        parts.append(_provenance(block, rendered, cell))
     parts.append("</div>")
     # Last line of defence for the page and the feed: no control character in any markup.
     return show_controls("\n".join(p for p in parts if p))
+
+
+def _code(block: Block) -> str:
+    """The block's source as Quarto shows it: hidden (`echo: false`), plain, with its fence
+    and `#|` lines (`echo: fenced`), folded (`code-fold: true`) or folded open (`show`)."""
+    options = block.options
+    if options.echo is False:
+        return ""
+    formatter = NUMBERED_FORMATTER if options.code_line_numbers else FORMATTER
+    if options.echo == "fenced":
+        source = "\n".join(block.fenced_source.split("\n")[1:] + [block.code])
+        code = highlight(source, PythonLexer(), formatter)
+        fence = block.fenced_source.split("\n")[0]
+        closing = "`" * (len(fence) - len(fence.lstrip("`"))) or "```"
+        # The fence lines are Markdown, not Python: added around the highlighted body.
+        code = code.replace("<pre><span></span>", f'<pre><span></span><span class="cell-fence">'
+                            f'{html.escape(fence)}</span>\n', 1)
+        code = code.replace("</pre>", f'<span class="cell-fence">{closing}</span></pre>', 1)
+    else:
+        code = highlight(block.code, PythonLexer(), formatter)
+    if options.code_fold is False:
+        return f'<div class="cell-code">{code}</div>'
+    opened = " open" if options.code_fold == "show" else ""
+    return (f'<details class="cell-fold"{opened}><summary>{html.escape(options.code_summary)}</summary>'
+            f'<div class="cell-code">{code}</div></details>')
 
 
 def _is_figure(output) -> bool:
@@ -162,9 +188,12 @@ def _is_figure(output) -> bool:
 
 def _render_output(output, block: Block, rendered: RenderedArticle, counter: list[int], in_block: int) -> str:
     kind = output.get("output_type")
+    if kind == "stream" and output.get("name") == "stderr":
+        return _stderr(output["text"], block.options)
     if kind == "stream":
-        name = "stderr" if output.get("name") == "stderr" else "stdout"
-        return f'<div class="cell-output cell-output-{name}"><pre>{ansi_to_html(output["text"])}</pre></div>'
+        if block.options.output == "asis":
+            return f'<div class="cell-output cell-output-asis">{markdown_to_html(output["text"])}</div>'
+        return f'<div class="cell-output cell-output-stdout"><pre>{ansi_to_html(output["text"])}</pre></div>'
     if kind == "error":
         text = ansi_to_html("\n".join(output.get("traceback", [])))
         return (f'<div class="cell-output cell-output-error" role="note"><pre>'
@@ -181,6 +210,32 @@ def _render_output(output, block: Block, rendered: RenderedArticle, counter: lis
             return ""
         return f'<div class="cell-output cell-output-display"><pre>{ansi_to_html(text)}</pre></div>'
     return ""
+
+
+def _stderr(text: str, options) -> str:
+    """stderr split into warnings (`warning: false` hides them) and other messages (logging,
+    progress bars: `message: false` hides them), in the order they were written."""
+    pieces, position = [], 0
+    for match in WARNING_TEXT.finditer(text):
+        pieces += [("message", text[position:match.start()]), ("warning", match[0])]
+        position = match.end()
+    pieces.append(("message", text[position:]))
+    shown = []
+    for kind, piece in pieces:
+        if not piece.strip() or not getattr(options, kind):
+            continue
+        css = " cell-output-warning" if kind == "warning" else ""
+        shown.append(f'<div class="cell-output cell-output-stderr{css}"><pre>{ansi_to_html(piece)}</pre></div>')
+    return "\n".join(shown)
+
+
+def markdown_to_html(text: str) -> str:
+    """Text a block printed as Markdown (`output: asis`): converted, then sanitised like any
+    HTML a block produces."""
+    converted = markdown.markdown(text, extensions=["markdown.extensions.extra", "pymdownx.arithmatex"],
+                                  extension_configs={"pymdownx.arithmatex": {"generic": True}},
+                                  output_format="html")
+    return sanitize_html(converted)
 
 
 def _figure(output, mime, block, rendered, counter, in_block) -> str:
@@ -210,15 +265,56 @@ def _figure(output, mime, block, rendered, counter, in_block) -> str:
             f'<figcaption>{caption}</figcaption></figure>')
 
 
-def _provenance(block: Block, rendered: RenderedArticle) -> str:
+def _provenance(block: Block, rendered: RenderedArticle, cell) -> str:
+    """One short line under a block that showed something: how long it took, where. The
+    versions and the per-block table are in the article's footer (#run-details). Times
+    are the shown run's (Provenance.shown), so a rerun with the same outputs changes nothing."""
     entry = rendered.entry
-    if entry is None or entry.record is None:
+    if entry is None or entry.record is None or entry.provenance is None or not cell.outputs:
         return ""
-    seconds = entry.provenance.block_seconds if entry.provenance else ()
-    text = provenance_text(entry.record.environment,
-                           seconds[block.index] if block.index < len(seconds) else None,
-                           entry.provenance.executed_at if entry.provenance else None)
-    return f'<p class="cell-provenance">{html.escape(text)}</p>'
+    seconds = entry.provenance.shown.block_seconds
+    if block.index >= len(seconds):
+        return ""
+    return (f'<p class="cell-provenance"><a href="#run-details">{html.escape(_duration(seconds[block.index]))}'
+            f' · {html.escape(entry.record.environment.device)}</a></p>')
+
+
+@dataclass(frozen=True)
+class BlockTime:
+    """One row of the footer's table: a block, where it is, how long it ran."""
+
+    number: int
+    anchor: str  # the cell's id on the page
+    line: int  # its fence line in the article's file
+    duration: str
+
+
+@dataclass(frozen=True)
+class RunTable:
+    """The footer's account of the run that produced the page's results."""
+
+    device: str
+    versions: list[tuple[str, str]]  # (name, version), Python first
+    executed_on: str  # YYYY-MM-DD
+    total: str
+    blocks: list[BlockTime]
+
+
+def run_table(article: Article, entry: StoredEntry) -> RunTable:
+    environment = entry.record.environment
+    versions = environment.versions
+    ordered = [("Python", versions["python"])] if "python" in versions else []
+    ordered += [(name, version) for name, version in sorted(versions.items()) if name != "python"]
+    shown = entry.provenance.shown if entry.provenance else None
+    seconds = shown.block_seconds if shown else ()
+    blocks = [BlockTime(block.index + 1, _cell_id(block), block.fence_line, _duration(seconds[block.index]))
+              for block in article.blocks if block.index < len(seconds)]
+    return RunTable(environment.device, ordered, shown.executed_at[:10] if shown else "",
+                    _duration(shown.duration_s) if shown else "", blocks)
+
+
+def _cell_id(block: Block) -> str:
+    return f"cell-{block.options.label}" if block.options.label else f"cell-{block.index + 1}"
 
 
 def provenance_text(environment: Environment, seconds: float | None, executed_at: str | None) -> str:

@@ -1,13 +1,13 @@
-"""What runs inside an article's kernel. Article code may use `device()`; the rest is
-the engine's side of execution:
+"""The engine's side of an article's kernel (hidden cells call it; article code never does):
 
 - after every block, every open matplotlib figure is saved with one fixed policy
   (PNG, fixed dpi, no metadata: stable bytes) and displayed, then closed;
 - an audit hook records every file the article's code opens, and `collect()` reports
-  them with the project modules it imported, so results know what they depend on;
-- `device()` picks the accelerator once: $BLOG_DEVICE, else cuda, else mps, else cpu.
+  them with the project modules it imported, so results know what they depend on.
 
-This module must stay cheap to import: no matplotlib, numpy or torch at import time.
+What article code uses (`device()`, `seed()`) lives in `code/reproducible.py`, which
+imports nothing from the engine, so a downloaded bundle runs without it. This module
+must stay cheap to import: no matplotlib, numpy or torch at import time.
 """
 
 from __future__ import annotations
@@ -20,14 +20,16 @@ import sys
 
 RUN_MIME = "application/vnd.execblocks.run+json"
 FIGURE_DPI = 192  # pixels per inch of saved figures: twice the page's 96 px/in, sharp on HiDPI screens
-DEVICES = ("cuda", "mps", "cpu")
+# The article-side helper module (code/reproducible.py), looked up by name, never imported:
+# its `picked()` says which device the article's code chose.
+DEVICE_MODULE = "reproducible"
 # Libraries whose versions go into the provenance record when the article imported them.
 TRACKED_PACKAGES = ("numpy", "torch", "matplotlib", "scipy", "sklearn", "pandas", "mnist1d")
 
 _opened_for_read: set[str] = set()
 _opened_for_write: set[str] = set()
-_device: str | None = None
 _installed = False
+_modules_at_start: set[str] = set()  # top-level modules the kernel had before any block ran
 
 
 def install() -> None:
@@ -36,6 +38,7 @@ def install() -> None:
     if _installed:
         return
     _installed = True
+    _modules_at_start.update(name.partition(".")[0] for name in sys.modules)
     random.seed(0)
     sys.addaudithook(_audit)
     shell = _shell()
@@ -46,38 +49,6 @@ def install() -> None:
         plain = shell.display_formatter.formatters["text/plain"]
         plain.for_type_by_name("matplotlib.figure", "Figure", lambda fig, p, cycle: None)
         _name_cells_in_warnings(shell)
-
-
-def device() -> str:
-    """The device article code should use: "cuda", "mps" or "cpu" (picked once per kernel).
-
-    $BLOG_DEVICE overrides the choice. On the CPU, torch gets one thread: on small
-    networks extra threads cost far more than they give; parallelism comes from
-    running articles in separate kernels.
-    """
-    global _device
-    if _device is not None:
-        return _device
-    import torch
-
-    wanted = os.environ.get("BLOG_DEVICE", "").strip().lower()
-    if wanted and wanted.split(":")[0] not in DEVICES:
-        raise ValueError(f"BLOG_DEVICE={wanted!r}: expected one of {', '.join(DEVICES)}")
-    if wanted.startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError("BLOG_DEVICE asks for cuda, but torch sees no CUDA device")
-    if wanted:
-        chosen = wanted
-    elif torch.cuda.is_available():
-        chosen = "cuda"
-    elif getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        chosen = "mps"
-    else:
-        chosen = "cpu"
-    if chosen == "cpu":
-        torch.set_num_threads(int(os.environ.get("EXECBLOCKS_TORCH_THREADS", "1")))
-    torch.manual_seed(0)
-    _device = chosen
-    return chosen
 
 
 def set_figsize(width: float, height: float) -> None:
@@ -110,8 +81,9 @@ def collect() -> None:
         "reads": sorted(_opened_for_read - _opened_for_write),
         "writes": sorted(_opened_for_write),
         "modules": modules,
-        "device": _device,
+        "device": _picked_device(),
         "versions": _versions(),
+        "packages": _packages(),
     }})
 
 
@@ -201,6 +173,31 @@ def _versions() -> dict[str, str]:
             except metadata.PackageNotFoundError:
                 versions[name] = getattr(sys.modules[name], "__version__", "unknown")
     return versions
+
+
+def _packages() -> dict[str, str]:
+    """Every installed distribution the blocks imported (directly or not), with its version,
+    plus ipykernel: what a reader's requirements.txt must pin to rerun the article."""
+    from importlib import metadata
+
+    imported = {name.partition(".")[0] for name in list(sys.modules)} - _modules_at_start
+    imported -= set(sys.stdlib_module_names)
+    imported.add("ipykernel")
+    owners = metadata.packages_distributions()
+    found = {}
+    for name in imported:
+        for dist in owners.get(name, []):
+            try:
+                found[metadata.metadata(dist)["Name"]] = metadata.version(dist)
+            except metadata.PackageNotFoundError:
+                pass
+    return dict(sorted(found.items(), key=lambda item: item[0].lower()))
+
+
+def _picked_device() -> str | None:
+    helper = sys.modules.get(DEVICE_MODULE)
+    picked = getattr(helper, "picked", None)
+    return picked() if callable(picked) else None
 
 
 def _shell():

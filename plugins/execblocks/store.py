@@ -7,7 +7,9 @@ One entry per article, at `<results>/<article id>/`:
                      of every other file (the entry's commit point: written last)
     notebook.ipynb   the executed blocks as a notebook; images replaced by file names
     <sha>.png/.svg   figures and images, named by content hash
-    provenance.json  when it ran and for how long: the only file a rerun changes
+    provenance.json  when it ran and for how long: the only file a rerun changes. A rerun
+                     that reproduces the stored outputs byte for byte keeps the earlier
+                     run as the one pages show (Provenance.shown), so pages do not change
     failure.json     the last failed run, kept beside the last good results
 
 Every write goes to a temp file and is renamed into place, so a killed build
@@ -74,10 +76,28 @@ def canonical_json(data: dict) -> str:
     return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+def current_umask() -> int:
+    """The process's umask, read without changing it where Linux allows (threads may write)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp makes the file 0600; results and downloads are served by a web server,
+        # so they get the mode open() would give: 0666 minus the umask (0644 usually).
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -171,12 +191,18 @@ class ResultsStore:
         notebook_bytes = nbformat.writes(notebook).encode() + b"\n"
         atomic_write(directory / NOTEBOOK, notebook_bytes)
         files[NOTEBOOK] = sha256_bytes(notebook_bytes)
-        atomic_write(directory / PROVENANCE, canonical_json(provenance.to_json()).encode())
         data = dict(replace(record, files=files).to_json(), format=FORMAT)
         data["checksum"] = _record_checksum(data)
         record_bytes = canonical_json(data).encode()
+        # The record holds every output file's checksum: the same bytes mean the same outputs.
+        unchanged = (directory / RECORD).exists() and (directory / RECORD).read_bytes() == record_bytes
+        if unchanged:
+            previous = self._read_optional(directory / PROVENANCE, Provenance)
+            if previous is not None:
+                provenance = replace(provenance, shown_run=previous.shown)
+        atomic_write(directory / PROVENANCE, canonical_json(provenance.to_json()).encode())
         # Skip identical rewrites so an unchanged rerun leaves mtimes and git alone.
-        if not (directory / RECORD).exists() or (directory / RECORD).read_bytes() != record_bytes:
+        if not unchanged:
             atomic_write(directory / RECORD, record_bytes)
         self.clear_failure(article_id)
         keep = set(files) | {RECORD, PROVENANCE}

@@ -1,8 +1,7 @@
-"""config and runtime: settings validated once, the device picked once."""
+"""config: settings validated once."""
 
 import pytest
 
-from execblocks import runtime
 from execblocks.config import EngineSettings
 from execblocks.errors import ConfigError
 
@@ -33,27 +32,6 @@ def test_timeout_must_be_positive(tmp_path):
         EngineSettings.from_pelican({"PATH": str(tmp_path), "EXECBLOCKS_TIMEOUT": 0})
 
 
-def test_device_honours_override_and_is_picked_once(monkeypatch):
-    import torch
-    monkeypatch.setattr(runtime, "_device", None)
-    monkeypatch.setenv("BLOG_DEVICE", "cpu")
-    threads = torch.get_num_threads()
-    try:
-        assert runtime.device() == "cpu"
-        assert torch.get_num_threads() == 1
-        monkeypatch.setenv("BLOG_DEVICE", "tpu")  # ignored: already picked
-        assert runtime.device() == "cpu"
-    finally:
-        torch.set_num_threads(threads)
-
-
-def test_unknown_device_is_rejected(monkeypatch):
-    monkeypatch.setattr(runtime, "_device", None)
-    monkeypatch.setenv("BLOG_DEVICE", "tpu")
-    with pytest.raises(ValueError, match="BLOG_DEVICE='tpu'"):
-        runtime.device()
-
-
 def test_site_block_defaults_are_validated(tmp_path):
-    with pytest.raises(ConfigError, match="EXECBLOCKS_BLOCK_DEFAULTS: option 'echo' expects bool"):
+    with pytest.raises(ConfigError, match=r"EXECBLOCKS_BLOCK_DEFAULTS: option .echo. expects true, false or fenced, got .no. \(write true or false"):
         EngineSettings.from_pelican({"PATH": str(tmp_path), "EXECBLOCKS_BLOCK_DEFAULTS": {"echo": "no"}})

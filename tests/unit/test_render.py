@@ -33,7 +33,8 @@ def test_stream_output_is_escaped_and_provenance_shown():
     html, _ = render("```{python}\nprint('<b>')\n```\n\nValue `{python} x`.",
                      [nbformat.v4.new_output("stream", name="stdout", text="<b>\n")])
     assert '<div class="cell-output cell-output-stdout"><pre>&lt;b&gt;\n</pre></div>' in html
-    assert '<p class="cell-provenance">250 ms · cpu · Python 3.11.7 · 2026-11-25</p>' in html
+    # One short line under the result; versions and dates live in the footer's table.
+    assert '<p class="cell-provenance"><a href="#run-details">250 ms · cpu</a></p>' in html
     assert '<span class="inline-value">&lt;42&gt;</span>' in html
 
 
@@ -56,10 +57,10 @@ def test_figure_without_alt_or_caption_warns():
     assert rendered.warnings and "neither fig-alt nor fig-cap" in rendered.warnings[0]
 
 
-def test_echo_false_folds_code_and_output_false_hides_output():
+def test_echo_false_hides_code_and_output_false_hides_output():
     html, _ = render("```{python}\n#| echo: false\n#| output: false\nprint(1)\n```\n",
                      [nbformat.v4.new_output("stream", name="stdout", text="1\n")])
-    assert '<details class="cell-fold"><summary>Show code</summary>' in html
+    assert "cell-code" not in html and "print" not in html  # Quarto: echo false hides the code
     assert "cell-output" not in html
 
 
@@ -74,3 +75,21 @@ def test_error_output_is_marked():
     html, _ = render("```{python}\n#| error: true\n1/0\n```\n", [error])
     assert ('<div class="cell-output cell-output-error" role="note"><pre><span class="ansi-red-fg">'
             'ZeroDivisionError</span>: division by zero</pre>') in html
+
+
+def test_a_block_without_output_gets_no_provenance_line():
+    html, _ = render("```{python}\nx = 1\n```\n", [])
+    assert "cell-provenance" not in html
+
+
+def test_pages_show_the_run_that_produced_the_outputs():
+    """Provenance.shown (kept by the store while outputs stay the same) wins over the last run."""
+    from execblocks.render import run_table
+
+    html, rendered = render("```{python}\nprint(1)\n```\n", [nbformat.v4.new_output("stream", name="stdout", text="1\n")])
+    entry = rendered.entry
+    entry.provenance = Provenance("2026-12-01T00:00:00+00:00", 9.0, (9.0,),
+                                  shown_run=Provenance("2026-11-25T10:00:00+00:00", 1.5, (0.25,)))
+    table = run_table(rendered.article, entry)
+    assert (table.device, table.versions, table.executed_on, table.total) == ("cpu", [("Python", "3.11.7")], "2026-11-25", "1.5 s")
+    assert [(b.number, b.anchor, b.line, b.duration) for b in table.blocks] == [(1, "cell-1", 1, "250 ms")]
