@@ -101,6 +101,7 @@ SLEEPER = "Title: Sleeper\nDate: 2026-01-02\n\n```{{python}}\n#| timeout: {timeo
 
 @pytest.mark.parametrize("timeout", [0, -1, 10**9])
 def test_no_block_timeout_escapes_the_site_ceiling(project, timeout):
+    (project.content / "hello.md").unlink()  # only the sleeper runs under the small ceiling
     project.write("content/sleeper.md", SLEEPER.format(timeout=timeout))
     with pytest.raises(BlockExecutionError) as caught:
         project.build(EXECBLOCKS_MAX_TIMEOUT=2)
