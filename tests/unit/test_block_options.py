@@ -64,7 +64,7 @@ def test_echo_true_shows_code_unfolded():
 
 def test_echo_false_hides_the_code_entirely():
     html = render("#| echo: false", [stdout("42\n")])
-    assert "cell-code" not in html and "details" not in html
+    assert 'class="cell-code' not in html and "<details" not in html
     assert "<pre>42\n</pre>" in html
 
 
