@@ -13,6 +13,7 @@ works on the HTML of every article and page, executable or not.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .feed import clean_for_feed
@@ -29,9 +30,15 @@ BUNDLED_KATEX = Path(__file__).resolve().parents[2] / "theme" / "static" / "kate
 CONTENT_LISTS = ("articles", "translations", "drafts", "drafts_translations", "hidden_articles",
                  "hidden_translations", "pages", "hidden_pages", "draft_pages", "draft_translations")
 
-# This run's sitemap entries live in its settings (every page's template context is a
-# shallow copy of them), so nothing is kept between runs in module state.
-SITEMAP_ENTRIES = "READING_SITEMAP_ENTRIES"
+# This run's sitemap lives in its settings (every page's template context is a shallow
+# copy of them, so they share it), so nothing is kept between runs in module state.
+SITEMAP_STATE = "READING_SITEMAP"
+
+
+@dataclass
+class SitemapState:
+    entries: list = field(default_factory=list)
+    output_path: str = ""  # where this run's writer puts pages (execblocks may point it at a temp folder)
 
 
 def enabled(settings: dict) -> bool:
@@ -55,7 +62,7 @@ def register():
 def _on_initialized(pelican) -> None:
     if not enabled(pelican.settings):
         return
-    pelican.settings[SITEMAP_ENTRIES] = []
+    pelican.settings[SITEMAP_STATE] = SitemapState()
     # Templates' <meta> descriptions: plain text, math as its TeX (not KaTeX's glyph soup).
     pelican.settings.setdefault("JINJA_FILTERS", {})["plain_text"] = plain_text
 
@@ -79,6 +86,8 @@ def _contents(generators) -> list:
 def _on_generators_finalized(generators) -> None:
     from pelican.contents import Content
 
+    if generators and SITEMAP_STATE in generators[0].settings:
+        generators[0].settings[SITEMAP_STATE].output_path = generators[0].output_path
     contents = _contents(generators)
     if not contents or not enabled(contents[0].settings):
         return
@@ -109,17 +118,19 @@ def _on_feed_generated(context, feed) -> None:
 
 
 def _on_content_written(path, context) -> None:
-    if context.get("SITEMAP") is None or not enabled(context) or SITEMAP_ENTRIES not in context:
+    state = context.get(SITEMAP_STATE)
+    if context.get("SITEMAP") is None or not enabled(context) or state is None:
         return
-    entry = entry_for(path, context, context.get("OUTPUT_PATH", ""))
+    entry = entry_for(path, context, state.output_path or context.get("OUTPUT_PATH", ""))
     if entry is not None:
-        context[SITEMAP_ENTRIES].append(entry)
+        state.entries.append(entry)
 
 
 def _on_finalized(pelican) -> None:
     config = pelican.settings.get("SITEMAP")
     if config is None or not enabled(pelican.settings):
         return
-    entries = pelican.settings.get(SITEMAP_ENTRIES, [])
+    state = pelican.settings.get(SITEMAP_STATE)
+    entries = state.entries if state else []
     text = render_sitemap(entries, pelican.settings.get("SITEURL", ""), config.get("exclude", []))
     (Path(pelican.output_path) / "sitemap.xml").write_text(text, encoding="utf-8")
