@@ -236,7 +236,7 @@ class CitationProcessor(Treeprocessor):
             located = year + (_locator_text(engine, bib, item) if locator else "")
             if item.suppress_author:
                 return html.escape(located)
-            return f"{_authors(reference)} ({html.escape(located)})"
+            return f"{_authors(reference, _et_al_min(bib.style))} ({html.escape(located)})"
         text = _clean(engine.cite(cite, lambda missing: None))
         if text.startswith(prefix) and text.endswith(suffix):
             text = text[len(prefix):len(text) - len(suffix)] if suffix else text[len(prefix):]
@@ -282,7 +282,15 @@ def _year(reference) -> str:
         return "n.d."
 
 
-def _authors(reference) -> str:
+def _et_al_min(style) -> int:
+    """From how many authors the style's citations write "et al." (CSL's et-al-min)."""
+    try:
+        return int(style.root.citation.get("et-al-min", 3))
+    except (AttributeError, ValueError):
+        return 3
+
+
+def _authors(reference, et_al_min: int = 3) -> str:
     """Family names as an author-date style names them in running text."""
     names = reference.get("author") or reference.get("editor") or []
     # "van Laarhoven": a non-dropping particle stays with the family name in running text.
@@ -290,11 +298,11 @@ def _authors(reference) -> str:
                          if part) for n in names]
     if not families:
         return html.escape(str(reference.get("title", "")))
+    if len(families) >= et_al_min:
+        return f"{html.escape(families[0])} <i>et al.</i>"
     if len(families) == 1:
         return html.escape(families[0])
-    if len(families) == 2:
-        return html.escape(f"{families[0]} and {families[1]}")
-    return f"{html.escape(families[0])} <i>et al.</i>"
+    return html.escape(", ".join(families[:-1]) + f" and {families[-1]}")
 
 
 def _locator_text(engine, bib, item) -> str:

@@ -61,7 +61,8 @@ NUMBER_CLASSES = {"figure-number": "fig", "table-number": "tbl", "equation-numbe
 # punctuation (:.#$%&-+?<>~/) when a letter or digit follows it.
 KEY = r"[^\W][\w]*(?:[:.#$%&+?<>~/-][\w]+)*"
 NARRATIVE = rf"(?<![\w@\\])@(?P<key>{KEY})(?:\s\[(?P<locator>[^\[\]@]*)\])?"
-BRACKETED = r"\[(?P<body>[^\[\]]*@[^\[\]]*)\](?![(\[:])"
+# Not followed by `(` or `[`: that is a link. (`[x]: url` definitions are gone before inline.)
+BRACKETED = r"\[(?P<body>[^\[\]]*@[^\[\]]*)\](?![(\[])"
 ITEM = re.compile(rf"^(?P<prefix>.*?)(?:^|(?<=\s))(?P<suppress>-)?@(?P<key>{KEY})(?P<suffix>.*)$", re.S)
 XREF_PREFIX = re.compile(r"^(?P<kind>fig|tbl|eq|sec)-")
 PLACEHOLDER = re.compile(r'<a class="cross-ref" href="#(?P<label>[^"]+)">@(?P=label)</a>')

@@ -49,6 +49,13 @@ def test_narrative_keeps_the_name_particle_and_section_locators_stay_in_the_link
     assert 'href="#ref-ioffe2015">Ioffe and Szegedy, 2015, sec. 3.1</a>)' in html
 
 
+def test_bracketed_citation_before_a_colon_and_three_authors_named_as_the_style_does():
+    html = convert("Take this [@santurkar2018, sec. 2]: text. As @threeauthors2016 write.\n")
+    assert '(<a class="citation-link" id="cite-santurkar2018-1" href="#ref-santurkar2018">Santurkar ' \
+           '<i>et al.</i>, 2018, sec. 2</a>)</span>: text' in html
+    assert 'href="#ref-threeauthors2016">Goodfellow, Bengio and Courville (2016)</a>' in html  # et-al-min is 4
+
+
 def test_references_section_lists_cited_entries_with_back_links():
     html = convert("One [@santurkar2018]. Two [@ioffe2015]. Three @santurkar2018.\n\nNote.[^1]\n\n[^1]: A footnote.\n")
     refs = html.split('<section class="references" id="refs" role="doc-bibliography">')[1]
