@@ -78,16 +78,16 @@ def _on_run_start(pelican):
     return ResultsGenerator
 
 
-def _on_site_complete(pelican) -> None:
-    from . import atomic_output
-
-    atomic_output.finish(pelican)
-
-
 def _resolve_srcset(instance) -> None:
     from .srcset import resolve_srcset_links
 
     resolve_srcset_links(instance)
+
+
+def _on_site_complete(pelican) -> None:
+    from . import atomic_output
+
+    atomic_output.finish(pelican)
 
 
 def _on_readers_init(readers) -> None:
