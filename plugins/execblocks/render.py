@@ -111,9 +111,9 @@ class InlineValueProcessor(InlineProcessor):
         expr = m.group("expr")
         if expr in self.markdown:
             # Asked for (`Markdown(...)`): rendered as inline Markdown, then sanitised like HTML output.
-            markup = markdown.markdown(plain_text(self.values[expr]))
+            markup = markdown_to_html(plain_text(self.values[expr])).strip()
             markup = re.sub(r"^<p>(.*)</p>$", r"\1", markup, flags=re.S)
-            element.text = AtomicString(self.md.htmlStash.store(sanitize_html(markup)))
+            element.text = AtomicString(self.md.htmlStash.store(markup))
         elif expr in self.values:
             # Text, never markup: AtomicString keeps other inline patterns (emphasis, raw
             # HTML) off it, ElementTree escapes it, control characters are made visible.
