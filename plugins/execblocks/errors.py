@@ -104,6 +104,10 @@ class StoreWriteError(ExecBlocksError):
     previous complete entry, since every file is written to a temp name and renamed."""
 
     def __init__(self, article: str, error: OSError):
+        if not error.filename:  # write() errors do not name the file: the writer's frame does
+            from .fatal import _file_being_written
+
+            error.filename = _file_being_written(error.__traceback__)
         where = f"{error.filename}: " if error.filename else ""
         super().__init__(f"execblocks: could not store the results of {article}: {where}"
                          f"{error.strerror or error}\n  The previous results are intact; free some space "

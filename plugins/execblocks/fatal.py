@@ -51,7 +51,8 @@ def _file_being_written(traceback) -> str | None:
     found = None
     while traceback is not None:
         names = traceback.tb_frame.f_locals
-        candidates = [names[n] for n in ("complete_path", "path", "filename") if isinstance(names.get(n), str)]
+        candidates = [os.fspath(names[n]) for n in ("complete_path", "path", "filename")
+                      if isinstance(names.get(n), (str, os.PathLike))]
         found = next((c for c in candidates if os.path.isabs(c)), candidates[0] if candidates else found)
         traceback = traceback.tb_next
     return found

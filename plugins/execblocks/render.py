@@ -111,7 +111,7 @@ class InlineValueProcessor(InlineProcessor):
         expr = m.group("expr")
         if expr in self.markdown:
             # Asked for (`Markdown(...)`): rendered as inline Markdown, then sanitised like HTML output.
-            markup = markdown_to_html(plain_text(self.values[expr]))  # sanitised
+            markup = markdown_to_html(plain_text(self.values[expr])).strip()
             markup = re.sub(r"^<p>(.*)</p>$", r"\1", markup, flags=re.S)
             element.text = AtomicString(self.md.htmlStash.store(markup))
         elif expr in self.values:

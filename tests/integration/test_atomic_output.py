@@ -71,7 +71,8 @@ def test_a_full_disk_while_storing_results_keeps_only_complete_entries(project):
     failed = build(project, LIMIT)
     said = " ".join((failed.stdout + failed.stderr).split())
     assert failed.returncode == 1
-    assert "could not store the results of content/big.md" in said and "File too large" in said
+    assert "could not store the results of content/big.md: " in said and "/results/big/" in said
+    assert "File too large" in said
     assert "Traceback" not in said
     store = ResultsStore(project.results)
     for article_id in store.entry_ids():
