@@ -59,12 +59,12 @@ def test_include_false_shows_nothing_but_still_runs():
 
 def test_echo_true_shows_code_unfolded():
     html = render("#| echo: true", [])
-    assert '<div class="cell-code">' in html and "details" not in html
+    assert '<div class="cell-code">' in html and "<details" not in html
 
 
 def test_echo_false_hides_the_code_entirely():
     html = render("#| echo: false", [stdout("42\n")])
-    assert "cell-code" not in html and "details" not in html
+    assert "cell-code" not in html and "<details" not in html
     assert "<pre>42\n</pre>" in html
 
 
@@ -152,7 +152,7 @@ def test_code_summary_names_the_fold_escaped():
 
 
 def test_code_fold_without_echo_shows_nothing():
-    assert "details" not in render("#| code-fold: true\n#| echo: false", [])
+    assert "<details" not in render("#| code-fold: true\n#| echo: false", [])
 
 
 def test_code_line_numbers():
