@@ -298,7 +298,8 @@ def run_table(article: Article, entry: StoredEntry) -> RunTable:
     shown = entry.provenance.shown if entry.provenance else None
     seconds = shown.block_seconds if shown else ()
     blocks = [BlockTime(block.index + 1, _cell_id(block), block.fence_line, _duration(seconds[block.index]))
-              for block in article.blocks if block.index < len(seconds)]
+              for block in article.blocks
+              if block.index < len(seconds) and block.options.include]  # `include: false` has no cell to link
     return RunTable(environment.device, ordered, shown.executed_at[:10] if shown else "",
                     _duration(shown.duration_s) if shown else "", blocks)
 

@@ -8,7 +8,7 @@ import pytest
 
 from execblocks.errors import ArticleSyntaxError
 from execblocks.parse import parse_text
-from execblocks.render import ExecBlocksExtension, RenderedArticle
+from execblocks.render import ExecBlocksExtension, RenderedArticle, run_table
 from execblocks.record import Environment, Provenance, Record
 from execblocks.store import StoredEntry
 
@@ -53,6 +53,14 @@ def test_include_false_shows_nothing_but_still_runs():
     html = render("#| include: false", [stdout("hidden\n")])
     assert "cell" not in html and "hidden" not in html and "x = 1" not in html
     assert "<p>Prose.</p>" in html
+
+
+def test_include_false_block_is_not_linked_from_the_run_table():
+    article = parse("```{python}\n#| include: false\nx = 1\n```\n\n```{python}\n#| label: shown\nx\n```\n")
+    record = Record("content/a.md", "k", "python3", (), (), {}, Environment("cpu", {}, {}))
+    entry = StoredEntry("a", ROOT / "results/a", record,
+                        Provenance("2026-11-25T10:00:00+00:00", 0.2, (0.1, 0.1)), None)
+    assert [b.anchor for b in run_table(article, entry).blocks] == ["cell-shown"]
 
 
 # --- echo ------------------------------------------------------------------------------
