@@ -166,5 +166,6 @@ def test(c, args=""):
 
 @task
 def bench(c):
-    """Print how much the engine adds to a build (benchmarks/build_speed.py)."""
+    """Print the speed figures of benchmarks/ (engine, Dask executor)."""
     c.run(f"{sys.executable} benchmarks/build_speed.py", pty=False)
+    c.run(f"{sys.executable} benchmarks/dask_speed.py", pty=False)

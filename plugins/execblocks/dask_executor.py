@@ -141,13 +141,18 @@ class DaskExecutor:
             return result
         # The task itself failed: its worker died (too often), or the job raised before
         # or after the kernel ran. Not the article's fault, and nothing of it is stored.
-        error = future.exception()
+        try:
+            error = future.exception()
+        except Exception as cancelled:  # noqa: BLE001 - a cancelled future raises instead
+            error = cancelled
         cause = f"{type(error).__name__}: {error}".strip()
         if type(error).__name__ == "KilledWorker":
             cause = (f"the Dask worker running it died (killed, or out of memory), on every worker the "
                      f"scheduler tried ({error})")
+        elif future.status == "cancelled":
+            cause = f"the cluster cancelled it (scheduler {self.address} restarted or went away)"
         block = state.block
-        line = article.blocks[block].fence_line if block is not None else 0
+        line = article.blocks[block].fence_line if block is not None else 1
         lost = WorkerLostError(article.rel_path, line, block + 1 if block is not None else 0, cause)
         progress.article_done(article.rel_path, 0.0, False)
         return ExecutionResult(article=article, notebook=None, inline_values=[], reads=[], device=None,

@@ -274,7 +274,7 @@ class BlockTime:
     """One row of the footer's table: a block, where it is, how long it ran."""
 
     number: int
-    anchor: str  # the cell's id on the page
+    anchor: str | None  # the cell's id on the page; None for a block not shown (`include: false`)
     line: int  # its fence line in the article's file
     duration: str
 
@@ -297,9 +297,9 @@ def run_table(article: Article, entry: StoredEntry) -> RunTable:
     ordered += [(name, version) for name, version in sorted(versions.items()) if name != "python"]
     shown = entry.provenance.shown if entry.provenance else None
     seconds = shown.block_seconds if shown else ()
-    blocks = [BlockTime(block.index + 1, _cell_id(block), block.fence_line, _duration(seconds[block.index]))
-              for block in article.blocks
-              if block.index < len(seconds) and block.options.include]  # `include: false` has no cell to link
+    blocks = [BlockTime(block.index + 1, _cell_id(block) if block.options.include else None, block.fence_line,
+                        _duration(seconds[block.index]))
+              for block in article.blocks if block.index < len(seconds)]
     return RunTable(environment.device, ordered, shown.executed_at[:10] if shown else "",
                     _duration(shown.duration_s) if shown else "", blocks)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import os
 import stat
-import sys
 import zipfile
 from importlib import metadata
 from pathlib import Path
@@ -169,8 +168,7 @@ def test_bundle_bytes_are_stable_across_builds(points_project):
 def test_batchnorm_bundle_reruns_outside_the_repository(built_site, tmp_path):
     """The real article: its bundle from the committed results, rerun with the smallest
     profile bnlab offers (the setup block, compared here, does not depend on it)."""
-    sys.path.insert(0, str(REPO / "code"))
-    from bnlab.config import Profiles
+    from bnlab.config import Profiles  # code/ is on pytest's path (pytest.ini)
 
     profile = "tiny" if hasattr(Profiles, "tiny") else "quick"
     data = (built_site / "results/batchnorm/batchnorm.zip").read_bytes()

@@ -116,6 +116,12 @@ def test_cluster_build_stores_what_a_local_build_stores(tasks_project, cluster):
     assert "hello.md │ x is 42" in done.stderr  # the worker's printed lines, shown live here
     assert project.html().replace(" ", "").count("xis42") == local_page.replace(" ", "").count("xis42")
 
+    # The workers ran the engine the jobs carried, not one from this repository.
+    # (A lambda travels by value, as the jobs do: the workers need not import this test.)
+    where = cluster.client.run(lambda: getattr(__import__("sys").modules.get("execblocks"), "__file__", None))
+    engines = [path for path in where.values() if path]
+    assert engines and all("/execblocks-engine-" in path for path in engines), engines
+
     done = invoke(project, "status")
     assert done.returncode == 0
     assert ran_on["tensor"] in next(line for line in done.stdout.splitlines() if "content/tensor.md" in line)

@@ -92,3 +92,11 @@ def test_pages_show_the_run_that_produced_the_outputs():
     table = run_table(rendered.article, entry)
     assert (table.device, table.versions, table.executed_on, table.total) == ("cpu", [("Python", "3.11.7")], "2026-11-25", "1.5 s")
     assert [(b.number, b.anchor, b.line, b.duration) for b in table.blocks] == [(1, "cell-1", 1, "250 ms")]
+
+
+def test_the_run_table_links_only_blocks_that_are_on_the_page():
+    from execblocks.render import run_table
+
+    _, rendered = render("```{python}\n#| include: false\nx = 1\n```\n", [])
+    (row,) = run_table(rendered.article, rendered.entry).blocks
+    assert row.anchor is None and row.number == 1  # `include: false`: no #cell-1 to link to
