@@ -55,6 +55,7 @@ def register():
     signals.get_generators.connect(_on_run_start)
     signals.readers_init.connect(_on_readers_init)
     signals.content_object_init.connect(_on_content_init)
+    signals.content_object_init.connect(_resolve_srcset)
 
 
 def _on_run_start(pelican):
@@ -66,6 +67,12 @@ def _on_run_start(pelican):
     settings = EngineSettings.from_pelican(pelican.settings)
     pelican.settings[SESSION_KEY] = BuildSession(settings, update(settings))
     return ResultsGenerator
+
+
+def _resolve_srcset(instance) -> None:
+    from .srcset import resolve_srcset_links
+
+    resolve_srcset_links(instance)
 
 
 def _on_readers_init(readers) -> None:

@@ -37,6 +37,9 @@ class EngineSettings:
     environment_in_key: bool = False
     lock_timeout: float = 3600.0  # seconds a second build waits for the first
     figure_format: str = "png"  # how matplotlib figures are saved: png | svg
+    dark_figures: bool = True  # save each figure a second time in the theme's dark colours
+    max_figures: int = 50  # figures shown per block; the rest are dropped with a notice
+    max_figure_pixels: int = 25_000_000  # a larger figure is not saved (a notice instead)
     block_defaults: tuple = ()  # (Quarto name, value) pairs from EXECBLOCKS_BLOCK_DEFAULTS
     executor: str = "local"  # "local" kernels, or a Dask scheduler's address ("tcp://host:8786")
     only: tuple[str, ...] = ()  # articles (path, id or slug) to rerun even when fresh: `invoke run`
@@ -63,6 +66,11 @@ class EngineSettings:
         if figure_format not in FIGURE_FORMATS:
             raise ConfigError(f"EXECBLOCKS_FIGURE_FORMAT must be one of {', '.join(FIGURE_FORMATS)}, "
                               f"got {figure_format!r}")
+        max_figures = settings.get("EXECBLOCKS_MAX_FIGURES", 50)
+        max_pixels = settings.get("EXECBLOCKS_MAX_FIGURE_PIXELS", 25_000_000)
+        for name, value in (("EXECBLOCKS_MAX_FIGURES", max_figures), ("EXECBLOCKS_MAX_FIGURE_PIXELS", max_pixels)):
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ConfigError(f"{name} must be a positive int, got {value!r}")
         defaults = settings.get("EXECBLOCKS_BLOCK_DEFAULTS", {})
         if not isinstance(defaults, dict):
             raise ConfigError(f"EXECBLOCKS_BLOCK_DEFAULTS must be a dict of block options, got {defaults!r}")
@@ -91,6 +99,9 @@ class EngineSettings:
             environment_in_key=bool(settings.get("EXECBLOCKS_ENVIRONMENT_IN_KEY", False)),
             lock_timeout=float(settings.get("EXECBLOCKS_LOCK_TIMEOUT", 3600.0)),
             figure_format=figure_format,
+            dark_figures=bool(settings.get("EXECBLOCKS_DARK_FIGURES", True)),
+            max_figures=max_figures,
+            max_figure_pixels=max_pixels,
             block_defaults=tuple(sorted(defaults.items())),
             executor=executor,
             only=tuple(only),

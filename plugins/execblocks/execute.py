@@ -80,6 +80,9 @@ def kernel_environment(settings: EngineSettings) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(paths)
     env["MPLBACKEND"] = "Agg"
     env["EXECBLOCKS_FIGURE_FORMAT"] = settings.figure_format
+    env["EXECBLOCKS_DARK_FIGURES"] = "1" if settings.dark_figures else "0"
+    env["EXECBLOCKS_MAX_FIGURES"] = str(settings.max_figures)
+    env["EXECBLOCKS_MAX_FIGURE_PIXELS"] = str(settings.max_figure_pixels)
     env["PYTHONHASHSEED"] = "0"
     # One BLAS/OpenMP thread per kernel: parallelism comes from running kernels side by side.
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):

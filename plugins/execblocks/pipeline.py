@@ -171,4 +171,5 @@ def _store_result(store: ResultsStore, result: "ExecutionResult", settings: Engi
         environment=Environment(result.device or "cpu", result.versions, current_environment(), result.packages),
     )
     provenance = Provenance(result.executed_at, result.duration_s, tuple(result.block_seconds), result.host)
-    return store.write(article.article_id, record, result.notebook, provenance)
+    return store.write(article.article_id, record, result.notebook, provenance,
+                       max_image_pixels=settings.max_figure_pixels)

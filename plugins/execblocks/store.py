@@ -6,7 +6,8 @@ One entry per article, at `<results>/<article id>/`:
                      dependencies with content hashes, environment, and a checksum
                      of every other file (the entry's commit point: written last)
     notebook.ipynb   the executed blocks as a notebook; images replaced by file names
-    <sha>.png/.svg   figures and images, named by content hash
+    <sha>.png/.svg   figures and images, named by content hash (figures.py: a figure's
+                     light and dark renditions, each full and half size; SVG sanitised)
     provenance.json  when it ran and for how long: the only file a rerun changes. A rerun
                      that reproduces the stored outputs byte for byte keeps the earlier
                      run as the one pages show (Provenance.shown), so pages do not change
@@ -19,7 +20,6 @@ checksum instead of being rendered.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import copy
 import hashlib
@@ -35,6 +35,7 @@ import nbformat
 from filelock import FileLock, Timeout
 
 from .errors import CorruptEntryError, StoreLockedError
+from .figures import externalise
 from .record import Failure, Provenance, Record
 
 FORMAT = 2  # 2: typed record (record.py); timeout left the key
@@ -42,7 +43,6 @@ RECORD = "record.json"
 NOTEBOOK = "notebook.ipynb"
 PROVENANCE = "provenance.json"
 FAILURE = "failure.json"
-IMAGE_TYPES = {"image/png": ".png", "image/svg+xml": ".svg"}
 
 
 @dataclass
@@ -169,25 +169,22 @@ class ResultsStore:
 
     # -- writing ---------------------------------------------------------------------
     def write(self, article_id: str, record: Record, notebook: nbformat.NotebookNode,
-              provenance: Provenance) -> StoredEntry:
-        """Store a successful run. Images move out of the notebook into files."""
+              provenance: Provenance, max_image_pixels: int | None = None) -> StoredEntry:
+        """Store a successful run. Images move out of the notebook into files (figures.py);
+        a block's own PNG over `max_image_pixels` is replaced by a notice."""
         directory = self.entry_dir(article_id)
         notebook = copy.deepcopy(notebook)
         files: dict[str, str] = {}
+        def name_for(data: bytes, suffix: str) -> str:
+            return sha256_bytes(data)[:16] + suffix  # named by content: same figure, same file
+
         for cell in notebook.cells:
             for output in cell.get("outputs", []):
-                for mime, suffix in IMAGE_TYPES.items():
-                    if mime not in output.get("data", {}):
-                        continue
-                    value = output["data"][mime]
-                    data = base64.b64decode(value) if mime == "image/png" else value.encode()
-                    digest = sha256_bytes(data)
-                    name = digest[:16] + suffix  # named by content: same figure, same file
-                    if not (directory / name).exists() or sha256_file(directory / name) != digest:
-                        atomic_write(directory / name, data)
-                    output["data"][mime] = name
-                    output.setdefault("metadata", {}).setdefault("execblocks", {}).setdefault("files", {})[mime] = name
-                    files[name] = digest
+                for image in externalise(output, name_for, max_image_pixels):
+                    digest = sha256_bytes(image.data)
+                    if not (directory / image.name).exists() or sha256_file(directory / image.name) != digest:
+                        atomic_write(directory / image.name, image.data)
+                    files[image.name] = digest
         notebook_bytes = nbformat.writes(notebook).encode() + b"\n"
         atomic_write(directory / NOTEBOOK, notebook_bytes)
         files[NOTEBOOK] = sha256_bytes(notebook_bytes)
