@@ -37,6 +37,10 @@ EXECBLOCKS_CODE_DIRS = ["code"]
 EXECBLOCKS_MODE = "auto"
 # Seconds one block may run before it is interrupted (a block's `#| timeout:` wins).
 EXECBLOCKS_TIMEOUT = 1800
+# The ceiling no block can raise its timeout past (`#| timeout: 0` ends here too).
+EXECBLOCKS_MAX_TIMEOUT = 6 * 3600
+# Bytes of printed text one block keeps; the rest is cut with a visible notice.
+EXECBLOCKS_MAX_OUTPUT = 1_000_000
 # Block options for every block of the site, by Quarto name (e.g. {"fig-width": 7}).
 # An article's header can override them (`Execute-Echo: false`), a block's `#|` lines win.
 EXECBLOCKS_BLOCK_DEFAULTS = {}

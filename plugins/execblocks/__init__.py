@@ -66,6 +66,15 @@ def _on_run_start(pelican):
     pelican.settings.pop(SESSION_KEY, None)  # a failed update leaves no stale session behind
     settings = EngineSettings.from_pelican(pelican.settings)
     pelican.settings[SESSION_KEY] = BuildSession(settings, update(settings))
+    # Pelican now writes into a folder beside the output, swapped in once complete; the swap
+    # is the last thing finalized does (moved behind other plugins' receivers, every run).
+    from pelican import signals
+
+    from . import atomic_output
+
+    atomic_output.begin(pelican)
+    signals.finalized.disconnect(_on_site_complete)
+    signals.finalized.connect(_on_site_complete)
     return ResultsGenerator
 
 
@@ -73,6 +82,12 @@ def _resolve_srcset(instance) -> None:
     from .srcset import resolve_srcset_links
 
     resolve_srcset_links(instance)
+
+
+def _on_site_complete(pelican) -> None:
+    from . import atomic_output
+
+    atomic_output.finish(pelican)
 
 
 def _on_readers_init(readers) -> None:

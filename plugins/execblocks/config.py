@@ -32,6 +32,7 @@ class EngineSettings:
     mode: str = "auto"
     timeout: int = 1800
     max_timeout: int = 6 * 3600  # the ceiling no block can raise its timeout past (limits.py)
+    max_output: int = 1_000_000  # bytes of text one block keeps; the rest is cut (capping.py)
     kernel_name: str = "python3"
     workers: int = 0  # 0: one per CPU core
     environment_in_key: bool = False
@@ -61,6 +62,9 @@ class EngineSettings:
         max_timeout = settings.get("EXECBLOCKS_MAX_TIMEOUT", 6 * 3600)
         if not isinstance(max_timeout, int) or isinstance(max_timeout, bool) or max_timeout <= 0:
             raise ConfigError(f"EXECBLOCKS_MAX_TIMEOUT must be a positive int (seconds), got {max_timeout!r}")
+        max_output = settings.get("EXECBLOCKS_MAX_OUTPUT", 1_000_000)
+        if not isinstance(max_output, int) or isinstance(max_output, bool) or max_output <= 0:
+            raise ConfigError(f"EXECBLOCKS_MAX_OUTPUT must be a positive int (bytes), got {max_output!r}")
         workers = int(os.environ.get("EXECBLOCKS_WORKERS", settings.get("EXECBLOCKS_WORKERS", 0)))
         figure_format = settings.get("EXECBLOCKS_FIGURE_FORMAT", "png")
         if figure_format not in FIGURE_FORMATS:
@@ -94,6 +98,7 @@ class EngineSettings:
             mode=mode,
             timeout=timeout,
             max_timeout=max_timeout,
+            max_output=max_output,
             kernel_name=settings.get("EXECBLOCKS_KERNEL", "python3"),
             workers=workers,
             environment_in_key=bool(settings.get("EXECBLOCKS_ENVIRONMENT_IN_KEY", False)),

@@ -90,8 +90,18 @@ def inline_values(nb: nbformat.NotebookNode, count: int) -> list[str]:
             continue
         for output in cell.get("outputs", []):
             if output.get("output_type") == "display_data":
-                values[number] = output["data"].get("text/plain", "")
+                values[number] = output["data"].get("text/markdown", output["data"].get("text/plain", ""))
     return values
+
+
+def inline_markdown(nb: nbformat.NotebookNode, count: int) -> list[bool]:
+    """Which inline values asked to be Markdown (runtime.inline_value)."""
+    flags = [False] * count
+    for cell in nb.cells:
+        number = cell.metadata.get("execblocks", {}).get("inline")
+        if number is not None:
+            flags[number] = any("text/markdown" in o.get("data", {}) for o in cell.get("outputs", []))
+    return flags
 
 
 def run_info(nb: nbformat.NotebookNode) -> dict:

@@ -31,6 +31,8 @@ import re
 import markdown
 import nh3
 
+from .terminal import ansi_to_html, plain_text
+
 # JupyterLab's renderer ranks (lower wins): html 50, vega 57, markdown 60, latex 70,
 # json 75, svg 80, images 90, text 120 (the store keeps PNG and SVG images as files). Vega specs only count where the block opted in.
 MIME_RANK = (
@@ -97,7 +99,7 @@ def render_data(mime: str | None, data: dict, options, table_number=None) -> str
         text = _text(value)
         if not text.strip():
             return ""
-        body = f"<pre>{html.escape(text)}</pre>"
+        body = f"<pre>{ansi_to_html(''.join(value) if isinstance(value, list) else str(value))}</pre>"
     else:
         return ""
     return f'<div class="cell-output cell-output-display">{with_table_caption(body, options, table_number)}</div>'
@@ -165,4 +167,6 @@ def caption_table(body: str, caption: str, number: int, label: str | None) -> st
 
 
 def _text(value) -> str:
-    return "".join(value) if isinstance(value, list) else str(value)
+    """An output's text with terminal escapes removed and control characters made visible
+    (terminal.py): neither may reach a page or the Atom feed, whatever the mime type."""
+    return plain_text("".join(value) if isinstance(value, list) else str(value))

@@ -96,6 +96,13 @@ def find_fences(lines: list[str]) -> list[Fence]:
     example fence is text, not a block)."""
     fences, i = [], 0
     while i < len(lines):
+        comment_end = _comment_end(lines, i)
+        if comment_end is not None:
+            # An HTML comment that spans lines hides everything in it from the reader, fences
+            # included (Python-Markdown renders them inside the comment): a region, never run.
+            fences.append(Fence(i, comment_end, "<!--", False))
+            i = comment_end + 1
+            continue
         match = FENCE_OPEN.match(lines[i])
         if not match:
             i += 1
@@ -109,6 +116,22 @@ def find_fences(lines: list[str]) -> list[Fence]:
         fences.append(Fence(i, close, info, executable))
         i = close + 1
     return fences
+
+
+def _comment_end(lines: list[str], start: int) -> int | None:
+    """When line `start` opens an HTML comment it does not close, the line that closes it
+    (the file's end when none does); else None."""
+    line = lines[start]
+    if "<!--" not in line or FENCE_OPEN.match(line):
+        return None
+    text = re.sub(r"`[^`]*`", "", line)  # `<!--` inside a code span is text
+    opened = text.rfind("<!--")
+    if opened < 0 or "-->" in text[opened + 4:]:
+        return None
+    for j in range(start + 1, len(lines)):
+        if "-->" in lines[j]:
+            return j
+    return len(lines) - 1
 
 
 def _find_close(lines: list[str], start: int, fence: str) -> int:
@@ -274,7 +297,8 @@ def _inline_exprs(lines: list[str], fences: list[Fence]) -> list[InlineExpr]:
     for number, line in enumerate(lines):
         if number in inside:
             continue
-        for match in INLINE_EXPR.finditer(line):
+        # A comment within the line hides its inline values from the reader: never run them.
+        for match in INLINE_EXPR.finditer(re.sub(r"<!--.*?-->", "", line)):
             found.append(InlineExpr(expr=match["expr"], line=number + 1))
     return found
 

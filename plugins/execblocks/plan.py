@@ -99,12 +99,18 @@ def hash_dependencies(paths, settings: EngineSettings) -> dict[str, str]:
     return dict(sorted(found.items()))
 
 
-def declared_dependencies(article: Article) -> list[Path]:
-    """`#| depends:` paths, relative to the article's folder (its working directory)."""
+def declared_dependencies(article: Article, root: Path | None = None) -> list[Path]:
+    """`#| depends:` paths, relative to the article's folder (its working directory), and
+    inside the project `root` once symlinks are resolved: `../../etc/passwd`, `/etc/passwd`
+    or a link pointing out are refused, not silently recorded (or not)."""
     found = []
     for block in article.blocks:
         for name in block.options.depends:
             path = article.path.parent / name
+            if root is not None and not Path(os.path.realpath(path)).is_relative_to(Path(os.path.realpath(root))):
+                raise ArticleSyntaxError(article.rel_path, block.fence_line,
+                                         f"depends: {name} is outside the project ({root.name}/); "
+                                         f"list files of the project only (a symlink must point inside it too)")
             if not path.is_file():
                 raise ArticleSyntaxError(article.rel_path, block.fence_line,
                                          f"depends: {name} is not a file (paths are relative to "

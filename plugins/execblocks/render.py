@@ -26,9 +26,9 @@ from .outputs import (IMAGE_MIMES, has_vega, markdown_to_html, pick_mime, render
 from .parse import EXECUTABLE_INFO, FENCE_OPEN, INLINE_EXPR, Article, Block
 from .record import Environment
 from .store import StoredEntry
+from .terminal import ansi_to_html, plain_text, show_controls
 
 logger = logging.getLogger(__name__)
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # A warning as Python prints it: "file:12: UserWarning: text" (plus the source line, indented),
 # or as the engine names cells: "content/a.md, line 12: UserWarning: text".
 WARNING_TEXT = re.compile(r"^[^\n]*(?::\d+|, line \d+): [A-Za-z_][\w.]*Warning: [^\n]*\n(?:  [^\n]*\n)?",
@@ -103,14 +103,21 @@ class InlineValueProcessor(InlineProcessor):
         super().__init__(pattern, md)
         record = rendered.entry.record if rendered.entry else None
         self.values = {item.expr: item.value for item in record.inline} if record else {}
+        self.markdown = {item.expr for item in record.inline if item.markdown} if record else set()
 
     def handleMatch(self, m, data):
         element = etree.Element("span")
         element.set("class", "inline-value")
         expr = m.group("expr")
-        if expr in self.values:
-            # ElementTree escapes it; atomic, so a value is never read as Markdown or a reference.
-            element.text = AtomicString(self.values[expr])
+        if expr in self.markdown:
+            # Asked for (`Markdown(...)`): rendered as inline Markdown, then sanitised like HTML output.
+            markup = markdown_to_html(plain_text(self.values[expr]))  # sanitised
+            markup = re.sub(r"^<p>(.*)</p>$", r"\1", markup, flags=re.S)
+            element.text = AtomicString(self.md.htmlStash.store(markup))
+        elif expr in self.values:
+            # Text, never markup: AtomicString keeps other inline patterns (emphasis, raw
+            # HTML) off it, ElementTree escapes it, control characters are made visible.
+            element.text = AtomicString(plain_text(self.values[expr]))
         else:
             element.set("class", "inline-value not-executed")
             element.text = AtomicString(f"{{python}} {expr}")
@@ -153,7 +160,8 @@ def render_block(block: Block, cell, rendered: RenderedArticle, figure_counter: 
             in_block += _is_figure(output)
         parts.append(_provenance(block, rendered, cell))
     parts.append("</div>")
-    return "\n".join(p for p in parts if p)
+    # Last line of defence for the page and the feed: no control character in any markup.
+    return show_controls("\n".join(p for p in parts if p))
 
 
 def _code(block: Block) -> str:
@@ -195,11 +203,11 @@ def _render_output(output, block: Block, rendered: RenderedArticle, counter: lis
             body = with_table_caption(markdown_to_html(output["text"]), block.options,
                                       lambda: _table_number(block, rendered))
             return f'<div class="cell-output cell-output-asis">{body}</div>'
-        return f'<div class="cell-output cell-output-stdout"><pre>{html.escape(output["text"])}</pre></div>'
+        return f'<div class="cell-output cell-output-stdout"><pre>{ansi_to_html(output["text"])}</pre></div>'
     if kind == "error":
-        text = ANSI.sub("", "\n".join(output.get("traceback", [])))
+        text = ansi_to_html("\n".join(output.get("traceback", [])))
         return (f'<div class="cell-output cell-output-error" role="note"><pre>'
-                f'{html.escape(text)}</pre></div>')
+                f'{text}</pre></div>')
     data = output.get("data", {})
     mime = pick_mime(data, block.options.interactive)
     if mime in IMAGE_MIMES:
@@ -231,7 +239,7 @@ def _stderr(text: str, options) -> str:
         if not piece.strip() or not getattr(options, kind):
             continue
         css = " cell-output-warning" if kind == "warning" else ""
-        shown.append(f'<div class="cell-output cell-output-stderr{css}"><pre>{html.escape(piece)}</pre></div>')
+        shown.append(f'<div class="cell-output cell-output-stderr{css}"><pre>{ansi_to_html(piece)}</pre></div>')
     return "\n".join(shown)
 
 
@@ -304,7 +312,7 @@ def _figure_classes(options) -> str:
 
 
 def _image_mime(output) -> str:
-    return next(m for m in RICH_ORDER if m in output.get("data", {}))
+    return next(m for m in IMAGE_MIMES if m in output.get("data", {}))
 
 
 def _alt_text(output, block: Block, rendered: RenderedArticle, caption: str | None, number: int) -> str:

@@ -61,10 +61,14 @@ def set_figsize(width: float, height: float) -> None:
 
 
 def inline_value(value: object) -> None:
-    """Hidden cell for an inline `{python} expr`: its str() goes into the prose."""
+    """Hidden cell for an inline `{python} expr`: its str() goes into the prose, as text.
+    A value that asks to be Markdown (IPython's `Markdown("*x*")`, as in Quarto) is Markdown."""
     from IPython.display import publish_display_data
 
-    publish_display_data({"text/plain": str(value)})
+    data = {"text/plain": str(value)}
+    if callable(getattr(value, "_repr_markdown_", None)):
+        data["text/markdown"] = value._repr_markdown_()
+    publish_display_data(data)
 
 
 def collect() -> None:

@@ -93,6 +93,15 @@ def test_pelican_fatal_error_is_one_plain_line(tasks_project):
     done = invoke(tasks_project, "build")
     said = " ".join((done.stdout + done.stderr).split())  # Pelican's log wraps lines
     assert done.returncode == 1
-    assert "would be written outside output path" in said and "CRITICAL the build stopped at the first error" in said
+    assert "would be written outside output path" in said and "pelican: the build stopped at the error logged above" in said
     assert "Traceback" not in said and 'File "' not in said
     assert not (tasks_project.root.parent / "escaped.html").exists()
+
+
+def test_a_block_inside_an_html_comment_is_never_run(project):
+    project.write("content/commented.md", "Title: Commented\nDate: 2026-01-02\n\n<!--\n```{python}\n"
+                  "raise ValueError('must not run')\n```\n-->\n\n```{python}\nprint('runs')\n```\n")
+    project.build()
+    page = project.html("commented")
+    assert "<pre>runs\n</pre>" in page
+    assert "must not run" not in page.replace("<!--", "\x00").split("\x00", 1)[0]  # hidden, if shown at all

@@ -78,7 +78,8 @@ def test_error_output_is_marked():
     error = nbformat.v4.new_output("error", ename="ZeroDivisionError", evalue="division by zero",
                                    traceback=["\x1b[31mZeroDivisionError\x1b[0m: division by zero"])
     html, _ = render("```{python}\n#| error: true\n1/0\n```\n", [error])
-    assert '<div class="cell-output cell-output-error" role="note"><pre>ZeroDivisionError: division by zero</pre>' in html
+    assert ('<div class="cell-output cell-output-error" role="note"><pre><span class="ansi-red-fg">'
+            'ZeroDivisionError</span>: division by zero</pre>') in html
 
 
 def figure_output(name: str, dark: bool = True, width: int = 600):
