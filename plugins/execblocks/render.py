@@ -13,15 +13,16 @@ import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass, field
 
-import markdown
-import nh3
 from markdown import Extension
 from markdown.inlinepatterns import InlineProcessor
 from markdown.preprocessors import Preprocessor
+from markdown.util import AtomicString
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
+from .outputs import (IMAGE_MIMES, has_vega, markdown_to_html, pick_mime, render_data,  # noqa: F401
+                      sanitize_html, with_table_caption)
 from .parse import EXECUTABLE_INFO, FENCE_OPEN, INLINE_EXPR, Article, Block
 from .record import Environment
 from .store import StoredEntry
@@ -32,7 +33,6 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # or as the engine names cells: "content/a.md, line 12: UserWarning: text".
 WARNING_TEXT = re.compile(r"^[^\n]*(?::\d+|, line \d+): [A-Za-z_][\w.]*Warning: [^\n]*\n(?:  [^\n]*\n)?",
                           re.MULTILINE)
-RICH_ORDER = ("image/png", "image/svg+xml", "text/html", "text/markdown", "text/plain")
 
 
 @dataclass
@@ -43,6 +43,7 @@ class RenderedArticle:
     entry: StoredEntry | None
     figures: list[str] = field(default_factory=list)  # file names used on the page
     warnings: list[str] = field(default_factory=list)
+    tables: list[int] = field(default_factory=list)  # indexes of blocks with a numbered table
 
     @property
     def base_url(self) -> str:
@@ -108,10 +109,11 @@ class InlineValueProcessor(InlineProcessor):
         element.set("class", "inline-value")
         expr = m.group("expr")
         if expr in self.values:
-            element.text = self.values[expr]  # ElementTree escapes it
+            # ElementTree escapes it; atomic, so a value is never read as Markdown or a reference.
+            element.text = AtomicString(self.values[expr])
         else:
             element.set("class", "inline-value not-executed")
-            element.text = f"{{python}} {expr}"
+            element.text = AtomicString(f"{{python}} {expr}")
         return element, m.start(0), m.end(0)
 
 
@@ -190,24 +192,30 @@ def _render_output(output, block: Block, rendered: RenderedArticle, counter: lis
         return _stderr(output["text"], block.options)
     if kind == "stream":
         if block.options.output == "asis":
-            return f'<div class="cell-output cell-output-asis">{markdown_to_html(output["text"])}</div>'
+            body = with_table_caption(markdown_to_html(output["text"]), block.options,
+                                      lambda: _table_number(block, rendered))
+            return f'<div class="cell-output cell-output-asis">{body}</div>'
         return f'<div class="cell-output cell-output-stdout"><pre>{html.escape(output["text"])}</pre></div>'
     if kind == "error":
         text = ANSI.sub("", "\n".join(output.get("traceback", [])))
         return (f'<div class="cell-output cell-output-error" role="note"><pre>'
                 f'{html.escape(text)}</pre></div>')
     data = output.get("data", {})
-    mime = next((m for m in RICH_ORDER if m in data), None)
-    if mime in ("image/png", "image/svg+xml"):
+    mime = pick_mime(data, block.options.interactive)
+    if mime in IMAGE_MIMES:
         return _figure(output, mime, block, rendered, counter, in_block)
-    if mime == "text/html":
-        return f'<div class="cell-output cell-output-display">{sanitize_html(data[mime])}</div>'
-    if mime in ("text/markdown", "text/plain"):
-        text = data[mime]
-        if not text.strip():
-            return ""
-        return f'<div class="cell-output cell-output-display"><pre>{html.escape(text)}</pre></div>'
-    return ""
+    if has_vega(data) and not block.options.interactive:
+        rendered.warnings.append(f"{rendered.article.rel_path}:{block.fence_line}: an interactive chart "
+                                 f"is shown as {mime}; add `#| interactive: true` to draw it")
+    return render_data(mime, data, block.options, lambda: _table_number(block, rendered))
+
+
+def _table_number(block: Block, rendered: RenderedArticle) -> int | None:
+    """The block's `tbl-cap` table's number: its first table only."""
+    if block.index in rendered.tables:
+        return None
+    rendered.tables.append(block.index)
+    return len(rendered.tables)
 
 
 def _stderr(text: str, options) -> str:
@@ -225,15 +233,6 @@ def _stderr(text: str, options) -> str:
         css = " cell-output-warning" if kind == "warning" else ""
         shown.append(f'<div class="cell-output cell-output-stderr{css}"><pre>{html.escape(piece)}</pre></div>')
     return "\n".join(shown)
-
-
-def markdown_to_html(text: str) -> str:
-    """Text a block printed as Markdown (`output: asis`): converted, then sanitised like any
-    HTML a block produces."""
-    converted = markdown.markdown(text, extensions=["markdown.extensions.extra", "pymdownx.arithmatex"],
-                                  extension_configs={"pymdownx.arithmatex": {"generic": True}},
-                                  output_format="html")
-    return sanitize_html(converted)
 
 
 def _figure(output, mime, block, rendered, counter, in_block) -> str:
@@ -431,10 +430,3 @@ def _duration(seconds: float) -> str:
     if seconds < 120:
         return f"{seconds:.1f} s"
     return f"{seconds / 60:.1f} min"
-
-
-def sanitize_html(markup: str) -> str:
-    """Rich HTML from a block (a DataFrame, say) keeps its table, loses scripts and handlers."""
-    return nh3.clean(markup, tags=nh3.ALLOWED_TAGS,
-                     attributes={"*": {"class", "title", "style", "colspan", "rowspan", "align"},
-                                 "a": {"href"}, "img": {"src", "alt", "width", "height"}})

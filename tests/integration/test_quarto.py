@@ -184,7 +184,7 @@ def test_echo_fenced(basics):
 
 def test_echo_false(basics):
     hidden = cell(basics, "echo-false output")
-    assert "cell-code" not in hidden and "details" not in hidden
+    assert 'class="cell-code' not in hidden and "<details" not in hidden
 
 
 def test_output_asis(basics):

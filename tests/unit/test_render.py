@@ -3,6 +3,7 @@
 import nbformat
 import markdown
 
+from execblocks.crossref import ReferencesExtension
 from execblocks.parse import parse_text
 from execblocks.render import ExecBlocksExtension, RenderedArticle, sanitize_html
 from execblocks.record import Environment, InlineValue, Provenance, Record
@@ -13,19 +14,21 @@ from pathlib import Path
 ROOT = Path("/project")
 
 
-def render(text: str, outputs: list):
+def render(text: str, outputs: list, inline: dict | None = None):
     article = parse_text(text, ROOT / "content/a.md", ROOT, ROOT / "content")
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell(article.blocks[0].code)
     cell.metadata["execblocks"] = {"block": 0}
     cell.outputs = outputs
     nb.cells = [cell]
-    record = Record("content/a.md", "k", "python3", (), (InlineValue("x", "<42>"),), {},
+    values = tuple(InlineValue(k, v) for k, v in (inline or {"x": "<42>"}).items())
+    record = Record("content/a.md", "k", "python3", (), values, {},
                     Environment("cpu", {"python": "3.11.7"}, {}))
     entry = StoredEntry("a", ROOT / "results/a", record, Provenance("2026-11-25T10:00:00+00:00", 0.25, (0.25,)), None)
     entry.notebook = lambda: nb
     rendered = RenderedArticle(article, entry)
-    html = markdown.markdown(text, extensions=["fenced_code", ExecBlocksExtension(rendered)])
+    html = markdown.markdown(text, extensions=["fenced_code", ExecBlocksExtension(rendered),
+                                               ReferencesExtension("content/a.md", text)])
     return html, rendered
 
 
