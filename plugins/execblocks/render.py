@@ -304,7 +304,7 @@ def _figure_classes(options) -> str:
 
 
 def _image_mime(output) -> str:
-    return next(m for m in RICH_ORDER if m in output.get("data", {}))
+    return next(m for m in IMAGE_MIMES if m in output.get("data", {}))
 
 
 def _alt_text(output, block: Block, rendered: RenderedArticle, caption: str | None, number: int) -> str:
