@@ -7,7 +7,7 @@ the bytes a phone downloads for the BatchNorm article's figures. Prints; asserts
    with a fixture article of N figures shaped like the BatchNorm article's (11 x 3.8 in,
    three panels, the blog style): built once with EXECBLOCKS_DARK_FIGURES = False and
    once with the default (dark on); the difference over N is what the second save costs.
-   The engine's side (palette PNG + half-size rendition, both schemes) is timed directly.
+   The engine's side (palette PNG + narrower renditions, both schemes) is timed directly.
 2. Bytes: for each figure of results/batchnorm, the stored renditions (or, for results
    stored before renditions existed, the renditions made now from the stored PNG), and
    which one a 375 px wide phone picks at device pixel ratio 1, 2 and 3 (the browser

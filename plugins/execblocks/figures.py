@@ -1,13 +1,13 @@
 """Images a block produced -> the files the store keeps and the page serves.
 
 A matplotlib figure arrives from the kernel (runtime.py) saved twice, light and dark.
-Each PNG rendition is made lighter here, without visible loss, and gets a half-size
-twin for phones (the page's `srcset` picks one):
+Each PNG rendition is made lighter here, without visible loss, and gets narrower twins
+for phones (the page's `srcset` picks one):
 
 - a palette PNG (256 colours, no dithering) when that changes almost no pixel -- plots
   are flat colours plus anti-aliasing; otherwise (photos, smooth colour maps) a
   lossless RGB PNG;
-- the half-size twin, resampled with Lanczos, then the same;
+- the narrower twins (PHONE_WIDTHS), resampled with Lanczos, then the same;
 - no metadata, no timestamps: the same pixels always give the same bytes, and every
   file is named by its content hash.
 
@@ -27,7 +27,11 @@ import xml.etree.ElementTree as etree
 from dataclasses import dataclass
 
 IMAGE_TYPES = {"image/png": ".png", "image/svg+xml": ".svg"}
-HALF_MIN_WIDTH = 480  # pixels: below this a half-size rendition would be too soft to use
+# Narrower renditions, in pixels: what a phone's text column (about 343 CSS px) needs at
+# 3x and 2x pixel density, so a phone downloads no more than it shows. Made only when
+# clearly narrower than the full size (at most RENDITION_MAX_SHARE of it).
+PHONE_WIDTHS = (1080, 720)
+RENDITION_MAX_SHARE = 0.85
 # Palette PNG only when no more than 0.5 % of pixels move by more than 12/255 in any
 # channel, 0.1 % by more than 24/255, and the mean error stays under 2/255 (a white that
 # becomes 254 is invisible; a smeared edge is not). Measured on the BatchNorm figures:
@@ -49,15 +53,19 @@ class Rendition:
 # -- PNG ---------------------------------------------------------------------------
 
 def png_renditions(data: bytes) -> list[Rendition]:
-    """A figure's PNG -> [full size, half size] (the half only when wide enough), lighter."""
+    """A figure's PNG -> [full size, then narrower ones for phones], widest first, lighter."""
     from PIL import Image
 
     with Image.open(io.BytesIO(data)) as source:
         image = _flatten(source)
     renditions = [Rendition(optimise(image), ".png", image.width)]
-    if image.width // 2 >= HALF_MIN_WIDTH:
-        half = image.resize((image.width // 2, image.height // 2), Image.Resampling.LANCZOS)
-        renditions.append(Rendition(optimise(half), ".png", half.width))
+    for width in PHONE_WIDTHS:
+        if width <= RENDITION_MAX_SHARE * image.width:
+            height = round(image.height * width / image.width)
+            smaller = optimise(image.resize((width, height), Image.Resampling.LANCZOS))
+            # Narrower but not lighter (it had to stay lossless): no use to a phone.
+            if len(smaller) < len(renditions[-1].data):
+                renditions.append(Rendition(smaller, ".png", width))
     return renditions
 
 
@@ -73,12 +81,13 @@ def optimise(image) -> bytes:
     """The smallest faithful PNG of `image`: palette when invisible, else lossless.
 
     Median cut keeps rare colours (thin coloured lines) best; a downscaled figure has
-    more blended edge colours than it can place, and there the octree usually passes."""
+    more blended edge colours than it can place, and there the octree or maximum
+    coverage usually passes."""
     from PIL import Image
 
     candidate = image
-    methods = ((Image.Quantize.MEDIANCUT, Image.Quantize.FASTOCTREE) if image.mode == "RGB"
-               else (Image.Quantize.FASTOCTREE,))  # median cut takes no alpha
+    methods = ((Image.Quantize.MEDIANCUT, Image.Quantize.FASTOCTREE, Image.Quantize.MAXCOVERAGE)
+               if image.mode == "RGB" else (Image.Quantize.FASTOCTREE,))  # only octree takes alpha
     for method in methods:
         palette = image.quantize(256, method=method, dither=Image.Dither.NONE)
         if not _visible_loss(image, palette):

@@ -7,7 +7,7 @@ One entry per article, at `<results>/<article id>/`:
                      of every other file (the entry's commit point: written last)
     notebook.ipynb   the executed blocks as a notebook; images replaced by file names
     <sha>.png/.svg   figures and images, named by content hash (figures.py: a figure's
-                     light and dark renditions, each full and half size; SVG sanitised)
+                     light and dark renditions, full size and narrower; SVG sanitised)
     provenance.json  when it ran and for how long: the only file a rerun changes. A rerun
                      that reproduces the stored outputs byte for byte keeps the earlier
                      run as the one pages show (Provenance.shown), so pages do not change

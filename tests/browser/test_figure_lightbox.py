@@ -140,7 +140,7 @@ def test_dark_scheme_chooses_the_dark_rendition_everywhere(figure_site, open_pag
     assert errors == []
 
 
-def test_a_phone_loads_the_half_size_rendition(figure_site, open_page):
+def test_a_phone_loads_its_narrow_rendition(figure_site, open_page):
     page, _ = open_page(figure_site, phone=True)
     img = page.locator("a.figure-zoom img").first
     candidates = dict(reversed(c.strip().split(" ")) for c in img.get_attribute("srcset").split(","))
