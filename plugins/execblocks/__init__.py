@@ -46,6 +46,9 @@ class ArticleResults:
 def register():
     from pelican import signals
 
+    from . import fatal
+
+    fatal.install()  # Pelican's fatal errors as one line naming the file
     signals.get_generators.connect(_on_run_start)
     signals.readers_init.connect(_on_readers_init)
     signals.content_object_init.connect(_on_content_init)

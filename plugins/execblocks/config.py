@@ -105,6 +105,7 @@ class EngineSettings:
     output_dir: Path
     mode: str = "auto"
     timeout: int = 1800
+    max_timeout: int = 6 * 3600  # the ceiling no block can raise its timeout past (limits.py)
     kernel_name: str = "python3"
     workers: int = 0  # 0: one per CPU core
     environment_in_key: bool = False
@@ -127,6 +128,9 @@ class EngineSettings:
         timeout = settings.get("EXECBLOCKS_TIMEOUT", 1800)
         if not isinstance(timeout, int) or timeout <= 0:
             raise ConfigError(f"EXECBLOCKS_TIMEOUT must be a positive int (seconds), got {timeout!r}")
+        max_timeout = settings.get("EXECBLOCKS_MAX_TIMEOUT", 6 * 3600)
+        if not isinstance(max_timeout, int) or isinstance(max_timeout, bool) or max_timeout <= 0:
+            raise ConfigError(f"EXECBLOCKS_MAX_TIMEOUT must be a positive int (seconds), got {max_timeout!r}")
         workers = int(os.environ.get("EXECBLOCKS_WORKERS", settings.get("EXECBLOCKS_WORKERS", 0)))
         figure_format = settings.get("EXECBLOCKS_FIGURE_FORMAT", "png")
         if figure_format not in FIGURE_FORMATS:
@@ -153,6 +157,7 @@ class EngineSettings:
             output_dir=Path(settings.get("OUTPUT_PATH", "output")).resolve(),
             mode=mode,
             timeout=timeout,
+            max_timeout=max_timeout,
             kernel_name=settings.get("EXECBLOCKS_KERNEL", "python3"),
             workers=workers,
             environment_in_key=bool(settings.get("EXECBLOCKS_ENVIRONMENT_IN_KEY", False)),

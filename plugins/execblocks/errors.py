@@ -29,18 +29,24 @@ class ArticleSyntaxError(ExecBlocksError):
         super().__init__(text)
 
 
+ERROR_TRUE_HINT = "Fix the block, or add `#| error: true` to show the traceback in the article."
+
+
 class BlockExecutionError(ExecBlocksError):
-    """A block raised. `line` is the line of the failing statement in the article file."""
+    """A block raised. `line` is the line of the failing statement in the article file.
+
+    `subject` names what failed ("block 3", "the inline value `{python} x`"); `hint` says
+    what to do, and is the `error: true` advice only where that option would help."""
 
     def __init__(self, path: str, line: int, block: int, ename: str, evalue: str,
-                 traceback: str, source: str = ""):
+                 traceback: str, source: str = "", subject: str = "", hint: str = ERROR_TRUE_HINT):
         self.path, self.line, self.block = path, line, block
         self.ename, self.evalue, self.traceback, self.source = ename, evalue, traceback, source
-        super().__init__(
-            f"{path}:{line}: block {block} raised {ename}: {evalue}\n"
-            f"{traceback.rstrip()}\n"
-            f"  Fix the block, or add `#| error: true` to show the traceback in the article."
-        )
+        self.subject, self.hint = subject or f"block {block}", hint
+        text = f"{path}:{line}: {self.subject} raised {ename}: {evalue}\n"
+        if traceback.strip():
+            text += f"{traceback.rstrip()}\n"
+        super().__init__(text + f"  {hint}" if hint else text.rstrip("\n"))
 
 
 class StaleResultsError(ExecBlocksError):
@@ -69,3 +75,12 @@ class CorruptEntryError(ExecBlocksError):
     def __init__(self, entry: str, detail: str):
         self.entry, self.detail = entry, detail
         super().__init__(f"execblocks: stored result {entry} is corrupt ({detail}); it will be rerun.")
+
+
+class ArticleMetadataError(ExecBlocksError):
+    """The article's header has metadata Pelican will reject (no title, a bad date)."""
+
+    def __init__(self, path: str, line: int, message: str, hint: str = ""):
+        self.path, self.line, self.message = path, line, message
+        text = f"{path}:{line}: {message}" if line else f"{path}: {message}"
+        super().__init__(text + (f"\n  {hint}" if hint else ""))

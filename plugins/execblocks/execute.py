@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import datetime as dt
+import logging
 import os
 import shutil
 import sys
@@ -22,17 +23,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-from .config import EngineSettings
+from .config import BlockOptions, EngineSettings
+from .containment import ContainedKernelManager, how_it_died, oom_kills
 from .errors import BlockExecutionError
+from .limits import block_limit
 from .notebook import (HIDDEN, build_notebook, inline_values, locate_error, point_tracebacks_at_article,
                        public_notebook, run_info)
 from .parse import Article
 from .progress import Progress
 from .schedule import Job, order, visible_gpus
+
+# nbclient logs timeouts and dead kernels as errors before raising; the engine reports them
+# itself, at file:line (and Pelican's --fatal errors would turn the log line into a crash).
+QUIET_LOG = logging.getLogger("execblocks.nbclient")
+QUIET_LOG.setLevel(logging.CRITICAL)
 
 
 @dataclass
@@ -102,33 +109,41 @@ async def execute_article(article: Article, settings: EngineSettings,
             if progress:
                 progress.block_done(label, block, block_seconds[block])
 
-    def timeout_for(cell):
+    def limit_for(cell):
         block = cell.metadata.get("execblocks", {}).get("block")
-        if block is not None and article.blocks[block].options.timeout:
-            return article.blocks[block].options.timeout
-        return settings.timeout
+        return block_limit(article.blocks[block].options if block is not None else BlockOptions(), settings)
+
+    def timeout_for(cell):
+        return limit_for(cell).seconds
 
     runtime_dir = Path(tempfile.mkdtemp(prefix="execblocks-"))
-    km = AsyncKernelManager(kernel_name=settings.kernel_name, transport="ipc")
+    km = ContainedKernelManager(kernel_name=settings.kernel_name, transport="ipc")
     # ipc sockets are files: keep them in a private temp folder, never in the project.
     km.connection_file = str(runtime_dir / f"kernel-{uuid.uuid4().hex[:8]}.json")
     km.ip = str(runtime_dir / "ipc")
     client = _ArticleClient(
         nb, km=km, timeout_func=timeout_for, record_timing=False, coalesce_streams=True,
         allow_errors=False, on_cell_start=on_cell_start, on_cell_executed=on_cell_executed,
-        resources={"metadata": {"path": str(article.path.parent)}},
+        resources={"metadata": {"path": str(article.path.parent)}}, log=QUIET_LOG,
     )
     client.progress, client.article_label = progress, label
     t0 = time.perf_counter()
     executed_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
     error = None
+    oom_before = oom_kills()
     try:
         env = kernel_environment(settings)
         if gpu is not None:
             env["CUDA_VISIBLE_DEVICES"] = gpu
         await client.async_execute(env=env)
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
-        error = locate_error(article, nb, current["cell"], exc)
+        if isinstance(exc, CellTimeoutError):
+            why = limit_for(nb.cells[current["cell"]]).message()
+        elif isinstance(exc, DeadKernelError):
+            why = "the kernel " + how_it_died(km.exit_status(), oom_before)
+        else:
+            why = ""
+        error = locate_error(article, nb, current["cell"], exc, why)
     finally:
         # We own the kernel manager, so nbclient leaves the kernel to us.
         if client.kc is not None:

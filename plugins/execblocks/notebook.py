@@ -12,7 +12,7 @@ import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from . import runtime
-from .errors import BlockExecutionError
+from .errors import ERROR_TRUE_HINT, BlockExecutionError
 from .parse import Article
 
 HIDDEN = "execblocks-hidden"
@@ -120,16 +120,17 @@ def point_tracebacks_at_article(article: Article, nb) -> None:
                 output["text"] = rewrite(output["text"])
 
 
-def locate_error(article: Article, nb, cell_index: int, exc: Exception) -> BlockExecutionError:
+def locate_error(article: Article, nb, cell_index: int, exc: Exception, why: str = "") -> BlockExecutionError:
     """Turn nbclient's exception into one that names the article's file and line."""
     cell = nb.cells[cell_index] if 0 <= cell_index < len(nb.cells) else None
     meta = cell.metadata.get("execblocks", {}) if cell is not None else {}
     error_output = next((o for o in (cell.get("outputs", []) if cell is not None else [])
                          if o.get("output_type") == "error"), None)
-    if isinstance(exc, CellTimeoutError):
-        ename, evalue, frames = "TimeoutError", str(exc).splitlines()[0], []
+    hint = ERROR_TRUE_HINT
+    if isinstance(exc, CellTimeoutError):  # `error: true` would not help with these two
+        ename, evalue, frames, hint = "TimeoutError", why or str(exc).splitlines()[0], [], ""
     elif isinstance(exc, DeadKernelError):
-        ename, evalue, frames = "DeadKernelError", "the kernel died (out of memory, or killed)", []
+        ename, evalue, frames, hint = "DeadKernelError", why or "the kernel died", [], ""
     elif error_output is not None:
         ename, evalue = error_output["ename"], error_output["evalue"]
         frames = [ANSI.sub("", f) for f in error_output.get("traceback", [])]
@@ -146,9 +147,14 @@ def locate_error(article: Article, nb, cell_index: int, exc: Exception) -> Block
     rewrite = _traceback_rewriter(article, nb)
     traceback = "\n".join(rewrite(f) for f in frames)
     if "inline" in meta:
-        number = meta["inline"]
-        return BlockExecutionError(article.rel_path, meta["line"], -1, ename, evalue,
-                                   f"in the inline value `{{python}} {article.inline[number].expr}`\n{traceback}")
+        # The hidden cell's wrapper call is the engine's, not the author's: keep the frames below it.
+        traceback = "\n".join(rewrite(f) for f in frames if "__execblocks__.inline_value(" not in f
+                              and "Traceback (most recent call last)" not in f and f.strip("-\n "))
+        expr = article.inline[meta["inline"]].expr
+        return BlockExecutionError(article.rel_path, meta["line"], 0, ename, evalue, traceback,
+                                   subject=f"the inline value `{{python}} {expr}`",
+                                   hint="" if hint == "" else "Fix the expression: inline values are "
+                                   "evaluated after the article's last block, in the same kernel.")
     block = meta.get("block", -1)
     return BlockExecutionError(article.rel_path, line, block + 1 if block >= 0 else 0, ename, evalue, traceback,
-                               source=article.blocks[block].code if block >= 0 else "")
+                               source=article.blocks[block].code if block >= 0 else "", hint=hint)

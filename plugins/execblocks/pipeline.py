@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from .config import EngineSettings
 from .errors import ExecBlocksError, StaleResultsError
 from .parse import Article, discover
+from .preflight import check_metadata
 from .plan import FRESH, ArticlePlan, block_fingerprint, current_environment, declared_dependencies, \
     execution_key, hash_dependencies, plan_articles
 from .progress import Progress
@@ -35,8 +36,11 @@ class BuildReport:
 
 
 def executable_articles(settings: EngineSettings) -> list[Article]:
-    return [a for a in discover(settings.content_dir, settings.root, dict(settings.block_defaults))
-            if a.executable]
+    articles = [a for a in discover(settings.content_dir, settings.root, dict(settings.block_defaults))
+                if a.executable]
+    for article in articles:  # what Pelican would reject fails now, before any block runs
+        check_metadata(article.path, article.rel_path)
+    return articles
 
 
 def select(articles: list[Article], names) -> list[Article]:

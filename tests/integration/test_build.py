@@ -212,7 +212,7 @@ def test_dead_kernel_is_reported_not_hung(project):
     with pytest.raises(BlockExecutionError) as caught:
         project.build()
     assert (caught.value.path, caught.value.ename) == ("content/crash.md", "DeadKernelError")
-    assert "the kernel died" in str(caught.value)
+    assert "the kernel exited with status 3" in str(caught.value)
 
 
 def test_svg_figures_are_byte_stable(project):

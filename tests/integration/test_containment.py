@@ -1,0 +1,99 @@
+"""Issue 13 §1: every block has a ceiling, and nothing a build started outlives it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+
+from execblocks import BlockExecutionError
+
+pytestmark = pytest.mark.slow
+
+SPAWNER = """\
+Title: Spawner
+Date: 2026-01-02
+
+```{{python}}
+import os, subprocess, time
+plain = subprocess.Popen(["sleep", "300"])
+escaped = subprocess.Popen(["sleep", "301"], start_new_session=True)  # leaves the kernel's group
+with open({pids!r}, "w") as handle:
+    handle.write(f"{{os.getpid()}} {{os.getppid()}} {{plain.pid}} {{escaped.pid}}")
+time.sleep(300)
+```
+"""
+
+
+def alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def wait_until(condition, limit: float = 60.0) -> bool:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return condition()
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_killing_the_build_leaves_no_process_of_its_kernel(project, tmp_path, how):
+    pid_file = tmp_path / "pids"
+    project.write("content/spawner.md", SPAWNER.format(pids=str(pid_file)))
+    build = subprocess.Popen(project.pelican_command(), cwd=project.root, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    try:
+        assert wait_until(lambda: pid_file.exists() and len(pid_file.read_text().split()) == 4, 120)
+        pids = [int(p) for p in pid_file.read_text().split()]  # kernel, its launcher, two children
+        assert all(alive(p) for p in pids)
+        os.kill(build.pid, how)  # the build only, by its PID, as CI's timeout would
+        build.wait(timeout=30)
+        assert wait_until(lambda: not any(alive(p) for p in pids)), \
+            [psutil.Process(p).cmdline() for p in pids if alive(p)]
+    finally:
+        if build.poll() is None:
+            build.kill()
+
+
+def test_a_finished_build_leaves_no_process_either(project, tmp_path):
+    pid_file = tmp_path / "pids"
+    project.write("content/spawner.md", SPAWNER.format(pids=str(pid_file)).replace("time.sleep(300)", ""))
+    project.build()
+    pids = [int(p) for p in pid_file.read_text().split()]
+    assert wait_until(lambda: not any(alive(p) for p in pids))
+
+
+SLEEPER = "Title: Sleeper\nDate: 2026-01-02\n\n```{{python}}\n#| timeout: {timeout}\nimport time\ntime.sleep(120)\n```\n"
+
+
+@pytest.mark.parametrize("timeout", [0, -1, 10**9])
+def test_no_block_timeout_escapes_the_site_ceiling(project, timeout):
+    project.write("content/sleeper.md", SLEEPER.format(timeout=timeout))
+    with pytest.raises(BlockExecutionError) as caught:
+        project.build(EXECBLOCKS_MAX_TIMEOUT=2)
+    message = str(caught.value)
+    assert message.startswith("content/sleeper.md:6: block 1 raised TimeoutError: ran past its 2 s limit")
+    assert f"`#| timeout: {timeout}`" in message and "raise EXECBLOCKS_MAX_TIMEOUT in pelicanconf.py" in message
+    assert "error: true" not in message  # it would not help
+
+
+def test_timeout_says_which_limit_and_how_to_raise_it(project):
+    project.write("content/sleeper.md", SLEEPER.format(timeout=1))
+    with pytest.raises(BlockExecutionError) as caught:
+        project.build()
+    assert "ran past its 1 s limit (`#| timeout: 1`); raise it with `#| timeout: N`" in str(caught.value)
+    project.write("content/sleeper.md", SLEEPER.format(timeout=1).replace("#| timeout: 1\n", ""))
+    with pytest.raises(BlockExecutionError) as caught:
+        project.build(EXECBLOCKS_TIMEOUT=1)
+    assert "ran past its 1 s limit (EXECBLOCKS_TIMEOUT = 1, the site's default)" in str(caught.value)
+    assert "`#| timeout: N`" in str(caught.value) and "EXECBLOCKS_TIMEOUT in pelicanconf.py" in str(caught.value)
