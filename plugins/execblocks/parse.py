@@ -11,6 +11,7 @@ execution and rendering can never disagree about which block is which.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -125,8 +126,9 @@ def parse_text(text: str, path: Path, root: Path, content_dir: Path, defaults: d
                                      "Close it with a line of backticks as long as its opening fence.")
         blocks.append(_parse_block(len(blocks), fence, lines, rel_path, inherited))
     inline = _inline_exprs(lines, fences)
-    article_id = path.resolve().relative_to(content_dir.resolve()).with_suffix("").as_posix()
-    return Article(path=path.resolve(), rel_path=rel_path, article_id=article_id,
+    resolved = _resolved(path)
+    article_id = resolved.relative_to(_resolved(content_dir)).with_suffix("").as_posix()
+    return Article(path=resolved, rel_path=rel_path, article_id=article_id,
                    slug=_slug(lines, path), blocks=tuple(blocks), inline=tuple(inline),
                    title=_header_value(lines, "title"))
 
@@ -218,9 +220,16 @@ def _header_value(lines: list[str], key: str) -> str | None:
 
 def _relative(path: Path, root: Path) -> str:
     try:
-        return Path(path).resolve().relative_to(root.resolve()).as_posix()
+        return _resolved(path).relative_to(_resolved(root)).as_posix()
     except ValueError:
         return str(path)
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolved(path) -> Path:
+    # Resolving is a system call per path component; a build asks for the same few
+    # folders once per article (thousands of times on a big site).
+    return Path(path).resolve()
 
 
 def discover(content_dir: Path, root: Path, defaults: dict | None = None) -> list[Article]:

@@ -10,6 +10,7 @@ computed on a GPU.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -62,6 +63,12 @@ def execution_key(article: Article, settings: EngineSettings) -> str:
 
 def current_environment() -> dict[str, str]:
     """Versions as installed now, read from package metadata (importing nothing heavy)."""
+    return dict(_installed_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _installed_versions() -> dict[str, str]:
+    # Read once per planning pass (plan_articles clears it): each read costs milliseconds.
     versions = {"python": ".".join(map(str, sys.version_info[:3]))}
     for name, dist in (("numpy", "numpy"), ("torch", "torch"), ("matplotlib", "matplotlib")):
         try:
@@ -180,6 +187,7 @@ def _environment_notes(environment: Environment) -> list[str]:
 def plan_articles(articles: list[Article], store: ResultsStore, settings: EngineSettings,
                   force: set[str] = frozenset()) -> list[ArticlePlan]:
     """One plan per article; the fresh ones whose id is in `force` are marked to rerun."""
+    _installed_versions.cache_clear()  # a long-lived process (livereload) sees new installs
     plans = [plan_article(a, store, settings) for a in articles]
     for plan in plans:
         if plan.state == FRESH and plan.article.article_id in force:
