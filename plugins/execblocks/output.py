@@ -15,7 +15,6 @@ from pathlib import Path
 from pelican.contents import Static
 from pelican.generators import Generator
 
-from .downloads import write_downloads
 from .session import session_of
 
 RESULTS_URL = "results"  # output/results/<article id>/<file>
@@ -41,8 +40,25 @@ class ResultsGenerator(Generator):
     def generate_output(self, writer):
         session = session_of(self.settings)
         for rendered in session.rendered.values() if session else ():
+            entry, slug = rendered.entry, rendered.article.slug
             target = Path(self.output_path) / RESULTS_URL / rendered.article.article_id
             target.mkdir(parents=True, exist_ok=True)
-            for name in sorted(set(rendered.figures)):
-                shutil.copyfile(rendered.entry.file(name), target / name)
-            write_downloads(rendered, target)
+            figures = [entry.file(name) for name in sorted(set(rendered.figures))]
+            for figure in figures:
+                if _outdated(target / figure.name, figure):
+                    shutil.copyfile(figure, target / figure.name)
+            sources = [entry.file("record.json"), entry.file("notebook.ipynb"), rendered.article.path, *figures]
+            if any(_outdated(target / f"{slug}{suffix}", *sources) for suffix in (".ipynb", ".py")):
+                from .downloads import write_downloads  # nbformat: loaded only when there is work
+
+                write_downloads(rendered, target)
+
+
+def _outdated(target: Path, *sources: Path) -> bool:
+    """Missing, or older than a file it is made from: how Pelican's static generator
+    decides what to copy, so a build that changed nothing rewrites nothing."""
+    try:
+        made = target.stat().st_mtime_ns
+    except FileNotFoundError:
+        return True
+    return any(source.stat().st_mtime_ns > made for source in sources)

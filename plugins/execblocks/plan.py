@@ -35,12 +35,19 @@ class ArticlePlan:
     article: Article
     state: str  # fresh | stale | missing | failed
     reasons: list[str] = field(default_factory=list)  # why it is not fresh
-    notes: list[str] = field(default_factory=list)  # e.g. environment changes
     entry: StoredEntry | None = None
 
     @property
     def needs_run(self) -> bool:
         return self.state != FRESH
+
+    @property
+    def notes(self) -> list[str]:
+        """What changed in the environment since the run (library versions, device): shown
+        by `invoke status`, computed only when asked (reading versions costs milliseconds)."""
+        if self.entry is None or self.entry.record is None:
+            return []
+        return _environment_notes(self.entry.record.environment)
 
 
 def block_fingerprint(block: Block) -> BlockFingerprint:
@@ -129,10 +136,9 @@ def plan_article(article: Article, store: ResultsStore, settings: EngineSettings
     if record.key != key:
         reasons = _what_changed(article, record, settings) or ["execution settings changed"]
     reasons += _changed_dependencies(record.dependencies, settings)
-    notes = _environment_notes(record.environment)
     if failure and failure.key == key and not _changed_dependencies(failure.dependencies, settings):
-        return ArticlePlan(article, FAILED, [_failure_reason(failure)] + reasons, notes, entry)
-    return ArticlePlan(article, STALE if reasons else FRESH, reasons, notes, entry)
+        return ArticlePlan(article, FAILED, [_failure_reason(failure)] + reasons, entry)
+    return ArticlePlan(article, STALE if reasons else FRESH, reasons, entry)
 
 
 def _failure_reason(failure: Failure | None) -> str:

@@ -29,8 +29,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import nbformat
-from filelock import FileLock, Timeout
+from typing import TYPE_CHECKING
 
 from .errors import CorruptEntryError, StoreLockedError
 from .record import Failure, Provenance, Record
@@ -42,6 +41,39 @@ PROVENANCE = "provenance.json"
 FAILURE = "failure.json"
 IMAGE_TYPES = {"image/png": ".png", "image/svg+xml": ".svg"}
 
+if TYPE_CHECKING:  # nbformat (with jsonschema) and filelock load only when a run is stored
+    import nbformat
+
+
+class Node(dict):
+    """A stored notebook's dicts, read with attribute access like nbformat's NotebookNode
+    (`cell.outputs`), without importing nbformat: rendering reads, it never validates
+    (the record's checksums already vouch for the file)."""
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def read_notebook(path: Path) -> Node:
+    """A stored notebook as nbformat.reads gives it: multi-line strings joined again."""
+    notebook = json.loads(path.read_text(encoding="utf-8"), object_hook=Node)
+    for cell in notebook.get("cells", []):
+        _join(cell, "source")
+        for output in cell.get("outputs", []):
+            _join(output, "text")
+            for mime in output.get("data", {}):
+                if "json" not in mime:  # nbformat keeps JSON mimetypes as data, not lines
+                    _join(output["data"], mime)
+    return notebook
+
+
+def _join(holder: dict, key: str) -> None:
+    if isinstance(holder.get(key), list):
+        holder[key] = "".join(holder[key])
+
 
 @dataclass
 class StoredEntry:
@@ -51,8 +83,8 @@ class StoredEntry:
     provenance: Provenance | None  # None when missing or unreadable: it is informational only
     failure: Failure | None
 
-    def notebook(self) -> nbformat.NotebookNode:
-        return nbformat.reads((self.directory / NOTEBOOK).read_text(encoding="utf-8"), as_version=4)
+    def notebook(self) -> Node:
+        return read_notebook(self.directory / NOTEBOOK)
 
     def file(self, name: str) -> Path:
         return self.directory / name
@@ -157,9 +189,11 @@ class ResultsStore:
         return sorted(found)
 
     # -- writing ---------------------------------------------------------------------
-    def write(self, article_id: str, record: Record, notebook: nbformat.NotebookNode,
+    def write(self, article_id: str, record: Record, notebook: "nbformat.NotebookNode",
               provenance: Provenance) -> StoredEntry:
         """Store a successful run. Images move out of the notebook into files."""
+        import nbformat
+
         directory = self.entry_dir(article_id)
         notebook = copy.deepcopy(notebook)
         files: dict[str, str] = {}
@@ -219,6 +253,8 @@ class ResultsStore:
     def lock(self, timeout: float, say=print):
         """One build at a time: a second one waits (saying so), then gives up clearly."""
         self.root.mkdir(parents=True, exist_ok=True)
+        from filelock import FileLock, Timeout
+
         lock = FileLock(str(self.root / ".lock"))
         start = time.monotonic()
         try:
