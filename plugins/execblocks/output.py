@@ -15,6 +15,7 @@ from pathlib import Path
 from pelican.contents import Static
 from pelican.generators import Generator
 
+from .scripts import script
 from .session import session_of
 
 RESULTS_URL = "results"  # output/results/<article id>/<file>
@@ -47,11 +48,20 @@ class ResultsGenerator(Generator):
             for figure in figures:
                 if _outdated(target / figure.name, figure):
                     shutil.copyfile(figure, target / figure.name)
-            sources = [entry.file("record.json"), entry.file("notebook.ipynb"), rendered.article.path, *figures]
-            if any(_outdated(target / f"{slug}{suffix}", *sources) for suffix in (".ipynb", ".py")):
+            # The downloads come from the stored results (a prose edit leaves them alone;
+            # the .py, which names block lines, is cheap and rewritten only if it differs).
+            sources = [entry.file("record.json"), entry.file("notebook.ipynb"), *figures]
+            if _outdated(target / f"{slug}.ipynb", *sources) or _differs(target / f"{slug}.py", script(rendered)):
                 from .downloads import write_downloads  # nbformat: loaded only when there is work
 
                 write_downloads(rendered, target)
+
+
+def _differs(path: Path, text: str) -> bool:
+    try:
+        return path.read_text(encoding="utf-8") != text
+    except FileNotFoundError:
+        return True
 
 
 def _outdated(target: Path, *sources: Path) -> bool:
