@@ -24,7 +24,8 @@ RELATIVE_URLS = True
 
 # The execution engine is a plugin of this repository (Pelican's PLUGIN_PATHS convention).
 PLUGIN_PATHS = ["plugins"]
-PLUGINS = ["execblocks", "pelican.plugins.sitemap"]
+# reading (plugins/reading): sidenotes, table of contents, math rendered at build time, sitemap.
+PLUGINS = ["execblocks", "reading"]
 
 # --- execblocks: executable blocks ---------------------------------------------
 # Where results live (committed, like Quarto's _freeze/), and where experiment
@@ -41,6 +42,12 @@ EXECBLOCKS_TIMEOUT = 1800
 EXECBLOCKS_BLOCK_DEFAULTS = {}
 # How matplotlib figures are saved: "png" (192 dpi, sharp on HiDPI screens) or "svg".
 EXECBLOCKS_FIGURE_FORMAT = "png"
+# Each figure is also saved in the theme's dark colours, shown under a dark colour scheme.
+EXECBLOCKS_DARK_FIGURES = True
+# Caps: figures shown per block, and pixels (width x height) per figure; what is over a cap
+# is dropped with a notice on the page. Defaults: 50 and 25,000,000.
+EXECBLOCKS_MAX_FIGURES = 50
+EXECBLOCKS_MAX_FIGURE_PIXELS = 25_000_000
 # When True, a change of library versions or device makes results stale too.
 EXECBLOCKS_ENVIRONMENT_IN_KEY = False
 

@@ -57,10 +57,14 @@ def clean(c):
     shutil.rmtree(CONFIG["deploy_path"], ignore_errors=True)
 
 
-@task(help={"force": "rerun every executable article's experiments, fresh or not"})
-def build(c, force=False):
+@task(help={"force": "rerun every executable article's experiments, fresh or not",
+            "executor": "run the stale articles on a Dask cluster: its scheduler's address, tcp://HOST:8786"})
+def build(c, force=False, executor=""):
     """Run what is stale, then build the site (one Pelican run)."""
-    site_build(CONFIG["settings_base"], **({"EXECBLOCKS_MODE": "force"} if force else {}))
+    overrides = {"EXECBLOCKS_MODE": "force"} if force else {}
+    if executor:
+        overrides["EXECBLOCKS_EXECUTOR"] = executor
+    site_build(CONFIG["settings_base"], **overrides)
 
 
 @task
@@ -121,7 +125,8 @@ def livereload(c):
     rebuild = site.rebuilder(CONFIG["settings_base"], report=lambda message: print(message, file=sys.stderr))
     rebuild()
     server = Server()
-    for pattern in [CONFIG["settings_base"], "content/**/*.md", "code/**/*.py", "code/**/*.mplstyle",
+    for pattern in [CONFIG["settings_base"], "content/**/*.md", "content/**/*.qmd", "content/**/*.ipynb",
+                    "code/**/*.py", "code/**/*.mplstyle",
                     "theme/templates/**/*.html", "theme/static/**/*.css", "theme/static/**/*.js"]:
         server.watch(pattern, rebuild)
     server.serve(host=CONFIG["host"], port=CONFIG["port"], root=CONFIG["deploy_path"])
@@ -161,5 +166,6 @@ def test(c, args=""):
 
 @task
 def bench(c):
-    """Print how much the engine adds to a build (benchmarks/build_speed.py)."""
+    """Print the speed figures of benchmarks/ (engine, Dask executor)."""
     c.run(f"{sys.executable} benchmarks/build_speed.py", pty=False)
+    c.run(f"{sys.executable} benchmarks/dask_speed.py", pty=False)

@@ -9,7 +9,7 @@ all within one Pelican run:
                        as a BuildSession (session.py)
     readers_init       Markdown reader that renders stored results   (reader.py, render.py)
     content_object_init  resolve result URLs for each page's location
-    (ResultsGenerator) copy figures, write the downloadable .ipynb / .py   (output.py)
+    (ResultsGenerator) copy figures, write the downloads: .ipynb, .py, runnable .zip   (output.py)
 
 The public names below are what tasks.py and tests use.
 """
@@ -36,11 +36,14 @@ class ArticleResults:
 
     notebook_path: str  # results/<id>/<slug>.ipynb, from the site's root
     script_path: str
-    provenance: Provenance | None  # executed_at, duration_s, block_seconds
+    bundle_path: str  # the runnable .zip: notebook, the project files it read, requirements
+    provenance: Provenance | None  # the shown run: executed_at, duration_s, block_seconds, worker
     environment: Environment  # device, versions
     summary: str  # the provenance as one line: "60.6 s · cpu · Python 3.11.7 · ... · 2026-11-25"
     notebook_url: str = ""  # the paths as this page links them (set once its URL is known)
     script_url: str = ""
+    bundle_url: str = ""
+    run: object = None  # render.RunTable: device, versions, date, per-block times (the footer's table)
 
 
 def register():
@@ -52,6 +55,7 @@ def register():
     signals.get_generators.connect(_on_run_start)
     signals.readers_init.connect(_on_readers_init)
     signals.content_object_init.connect(_on_content_init)
+    signals.content_object_init.connect(_resolve_srcset)
 
 
 def _on_run_start(pelican):
@@ -65,11 +69,18 @@ def _on_run_start(pelican):
     return ResultsGenerator
 
 
-def _on_readers_init(readers) -> None:
-    from .reader import ExecMarkdownReader
+def _resolve_srcset(instance) -> None:
+    from .srcset import resolve_srcset_links
 
-    for extension in ExecMarkdownReader.file_extensions:
-        readers.reader_classes[extension] = ExecMarkdownReader
+    resolve_srcset_links(instance)
+
+
+def _on_readers_init(readers) -> None:
+    from .reader import ExecMarkdownReader, NotebookReader
+
+    for reader in (ExecMarkdownReader, NotebookReader):
+        for extension in reader.file_extensions:
+            readers.reader_classes[extension] = reader
 
 
 def _on_content_init(instance) -> None:
@@ -86,3 +97,4 @@ def _on_content_init(instance) -> None:
         prefix = instance.settings.get("SITEURL", "").rstrip("/") + "/"
     results.notebook_url = prefix + results.notebook_path
     results.script_url = prefix + results.script_path
+    results.bundle_url = prefix + results.bundle_path

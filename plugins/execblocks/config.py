@@ -7,93 +7,19 @@ EXECBLOCKS_TIMEOUT, and so on. Option names are Quarto's, so articles move betwe
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+# Block options live in options.py; re-exported here, where settings are looked for.
+from .options import BlockOptions, OptionError, validate_options  # noqa: F401
 
 MODES = ("auto", "force", "strict", "off")
 FIGURE_FORMATS = ("png", "svg")
-
-# Quarto option name -> (dataclass field, accepted type(s)).
-BLOCK_OPTION_TYPES: dict[str, tuple[str, tuple[type, ...]]] = {
-    "echo": ("echo", (bool,)),
-    "output": ("output", (bool,)),
-    "eval": ("eval", (bool,)),
-    "error": ("error", (bool,)),
-    "fig-cap": ("fig_cap", (str,)),
-    "fig-alt": ("fig_alt", (str,)),
-    "fig-width": ("fig_width", (int, float)),
-    "fig-height": ("fig_height", (int, float)),
-    "label": ("label", (str,)),
-    "timeout": ("timeout", (int,)),
-    "code-fold": ("code_fold", (bool,)),
-    "column": ("column", (str,)),
-    "depends": ("depends", (list,)),
-}
-COLUMNS = ("body", "page", "screen")
-
-
-@dataclass(frozen=True)
-class BlockOptions:
-    echo: bool = True  # show the source
-    output: bool = True  # show what the block printed/displayed
-    eval: bool = True  # run it at all
-    error: bool = False  # an exception is rendered instead of failing the build
-    fig_cap: str | None = None
-    fig_alt: str | None = None
-    fig_width: float | None = None  # inches; None keeps matplotlib's default
-    fig_height: float | None = None
-    label: str | None = None  # anchor id for the block's figure or cell
-    timeout: int | None = None  # seconds; None uses EXECBLOCKS_TIMEOUT
-    code_fold: bool = False  # source folded into <details> (shown on demand)
-    column: str = "body"  # body | page (wider than the text) | screen
-    depends: tuple[str, ...] = ()  # files read in ways the audit hook cannot see
-
-    def execution_fields(self) -> dict[str, Any]:
-        """The options that change what running the block produces (part of the cache key).
-        Not `timeout`: a run that finished within one limit gives the same outputs under
-        another, and raising it after a timeout reruns anyway (failed articles always do).
-        `depends` is in it so a newly declared file is recorded (and then watched)."""
-        return {
-            "eval": self.eval, "error": self.error,
-            "fig_width": self.fig_width, "fig_height": self.fig_height,
-            "depends": list(self.depends),
-        }
-
-
-class OptionError(ValueError):
-    """One option's name or value is wrong; `key` says which, so the caller can locate it."""
-
-    def __init__(self, key: str, message: str):
-        self.key = key
-        super().__init__(message)
-
-
-def validate_options(raw: dict[str, Any]) -> dict[str, Any]:
-    """Quarto-named options -> BlockOptions field values; OptionError on the first bad one."""
-    values: dict[str, Any] = {}
-    for name, value in raw.items():
-        if name not in BLOCK_OPTION_TYPES:
-            known = ", ".join(sorted(BLOCK_OPTION_TYPES))
-            raise OptionError(name, f"unknown block option '{name}' (known options: {known})")
-        attr, types = BLOCK_OPTION_TYPES[name]
-        # YAML reads `true` as bool and `7` as int; bool is an int subclass, so check it first.
-        if isinstance(value, bool) and bool not in types:
-            raise OptionError(name, f"option '{name}' expects {types[0].__name__}, got {value!r}")
-        if not isinstance(value, types):
-            if str in types and value is not None:
-                value = str(value)
-            else:
-                want = " or ".join(t.__name__ for t in types)
-                raise OptionError(name, f"option '{name}' expects {want}, got {value!r}")
-        if name == "column" and value not in COLUMNS:
-            raise OptionError(name, f"option 'column' must be one of {', '.join(COLUMNS)}, got {value!r}")
-        if name == "depends":
-            value = tuple(str(v) for v in value)
-        values[attr] = value
-    return values
+# A Dask scheduler: tcp://host:8786, tls://..., ws://..., inproc://... (distributed's schemes).
+EXECUTOR_ADDRESS = re.compile(r"^(tcp|tls|ws|wss|inproc|ucx)://[^\s/]+$")
 
 
 @dataclass(frozen=True)
@@ -111,7 +37,11 @@ class EngineSettings:
     environment_in_key: bool = False
     lock_timeout: float = 3600.0  # seconds a second build waits for the first
     figure_format: str = "png"  # how matplotlib figures are saved: png | svg
+    dark_figures: bool = True  # save each figure a second time in the theme's dark colours
+    max_figures: int = 50  # figures shown per block; the rest are dropped with a notice
+    max_figure_pixels: int = 25_000_000  # a larger figure is not saved (a notice instead)
     block_defaults: tuple = ()  # (Quarto name, value) pairs from EXECBLOCKS_BLOCK_DEFAULTS
+    executor: str = "local"  # "local" kernels, or a Dask scheduler's address ("tcp://host:8786")
     only: tuple[str, ...] = ()  # articles (path, id or slug) to rerun even when fresh: `invoke run`
 
     @property
@@ -136,6 +66,11 @@ class EngineSettings:
         if figure_format not in FIGURE_FORMATS:
             raise ConfigError(f"EXECBLOCKS_FIGURE_FORMAT must be one of {', '.join(FIGURE_FORMATS)}, "
                               f"got {figure_format!r}")
+        max_figures = settings.get("EXECBLOCKS_MAX_FIGURES", 50)
+        max_pixels = settings.get("EXECBLOCKS_MAX_FIGURE_PIXELS", 25_000_000)
+        for name, value in (("EXECBLOCKS_MAX_FIGURES", max_figures), ("EXECBLOCKS_MAX_FIGURE_PIXELS", max_pixels)):
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ConfigError(f"{name} must be a positive int, got {value!r}")
         defaults = settings.get("EXECBLOCKS_BLOCK_DEFAULTS", {})
         if not isinstance(defaults, dict):
             raise ConfigError(f"EXECBLOCKS_BLOCK_DEFAULTS must be a dict of block options, got {defaults!r}")
@@ -143,6 +78,7 @@ class EngineSettings:
             validate_options(defaults)
         except OptionError as error:
             raise ConfigError(f"EXECBLOCKS_BLOCK_DEFAULTS: {error}") from None
+        executor = checked_executor(settings.get("EXECBLOCKS_EXECUTOR", "local"))
         only = settings.get("EXECBLOCKS_ONLY", ())
         if isinstance(only, str) or not all(isinstance(name, str) for name in only):
             raise ConfigError(f"EXECBLOCKS_ONLY must be a list of article paths or slugs, got {only!r}")
@@ -163,9 +99,21 @@ class EngineSettings:
             environment_in_key=bool(settings.get("EXECBLOCKS_ENVIRONMENT_IN_KEY", False)),
             lock_timeout=float(settings.get("EXECBLOCKS_LOCK_TIMEOUT", 3600.0)),
             figure_format=figure_format,
+            dark_figures=bool(settings.get("EXECBLOCKS_DARK_FIGURES", True)),
+            max_figures=max_figures,
+            max_figure_pixels=max_pixels,
             block_defaults=tuple(sorted(defaults.items())),
+            executor=executor,
             only=tuple(only),
         )
+
+
+def checked_executor(value) -> str:
+    """EXECBLOCKS_EXECUTOR / `--executor`: "local", or a Dask scheduler's address."""
+    if not isinstance(value, str) or not (value == "local" or EXECUTOR_ADDRESS.match(value)):
+        raise ConfigError(f"EXECBLOCKS_EXECUTOR must be 'local' or a Dask scheduler address such as "
+                          f"tcp://host:8786, got {value!r}")
+    return value
 
 
 def _guess_root(content: Path) -> Path:

@@ -1,5 +1,6 @@
 """The article as something a reader can rerun: the executed notebook (images put
-back inline) and a plain script with `# %%` cell markers."""
+back inline), a plain script with `# %%` cell markers, and the runnable bundle (a .zip
+with the notebook and the project files it read, see bundle.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import copy
 
 import nbformat
 
+from .bundle import reader_bundle
+from .config import EngineSettings
 from .render import RenderedArticle
 from .scripts import script
 from .store import atomic_write
@@ -26,7 +29,10 @@ def downloadable_notebook(rendered: RenderedArticle) -> nbformat.NotebookNode:
     return notebook
 
 
-def write_downloads(rendered: RenderedArticle, target) -> None:
+def write_downloads(rendered: RenderedArticle, target, settings: EngineSettings) -> None:
     slug = rendered.article.slug
-    atomic_write(target / f"{slug}.ipynb", nbformat.writes(downloadable_notebook(rendered)).encode())
+    notebook = downloadable_notebook(rendered)
+    atomic_write(target / f"{slug}.ipynb", nbformat.writes(notebook).encode())
     atomic_write(target / f"{slug}.py", script(rendered).encode())
+    bundle = reader_bundle(rendered.article, rendered.entry, notebook, settings)
+    atomic_write(target / f"{slug}.zip", bundle.zip_bytes())

@@ -49,6 +49,19 @@ class BlockExecutionError(ExecBlocksError):
         super().__init__(text + f"  {hint}" if hint else text.rstrip("\n"))
 
 
+class WorkerLostError(BlockExecutionError):
+    """The machine running an article went away mid-run (a cluster worker killed or out
+    of memory, every retry too). Not the article's fault: nothing is stored for it."""
+
+    def __init__(self, path: str, line: int, block: int, cause: str):
+        self.path, self.line, self.block = path, line, block
+        self.ename, self.evalue, self.traceback, self.source = "WorkerLost", cause, "", ""
+        self.subject, self.hint = f"block {block}" if block else "the article", "Build again to rerun it."
+        where = f"block {block}" if block else "the article, before its first block,"
+        ExecBlocksError.__init__(self, f"{path}:{line}: {where} did not finish: {cause}\n"
+                                       f"  Nothing was stored for this article. {self.hint}")
+
+
 class StaleResultsError(ExecBlocksError):
     """Strict mode (publishing, `invoke check`) found results that are stale or missing."""
 

@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -34,7 +34,6 @@ from .notebook import (HIDDEN, build_notebook, inline_values, locate_error, poin
                        public_notebook, run_info)
 from .parse import Article
 from .progress import Progress
-from .schedule import Job, order, visible_gpus
 
 # nbclient logs timeouts and dead kernels as errors before raising; the engine reports them
 # itself, at file:line (and Pelican's --fatal errors would turn the log line into a crash).
@@ -56,6 +55,8 @@ class ExecutionResult:
     duration_s: float
     executed_at: str
     error: BlockExecutionError | None = None
+    packages: dict[str, str] = field(default_factory=dict)  # distribution -> version, all the blocks imported
+    host: str | None = None  # the cluster worker that ran it; None: this machine
 
 
 class _ArticleClient(NotebookClient):
@@ -79,6 +80,9 @@ def kernel_environment(settings: EngineSettings) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(paths)
     env["MPLBACKEND"] = "Agg"
     env["EXECBLOCKS_FIGURE_FORMAT"] = settings.figure_format
+    env["EXECBLOCKS_DARK_FIGURES"] = "1" if settings.dark_figures else "0"
+    env["EXECBLOCKS_MAX_FIGURES"] = str(settings.max_figures)
+    env["EXECBLOCKS_MAX_FIGURE_PIXELS"] = str(settings.max_figure_pixels)
     env["PYTHONHASHSEED"] = "0"
     # One BLAS/OpenMP thread per kernel: parallelism comes from running kernels side by side.
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
@@ -161,6 +165,7 @@ async def execute_article(article: Article, settings: EngineSettings,
         reads=[Path(p) for p in info.get("reads", []) + info.get("modules", [])],
         device=info.get("device"),
         versions=info.get("versions", {}),
+        packages=info.get("packages", {}),
         block_seconds=block_seconds,
         duration_s=duration,
         executed_at=executed_at,
@@ -168,45 +173,15 @@ async def execute_article(article: Article, settings: EngineSettings,
     )
 
 
-def run_articles(jobs: list[Job], settings: EngineSettings, progress: Progress) -> list[ExecutionResult]:
-    """Run several articles, each in its own kernel: CPU jobs a few at a time, GPU jobs
-    one per GPU (see schedule.py)."""
-    workers = settings.workers or os.cpu_count() or 1
-    gpus = visible_gpus()
-
-    async def run_all():
-        cpu_slots = asyncio.Semaphore(workers)
-        free_gpus: asyncio.Queue = asyncio.Queue()
-        for gpu in gpus:
-            free_gpus.put_nowait(gpu)
-
-        async def run(job: Job, gpu: str | None) -> ExecutionResult:
-            article = job.article
-            where = f" on GPU {gpu}" if gpu is not None else ""
-            progress.article_start(article.rel_path, len(article.blocks), where)
-            result = await execute_article(article, settings, progress, gpu=gpu)
-            progress.article_done(article.rel_path, result.duration_s, result.error is None)
-            return result
-
-        async def one(job: Job) -> ExecutionResult:
-            if job.wants_gpu and gpus:
-                gpu = await free_gpus.get()
-                try:
-                    return await run(job, gpu)
-                finally:
-                    free_gpus.put_nowait(gpu)
-            async with cpu_slots:
-                return await run(job, None)
-
-        return await asyncio.gather(*(one(job) for job in order(jobs)))
-
+def run_blocking(coroutine):
+    """Run a coroutine to completion from synchronous code, on a loop of its own."""
     if sys.platform == "win32":  # pragma: no cover - zmq needs the selector loop there
         asyncio.set_event_loop_policy(asyncio.WindowsSelectorEventLoopPolicy())
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(run_all())
+        return asyncio.run(coroutine)
     # This thread already runs an event loop (a notebook, Playwright's sync API):
     # give the kernels a loop of their own in a worker thread.
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, run_all()).result()
+        return pool.submit(asyncio.run, coroutine).result()

@@ -28,12 +28,17 @@ def build_notebook(article: Article) -> nbformat.NotebookNode:
     nb.metadata["language_info"] = {"name": "python"}
     cells = [_hidden("import execblocks.runtime as __execblocks__\n__execblocks__.install()")]
     figsize = None
+    figure_policy = (None, None)  # (fig-format, fig-dpi) the kernel's figure hook uses now
     for block in article.blocks:
         wanted = (block.options.fig_width, block.options.fig_height)
         if block.options.eval and wanted != (None, None) and wanted != figsize:
             width, height = block.options.fig_width or 6.4, block.options.fig_height or 4.8
             cells.append(_hidden(f"__execblocks__.set_figsize({width!r}, {height!r})"))
             figsize = wanted
+        policy = (block.options.figure_format, block.options.fig_dpi)
+        if block.options.eval and policy != figure_policy:
+            cells.append(_hidden(f"__execblocks__.figure_options({policy[0]!r}, {policy[1]!r})"))
+            figure_policy = policy
         cell = nbformat.v4.new_code_cell(block.code)
         cell.metadata["execblocks"] = {"block": block.index, "line": block.code_line}
         tags = []

@@ -3,7 +3,7 @@
 Figures are linked from the article's HTML as `{static}/results/<id>/<file>`; this
 generator registers each one as Pelican static content, so Pelican itself writes the
 right URL for every page (relative or absolute, feeds included), then copies the figures
-and writes the downloadable notebook and script into `output/results/<id>/`.
+and writes the downloads (notebook, script, runnable .zip) into `output/results/<id>/`.
 It runs after the articles and pages generators, so every page has been rendered.
 """
 
@@ -51,10 +51,11 @@ class ResultsGenerator(Generator):
             # The downloads come from the stored results (a prose edit leaves them alone;
             # the .py, which names block lines, is cheap and rewritten only if it differs).
             sources = [entry.file("record.json"), entry.file("notebook.ipynb"), *figures]
-            if _outdated(target / f"{slug}.ipynb", *sources) or _differs(target / f"{slug}.py", script(rendered)):
+            if (_outdated(target / f"{slug}.ipynb", *sources) or _outdated(target / f"{slug}.zip", *sources)
+                    or _differs(target / f"{slug}.py", script(rendered))):
                 from .downloads import write_downloads  # nbformat: loaded only when there is work
 
-                write_downloads(rendered, target)
+                write_downloads(rendered, target, session.settings)
 
 
 def _differs(path: Path, text: str) -> bool:

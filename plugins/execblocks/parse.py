@@ -14,18 +14,21 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
 
-from .config import BlockOptions, OptionError, validate_options
+from .ipynb import map_line, read_notebook, wants_saved_outputs
+from .frontmatter import blank_front_matter, execution_options, find_front_matter
+from .options import BlockOptions, OptionError, ignored_notes, is_option, load_yaml, unknown_option_message, \
+    validate_options
 from .errors import ArticleSyntaxError
 
 # An opening fence: up to 3 spaces, then 3+ backticks or tildes, then the info string.
 FENCE_OPEN = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*?)\s*$")
 EXECUTABLE_INFO = re.compile(r"^\{\s*python3?\s*(?P<attrs>[^}]*)\}$")
-OPTION_LINE = re.compile(r"^#\|\s?(?P<body>.*)$")
+OPTION_LINE = re.compile(r"^#\|(?P<body>.*)$")
 INLINE_EXPR = re.compile(r"`\{python\}\s+(?P<expr>[^`]+?)\s*`")
 METADATA_LINE = re.compile(r"^(?P<key>[A-Za-z][A-Za-z0-9_-]*):\s*(?P<value>.*)$")
 ARTICLE_OPTION_PREFIX = "execute-"  # `Execute-Echo: false` in the header sets echo for every block
@@ -54,7 +57,12 @@ class Block:
     options: BlockOptions
     fence_line: int  # the ```{python} line
     code_line: int  # file line of the first line of `code`
-    close_line: int = 0  # the closing fence's line (render.py swaps fence_line..close_line)
+    close_line: int = 0  # the closing fence's line
+    fenced_source: str = ""  # the opening fence and `#|` lines, as written (`echo: fenced`)
+    # (opening, closing) fence lines in the Markdown text the article renders from:
+    # render.py swaps them for the block's HTML. The file's own lines, except in a
+    # notebook, whose Markdown form is generated (ipynb.py).
+    markdown_lines: tuple[int, int] = (0, 0)
 
     @property
     def code_hash(self) -> str:
@@ -76,6 +84,8 @@ class Article:
     blocks: tuple[Block, ...]
     inline: tuple[InlineExpr, ...]
     title: str | None = None  # the `Title:` header, for the slug Pelican derives from it
+    notes: tuple[str, ...] = ()  # "file:line: ..." lines for the author (ignored options)
+    saved_outputs: bool = False  # a notebook shown with the outputs saved in it, not run
 
     @property
     def executable(self) -> bool:
@@ -112,29 +122,76 @@ def _find_close(lines: list[str], start: int, fence: str) -> int:
 
 def parse_text(text: str, path: Path, root: Path, content_dir: Path, defaults: dict | None = None) -> Article:
     """`defaults`: the site's block options (EXECBLOCKS_BLOCK_DEFAULTS). Precedence is
-    block `#|` lines > the article's `Execute-<option>:` header lines > site defaults."""
+    block `#|` lines > the article's header (YAML front matter or `Execute-<option>:`
+    lines) > site defaults."""
     lines = text.split("\n")
     rel_path = _relative(path, root)
-    inherited = {**(defaults or {}), **_article_options(lines, rel_path)}
+    notes: list[str] = []
+    front = find_front_matter(lines, rel_path)
+    if front is not None:
+        header_options, notes = execution_options(front, rel_path)
+        lines = blank_front_matter(lines, front)
+    else:
+        header_options = _article_options(lines, rel_path)
+    inherited = {**(defaults or {}), **header_options}
+    if "output" in header_options:
+        inherited.pop("results", None)
+    if "results" in header_options:
+        inherited.pop("output", None)
     fences = find_fences(lines)
-    blocks = []
+    blocks: list[Block] = []
+    labels: dict[str, int] = {}
     for fence in fences:
         if not fence.executable:
             continue
         if fence.close_line >= len(lines):
             raise ArticleSyntaxError(rel_path, fence.open_line + 1, "executable block is never closed",
                                      "Close it with a line of backticks as long as its opening fence.")
-        blocks.append(_parse_block(len(blocks), fence, lines, rel_path, inherited))
+        block = _parse_block(len(blocks), fence, lines, rel_path, inherited, notes)
+        label = block.options.label
+        if label is not None and label in labels:
+            raise ArticleSyntaxError(rel_path, block.fence_line, f"label {label!r} is already used by the "
+                                     f"block at line {labels[label]}", "Labels become HTML ids: make each unique.")
+        if label is not None:
+            labels[label] = block.fence_line
+        blocks.append(block)
     inline = _inline_exprs(lines, fences)
     resolved = _resolved(path)
     article_id = resolved.relative_to(_resolved(content_dir)).with_suffix("").as_posix()
+    slug = str(front.data["slug"]) if front is not None and front.data.get("slug") else _slug(lines, path)
+    if front is not None:
+        title = str(front.data["title"]) if front.data.get("title") is not None else None
+    else:
+        title = _header_value(lines, "title")
     return Article(path=resolved, rel_path=rel_path, article_id=article_id,
-                   slug=_slug(lines, path), blocks=tuple(blocks), inline=tuple(inline),
-                   title=_header_value(lines, "title"))
+                   slug=slug, blocks=tuple(blocks), inline=tuple(inline), notes=tuple(notes), title=title)
 
 
 def parse_article(path: Path, root: Path, content_dir: Path, defaults: dict | None = None) -> Article:
+    if Path(path).suffix == ".ipynb":
+        return parse_notebook(Path(path), root, content_dir, defaults)
     return parse_text(Path(path).read_text(encoding="utf-8"), Path(path), root, content_dir, defaults)
+
+
+def parse_notebook(path: Path, root: Path, content_dir: Path, defaults: dict | None = None) -> Article:
+    """A `.ipynb` article: the same Article its Markdown form gives, with every line number
+    pointing into the notebook file (see ipynb.py)."""
+    rel_path = _relative(path, root)
+    source = read_notebook(path, rel_path)
+
+    def at(line: int) -> int:
+        return map_line(line, source.file_lines)
+
+    try:
+        article = parse_text(source.text, path, root, content_dir, defaults)
+    except ArticleSyntaxError as error:
+        raise ArticleSyntaxError(error.path, at(error.line), error.message, error.hint) from None
+    notes = tuple(re.sub(r"^([^:]+):(\d+):", lambda m: f"{m[1]}:{at(int(m[2]))}:", note) for note in article.notes)
+    return replace(article,
+                   blocks=tuple(replace(b, fence_line=at(b.fence_line), code_line=at(b.code_line),
+                                        close_line=at(b.close_line)) for b in article.blocks),
+                   inline=tuple(replace(i, line=at(i.line)) for i in article.inline),
+                   notes=notes, saved_outputs=wants_saved_outputs(source.text))
 
 
 def _article_options(lines: list[str], rel_path: str) -> dict:
@@ -148,7 +205,9 @@ def _article_options(lines: list[str], rel_path: str) -> dict:
             continue
         name = match["key"].lower().removeprefix(ARTICLE_OPTION_PREFIX)
         try:
-            value = yaml.safe_load(match["value"]) if match["value"].strip() else None
+            value = load_yaml(match["value"]) if match["value"].strip() else None
+            if not is_option(name):
+                raise OptionError(name, unknown_option_message(name))
             validate_options({name: value})
         except (yaml.YAMLError, OptionError) as error:
             raise ArticleSyntaxError(rel_path, number + 1, f"header option {match['key']}: {error}") from None
@@ -156,21 +215,28 @@ def _article_options(lines: list[str], rel_path: str) -> dict:
     return found
 
 
-def _parse_block(index: int, fence: Fence, lines: list[str], rel_path: str, inherited: dict) -> Block:
+def _parse_block(index: int, fence: Fence, lines: list[str], rel_path: str, inherited: dict,
+                 notes: list[str]) -> Block:
     body = [lines[j] for j in fence.body_range]
+    fence_line = fence.open_line + 1
     option_lines = []
-    for line in body:
+    for number, line in enumerate(body):
         match = OPTION_LINE.match(line)
         if not match:
             break
-        option_lines.append(match["body"])
-    fence_line = fence.open_line + 1
+        if match["body"] and not match["body"].startswith(" "):
+            # Quarto only reads `#| ` (with the space) as an option; it would run this line
+            # as a comment and silently drop the option. Say so instead.
+            raise ArticleSyntaxError(rel_path, fence_line + 1 + number,
+                                     f"option line {line.strip()!r} needs a space after '#|'",
+                                     f"Write `#| {match['body'].strip()}`: Quarto reads only `#| ` lines as options.")
+        option_lines.append(match["body"][1:])
     attrs = EXECUTABLE_INFO.match(fence.info)["attrs"].strip()
     if attrs:
         raise ArticleSyntaxError(rel_path, fence_line, f"unsupported fence attributes {attrs!r}",
                                  "Put options on `#| key: value` lines at the top of the block.")
     try:
-        raw = yaml.safe_load("\n".join(option_lines)) if option_lines else {}
+        raw = load_yaml("\n".join(option_lines)) if any(t.strip() for t in option_lines) else {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = fence_line + 1 + (mark.line if mark else 0)
@@ -178,16 +244,28 @@ def _parse_block(index: int, fence: Fence, lines: list[str], rel_path: str, inhe
                                  "Write each option as `#| key: value`.") from None
     if not isinstance(raw, dict):
         raise ArticleSyntaxError(rel_path, fence_line + 1, "block options must be `#| key: value` lines")
+
+    def line_of(key: str) -> int:
+        return fence_line + 1 + next((n for n, text in enumerate(option_lines)
+                                      if text.strip().startswith(f"{key}:")), 0)
+
     try:
         validate_options(raw)
     except OptionError as error:
-        line = fence_line + 1 + next((n for n, text in enumerate(option_lines)
-                                      if text.strip().startswith(f"{error.key}:")), 0)
-        raise ArticleSyntaxError(rel_path, line, str(error)) from None
-    options = BlockOptions(**validate_options({**inherited, **raw}))
+        raise ArticleSyntaxError(rel_path, line_of(error.key), str(error)) from None
+    for note in ignored_notes(raw):
+        notes.append(f"{rel_path}:{line_of(note.split(chr(39))[1])}: {note}")
+    merged = {**inherited, **raw}
+    if "output" in raw and "results" in inherited:
+        merged.pop("results")  # the block's own word wins over the article's
+    if "results" in raw and "output" in inherited:
+        merged.pop("output")
+    options = BlockOptions(**validate_options(merged))
     code = "\n".join(body[len(option_lines):])
     return Block(index=index, code=code, options=options, fence_line=fence_line,
-                 code_line=fence_line + 1 + len(option_lines), close_line=fence.close_line + 1)
+                 code_line=fence_line + 1 + len(option_lines), close_line=fence.close_line + 1,
+                 fenced_source="\n".join([lines[fence.open_line].strip(), *body[:len(option_lines)]]),
+                 markdown_lines=(fence_line, fence.close_line + 1))
 
 
 def _inline_exprs(lines: list[str], fences: list[Fence]) -> list[InlineExpr]:
@@ -232,7 +310,18 @@ def _resolved(path) -> Path:
     return Path(path).resolve()
 
 
+ARTICLE_SUFFIXES = (".md", ".qmd", ".ipynb")
+
+
 def discover(content_dir: Path, root: Path, defaults: dict | None = None) -> list[Article]:
-    """Every Markdown article under the content folder, parsed, in a stable order."""
-    paths = sorted(p for p in content_dir.rglob("*.md") if not any(part.startswith(".") for part in p.parts))
-    return [parse_article(p, root, content_dir, defaults) for p in paths]
+    """Every article (Markdown, Quarto, Jupyter notebook) under the content folder, parsed, in a stable order."""
+    paths = sorted(p for p in content_dir.rglob("*") if p.suffix in ARTICLE_SUFFIXES and p.is_file()
+                   and not any(part.startswith(".") for part in p.relative_to(content_dir).parts))
+    articles = [parse_article(p, root, content_dir, defaults) for p in paths]
+    seen: dict[str, Article] = {}
+    for article in articles:
+        if article.article_id in seen:
+            raise ArticleSyntaxError(article.rel_path, 1, f"{seen[article.article_id].rel_path} has the same "
+                                     "name: their results would share one folder", "Rename one of them.")
+        seen[article.article_id] = article
+    return articles

@@ -8,11 +8,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import EngineSettings
-from .errors import ExecBlocksError, StaleResultsError
-from .parse import Article, discover
+from .errors import ExecBlocksError, StaleResultsError, WorkerLostError
+from .parse import ARTICLE_SUFFIXES, Article, discover
 from .preflight import check_metadata
 from .plan import FRESH, ArticlePlan, block_fingerprint, current_environment, declared_dependencies, \
     execution_key, hash_dependencies, plan_articles
@@ -48,15 +49,20 @@ def select(articles: list[Article], names) -> list[Article]:
     Pelican derives from its title."""
     chosen = []
     for name in names:
-        wanted = name.rstrip("/").removesuffix(".md")
+        wanted = _without_suffix(name.rstrip("/"))
         match = [a for a in articles
-                 if wanted in (a.rel_path.removesuffix(".md"), a.article_id, a.slug, title_slug(a))
-                 or str(a.path).removesuffix(".md") == wanted]
+                 if wanted in (_without_suffix(a.rel_path), a.article_id, a.slug, title_slug(a))
+                 or _without_suffix(str(a.path)) == wanted]
         if not match:
             known = ", ".join(a.slug for a in articles) or "none"
             raise ExecBlocksError(f"execblocks: no executable article matches {name!r} (known: {known})")
         chosen += [a for a in match if a not in chosen]
     return chosen
+
+
+def _without_suffix(name: str) -> str:
+    suffix = Path(name).suffix
+    return name.removesuffix(suffix) if suffix in ARTICLE_SUFFIXES else name
 
 
 def title_slug(article: Article) -> str | None:
@@ -94,6 +100,9 @@ def update(settings: EngineSettings, progress: Progress | None = None) -> BuildR
     run has been stored."""
     progress = progress or Progress()
     articles = executable_articles(settings)
+    for article in articles:
+        for note in article.notes:  # options accepted for Quarto's sake that change nothing here
+            progress.say(f"execblocks: note: {note}")
     store = ResultsStore(settings.results_dir)
     if settings.mode in ("strict", "off"):
         plans = plan_articles(articles, store, settings)
@@ -123,11 +132,16 @@ def update(settings: EngineSettings, progress: Progress | None = None) -> BuildR
         if not stale:
             progress.say(f"execblocks: nothing to execute ({len(plans)} article(s) fresh)")
         report = BuildReport(plans)
-        if stale:
-            from .execute import run_articles
-            from .schedule import job_for
+        saved = [p for p in stale if p.article.saved_outputs]
+        if saved:  # notebooks that ship their outputs (opt-in): stored as they are, nothing runs
+            from .ipynb import saved_outputs_result
 
-            report.executed = run_articles([job_for(p) for p in stale], settings, progress)
+            report.executed = [saved_outputs_result(p.article) for p in saved]
+        to_run = [p for p in stale if not p.article.saved_outputs]
+        if to_run:
+            from .schedule import executor_for, job_for
+
+            report.executed += executor_for(settings).run([job_for(p) for p in to_run], settings, progress)
         stored = {}
         for result in report.executed:
             entry = _store_result(store, result, settings)
@@ -153,6 +167,8 @@ def _store_result(store: ResultsStore, result: "ExecutionResult", settings: Engi
     article = result.article
     key = execution_key(article, settings)
     dependencies = hash_dependencies(result.reads + declared_dependencies(article), settings)
+    if isinstance(result.error, WorkerLostError):
+        return None  # the machine failed, not the article: no failure on its record either
     if result.error is not None:
         error = result.error
         store.write_failure(article.article_id, Failure(
@@ -166,7 +182,8 @@ def _store_result(store: ResultsStore, result: "ExecutionResult", settings: Engi
         blocks=tuple(block_fingerprint(b) for b in article.blocks),
         inline=tuple(InlineValue(i.expr, v) for i, v in zip(article.inline, result.inline_values)),
         dependencies=dependencies,
-        environment=Environment(result.device or "cpu", result.versions, current_environment()),
+        environment=Environment(result.device or "cpu", result.versions, current_environment(), result.packages),
     )
-    provenance = Provenance(result.executed_at, result.duration_s, tuple(result.block_seconds))
-    return store.write(article.article_id, record, result.notebook, provenance)
+    provenance = Provenance(result.executed_at, result.duration_s, tuple(result.block_seconds), result.host)
+    return store.write(article.article_id, record, result.notebook, provenance,
+                       max_image_pixels=settings.max_figure_pixels)

@@ -63,6 +63,13 @@ def execution_key(article: Article, settings: EngineSettings) -> str:
         "blocks": [{"code": b.code_hash, "options": b.options.execution_fields()} for b in article.blocks],
         "inline": [i.expr for i in article.inline],
     }
+    # Figure settings away from their defaults change what is stored (defaults stay out of
+    # the key, so results stored before these settings existed stay fresh).
+    for name, value, default in (("dark_figures", settings.dark_figures, True),
+                                 ("max_figures", settings.max_figures, 50),
+                                 ("max_figure_pixels", settings.max_figure_pixels, 25_000_000)):
+        if value != default:
+            payload[name] = value
     if settings.environment_in_key:
         payload["environment"] = current_environment()
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()

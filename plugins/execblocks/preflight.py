@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from .errors import ArticleMetadataError
+from .frontmatter import COMPUTED_DATES
 from .parse import METADATA_LINE
 
 
@@ -44,7 +45,13 @@ def header(text: str) -> tuple[dict[str, tuple[int, str]], int]:
 
 def check_metadata(path: Path, rel_path: str) -> None:
     """ArticleMetadataError ('content/x.md: missing Title') when Pelican would reject it."""
-    meta, end = header(path.read_text(encoding="utf-8-sig"))
+    if path.suffix == ".ipynb":  # its header is in its first cell or metadata (see ipynb.py)
+        from .ipynb import read_notebook
+
+        text = read_notebook(path, rel_path).text
+    else:
+        text = path.read_text(encoding="utf-8-sig")
+    meta, end = header(text)
     if not meta.get("title", (0, ""))[1].strip():
         raise ArticleMetadataError(rel_path, 0, "missing Title",
                                    "Pelican skips an article without one: add a `Title: ...` line at the "
@@ -53,6 +60,8 @@ def check_metadata(path: Path, rel_path: str) -> None:
         from pelican.utils import get_date
 
         line, value = meta["date"]
+        if value in COMPUTED_DATES:  # Quarto's `today` / `last-modified`: the file's date
+            return
         try:
             get_date(value)
         except ValueError:

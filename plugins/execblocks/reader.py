@@ -1,58 +1,115 @@
 """Pelican's Markdown reader, plus the execblocks extension for articles that have
 executable blocks. It reads stored results; it never runs, parses or plans anything:
-this run's BuildSession (session.py) already holds each article parsed and planned."""
+this run's BuildSession (session.py) already holds each article parsed and planned.
+
+Besides Pelican's `Key: value` headers it reads a YAML front matter (frontmatter.py),
+Quarto's `.qmd` files, and Jupyter notebooks as the Markdown they amount to (ipynb.py)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from pathlib import Path
 
 from markdown import Markdown
 from pelican.readers import MarkdownReader
 from pelican.utils import pelican_open
 
+from .citations import bibliography_for
+from .config import EngineSettings
+from .crossref import ReferencesExtension
+from .errors import ExecBlocksError
+from .frontmatter import blank_front_matter, find_front_matter, pelican_metadata
+from .ipynb import read_notebook
 from .output import static_path
 from .plan import FRESH
-from .render import ExecBlocksExtension, RenderedArticle, provenance_text
+from .render import ExecBlocksExtension, RenderedArticle, provenance_text, run_table
 from .session import session_of
 
 logger = logging.getLogger(__name__)
 
 
 class ExecMarkdownReader(MarkdownReader):
+    """Markdown articles (`.md`, and Quarto's `.qmd`)."""
+
+    file_extensions = [*MarkdownReader.file_extensions, "qmd"]
+
     def read(self, source_path):
+        with pelican_open(source_path) as text:
+            return self.read_text(source_path, text)
+
+    def read_text(self, source_path, text: str):
+        try:
+            return self._read_text(source_path, text)
+        except ExecBlocksError as error:
+            # Pelican logs a reader's exception as "Could not process <file>" alone: say what
+            # is wrong and where (an unknown cross-reference, file:line) before it does.
+            logger.error("%s", error)
+            raise
+
+    def _read_text(self, source_path, text: str):
         from . import ArticleResults
 
         session = session_of(self.settings)
         plan = session.plan_for(source_path) if session else None
-        if plan is None:  # no executable blocks (or the engine did not run): plain Markdown
-            return super().read(source_path)
-        article, entry = plan.article, plan.entry
-        if plan.state != FRESH:  # only in mode "off": strict and auto stop or run first
-            logger.warning("execblocks: %s is %s (%s); rendering without its results",
-                           article.rel_path, plan.state, "; ".join(plan.reasons))
-            entry = None
-        rendered = RenderedArticle(article, entry)
-        markdown_settings = dict(self.settings["MARKDOWN"])
-        markdown_settings["extensions"] = list(markdown_settings.get("extensions", [])) + [
-            ExecBlocksExtension(rendered)]
+        lines = text.split("\n")
+        front = find_front_matter(lines, str(source_path))
+        extensions = list(self.settings["MARKDOWN"].get("extensions", []))
+        rendered = entry = None
+        if plan is not None:  # executable blocks: render them from the stored results
+            article, entry = plan.article, plan.entry
+            if plan.state != FRESH:  # only in mode "off": strict and auto stop or run first
+                logger.warning("execblocks: %s is %s (%s); rendering without its results",
+                               article.rel_path, plan.state, "; ".join(plan.reasons))
+                entry = None
+            rendered = RenderedArticle(article, entry)
+            extensions.append(ExecBlocksExtension(rendered))
+        # Cross-references and citations work in every article, executable or not.
+        extensions.append(self._references(text, source_path, session))
         self._source_path = source_path
-        self._md = Markdown(**markdown_settings)
-        with pelican_open(source_path) as text:
-            content = self._md.convert(text)
-        meta = getattr(self._md, "Meta", {})
+        self._md = Markdown(**dict(self.settings["MARKDOWN"], extensions=extensions))
+        # A YAML header is read here, not by the meta extension (which knows only flat
+        # `Key: value` lines): Markdown sees blank lines in its place, so lines keep their numbers.
+        content = self._md.convert("\n".join(blank_front_matter(lines, front)))
+        if front is not None:
+            modified = dt.datetime.fromtimestamp(Path(source_path).stat().st_mtime, dt.timezone.utc)
+            meta = pelican_metadata(front, modified)
+        else:
+            meta = getattr(self._md, "Meta", {})
         # Pelican renders `Summary:` and other formatted fields through self._md: give it
         # one without the block extension, which belongs to the whole article only.
         self._md = Markdown(**self.settings["MARKDOWN"])
         metadata = self._parse_metadata(meta)
-        if entry is not None and entry.record is not None:
+        if rendered is not None and entry is not None and entry.record is not None:
+            article = rendered.article
             session.rendered[article.article_id] = rendered
-            provenance = entry.provenance
+            provenance = entry.provenance.shown if entry.provenance else None  # what pages show
             metadata["execblocks"] = ArticleResults(
                 notebook_path=static_path(article.article_id, f"{article.slug}.ipynb"),
                 script_path=static_path(article.article_id, f"{article.slug}.py"),
+                bundle_path=static_path(article.article_id, f"{article.slug}.zip"),
                 provenance=provenance,
                 environment=entry.record.environment,
                 summary=provenance_text(entry.record.environment, provenance.duration_s if provenance else None,
                                         provenance.executed_at if provenance else None),
+                run=run_table(article, entry),
             )
         return content, metadata
+
+    def _references(self, text: str, source_path, session) -> ReferencesExtension:
+        settings = session.settings if session else EngineSettings.from_pelican(self.settings)
+        path = Path(source_path).resolve()
+        try:
+            rel_path = path.relative_to(settings.root).as_posix()
+        except ValueError:
+            rel_path = str(source_path)
+        return ReferencesExtension(rel_path, text, bibliography_for(text, path, rel_path, self.settings, settings.root))
+
+
+class NotebookReader(ExecMarkdownReader):
+    """Jupyter notebooks: read as the Markdown article they amount to (see ipynb.py)."""
+
+    file_extensions = ["ipynb"]
+
+    def read(self, source_path):
+        return self.read_text(source_path, read_notebook(Path(source_path), str(source_path)).text)

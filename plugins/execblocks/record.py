@@ -30,6 +30,8 @@ class Environment:
     device: str  # cpu | cuda | mps: where the article's kernel ran
     versions: dict[str, str]  # libraries the run imported (python, numpy, torch, ...)
     installed: dict[str, str]  # the same libraries as installed when it was stored
+    # Every distribution the blocks imported, directly or not: the bundle's requirements.txt.
+    packages: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class Record:
             "inline": [{"expr": i.expr, "value": i.value} for i in self.inline],
             "dependencies": dict(sorted(self.dependencies.items())),
             "environment": {"device": self.environment.device, "versions": self.environment.versions,
-                            "installed": self.environment.installed},
+                            "installed": self.environment.installed, "packages": self.environment.packages},
             "files": dict(sorted(self.files.items())),
         }
 
@@ -65,7 +67,7 @@ class Record:
             inline=tuple(InlineValue(i["expr"], i["value"]) for i in data["inline"]),
             dependencies=dict(data["dependencies"]),
             environment=Environment(environment["device"], dict(environment["versions"]),
-                                    dict(environment["installed"])),
+                                    dict(environment["installed"]), dict(environment.get("packages", {}))),
             files=dict(data["files"]),
         )
 
@@ -78,14 +80,30 @@ class Provenance:
     executed_at: str  # ISO 8601, UTC, seconds
     duration_s: float  # the whole article, kernel start included
     block_seconds: tuple[float, ...]  # per block, in order
+    worker: str | None = None  # the cluster worker that ran it, "host (tcp://addr)"; None: this machine
+    # The earlier run that produced these very outputs, when this run reproduced them byte
+    # for byte: pages show that one, so a rerun changes no page (issue 13 §6).
+    shown_run: "Provenance | None" = None
+
+    @property
+    def shown(self) -> "Provenance":
+        """The run pages show: the one whose outputs are stored."""
+        return self.shown_run or self
 
     def to_json(self) -> dict:
-        return {"executed_at": self.executed_at, "duration_s": round(self.duration_s, 3),
+        data = {"executed_at": self.executed_at, "duration_s": round(self.duration_s, 3),
                 "block_seconds": [round(s, 3) for s in self.block_seconds]}
+        if self.worker:
+            data["worker"] = self.worker
+        if self.shown_run is not None:
+            data["shown"] = self.shown_run.to_json()
+        return data
 
     @classmethod
     def from_json(cls, data: dict) -> "Provenance":
-        return cls(data["executed_at"], float(data["duration_s"]), tuple(float(s) for s in data["block_seconds"]))
+        shown = cls.from_json(data["shown"]) if data.get("shown") else None
+        return cls(data["executed_at"], float(data["duration_s"]), tuple(float(s) for s in data["block_seconds"]),
+                   worker=data.get("worker"), shown_run=shown)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .plan import ArticlePlan
 
-HEADER = ("article", "state", "last run", "took", "device", "why")
+HEADER = ("article", "state", "last run", "took", "device", "ran on", "why")
 
 
 def status_table(plans: list[ArticlePlan]) -> str:
@@ -20,10 +20,11 @@ def status_table(plans: list[ArticlePlan]) -> str:
             provenance.executed_at[:16].replace("T", " ") if provenance else "-",
             f"{provenance.duration_s:.1f} s" if provenance else "-",
             record.environment.device if record else "-",
+            (provenance.worker or "this machine") if provenance else "-",
             "; ".join(plan.reasons) if plan.reasons else "-",
         ))
         for note in plan.notes:
-            rows.append(("", "", "", "", "", f"(environment: {note})"))
+            rows.append(("",) * (len(HEADER) - 1) + (f"(environment: {note})",))
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER) - 1)]
 
     def line(row):

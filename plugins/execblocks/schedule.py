@@ -1,23 +1,36 @@
-"""Which article runs where and in what order: GPU-aware scheduling of kernels.
+"""Which article runs where and in what order: the execute stage's one entrance.
 
-Each article is one job in one kernel. Jobs that may use a GPU (they imported torch
-last time, ran on cuda/mps, or never ran) each get a GPU of their own through
-CUDA_VISIBLE_DEVICES, one job per GPU at a time, so two trainings never fight over
-one card's memory. Other jobs share the CPU workers. Longest jobs (by their last
-duration) start first, so the build's wall time is not decided by a slow job that
-started last.
+Each stale article is one `Job`, run in one kernel. The jobs go to an `Executor`:
+
+- `LocalPool` (the default): kernels on this machine. Jobs that may use a GPU (they
+  imported torch last time, ran on cuda/mps, or never ran) each get a GPU of their own
+  through CUDA_VISIBLE_DEVICES, one job per GPU at a time, so two trainings never fight
+  over one card's memory. Other jobs share `EXECBLOCKS_WORKERS` CPU slots.
+- `DaskExecutor` (dask_executor.py), for `EXECBLOCKS_EXECUTOR = "tcp://host:8786"`: each
+  job goes to a worker of a dask.distributed cluster, GPU jobs with `resources={"GPU": 1}`.
+
+Longest jobs (by their last duration) are handed out first, so the build's wall time is
+not decided by a slow job that started last.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from .parse import Article
 from .plan import ArticlePlan
 
+if TYPE_CHECKING:  # execute.py pulls in nbclient and zmq: only loaded when something runs
+    from .config import EngineSettings
+    from .execute import ExecutionResult
+    from .progress import Progress
+
 GPU_DEVICES = ("cuda", "mps")
+LOCAL = "local"
 
 
 @dataclass(frozen=True)
@@ -25,6 +38,7 @@ class Job:
     article: Article
     expected_s: float  # the last run's duration; 0 when unknown
     wants_gpu: bool
+    plan: ArticlePlan | None = None  # what is stored for it (a remote run ships its dependencies)
 
 
 def job_for(plan: ArticlePlan) -> Job:
@@ -32,7 +46,7 @@ def job_for(plan: ArticlePlan) -> Job:
     provenance = plan.entry.provenance if plan.entry else None
     wants_gpu = (record is None or record.environment.device in GPU_DEVICES
                  or "torch" in record.environment.versions)
-    return Job(plan.article, provenance.duration_s if provenance else 0.0, wants_gpu)
+    return Job(plan.article, provenance.duration_s if provenance else 0.0, wants_gpu, plan)
 
 
 def order(jobs: list[Job]) -> list[Job]:
@@ -46,3 +60,58 @@ def visible_gpus() -> list[str]:
         return [g for g in listed.split(",") if g.strip() and g.strip() != "-1"]
     nvidia = Path("/proc/driver/nvidia/gpus")
     return [str(i) for i in range(len(list(nvidia.iterdir())))] if nvidia.is_dir() else []
+
+
+class Executor(Protocol):
+    """Runs jobs and returns one ExecutionResult per job (in any order); a block's error
+    is a result with `.error` set, never an exception. Storing is the caller's."""
+
+    def run(self, jobs: list[Job], settings: "EngineSettings", progress: "Progress") -> list["ExecutionResult"]:
+        ...
+
+
+def executor_for(settings: "EngineSettings") -> Executor:
+    """The executor EXECBLOCKS_EXECUTOR (or `invoke build --executor`) names."""
+    if settings.executor == LOCAL:
+        return LocalPool()
+    from .dask_executor import DaskExecutor
+
+    return DaskExecutor(settings.executor)
+
+
+class LocalPool:
+    """Kernels on this machine, run side by side from one asyncio loop."""
+
+    def run(self, jobs: list[Job], settings: "EngineSettings", progress: "Progress") -> list["ExecutionResult"]:
+        from . import execute
+
+        workers = settings.workers or os.cpu_count() or 1
+        gpus = visible_gpus()
+
+        async def run_all():
+            cpu_slots = asyncio.Semaphore(workers)
+            free_gpus: asyncio.Queue = asyncio.Queue()
+            for gpu in gpus:
+                free_gpus.put_nowait(gpu)
+
+            async def run(job: Job, gpu: str | None) -> "ExecutionResult":
+                article = job.article
+                where = f" on GPU {gpu}" if gpu is not None else ""
+                progress.article_start(article.rel_path, len(article.blocks), where)
+                result = await execute.execute_article(article, settings, progress, gpu=gpu)
+                progress.article_done(article.rel_path, result.duration_s, result.error is None)
+                return result
+
+            async def one(job: Job) -> "ExecutionResult":
+                if job.wants_gpu and gpus:
+                    gpu = await free_gpus.get()
+                    try:
+                        return await run(job, gpu)
+                    finally:
+                        free_gpus.put_nowait(gpu)
+                async with cpu_slots:
+                    return await run(job, None)
+
+            return await asyncio.gather(*(one(job) for job in order(jobs)))
+
+        return execute.run_blocking(run_all())

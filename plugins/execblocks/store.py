@@ -6,8 +6,11 @@ One entry per article, at `<results>/<article id>/`:
                      dependencies with content hashes, environment, and a checksum
                      of every other file (the entry's commit point: written last)
     notebook.ipynb   the executed blocks as a notebook; images replaced by file names
-    <sha>.png/.svg   figures and images, named by content hash
-    provenance.json  when it ran and for how long: the only file a rerun changes
+    <sha>.png/.svg   figures and images, named by content hash (figures.py: a figure's
+                     light and dark renditions, each full and half size; SVG sanitised)
+    provenance.json  when it ran and for how long: the only file a rerun changes. A rerun
+                     that reproduces the stored outputs byte for byte keeps the earlier
+                     run as the one pages show (Provenance.shown), so pages do not change
     failure.json     the last failed run, kept beside the last good results
 
 Every write goes to a temp file and is renamed into place, so a killed build
@@ -17,7 +20,6 @@ checksum instead of being rendered.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import copy
 import hashlib
@@ -32,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import CorruptEntryError, StoreLockedError
+from .figures import externalise
 from .record import Failure, Provenance, Record
 
 FORMAT = 2  # 2: typed record (record.py); timeout left the key
@@ -39,7 +42,6 @@ RECORD = "record.json"
 NOTEBOOK = "notebook.ipynb"
 PROVENANCE = "provenance.json"
 FAILURE = "failure.json"
-IMAGE_TYPES = {"image/png": ".png", "image/svg+xml": ".svg"}
 
 if TYPE_CHECKING:  # nbformat (with jsonschema) and filelock load only when a run is stored
     import nbformat
@@ -106,10 +108,28 @@ def canonical_json(data: dict) -> str:
     return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+def current_umask() -> int:
+    """The process's umask, read without changing it where Linux allows (threads may write)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp makes the file 0600; results and downloads are served by a web server,
+        # so they get the mode open() would give: 0666 minus the umask (0644 usually).
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -190,36 +210,40 @@ class ResultsStore:
 
     # -- writing ---------------------------------------------------------------------
     def write(self, article_id: str, record: Record, notebook: "nbformat.NotebookNode",
-              provenance: Provenance) -> StoredEntry:
-        """Store a successful run. Images move out of the notebook into files."""
+              provenance: Provenance, max_image_pixels: int | None = None) -> StoredEntry:
+        """Store a successful run. Images move out of the notebook into files (figures.py);
+        a block's own PNG over `max_image_pixels` is replaced by a notice."""
         import nbformat
 
         directory = self.entry_dir(article_id)
         notebook = copy.deepcopy(notebook)
         files: dict[str, str] = {}
+
+        def name_for(data: bytes, suffix: str) -> str:
+            return sha256_bytes(data)[:16] + suffix  # named by content: same figure, same file
+
         for cell in notebook.cells:
             for output in cell.get("outputs", []):
-                for mime, suffix in IMAGE_TYPES.items():
-                    if mime not in output.get("data", {}):
-                        continue
-                    value = output["data"][mime]
-                    data = base64.b64decode(value) if mime == "image/png" else value.encode()
-                    digest = sha256_bytes(data)
-                    name = digest[:16] + suffix  # named by content: same figure, same file
-                    if not (directory / name).exists() or sha256_file(directory / name) != digest:
-                        atomic_write(directory / name, data)
-                    output["data"][mime] = name
-                    output.setdefault("metadata", {}).setdefault("execblocks", {}).setdefault("files", {})[mime] = name
-                    files[name] = digest
+                for image in externalise(output, name_for, max_image_pixels):
+                    digest = sha256_bytes(image.data)
+                    if not (directory / image.name).exists() or sha256_file(directory / image.name) != digest:
+                        atomic_write(directory / image.name, image.data)
+                    files[image.name] = digest
         notebook_bytes = nbformat.writes(notebook).encode() + b"\n"
         atomic_write(directory / NOTEBOOK, notebook_bytes)
         files[NOTEBOOK] = sha256_bytes(notebook_bytes)
-        atomic_write(directory / PROVENANCE, canonical_json(provenance.to_json()).encode())
         data = dict(replace(record, files=files).to_json(), format=FORMAT)
         data["checksum"] = _record_checksum(data)
         record_bytes = canonical_json(data).encode()
+        # The record holds every output file's checksum: the same bytes mean the same outputs.
+        unchanged = (directory / RECORD).exists() and (directory / RECORD).read_bytes() == record_bytes
+        if unchanged:
+            previous = self._read_optional(directory / PROVENANCE, Provenance)
+            if previous is not None:
+                provenance = replace(provenance, shown_run=previous.shown)
+        atomic_write(directory / PROVENANCE, canonical_json(provenance.to_json()).encode())
         # Skip identical rewrites so an unchanged rerun leaves mtimes and git alone.
-        if not (directory / RECORD).exists() or (directory / RECORD).read_bytes() != record_bytes:
+        if not unchanged:
             atomic_write(directory / RECORD, record_bytes)
         self.clear_failure(article_id)
         keep = set(files) | {RECORD, PROVENANCE}

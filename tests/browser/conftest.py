@@ -134,3 +134,12 @@ def visit(contexts, base_url):
     yield open_page
     for page in opened:
         page.close()
+
+
+def pytest_collection_modifyitems(items):
+    """Everything under tests/browser/ drives Chromium over a built site."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.slow)

@@ -50,7 +50,7 @@ def test_status_check_build_run(tasks_project):
     assert (tasks_project.output / "index.html").exists() and "x is 42" in tasks_project.html()
 
     done = invoke(tasks_project, "status")
-    assert done.returncode == 0 and re.search(r"content/hello.md +fresh +\d{4}-\d\d-\d\d \S+ +[\d.]+ s +cpu +-", done.stdout)
+    assert done.returncode == 0 and re.search(r"content/hello.md +fresh +\d{4}-\d\d-\d\d \S+ +[\d.]+ s +cpu +this machine +-", done.stdout)
     assert invoke(tasks_project, "check").returncode == 0
 
     done = invoke(tasks_project, "build")

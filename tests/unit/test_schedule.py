@@ -3,13 +3,15 @@
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from execblocks import execute
 from execblocks.config import EngineSettings
 from execblocks.parse import parse_text
 from execblocks.plan import ArticlePlan
 from execblocks.progress import Progress
 from execblocks.record import Environment, Provenance, Record
-from execblocks.schedule import Job, job_for, order, visible_gpus
+from execblocks.schedule import Job, LocalPool, executor_for, job_for, order, visible_gpus
 from execblocks.store import StoredEntry
 
 ROOT = Path("/project")
@@ -62,6 +64,18 @@ def test_gpu_jobs_never_share_a_gpu_while_cpu_jobs_run_alongside(monkeypatch):
     monkeypatch.setattr(execute, "execute_article", fake_execute)
     jobs = [Job(article(f"g{i}"), 0, True) for i in range(5)] + [Job(article(f"c{i}"), 0, False) for i in range(3)]
     settings = EngineSettings.from_pelican({"PATH": "/project/content", "EXECBLOCKS_WORKERS": 3})
-    results = execute.run_articles(jobs, settings, Progress(forward_output=False, stream=open("/dev/null", "w")))
+    results = LocalPool().run(jobs, settings, Progress(forward_output=False, stream=open("/dev/null", "w")))
     assert len(results) == 8
     assert overlaps and not any(overlaps)
+
+
+def test_executor_setting_picks_the_executor():
+    from execblocks.config import ConfigError
+
+    local = EngineSettings.from_pelican({"PATH": "/project/content"})
+    assert isinstance(executor_for(local), LocalPool)
+    remote = EngineSettings.from_pelican({"PATH": "/project/content", "EXECBLOCKS_EXECUTOR": "tcp://gpu-box:8786"})
+    assert remote.executor == "tcp://gpu-box:8786"
+    assert type(executor_for(remote)).__name__ == "DaskExecutor"
+    with pytest.raises(ConfigError, match="tcp://host:8786, got 'gpu-box:8786'"):
+        EngineSettings.from_pelican({"PATH": "/project/content", "EXECBLOCKS_EXECUTOR": "gpu-box:8786"})

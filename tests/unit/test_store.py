@@ -90,6 +90,20 @@ def test_same_results_write_the_same_bytes(tmp_path):
     assert {n for n in first if first[n] != second[n]} == {"provenance.json"}
 
 
+def test_a_rerun_with_the_same_outputs_keeps_the_shown_run(tmp_path):
+    """Pages show Provenance.shown: the run that produced the stored outputs."""
+    store = ResultsStore(tmp_path)
+    store.write("post", record("k"), notebook(), provenance(1.0))
+    again = Provenance("2026-11-26T10:00:00+00:00", 2.5, (2.5,))
+    entry = store.write("post", record("k"), notebook(), again)
+    assert entry.provenance.duration_s == 2.5  # the last run, for `invoke status`
+    assert entry.provenance.shown == provenance(1.0)  # what pages show: unchanged
+    third = store.write("post", record("k"), notebook(), Provenance("2026-11-27T10:00:00+00:00", 4.0, (4.0,)))
+    assert third.provenance.shown == provenance(1.0)  # still the first, one level deep
+    changed = store.write("post", record("k2"), notebook(), provenance(3.0))
+    assert changed.provenance.shown == provenance(3.0) and changed.provenance.shown_run is None
+
+
 @pytest.mark.parametrize("victim", ["record.json", "notebook.ipynb", "png"])
 def test_any_damaged_file_is_reported_corrupt(tmp_path, victim):
     store = ResultsStore(tmp_path)
@@ -136,3 +150,19 @@ def test_second_lock_holder_waits_then_fails_clearly(tmp_path):
         thread.join()
     assert said and "another build is using" in said[0]
     assert errors and "another build holds" in str(errors[0])
+
+
+@pytest.mark.parametrize("umask, expected", [(0o022, 0o644), (0o027, 0o640), (0o002, 0o664)])
+def test_written_files_are_readable_as_the_umask_allows(tmp_path, umask, expected):
+    """Downloads and figures are served by a web server: not mkstemp's 0600."""
+    import os
+    import stat
+
+    from execblocks.store import atomic_write
+
+    old = os.umask(umask)
+    try:
+        atomic_write(tmp_path / "a.zip", b"data")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "a.zip").stat().st_mode) == expected

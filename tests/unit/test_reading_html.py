@@ -1,0 +1,63 @@
+"""plugins/reading's HTML transforms, on the markup Python-Markdown and Pygments produce."""
+
+import markdown
+
+from reading.feed import clean_for_feed
+from reading.regions import mark_scroll_regions
+from reading.sidenotes import to_sidenotes
+from reading.text import plain_text
+from reading.toc import outline, raise_headings
+
+EXTENSIONS = ["extra", "codehilite", "toc"]
+
+
+def md(text: str) -> str:
+    return markdown.markdown(text, extensions=EXTENSIONS, extension_configs={
+        "toc": {"permalink": "#"}, "codehilite": {"css_class": "highlight"}})  # as pelicanconf.py
+
+
+def test_code_output_and_tables_become_named_keyboard_regions():
+    html = mark_scroll_regions(md("```python\nx = 1\n```\n\n| a |\n|---|\n| 1 |\n")
+                               + '<div class="cell-output cell-output-stdout"><pre>out</pre></div>'
+                               + '<div class="cell-output cell-output-display"><table class="dataframe"></table></div>')
+    assert '<div class="highlight"><pre tabindex="0" role="region" aria-label="Code">' in html
+    assert '<div class="cell-output cell-output-stdout"><pre tabindex="0" role="region" aria-label="Output">' in html
+    assert '<div class="cell-output cell-output-display" tabindex="0" role="region" aria-label="Output">' in html
+    assert '<div class="table-scroll" tabindex="0" role="region" aria-label="Table"><table>' in html
+    assert mark_scroll_regions(html) == html  # idempotent: never two tabindex attributes
+
+
+def test_footnotes_become_sidenotes_after_their_reference():
+    html = to_sidenotes(md("A claim.[^a] More.\n\n[^a]: See *this*.\n"))
+    assert ('<sup id="fnref:a"><a class="footnote-ref sidenote-ref" href="#sn-a">1</a></sup>'
+            '<span class="sidenote" id="sn-a" role="note"><span class="sidenote-number">1</span> '
+            'See <em>this</em>.</span> More.') in html
+    assert "footnote-backref" not in html and 'class="footnote"' not in html
+
+
+def test_a_footnote_with_a_list_stays_a_footnote():
+    html = to_sidenotes(md("A.[^a] B.[^b]\n\n[^a]: Short.\n[^b]: Items:\n\n    - one\n    - two\n"))
+    assert 'id="sn-a"' in html and 'id="sn-b"' not in html
+    assert '<li id="fn:b">' in html and '<li id="fn:a">' not in html
+
+
+def test_outline_lists_h2_h3_and_raises_an_article_that_starts_at_h3():
+    html = raise_headings(md("### One\n\n#### One, a\n\n##### deep\n\n### Two & more\n"))
+    assert "<h2" in html and "<h3" in html and "<h4" in html and "<h5" not in html
+    found = outline(html)
+    assert [(e.level, e.anchor, e.title) for e in found.entries] == [
+        (2, "one", "One"), (3, "one-a", "One, a"), (2, "two-more", "Two & more")]
+    assert found.top_level == 2 and found.show_toc
+
+
+def test_feed_and_descriptions_lose_page_furniture():
+    katex = ('<span class="katex"><span class="katex-mathml"><math><semantics><mi>x</mi>'
+             '<annotation encoding="application/x-tex">x^2</annotation></semantics></math></span>'
+             '<span class="katex-html" aria-hidden="true"><span class="base"><span>x</span></span></span></span>')
+    html = (f'<h2 id="a">A<a class="headerlink" href="#a" title="Permanent link">#</a></h2><p>Is {katex}.</p>'
+            '<p class="cell-provenance"><a href="#run-details">1 s · cpu</a></p>')
+    feed = clean_for_feed(html)
+    assert feed == ('<h2 id="a">A</h2><p>Is <span class="katex"><span class="katex-mathml"><math><semantics>'
+                    '<mi>x</mi><annotation encoding="application/x-tex">x^2</annotation></semantics></math>'
+                    '</span></span>.</p>')
+    assert plain_text(html) == "A#Is x^2.1 s · cpu"
