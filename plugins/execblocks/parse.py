@@ -11,6 +11,7 @@ execution and rendering can never disagree about which block is which.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, replace
@@ -178,13 +179,14 @@ def parse_text(text: str, path: Path, root: Path, content_dir: Path, defaults: d
             labels[label] = block.fence_line
         blocks.append(block)
     inline = _inline_exprs(lines, fences)
-    article_id = path.resolve().relative_to(content_dir.resolve()).with_suffix("").as_posix()
+    resolved = _resolved(path)
+    article_id = resolved.relative_to(_resolved(content_dir)).with_suffix("").as_posix()
     slug = str(front.data["slug"]) if front is not None and front.data.get("slug") else _slug(lines, path)
     if front is not None:
         title = str(front.data["title"]) if front.data.get("title") is not None else None
     else:
         title = _header_value(lines, "title")
-    return Article(path=path.resolve(), rel_path=rel_path, article_id=article_id,
+    return Article(path=resolved, rel_path=rel_path, article_id=article_id,
                    slug=slug, blocks=tuple(blocks), inline=tuple(inline), notes=tuple(notes), title=title)
 
 
@@ -320,9 +322,16 @@ def _header_value(lines: list[str], key: str) -> str | None:
 
 def _relative(path: Path, root: Path) -> str:
     try:
-        return Path(path).resolve().relative_to(root.resolve()).as_posix()
+        return _resolved(path).relative_to(_resolved(root)).as_posix()
     except ValueError:
         return str(path)
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolved(path) -> Path:
+    # Resolving is a system call per path component; a build asks for the same few
+    # folders once per article (thousands of times on a big site).
+    return Path(path).resolve()
 
 
 ARTICLE_SUFFIXES = (".md", ".qmd", ".ipynb")

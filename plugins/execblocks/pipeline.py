@@ -109,9 +109,17 @@ def update(settings: EngineSettings, progress: Progress | None = None) -> BuildR
         if settings.mode == "strict":
             _raise_if_stale(plans)
         return BuildReport(plans)
-    forced = articles if settings.mode == "force" else select(articles, settings.only)
+    forced = {a.article_id for a in (articles if settings.mode == "force" else select(articles, settings.only))}
+    live = {a.article_id for a in articles}
+    plans = plan_articles(articles, store, settings, force=forced)
+    if _nothing_to_write(plans, store, live):
+        # The usual build: only reads, and entries are committed atomically (record.json
+        # last, checksummed), so no lock is needed and nothing is planned twice.
+        progress.say(f"execblocks: nothing to execute ({len(plans)} article(s) fresh)")
+        return BuildReport(plans)
     with store.lock(settings.lock_timeout, say=progress.say):
-        plans = plan_articles(articles, store, settings, force={a.article_id for a in forced})
+        # Again under the lock: a build that held it may have just stored these results.
+        plans = plan_articles(articles, store, settings, force=forced)
         stale = [p for p in plans if p.needs_run]
         for plan in stale:
             declared_dependencies(plan.article, settings.root)  # a missing or outside file stops the build before it runs
@@ -145,12 +153,18 @@ def update(settings: EngineSettings, progress: Progress | None = None) -> BuildR
             if entry is not None:  # what was just stored is what the render stage must see
                 stored[result.article.article_id] = ArticlePlan(result.article, FRESH, entry=entry)
         report.plans = [stored.get(p.article.article_id, p) for p in plans]
-        report.pruned = store.prune({a.article_id for a in articles})
+        report.pruned = store.prune(live)
         for article_id in report.pruned:
             progress.say(f"execblocks: pruned results of {article_id} (no such article any more)")
     if report.failures:
         raise report.failures[0].error
     return report
+
+
+def _nothing_to_write(plans: list[ArticlePlan], store: ResultsStore, live: set[str]) -> bool:
+    """Nothing to run, no failure record to clear, no entry to prune."""
+    return (not any(p.needs_run or (p.entry and p.entry.failure) for p in plans)
+            and set(store.entry_ids()) <= live)
 
 
 def _store_result(store: ResultsStore, result: "ExecutionResult", settings: EngineSettings) -> StoredEntry | None:

@@ -86,7 +86,7 @@ class Project:
             "PLUGIN_PATHS": [str(REPO / "plugins")], "PLUGINS": ["execblocks"],
             "THEME": "simple", "EXECBLOCKS_ROOT": str(self.root), "TIMEZONE": "UTC",
             "SITEURL": "", "RELATIVE_URLS": True, "FEED_ALL_ATOM": None, "CATEGORY_FEED_ATOM": None,
-            "LOAD_CONTENT_CACHE": False, "CACHE_CONTENT": False, "EXECBLOCKS_LOCK_TIMEOUT": 60,
+            "LOAD_CONTENT_CACHE": False, "CACHE_CONTENT": False, "EXECBLOCKS_LOCK_TIMEOUT": 600,
         }
         values.update(overrides)
         return read_settings(None, override=values)
@@ -114,7 +114,7 @@ class Project:
             TIMEZONE = "UTC"
             FEED_ALL_ATOM = None
             CATEGORY_FEED_ATOM = None
-            EXECBLOCKS_LOCK_TIMEOUT = 60
+            EXECBLOCKS_LOCK_TIMEOUT = 600  # only a hang should hit it
             """))
         return conf
 
