@@ -165,7 +165,10 @@ async def execute_article(article: Article, settings: EngineSettings,
         if client.kc is not None:
             client.kc.stop_channels()
         if km.has_kernel:
-            await km.shutdown_kernel(now=True)
+            # A kernel that finished is asked to exit, so its watchdog reaps it and the
+            # build's own CPU accounting (`/usr/bin/time`, rusage) includes the kernel's;
+            # one that failed (a timeout, a dead or stuck kernel) is killed at once.
+            await km.shutdown_kernel(now=error is not None)
         shutil.rmtree(runtime_dir, ignore_errors=True)
     duration = time.perf_counter() - t0
     point_tracebacks_at_article(article, nb)
