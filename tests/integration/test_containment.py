@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
 import psutil
 import pytest
 
-from conftest import REPO
+from conftest import with_tasks
 from execblocks import BlockExecutionError
 
 pytestmark = pytest.mark.slow
@@ -52,18 +50,7 @@ def wait_until(condition, limit: float = 60.0) -> bool:
 
 def invoke_build_command(project) -> list[str]:
     """`invoke build` as a user runs it, in the project."""
-    shutil.copy(REPO / "tasks.py", project.root / "tasks.py")
-    project.write("pelicanconf.py", textwrap.dedent("""\
-        PATH = "content"
-        OUTPUT_PATH = "output"
-        PLUGIN_PATHS = ["plugins"]
-        PLUGINS = ["execblocks"]
-        THEME = "simple"
-        TIMEZONE = "UTC"
-        FEED_ALL_ATOM = None
-        CATEGORY_FEED_ATOM = None
-        """))
-    (project.root / "plugins").symlink_to(REPO / "plugins")
+    with_tasks(project)
     return [str(Path(sys.executable).with_name("invoke")), "build"]
 
 

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO
 from execblocks import BlockExecutionError
 
 pytestmark = pytest.mark.slow
@@ -47,21 +44,6 @@ def test_inline_error_names_the_expression_and_its_line(project):
     assert "block -1" not in message and "__execblocks__" not in message and "error: true" not in message
 
 
-@pytest.fixture
-def tasks_project(project):
-    shutil.copy(REPO / "tasks.py", project.root / "tasks.py")
-    project.write("pelicanconf.py", textwrap.dedent("""\
-        PATH = "content"
-        OUTPUT_PATH = "output"
-        PLUGIN_PATHS = ["plugins"]
-        PLUGINS = ["execblocks"]
-        THEME = "simple"
-        TIMEZONE = "UTC"
-        FEED_ALL_ATOM = None
-        CATEGORY_FEED_ATOM = None
-        """))
-    (project.root / "plugins").symlink_to(REPO / "plugins")
-    return project
 
 
 def invoke(project, *args: str) -> subprocess.CompletedProcess:
