@@ -21,7 +21,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
 import yaml
 
 from .errors import ArticleSyntaxError
@@ -38,6 +37,8 @@ class NotebookText:
 
 
 def notebook_text(raw: str, rel_path: str) -> NotebookText:
+    import nbformat  # here, not at module level: it pulls in jsonschema (~100 ms) and only notebooks need it
+
     try:
         nb = nbformat.reads(raw, as_version=4)
     except Exception as exc:  # nbformat raises several kinds for a malformed file
@@ -157,6 +158,8 @@ def saved_outputs_result(article):
     """The notebook's own saved outputs as an ExecutionResult, so they are stored and shown
     like a run's. The notebook file is its dependency: saving new outputs re-imports them."""
     import copy
+
+    import nbformat  # only a notebook article showing its saved outputs needs it
 
     from .execute import ExecutionResult
 
