@@ -15,6 +15,7 @@ from pathlib import Path
 from pelican.contents import Static
 from pelican.generators import Generator
 
+from .atomic_output import shown_path
 from .scripts import script
 from .session import session_of
 
@@ -51,11 +52,23 @@ class ResultsGenerator(Generator):
             # The downloads come from the stored results (a prose edit leaves them alone;
             # the .py, which names block lines, is cheap and rewritten only if it differs).
             sources = [entry.file("record.json"), entry.file("notebook.ipynb"), *figures]
-            if (_outdated(target / f"{slug}.ipynb", *sources) or _outdated(target / f"{slug}.zip", *sources)
-                    or _differs(target / f"{slug}.py", script(rendered))):
+            downloads = [f"{slug}.ipynb", f"{slug}.zip", f"{slug}.py"]
+            # Each build writes into a fresh folder (atomic_output.py): downloads the previous
+            # site holds that are still current are copied over instead of made again.
+            previous = Path(shown_path(str(target)))
+            if previous != target and _current(previous, slug, sources, rendered):
+                for name in downloads:
+                    shutil.copy2(previous / name, target / name)  # keeps the mtime the check reads
+            elif not _current(target, slug, sources, rendered):
                 from .downloads import write_downloads  # nbformat: loaded only when there is work
 
                 write_downloads(rendered, target, session.settings)
+
+
+def _current(folder: Path, slug: str, sources: list[Path], rendered) -> bool:
+    """The downloads in `folder` exist and are newer than what they are made from."""
+    return not (_outdated(folder / f"{slug}.ipynb", *sources) or _outdated(folder / f"{slug}.zip", *sources)
+                or _differs(folder / f"{slug}.py", script(rendered)))
 
 
 def _differs(path: Path, text: str) -> bool:
