@@ -94,7 +94,8 @@ def make_site(root: Path, articles: dict[str, str], engine: bool) -> Path:
     (root / "content").mkdir(parents=True, exist_ok=True)
     for name, text in articles.items():
         (root / "content" / name).write_text(text)
-    plugins = ["execblocks", "pelican.plugins.sitemap"] if engine else ["pelican.plugins.sitemap"]
+    # The site's own PLUGINS (pelicanconf.py); the baseline is the same list minus the engine.
+    plugins = "PLUGINS" if engine else '[name for name in PLUGINS if name != "execblocks"]'
     conf = root / "conf.py"
     conf.write_text(textwrap.dedent(f"""\
         import sys
@@ -105,7 +106,7 @@ def make_site(root: Path, articles: dict[str, str], engine: bool) -> Path:
         OUTPUT_PATH = {str(root / 'output')!r}
         THEME = {str(REPO / 'theme')!r}
         PLUGIN_PATHS = [{str(REPO / 'plugins')!r}]
-        PLUGINS = {plugins!r}
+        PLUGINS = {plugins}
         EXECBLOCKS_ROOT = {str(root)!r}
         EXECBLOCKS_CODE_DIRS = []
         EXTRA_PATH_METADATA = {{}}
