@@ -224,3 +224,29 @@ def test_svg_figures_are_byte_stable(project):
     assert all(f'./results/hello/{svg.name}' in project.html() for svg in svgs)
     project.build(EXECBLOCKS_FIGURE_FORMAT="svg", EXECBLOCKS_MODE="force")
     assert [svg.read_bytes() for svg in svgs] == first
+
+
+def test_noop_build_keeps_downloads_and_an_edit_remakes_them(project):
+    """Each build writes a fresh site (atomic output); still-current downloads are carried
+    over from the previous one unchanged, and remade once the results change."""
+    project.build()
+    names = ["hello.ipynb", "hello.py", "hello.zip"]
+    folder = project.output / "results/hello"
+    before = {name: ((folder / name).read_bytes(), (folder / name).stat().st_mtime_ns) for name in names}
+    project.build()
+    after = {name: ((folder / name).read_bytes(), (folder / name).stat().st_mtime_ns) for name in names}
+    assert after == before
+    assert oct((folder / "hello.zip").stat().st_mode & 0o777) == oct(0o644 & ~_umask())
+    project.edit("content/hello.md", "double(21)", "double(20)")
+    project.build()
+    assert "double(20)" in (folder / "hello.py").read_text()
+    assert b"double(20)" in (folder / "hello.ipynb").read_bytes()
+    assert (folder / "hello.zip").read_bytes() != before["hello.zip"][0]
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
