@@ -37,11 +37,21 @@ EXECBLOCKS_CODE_DIRS = ["code"]
 EXECBLOCKS_MODE = "auto"
 # Seconds one block may run before it is interrupted (a block's `#| timeout:` wins).
 EXECBLOCKS_TIMEOUT = 1800
+# The ceiling no block can raise its timeout past (`#| timeout: 0` ends here too).
+EXECBLOCKS_MAX_TIMEOUT = 6 * 3600
+# Bytes of printed text one block keeps; the rest is cut with a visible notice.
+EXECBLOCKS_MAX_OUTPUT = 1_000_000
 # Block options for every block of the site, by Quarto name (e.g. {"fig-width": 7}).
 # An article's header can override them (`Execute-Echo: false`), a block's `#|` lines win.
 EXECBLOCKS_BLOCK_DEFAULTS = {}
 # How matplotlib figures are saved: "png" (192 dpi, sharp on HiDPI screens) or "svg".
 EXECBLOCKS_FIGURE_FORMAT = "png"
+# Each figure is also saved in the theme's dark colours, shown under a dark colour scheme.
+EXECBLOCKS_DARK_FIGURES = True
+# Caps: figures shown per block, and pixels (width x height) per figure; what is over a cap
+# is dropped with a notice on the page. Defaults: 50 and 25,000,000.
+EXECBLOCKS_MAX_FIGURES = 50
+EXECBLOCKS_MAX_FIGURE_PIXELS = 25_000_000
 # When True, a change of library versions or device makes results stale too.
 EXECBLOCKS_ENVIRONMENT_IN_KEY = False
 

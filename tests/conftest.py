@@ -108,11 +108,45 @@ def find_article(site: Path, slug: str) -> str | None:
     return None
 
 
+# Folders whose every test is slow (they build sites, start kernels, train, or drive a
+# browser), so `pytest -m "not slow"` runs the engine's unit tests in seconds. A test
+# elsewhere that is slow carries its own @pytest.mark.slow.
+SLOW_FOLDERS = {"integration": ("slow",), "browser": ("slow", "browser"), "experiments": ("slow",)}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        parts = Path(str(item.path)).relative_to(REPO / "tests").parts
+        for folder, marks in SLOW_FOLDERS.items():
+            if folder in parts[:-1]:
+                for mark in marks:
+                    item.add_marker(mark)
+
+
+def _deselected(metafunc) -> bool:
+    """Whether `-m EXPR` leaves this test out, judged before collection is over (the site
+    build that parametrizes per-page tests must not run for tests that will not run)."""
+    expression = metafunc.config.getoption("markexpr")
+    if not expression:
+        return False
+    marks = {m.name for m in metafunc.definition.iter_markers()}
+    parts = Path(str(metafunc.definition.path)).relative_to(REPO / "tests").parts
+    marks |= {m for folder, folder_marks in SLOW_FOLDERS.items() if folder in parts[:-1] for m in folder_marks}
+
+    class Marks(dict):
+        def __missing__(self, name):
+            return name in marks
+
+    return not eval(expression, {"__builtins__": {}}, Marks())  # `not slow`, `a and not b`: Python syntax
+
+
 def pytest_generate_tests(metafunc):
-    if "site_page" in metafunc.fixturenames:
-        metafunc.parametrize("site_page", html_pages(site_dir(metafunc.config)))
-    if "content_page" in metafunc.fixturenames:
-        metafunc.parametrize("content_page", content_pages(site_dir(metafunc.config)))
+    for name, pages in (("site_page", html_pages), ("content_page", content_pages)):
+        if name in metafunc.fixturenames:
+            if _deselected(metafunc):
+                metafunc.parametrize(name, ["(not built: deselected by -m)"])
+            else:
+                metafunc.parametrize(name, pages(site_dir(metafunc.config)))
 
 
 @pytest.fixture(scope="session")

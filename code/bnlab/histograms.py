@@ -1,10 +1,11 @@
 """The post's missing picture: what BN does to one batch of activations.
 
 We train a small BN network on MNIST-1D for a few hundred steps, take one batch, and show
-for four units of the second hidden layer (picked for their different means and spreads:
-lowest and highest mean, smallest and largest standard deviation) the input z to BN, the normalised x_hat (zero
+for four units of the second hidden layer the input z to BN, the normalised x_hat (zero
 mean, unit variance per unit) and the output gamma * x_hat + beta with the learnt gamma
-and beta. The hand-written `layers.BatchNorm`, loaded with the trained layer's state,
+and beta. The units: the lowest and the highest mean input (so the first panel shows
+units that differ), then the two whose (gamma, beta) moved furthest from (1, 0) (so the
+last panel shows what the learnt parameters do). The hand-written `layers.BatchNorm`, loaded with the trained layer's state,
 computes the three stages.
 """
 
@@ -24,14 +25,14 @@ from .train import set_seed, train
 class HistConfig(Profiles):
     width: int = 100
     depth: int = 2
-    steps: int = 300          # brief training so gamma and beta move away from 1 and 0
+    steps: int = 1000         # long enough for gamma and beta to move away from 1 and 0
     lr: float = 0.5
     batch_size: int = 256     # the batch shown
     seed: int = 0
 
     @classmethod
     def full(cls):
-        return cls(steps=3000)
+        return cls(steps=5000)
 
 
 @dataclass
@@ -60,9 +61,10 @@ def run(config: HistConfig, device="cpu") -> HistResult:
         z = model[:4](x)                                # (batch, width) input of the 2nd BN
         x_hat = bn.normalise(z)
         y = bn(z)
-    mean, std = z.mean(0), z.std(0)
+    mean = z.mean(0)
+    moved = (bn.weight.detach() - 1).abs() + bn.bias.detach().abs()   # (width,)
     u: list[int] = []
-    for order in (mean.argsort(), (-mean).argsort(), std.argsort(), (-std).argsort()):
+    for order in (mean.argsort(), (-mean).argsort(), (-moved).argsort(), (-moved).argsort()):
         u.append(next(i for i in order.tolist() if i not in u))  # four distinct units
     np_ = lambda t: t[:, u].cpu().numpy()  # noqa: E731
     return HistResult(config, u, np_(z), np_(x_hat), np_(y),
@@ -70,25 +72,27 @@ def run(config: HistConfig, device="cpu") -> HistResult:
 
 
 def plot(res: HistResult):
-    fig, ax = plots.subplots(1, 3, sharey=True)
-    stages = [(res.z, "Input to BN: z", "z (pre-activation units)"),
-              (res.x_hat, "Normalised: x̂ = (z − μ_B) / σ_B", "x̂ (standard deviations)"),
-              (res.y, "Scaled and shifted: γ x̂ + β", "γ x̂ + β")]
+    fig, ax = plots.subplots(3, 1)
+    stages = [(res.z, "Input to BN: $z$", "$z$ (pre-activation units)"),
+              (res.x_hat, r"Normalised: $\hat z = (z - \mu_B)\,/\,\sigma_B$",
+               r"$\hat z$ (standard deviations)"),
+              (res.y, r"Scaled and shifted: $\gamma \hat z + \beta$", r"$\gamma \hat z + \beta$")]
     colors = [plots.OI[k] for k in ("blue", "vermillion", "green", "purple")]
-    for axis, (vals, title, xlabel) in zip(ax[0], stages):
+    for r, (axis, (vals, title, xlabel)) in enumerate(zip(ax[:, 0], stages)):
         bins = np.linspace(vals.min(), vals.max(), 31)
         for j, (unit, col) in enumerate(zip(res.units, colors)):
-            axis.hist(vals[:, j], bins=bins, histtype="stepfilled", alpha=0.35, color=col)
+            if r == 0:
+                label = f"unit {unit}: mean {res.z[:, j].mean():+.1f}, sd {res.z[:, j].std():.1f}"
+            elif r == 2:
+                label = f"unit {unit}: $\\gamma$={res.gamma[j]:.2f}, $\\beta$={res.beta[j]:+.2f}"
+            else:
+                label = None
+            axis.hist(vals[:, j], bins=bins, histtype="stepfilled", alpha=0.3, color=col)
             axis.hist(vals[:, j], bins=bins, histtype="step", color=col, linewidth=1.4,
-                      label=(f"unit {unit}: mean {res.z[:, j].mean():+.1f}, sd {res.z[:, j].std():.1f}"
-                             if axis is ax[0, 0] else
-                             f"γ={res.gamma[j]:.2f}, β={res.beta[j]:+.2f}"
-                             if axis is ax[0, 2] else None))
-        axis.set(title=title, xlabel=xlabel)
-        if axis is ax[0, 1]:
-            axis.set_xlim(-4, 4)
-    ax[0, 0].set(ylabel=f"count (batch of {res.config.batch_size})")
-    ax[0, 0].legend(fontsize=7)
-    ax[0, 2].legend(fontsize=7)
+                      label=label)
+        axis.set(title=title, xlabel=xlabel, ylabel="count")
+        if r != 1:
+            axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=2, fontsize=9)
+    ax[1, 0].set_xlim(-4, 4)
     plots.label_panels(ax)
     return fig

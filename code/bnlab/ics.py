@@ -56,13 +56,13 @@ def ics(model, x, y, lr, loss_fn=F.cross_entropy):
 class ICSProbe:
     """Training callback: ICS of every layer every `every` steps, on that step's batch."""
 
-    def __init__(self, every, lr):
-        self.every, self.lr = every, lr
+    def __init__(self, every, lr, loss_fn=F.cross_entropy):
+        self.every, self.lr, self.loss_fn = every, lr, loss_fn
         self.step, self.l2, self.cos, self.norm = [], [], [], []
 
     def __call__(self, step, model, xb, yb):
         if step % self.every == 0:
-            l2, cos, norm = ics(model, xb, yb, self.lr)
+            l2, cos, norm = ics(model, xb, yb, self.lr, self.loss_fn)
             self.step.append(step)
             self.l2.append(l2)
             self.cos.append(cos)
@@ -96,6 +96,9 @@ class ICSResult:
     cos: dict = field(default_factory=dict)         # net -> (seeds, probes, layers-1)
     norm: dict = field(default_factory=dict)        # net -> (seeds, probes, layers-1) ||G||
     test_acc: dict = field(default_factory=dict)    # net -> (seeds, evals)
+    # net -> (seeds,) training loss at the end (last 50 steps, in training mode: noisy BN
+    # with its noise), the measure that does not depend on how noisy BN is evaluated
+    train_loss: dict = field(default_factory=dict)
 
     def _col(self):
         return self.config.layer - 2  # arrays start at layer 2
@@ -116,12 +119,26 @@ class ICSResult:
     def final_acc(self, net) -> float:
         return float(self.test_acc[net][:, -1].mean())
 
+    def seed_acc(self, net) -> np.ndarray:
+        """(seeds,) final test accuracy."""
+        return self.test_acc[net][:, -1]
+
+    def seed_cos(self, net, layer_only=True) -> np.ndarray:
+        """(seeds,) cosine averaged over probes (and layers unless `layer_only`)."""
+        a = self.cos[net][..., self._col()] if layer_only else self.cos[net].mean(-1)
+        return a.mean(1)
+
+    def seed_rel(self, net) -> np.ndarray:
+        """(seeds,) ||G - G'|| / ||G|| at the followed layer, averaged over probes."""
+        c = self._col()
+        return (self.l2[net][..., c] / self.norm[net][..., c]).mean(1)
+
 
 def run(config: ICSConfig, device="cpu") -> ICSResult:
     d = data.mnist1d(device)
     res = ICSResult(config)
     for name, kw in SANTURKAR_NETWORKS.items():
-        l2, cos, norm, acc = [], [], [], []
+        l2, cos, norm, acc, loss = [], [], [], [], []
         for seed in config.seeds:
             set_seed(seed)
             model = mlp(d.n_features, d.n_classes, config.width, config.depth, act="relu",
@@ -133,6 +150,8 @@ def run(config: ICSConfig, device="cpu") -> ICSResult:
             cos.append(probe.cos)
             norm.append(probe.norm)
             acc.append(h.test_acc)
+            loss.append(h.final_loss())
+        res.train_loss[name] = np.array(loss)
         res.l2[name], res.cos[name] = np.array(l2), np.array(cos)
         res.norm[name], res.test_acc[name] = np.array(norm), np.array(acc)
         res.steps, res.eval_step = probe.step, h.eval_step
@@ -140,19 +159,20 @@ def run(config: ICSConfig, device="cpu") -> ICSResult:
 
 
 def plot(res: ICSResult):
-    fig, ax = plots.subplots(1, 3)
-    a, b, c = ax[0]
+    fig, ax = plots.subplots(3, 1, sharex=True)
+    a, b, c = ax[:, 0]
     col = res._col()
     for name in SANTURKAR_NETWORKS:
         color, label = plots.COLOR[name], NETWORK_LABEL[name]
         plots.band(a, res.eval_step, res.test_acc[name], color, label=label)
         plots.band(b, res.steps, res.l2[name][..., col], color, label=label)
         plots.band(c, res.steps, res.cos[name][..., col], color, label=label)
-    a.set(title="Test accuracy", xlabel="training step", ylabel="test accuracy (fraction)")
-    b.set(title=f"ICS at layer {res.config.layer}: ℓ2 distance", xlabel="training step",
-          ylabel="‖G − G′‖₂ (gradient units)", yscale="log")
+    a.set(title="Test accuracy", ylabel="fraction correct")
+    b.set(title=f"ICS at layer {res.config.layer}: distance",
+          ylabel=r"$\Vert G - G'\Vert_2$", yscale="log")
     c.set(title=f"ICS at layer {res.config.layer}: cosine", xlabel="training step",
-          ylabel="cos(G, G′)  (1 = no change)")
+          ylabel=r"$\cos(G, G')$")
+    b.yaxis.set_minor_formatter(plots.ticker.NullFormatter())  # decades only
     a.legend(loc="lower right")
     plots.label_panels(ax)
     return fig

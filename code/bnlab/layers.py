@@ -49,6 +49,10 @@ class BatchNorm(nn.Module):
         return self.weight * self.normalise(x) + self.bias
 
 
+# Santurkar et al.'s noise parameters (their Algorithm 1), the defaults of NoisyBatchNorm
+NOISE = dict(n_mu=0.5, n_sigma=1.25, r_mu=0.1, r_sigma=0.1)
+
+
 class NoisyBatchNorm(nn.BatchNorm1d):
     """BatchNorm followed by noise whose distribution changes at every step
     (our reading of Santurkar et al. 2018, Algorithm 1). In training mode, each call:
@@ -59,11 +63,17 @@ class NoisyBatchNorm(nn.BatchNorm1d):
 
     so the next layer sees inputs with a non-zero mean and non-unit variance that jump
     around from step to step: a deliberately large "internal covariate shift".
-    Evaluation mode adds no noise. Noise comes from torch's global RNG (seeded by
-    `train.set_seed`); set `hold_noise = True` to reuse the last draw (the probes do).
+
+    Evaluation mode applies the noise's expectation instead of a draw: E[s_bj] =
+    (1 + n_sigma) / 2 and E[m_bj] = 0, so the evaluated network is, on average, the one
+    that was trained (dropping the noise altogether would shrink every layer's output by
+    that factor, 1.125 per layer for n_sigma = 1.25, and score a different network).
+    Noise comes from torch's global RNG (seeded by `train.set_seed`); set
+    `hold_noise = True` to reuse the last draw (the probes do).
     """
 
-    def __init__(self, num_features: int, n_mu=0.5, n_sigma=1.25, r_mu=0.1, r_sigma=0.1, **kw):
+    def __init__(self, num_features: int, n_mu=NOISE["n_mu"], n_sigma=NOISE["n_sigma"],
+                 r_mu=NOISE["r_mu"], r_sigma=NOISE["r_sigma"], **kw):
         super().__init__(num_features, **kw)
         self.n_mu, self.n_sigma, self.r_mu, self.r_sigma = n_mu, n_sigma, r_mu, r_sigma
         self.hold_noise = False
@@ -78,10 +88,15 @@ class NoisyBatchNorm(nn.BatchNorm1d):
         scale = s + (2 * u(batch, f) - 1) * self.r_sigma  # (batch, features)
         return scale, shift
 
+    @property
+    def expected_scale(self) -> float:
+        """E[s_bj]: s_j ~ U(1, n_sigma), and the per-sample jitter has mean zero."""
+        return (1 + self.n_sigma) / 2
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = super().forward(x)
         if not self.training:
-            return y
+            return self.expected_scale * y  # E[shift] = 0
         if not (self.hold_noise and self._noise is not None and self._noise[0].shape == y.shape):
             self._noise = self._draw(x.shape[0], y)
         scale, shift = self._noise

@@ -145,7 +145,8 @@ def run(config: ChainConfig, device=None) -> ChainResult:
 
 def plot(res: ChainResult):
     c = res.config
-    fig, ax = plots.subplots(1, 1 + len(c.train_depths))
+    fig, ax = plots.subplots(1 + len(c.train_depths), 1)
+    ax = ax.T                                   # one row of panels, stacked on the page
     a = ax[0, 0]
     colors = [plots.OI[k] for k in ("vermillion", "orange", "green", "sky", "purple")]
     for w, col in zip(c.weights, colors):
@@ -156,13 +157,13 @@ def plot(res: ChainResult):
            label="normalised (every w)")
     a.set(yscale="log", ylim=(1e-18, 1e6), title="One step: first-order error",
           xlabel="depth l (layers)", ylabel="|actual − predicted| / predicted")
-    a.legend(fontsize=7, loc="lower right", bbox_to_anchor=(1.0, 0.12))
+    a.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
     off = [l for l, g in zip(c.depths, res.gap[(c.weights[0], False)]) if g > 1e6]
     if off:
         a.annotate(f"w = {c.weights[0]}: off the chart from l = {off[0]}\n"
                    f"({res.gap[(c.weights[0], False)][-1]:.0e} at l = {c.depths[-1]})",
-                   xy=(off[0], 1e6), xytext=(0.03, 0.97), textcoords="axes fraction", va="top",
-                   fontsize=7, arrowprops=dict(arrowstyle="->", color="0.3"))
+                   xy=(off[0], 1e6), xytext=(0.03, 0.97), textcoords="axes fraction",
+                   va="top", fontsize=9, arrowprops=dict(arrowstyle="->", color="0.3"))
     lrs = np.array(c.lrs)
     for axis, depth in zip(ax[0, 1:], c.train_depths):
         for normalise in (False, True):
@@ -182,7 +183,7 @@ def plot(res: ChainResult):
                  title=f"Training, depth {depth}",
                  xlabel="learning rate", ylabel="final loss / initial loss")
     bar = matplotlib.patches.Patch(color="0.4")
-    plots.diverged_legend(ax[0, 1], extra=[(bar, "learning rates that converged (all seeds)")],
-                          where=fig, loc="outside lower center", ncol=4)
+    plots.diverged_legend(ax[0, 1], extra=[(bar, "converged (all seeds)")],
+                          where=ax[0, 1], loc="center left", bbox_to_anchor=(1.0, 0.0))
     plots.label_panels(ax)
     return fig

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import matplotlib
 import matplotlib.pyplot as plt
+from matplotlib import ticker  # noqa: F401  (re-exported for the experiments)
 import numpy as np
 
 STYLE = Path(__file__).resolve().parent.parent / "blog.mplstyle"
@@ -25,10 +26,20 @@ COLOR = {
 }
 
 
+# The article's figures are PHONE_WIDTH inches wide, one or two panels per row, so that
+# on a 375 px phone (about 343 px of figure at savefig.dpi 150) a 10 pt tick label is
+# 10 / 72 * 150 * 343 / (150 * 5) = 9.5 px tall: legible. Wider figures shrink it.
+PHONE_WIDTH = 5.0
+LEGIBLE = {"xtick.labelsize": 10, "ytick.labelsize": 10, "axes.labelsize": 10,
+           "axes.titlesize": 10.5, "legend.fontsize": 9.5, "font.size": 10}
+SEED_MARKERS = ("o", "s", "^", "D", "v", "P")  # seed k is drawn with marker k
+
+
 def use_style():
     """Apply the blog style globally (figures are saved after the block that drew them,
     so savefig settings must be global, not inside a style context)."""
     plt.style.use(STYLE)
+    plt.rcParams.update(LEGIBLE)
 
 
 def subplots(nrows=1, ncols=1, **kw):
@@ -45,8 +56,9 @@ def band(ax, x, ys, color, label=None, alpha=0.22, **kw):
     ax.fill_between(x, ys.min(0), ys.max(0), color=color, alpha=alpha, linewidth=0)
 
 
-def seed_markers(ax, x, ys, color, label=None, diverged=None, ceiling=None, marker="o", **kw):
-    """Every seed as a dot, the mean as a line. Diverged runs (boolean `diverged`, same
+def seed_markers(ax, x, ys, color, label=None, diverged=None, ceiling=None, **kw):
+    """Every seed as a dot (seed k with SEED_MARKERS[k], hollow), the mean as a line.
+    Diverged runs (boolean `diverged`, same
     shape as ys) are drawn as an 'x' at `ceiling` (default: the top of the axis later)."""
     ys = np.asarray(ys, dtype=float)
     x = np.asarray(x, dtype=float)
@@ -58,8 +70,8 @@ def seed_markers(ax, x, ys, color, label=None, diverged=None, ceiling=None, mark
     ax.plot(x, mean, color=color, label=label, **kw)
     for s in range(ys.shape[0]):
         good = ~div[s]
-        ax.plot(x[good], ys[s][good], marker, color=color, alpha=0.55, markersize=4,
-                linestyle="none")
+        ax.plot(x[good], ys[s][good], SEED_MARKERS[s % len(SEED_MARKERS)], color=color,
+                markerfacecolor="none", alpha=0.8, markersize=4.5, linestyle="none")
     if div.any():
         top = ceiling if ceiling is not None else np.nanmax(np.where(div, np.nan, ys))
         xs = np.repeat(x[None], ys.shape[0], 0)[div]
@@ -74,6 +86,10 @@ def diverged_legend(ax, extra=(), where=None, **kw):
     handles.append(matplotlib.lines.Line2D([], [], marker="x", color="0.3", linestyle="none",
                                            markersize=8, mew=2))
     labels.append("diverged (a seed)")
+    for k, m in enumerate(SEED_MARKERS[:3]):
+        handles.append(matplotlib.lines.Line2D([], [], marker=m, color="0.3",
+                                               markerfacecolor="none", linestyle="none"))
+        labels.append(f"seed {k}")
     for h, label in extra:
         handles.append(h)
         labels.append(label)

@@ -52,6 +52,22 @@ class ScalingResult:
     best_lr: dict = field(default_factory=dict)        # name -> (seeds,)
     test_acc: dict = field(default_factory=dict)       # name -> (seeds,) at best lr
 
+    def rate(self, name, floor: float = 1e-8) -> np.ndarray:
+        """(seeds,) convergence speed at the best lr: decades of excess loss lost per
+        step, fitted on the part of the curve above `floor` (below it, rounding)."""
+        out = []
+        for curve in self.curve[name]:
+            keep = np.flatnonzero(curve > floor)
+            t = keep if len(keep) > 1 else np.arange(len(curve))
+            out.append(-np.polyfit(t, np.log10(curve[t]), 1)[0])
+        return np.array(out)
+
+    def grid_steps_off(self, name) -> float:
+        """How many grid steps the sweep's largest stable lr lies below 2 / lambda_max
+        (0: the next grid lr above it already diverged, as theory says)."""
+        per = self.config.lrs_per_decade
+        return float(np.log10(self.lr_max_theory[name].min() / self.lr_max_sweep(name)) * per)
+
     def lr_max_sweep(self, name) -> float:
         """Largest swept lr that did not diverge for any seed."""
         ok = ~self.diverged[name].any(0)
@@ -131,8 +147,8 @@ def run(config: ScalingConfig, device=None) -> ScalingResult:
 
 
 def plot(res: ScalingResult):
-    fig, ax = plots.subplots(1, 3)
-    a, b, c = ax[0]
+    fig, ax = plots.subplots(3, 1)
+    a, b, c = ax[:, 0]
     _, _, names = data.wine()
     for i, name in enumerate(PREPROCESSINGS):
         col = plots.COLOR[name]
@@ -146,14 +162,15 @@ def plot(res: ScalingResult):
                    label=f"{name}, lr={np.median(res.best_lr[name]):.1g}")
     a.set(yscale="log", title="Spread of feature scales", xlabel="feature",
           ylabel="standard deviation (feature units)", xticks=range(13))
-    a.set_xticklabels([n.replace("od280/od315_of_diluted_wines", "od280/od315")[:11] for n in names],
-                      rotation=90, fontsize=7)
+    short = [n.replace("od280/od315_of_diluted_wines", "od280/od315")[:11] for n in names]
+    a.set_xticklabels(short, rotation=90)
     a.legend()
-    b.set(xscale="log", yscale="log", ylim=(1e-12, 1e2), title=f"Loss after {res.config.steps} GD steps",
+    b.set(xscale="log", yscale="log", ylim=(1e-12, 1e2),
+          title=f"Loss after {res.config.steps} GD steps",
           xlabel="learning rate", ylabel="excess loss  L − L*")
     theory = matplotlib.lines.Line2D([], [], color="0.3", linestyle=":", linewidth=1.2)
-    plots.diverged_legend(b, extra=[(theory, "stability limit 2/λmax")], loc="lower left",
-                          fontsize=8)
+    plots.diverged_legend(b, extra=[(theory, r"stability limit $2/\lambda_{\max}$")],
+                          loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2)
     c.set(yscale="log", title="At the best learning rate", xlabel="GD step",
           ylabel="excess loss  L − L*")
     c.legend()

@@ -28,6 +28,7 @@ class SensitivityConfig(Profiles):
     lr_for_gains: float = 0.03              # lr used in the initialisation sweep
     diverge_above: float = 100.0            # cross-entropy starts at ln 10 = 2.3
     usable_within: float = 0.05             # "usable": test acc within 5 points of the best
+    trained_above: float = 0.15             # "learned something": mean test acc above this
     seeds: tuple = (0, 1, 2)
 
     @classmethod
@@ -64,11 +65,15 @@ class SensitivityResult:
     def best_acc(self, sweep: Sweep) -> float:
         return float(np.nanmax(_mean_acc(sweep)))
 
-    def n_trained(self, sweep: Sweep, above: float = 0.15) -> int:
-        """How many swept values trained: no seed diverged, mean test accuracy > `above`
-        (chance is 0.10)."""
+    def n_trained(self, sweep: Sweep) -> int:
+        """How many swept values trained: no seed diverged, mean test accuracy above
+        `trained_above` (chance is 0.10)."""
         with np.errstate(invalid="ignore"):
-            return int((_mean_acc(sweep) > above).sum())
+            return int((_mean_acc(sweep) > self.config.trained_above).sum())
+
+    def lr_decades(self) -> float:
+        """Width of the learning-rate sweep in decades."""
+        return float(np.log10(max(self.config.lrs) / min(self.config.lrs)))
 
     def max_stable(self, sweep: Sweep) -> float:
         """Largest swept value at which no seed diverged."""
@@ -119,8 +124,8 @@ def run(config: SensitivityConfig, device="cpu") -> SensitivityResult:
 def plot(res: SensitivityResult):
     fig, ax = plots.subplots(2, 2)
     c = res.config
-    rows = [(res.lr, "learning rate", "He initialisation"),
-            (res.gain, "initialisation scale (× He std)", f"learning rate {c.lr_for_gains:g}")]
+    rows = [(res.lr, "learning rate", "He init"),
+            (res.gain, "init scale (× He std)", f"lr {c.lr_for_gains:g}")]
     for r, (sweeps, xlabel, fixed) in enumerate(rows):
         for v in VARIANTS:
             s, col = sweeps[v], plots.COLOR[v]
@@ -130,13 +135,15 @@ def plot(res: SensitivityResult):
             plots.seed_markers(ax[r, 1], s.values, s.acc, col, label=LABEL[v],
                                diverged=s.diverged, ceiling=0.03 if v == "none" else 0.06)
         ax[r, 0].set(xscale="log", ylim=(0, 3.5), xlabel=xlabel,
-                     ylabel="final training loss (nats)",
-                     title=f"Loss after {c.steps} steps, {fixed}")
+                     ylabel="final train loss",
+                     title=f"Loss, {fixed}")
         ax[r, 0].axhline(np.log(10), color="0.5", linestyle=":", linewidth=1)
         ax[r, 1].set(xscale="log", ylim=(0, None), xlabel=xlabel,
-                     ylabel="final test accuracy (fraction)",
-                     title=f"Test accuracy, {fixed}")
+                     ylabel="test accuracy",
+                     title=f"Accuracy, {fixed}")
         ax[r, 1].axhline(0.1, color="0.5", linestyle=":", linewidth=1)
-    plots.diverged_legend(ax[0, 0], loc="lower left", fontsize=8)
+    for axis in ax.ravel():
+        axis.xaxis.set_major_locator(plots.ticker.LogLocator(numticks=4))
+    plots.diverged_legend(ax[0, 0], where=fig, loc="outside lower center", ncol=3)
     plots.label_panels(ax)
     return fig

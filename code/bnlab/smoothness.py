@@ -8,7 +8,10 @@ gradient g and mini-batch (x, y), for step sizes eta in a range:
 
 A smoother landscape (small range, small gradient change, small beta) lets an optimiser
 take larger steps and trust the gradient. Measured for the standard, BN and noisy-BN MLPs
-and for Santurkar's 25-layer deep linear network (DLN) with and without BN.
+and for Santurkar's 25-layer deep linear network (DLN) with and without BN. The DLN
+follows their protocol: full-batch gradient descent on Gaussian inputs x with targets
+y = A x for a standard Gaussian A, step sizes from 1/100 to 30 times the learning rate;
+its internal covariate shift (ics.py, Def. 2.1) is measured in the same runs.
 """
 
 import copy
@@ -21,6 +24,7 @@ from torch import nn
 
 from . import data, plots
 from .config import Profiles
+from .ics import ICSProbe
 from .models import NETWORK_LABEL, SANTURKAR_NETWORKS, hold_noise, mlp
 from .train import grads, rng_preserved, set_seed, train
 
@@ -69,26 +73,28 @@ class LandscapeProbe:
         self.beta.append(np.max(changes / (self.etas * gnorm)))
 
 
-def deep_linear(depth=25, width=10, bn=False, init_std=None):
+def deep_linear(depth=25, width=10, bn=False, init_std=None, seed=0):
     """Santurkar's DLN: `depth` bias-free width x width linear layers, BN after each but
-    the last when bn=True. Weights ~ N(0, 1/width) keep the signal's scale on average."""
+    the last when bn=True. Weights ~ N(0, 1/width) keep the signal's scale on average.
+    The weights come from their own generator seeded with `seed`, so the network does
+    not depend on (or move) torch's global RNG."""
     std = init_std if init_std is not None else width ** -0.5
+    g = torch.Generator().manual_seed(seed)
     layers = []
     for i in range(depth):
-        layers.append(nn.Linear(width, width, bias=False))
+        lin = nn.Linear(width, width, bias=False, device="meta")  # no default init drawn
+        lin.weight = nn.Parameter(torch.randn(width, width, generator=g) * std)
+        layers.append(lin)
         if bn and i < depth - 1:
             layers.append(nn.BatchNorm1d(width))
-    net = nn.Sequential(*layers)
-    for m in net:
-        if isinstance(m, nn.Linear):
-            nn.init.normal_(m.weight, 0.0, std)
-    return net
+    return nn.Sequential(*layers)
 
 
-def linear_task(seed, width=10, n_train=2000, n_test=500, device="cpu") -> data.Split:
-    """Regression to a random linear map: x ~ N(0, I), y = A x, A ~ N(0, 1/width)."""
+def linear_task(seed, width=10, n_train=1000, n_test=200, a_std=1.0, device="cpu") -> data.Split:
+    """Regression to a random linear map: x ~ N(0, I), y = A x, A_ij ~ N(0, a_std^2)
+    (a_std = 1: a standard Gaussian matrix)."""
     g = torch.Generator().manual_seed(10_000 + seed)
-    A = torch.randn(width, width, generator=g) / width**0.5
+    A = torch.randn(width, width, generator=g) * a_std
     x = torch.randn(n_train + n_test, width, generator=g)
     y = x @ A.T
     s = lambda t: t.to(device)  # noqa: E731
@@ -97,27 +103,29 @@ def linear_task(seed, width=10, n_train=2000, n_test=500, device="cpu") -> data.
 
 @dataclass(frozen=True)
 class SmoothnessConfig(Profiles):
-    # the MLPs (same three networks as the ICS experiment)
+    # the MLPs (same three networks as the ICS experiment), mini-batch SGD
     width: int = 100
     depth: int = 6
     init_gain: float = 1.0
     batch_size: int = 64
     lr: float = 0.1
     steps: int = 400
-    # the deep linear network
+    every: int = 40               # probe every ... steps
+    # the deep linear network, Santurkar's protocol: full-batch gradient descent
     dln_depth: int = 25
     dln_width: int = 10
-    dln_lr: float = 0.01        # small enough for the plain DLN not to diverge
+    dln_n_train: int = 1000       # Gaussian inputs; targets y = A x, A standard Gaussian
+    dln_lr: float = 0.01          # the same for both; 0.1 diverges without BN
     dln_steps: int = 300
-    # the probe: step sizes as multiples of the training lr
-    eta_factors: tuple = (0.25, 0.5, 1.0, 2.0, 4.0)
-    every: int = 40
+    dln_every: int = 50
+    # the probe: step sizes as multiples of the training lr (the paper's 1/100 to 30)
+    eta_factors: tuple = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
     seeds: tuple = (0, 1, 2)
 
     @classmethod
     def full(cls):
-        return cls(width=512, depth=10, steps=20_000, dln_steps=10_000, every=500,
-                   eta_factors=tuple(np.linspace(0.25, 4.0, 16)))
+        return cls(width=512, depth=10, steps=20_000, every=500, dln_steps=10_000,
+                   dln_every=500, eta_factors=tuple(np.geomspace(0.01, 30.0, 16).round(4)))
 
 
 @dataclass
@@ -129,21 +137,30 @@ class Probed:
     grad_change: np.ndarray  # (seeds, probes, 2) min, max of ||grad L(w - eta g) - g||
     beta: np.ndarray         # (seeds, probes) effective beta-smoothness
     final_loss: np.ndarray   # (seeds,) training loss at the end (mean of last 20 steps)
+    ics_cos: np.ndarray | None = None  # (seeds, probes, layers-1) ICS cosine (DLN only)
+    ics_rel: np.ndarray | None = None  # (seeds, probes, layers-1) ||G - G'|| / ||G||
+
+    def seed_spread(self, what="loss") -> np.ndarray:
+        """(seeds,) mean over probes of (max - min): the width of the band, per seed."""
+        a = self.loss_range if what == "loss" else self.grad_change
+        with np.errstate(invalid="ignore"):
+            return np.mean(a[..., 1] - a[..., 0], axis=1)
 
     def spread(self, what="loss") -> float:
-        """Mean over seeds and probes of (max - min): the width of the shaded band."""
-        a = self.loss_range if what == "loss" else self.grad_change
-        with np.errstate(invalid="ignore"):
-            return float(np.mean(a[..., 1] - a[..., 0]))
+        """Mean over seeds and probes of (max - min)."""
+        return float(np.mean(self.seed_spread(what)))
 
-    def max_spread(self, what="loss") -> float:
-        a = self.loss_range if what == "loss" else self.grad_change
-        with np.errstate(invalid="ignore"):
-            return float(np.max(a[..., 1] - a[..., 0]))
+    def seed_beta(self) -> np.ndarray:
+        return self.beta.mean(1)
 
     @property
     def mean_beta(self) -> float:
         return float(np.mean(self.beta))
+
+    def seed_ics(self, what="cos") -> np.ndarray:
+        """(seeds,) ICS cosine or relative distance averaged over probes and layers."""
+        a = self.ics_cos if what == "cos" else self.ics_rel
+        return a.mean((1, 2))
 
 
 @dataclass
@@ -153,19 +170,28 @@ class SmoothnessResult:
     dln: dict = field(default_factory=dict)  # "standard" / "bn" -> Probed
 
 
-def _probe_runs(make_model, make_data, lr, steps, config, loss_fn, device):
+def _probe_runs(make_model, make_data, lr, steps, every, batch_size, config, loss_fn,
+                device, with_ics=False):
     out = []
+    etas = lr * np.asarray(config.eta_factors)
     for seed in config.seeds:
         set_seed(seed)
-        model, d = make_model().to(device), make_data(seed)
-        probe = LandscapeProbe(config.every, lr * np.asarray(config.eta_factors), loss_fn)
-        h = train(model, d, steps=steps, lr=lr, batch_size=config.batch_size, seed=seed,
-                  loss_fn=loss_fn, callbacks=(probe,))
-        out.append((probe, h.final_loss(last=20)))
-    ps = [p for p, _ in out]
-    return Probed(ps[0].step, np.array([p.loss_range for p in ps]),
-                  np.array([p.grad_change for p in ps]), np.array([p.beta for p in ps]),
-                  np.array([f for _, f in out]))
+        model, d = make_model(seed).to(device), make_data(seed)
+        probes = [LandscapeProbe(every, etas, loss_fn)]
+        if with_ics:
+            probes.append(ICSProbe(every, lr, loss_fn))
+        h = train(model, d, steps=steps, lr=lr, batch_size=batch_size, seed=seed,
+                  loss_fn=loss_fn, callbacks=tuple(probes), diverge_above=1e6)
+        out.append((probes, h.final_loss(last=20)))
+    ps = [p[0] for p, _ in out]
+    probed = Probed(ps[0].step, np.array([p.loss_range for p in ps]),
+                    np.array([p.grad_change for p in ps]), np.array([p.beta for p in ps]),
+                    np.array([f for _, f in out]))
+    if with_ics:
+        ic = [p[1] for p, _ in out]
+        probed.ics_cos = np.array([p.cos for p in ic])
+        probed.ics_rel = np.array([np.array(p.l2) / np.array(p.norm) for p in ic])
+    return probed
 
 
 def run(config: SmoothnessConfig, device="cpu") -> SmoothnessResult:
@@ -173,18 +199,22 @@ def run(config: SmoothnessConfig, device="cpu") -> SmoothnessResult:
     d = data.mnist1d(device)
     for name, kw in SANTURKAR_NETWORKS.items():
         res.mlp[name] = _probe_runs(
-            lambda kw=kw: mlp(d.n_features, d.n_classes, config.width, config.depth, act="relu",
-                              init_gain=config.init_gain, **kw),
-            lambda seed: d, config.lr, config.steps, config, F.cross_entropy, device)
+            lambda seed, kw=kw: mlp(d.n_features, d.n_classes, config.width, config.depth,
+                                    act="relu", init_gain=config.init_gain, **kw),
+            lambda seed: d, config.lr, config.steps, config.every, config.batch_size,
+            config, F.cross_entropy, device)
     for name in ("standard", "bn"):
         res.dln[name] = _probe_runs(
-            lambda name=name: deep_linear(config.dln_depth, config.dln_width, bn=name == "bn"),
-            lambda seed: linear_task(seed, config.dln_width, device=device),
-            config.dln_lr, config.dln_steps, config, F.mse_loss, device)
+            lambda seed, name=name: deep_linear(config.dln_depth, config.dln_width,
+                                                bn=name == "bn", seed=seed),
+            lambda seed: linear_task(seed, config.dln_width, config.dln_n_train,
+                                     device=device),
+            config.dln_lr, config.dln_steps, config.dln_every, None, config, F.mse_loss,
+            device, with_ics=True)
     return res
 
 
-def _row(ax, probed: dict, title):
+def _column(ax, probed: dict, title):
     a, b, c = ax
     for name, p in probed.items():
         color, label = plots.COLOR[name], NETWORK_LABEL[name]
@@ -195,18 +225,22 @@ def _row(ax, probed: dict, title):
             axis.plot(s, lo, color=color, linewidth=0.8)
             axis.plot(s, hi, color=color, linewidth=0.8)
         plots.band(c, s, p.beta, color, label=label)
-    a.set(title=f"{title}: loss range", xlabel="training step",
-          ylabel="loss along −g (min–max)", yscale="log")
-    b.set(title=f"{title}: gradient change", xlabel="training step",
-          ylabel="‖∇L(w − ηg) − g‖ (min–max)", yscale="log")
-    c.set(title=f"{title}: effective β", xlabel="training step",
-          ylabel="max ‖Δ∇L‖ / ‖Δw‖", yscale="log")
-    a.legend(loc="best", fontsize=8)
+    a.set(title=f"{title}: loss range", yscale="log")
+    b.set(title=f"{title}: gradient change", yscale="log")
+    c.set(title=f"{title}: effective β", xlabel="training step", yscale="log")
+    a.legend(loc="best")
+    for axis in ax:
+        axis.xaxis.set_major_locator(plots.ticker.MaxNLocator(3))
+        axis.yaxis.set_major_locator(plots.ticker.LogLocator(numticks=4))
+        axis.yaxis.set_minor_formatter(plots.ticker.NullFormatter())  # no 2x10^1 clutter
 
 
 def plot(res: SmoothnessResult):
-    fig, ax = plots.subplots(2, 3)
-    _row(ax[0], res.mlp, "MLP")
-    _row(ax[1], res.dln, f"{res.config.dln_depth}-layer DLN")
+    fig, ax = plots.subplots(3, 2, sharex="col")
+    _column(ax[:, 0], res.mlp, "MLP")
+    _column(ax[:, 1], res.dln, "DLN")
+    ax[0, 0].set_ylabel("loss along −g")
+    ax[1, 0].set_ylabel(r"$\Vert\nabla L(w - \eta g) - g\Vert$")
+    ax[2, 0].set_ylabel(r"max $\Vert\Delta\nabla L\Vert / \Vert\Delta w\Vert$")
     plots.label_panels(ax)
     return fig

@@ -75,14 +75,15 @@ def train(
     *,
     steps: int,
     lr: float,
-    batch_size: int,
+    batch_size: int | None,        # None: the whole training set every step (full-batch GD)
     seed: int,                     # seeds the order of the mini-batches
     eval_every: int = 0,           # 0: never score the test set
     loss_fn=F.cross_entropy,
     callbacks: tuple[Callback, ...] = (),
     diverge_above: float = 1e3,    # a loss above this (or nan/inf) stops the run
 ) -> History:
-    """Plain SGD (no momentum, no weight decay) on mini-batches drawn with replacement."""
+    """Plain SGD (no momentum, no weight decay) on mini-batches drawn with replacement,
+    or full-batch gradient descent when `batch_size` is None."""
     opt = torch.optim.SGD(model.parameters(), lr=lr)
     order = torch.Generator().manual_seed(seed)  # CPU generator: same batches on any device
     n = data.x_train.shape[0]
@@ -94,8 +95,11 @@ def train(
             hist.test_acc.append(accuracy(model, data.x_test, data.y_test))
         if step == steps:
             break
-        idx = torch.randint(n, (batch_size,), generator=order).to(data.x_train.device)
-        xb, yb = data.x_train[idx], data.y_train[idx]
+        if batch_size is None:
+            xb, yb = data.x_train, data.y_train
+        else:
+            idx = torch.randint(n, (batch_size,), generator=order).to(data.x_train.device)
+            xb, yb = data.x_train[idx], data.y_train[idx]
         for cb in callbacks:
             cb(step, model, xb, yb)
         loss = loss_fn(model(xb), yb)

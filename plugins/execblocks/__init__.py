@@ -55,6 +55,7 @@ def register():
     signals.get_generators.connect(_on_run_start)
     signals.readers_init.connect(_on_readers_init)
     signals.content_object_init.connect(_on_content_init)
+    signals.content_object_init.connect(_resolve_srcset)
 
 
 def _on_run_start(pelican):
@@ -65,7 +66,28 @@ def _on_run_start(pelican):
     pelican.settings.pop(SESSION_KEY, None)  # a failed update leaves no stale session behind
     settings = EngineSettings.from_pelican(pelican.settings)
     pelican.settings[SESSION_KEY] = BuildSession(settings, update(settings))
+    # Pelican now writes into a folder beside the output, swapped in once complete; the swap
+    # is the last thing finalized does (moved behind other plugins' receivers, every run).
+    from pelican import signals
+
+    from . import atomic_output
+
+    atomic_output.begin(pelican)
+    signals.finalized.disconnect(_on_site_complete)
+    signals.finalized.connect(_on_site_complete)
     return ResultsGenerator
+
+
+def _resolve_srcset(instance) -> None:
+    from .srcset import resolve_srcset_links
+
+    resolve_srcset_links(instance)
+
+
+def _on_site_complete(pelican) -> None:
+    from . import atomic_output
+
+    atomic_output.finish(pelican)
 
 
 def _on_readers_init(readers) -> None:

@@ -32,11 +32,15 @@ class EngineSettings:
     mode: str = "auto"
     timeout: int = 1800
     max_timeout: int = 6 * 3600  # the ceiling no block can raise its timeout past (limits.py)
+    max_output: int = 1_000_000  # bytes of text one block keeps; the rest is cut (capping.py)
     kernel_name: str = "python3"
     workers: int = 0  # 0: one per CPU core
     environment_in_key: bool = False
     lock_timeout: float = 3600.0  # seconds a second build waits for the first
     figure_format: str = "png"  # how matplotlib figures are saved: png | svg
+    dark_figures: bool = True  # save each figure a second time in the theme's dark colours
+    max_figures: int = 50  # figures shown per block; the rest are dropped with a notice
+    max_figure_pixels: int = 25_000_000  # a larger figure is not saved (a notice instead)
     block_defaults: tuple = ()  # (Quarto name, value) pairs from EXECBLOCKS_BLOCK_DEFAULTS
     executor: str = "local"  # "local" kernels, or a Dask scheduler's address ("tcp://host:8786")
     only: tuple[str, ...] = ()  # articles (path, id or slug) to rerun even when fresh: `invoke run`
@@ -58,11 +62,19 @@ class EngineSettings:
         max_timeout = settings.get("EXECBLOCKS_MAX_TIMEOUT", 6 * 3600)
         if not isinstance(max_timeout, int) or isinstance(max_timeout, bool) or max_timeout <= 0:
             raise ConfigError(f"EXECBLOCKS_MAX_TIMEOUT must be a positive int (seconds), got {max_timeout!r}")
+        max_output = settings.get("EXECBLOCKS_MAX_OUTPUT", 1_000_000)
+        if not isinstance(max_output, int) or isinstance(max_output, bool) or max_output <= 0:
+            raise ConfigError(f"EXECBLOCKS_MAX_OUTPUT must be a positive int (bytes), got {max_output!r}")
         workers = int(os.environ.get("EXECBLOCKS_WORKERS", settings.get("EXECBLOCKS_WORKERS", 0)))
         figure_format = settings.get("EXECBLOCKS_FIGURE_FORMAT", "png")
         if figure_format not in FIGURE_FORMATS:
             raise ConfigError(f"EXECBLOCKS_FIGURE_FORMAT must be one of {', '.join(FIGURE_FORMATS)}, "
                               f"got {figure_format!r}")
+        max_figures = settings.get("EXECBLOCKS_MAX_FIGURES", 50)
+        max_pixels = settings.get("EXECBLOCKS_MAX_FIGURE_PIXELS", 25_000_000)
+        for name, value in (("EXECBLOCKS_MAX_FIGURES", max_figures), ("EXECBLOCKS_MAX_FIGURE_PIXELS", max_pixels)):
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ConfigError(f"{name} must be a positive int, got {value!r}")
         defaults = settings.get("EXECBLOCKS_BLOCK_DEFAULTS", {})
         if not isinstance(defaults, dict):
             raise ConfigError(f"EXECBLOCKS_BLOCK_DEFAULTS must be a dict of block options, got {defaults!r}")
@@ -86,11 +98,15 @@ class EngineSettings:
             mode=mode,
             timeout=timeout,
             max_timeout=max_timeout,
+            max_output=max_output,
             kernel_name=settings.get("EXECBLOCKS_KERNEL", "python3"),
             workers=workers,
             environment_in_key=bool(settings.get("EXECBLOCKS_ENVIRONMENT_IN_KEY", False)),
             lock_timeout=float(settings.get("EXECBLOCKS_LOCK_TIMEOUT", 3600.0)),
             figure_format=figure_format,
+            dark_figures=bool(settings.get("EXECBLOCKS_DARK_FIGURES", True)),
+            max_figures=max_figures,
+            max_figure_pixels=max_pixels,
             block_defaults=tuple(sorted(defaults.items())),
             executor=executor,
             only=tuple(only),

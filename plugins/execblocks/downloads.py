@@ -12,6 +12,7 @@ import nbformat
 from .bundle import reader_bundle
 from .config import EngineSettings
 from .render import RenderedArticle
+from .scripts import script
 from .store import atomic_write
 
 
@@ -26,16 +27,6 @@ def downloadable_notebook(rendered: RenderedArticle) -> nbformat.NotebookNode:
             output.get("metadata", {}).pop("execblocks", None)
         cell.metadata.pop("execblocks", None)
     return notebook
-
-
-def script(rendered: RenderedArticle) -> str:
-    article = rendered.article
-    lines = [f"# {article.slug}: the executable blocks of {article.rel_path}",
-             "# Run from the repository's content/ folder with code/ on PYTHONPATH, or cell by cell",
-             "# in an editor that understands `# %%` markers.", ""]
-    for block in article.blocks:
-        lines += [f"# %% block {block.index + 1} ({article.rel_path}, line {block.fence_line})", block.code, ""]
-    return "\n".join(lines)
 
 
 def write_downloads(rendered: RenderedArticle, target, settings: EngineSettings) -> None:

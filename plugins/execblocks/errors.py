@@ -97,3 +97,18 @@ class ArticleMetadataError(ExecBlocksError):
         self.path, self.line, self.message = path, line, message
         text = f"{path}:{line}: {message}" if line else f"{path}: {message}"
         super().__init__(text + (f"\n  {hint}" if hint else ""))
+
+
+class StoreWriteError(ExecBlocksError):
+    """Results could not be written (a full disk, a file-size limit): the store keeps the
+    previous complete entry, since every file is written to a temp name and renamed."""
+
+    def __init__(self, article: str, error: OSError):
+        if not error.filename:  # write() errors do not name the file: the writer's frame does
+            from .fatal import _file_being_written
+
+            error.filename = _file_being_written(error.__traceback__)
+        where = f"{error.filename}: " if error.filename else ""
+        super().__init__(f"execblocks: could not store the results of {article}: {where}"
+                         f"{error.strerror or error}\n  The previous results are intact; free some space "
+                         f"and build again.")

@@ -26,14 +26,16 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+from .capping import OutputCap, kernel_setup_cell
 from .config import BlockOptions, EngineSettings
 from .containment import ContainedKernelManager, how_it_died, oom_kills
 from .errors import BlockExecutionError
 from .limits import block_limit
-from .notebook import (HIDDEN, build_notebook, inline_values, locate_error, point_tracebacks_at_article,
+from .notebook import (HIDDEN, build_notebook, inline_markdown, inline_values, locate_error, point_tracebacks_at_article,
                        public_notebook, run_info)
 from .parse import Article
 from .progress import Progress
+from .writes import SCRATCH_ENV
 
 # nbclient logs timeouts and dead kernels as errors before raising; the engine reports them
 # itself, at file:line (and Pelican's --fatal errors would turn the log line into a crash).
@@ -57,6 +59,8 @@ class ExecutionResult:
     error: BlockExecutionError | None = None
     packages: dict[str, str] = field(default_factory=dict)  # distribution -> version, all the blocks imported
     host: str | None = None  # the cluster worker that ran it; None: this machine
+    writes: list[Path] = field(default_factory=list)  # files the run opened for writing (writes.py)
+    inline_markdown: list[bool] = field(default_factory=list)  # values that asked to be Markdown
 
 
 class _ArticleClient(NotebookClient):
@@ -64,8 +68,11 @@ class _ArticleClient(NotebookClient):
 
     progress: Progress | None = None
     article_label = ""
+    cap: OutputCap | None = None  # capping.py: a flood is cut as it arrives
 
     def process_message(self, msg, cell, cell_index):
+        if self.cap is not None and not self.cap.admit(msg, cell_index):
+            return None
         if msg["msg_type"] == "stream" and HIDDEN not in cell.metadata.get("tags", []) and self.progress:
             self.progress.stream(self.article_label, msg["content"]["text"])
         return super().process_message(msg, cell, cell_index)
@@ -80,6 +87,9 @@ def kernel_environment(settings: EngineSettings) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(paths)
     env["MPLBACKEND"] = "Agg"
     env["EXECBLOCKS_FIGURE_FORMAT"] = settings.figure_format
+    env["EXECBLOCKS_DARK_FIGURES"] = "1" if settings.dark_figures else "0"
+    env["EXECBLOCKS_MAX_FIGURES"] = str(settings.max_figures)
+    env["EXECBLOCKS_MAX_FIGURE_PIXELS"] = str(settings.max_figure_pixels)
     env["PYTHONHASHSEED"] = "0"
     # One BLAS/OpenMP thread per kernel: parallelism comes from running kernels side by side.
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
@@ -91,6 +101,7 @@ def kernel_environment(settings: EngineSettings) -> dict[str, str]:
 async def execute_article(article: Article, settings: EngineSettings,
                           progress: Progress | None = None, gpu: str | None = None) -> ExecutionResult:
     nb = build_notebook(article)
+    nb.cells.insert(1, kernel_setup_cell(settings.max_output))
     label = article.rel_path
     block_seconds = [0.0] * len(article.blocks)
     started: dict[int, float] = {}
@@ -104,6 +115,7 @@ async def execute_article(article: Article, settings: EngineSettings,
             progress.block_start(label, block, len(article.blocks), article.blocks[block].fence_line)
 
     def on_cell_executed(cell, cell_index, execute_reply):
+        client.cap.finish_cell(cell, cell_index)  # instead of nbclient's quadratic coalescing
         block = cell.metadata.get("execblocks", {}).get("block")
         if block is not None:
             block_seconds[block] = time.perf_counter() - started[cell_index]
@@ -123,11 +135,12 @@ async def execute_article(article: Article, settings: EngineSettings,
     km.connection_file = str(runtime_dir / f"kernel-{uuid.uuid4().hex[:8]}.json")
     km.ip = str(runtime_dir / "ipc")
     client = _ArticleClient(
-        nb, km=km, timeout_func=timeout_for, record_timing=False, coalesce_streams=True,
+        nb, km=km, timeout_func=timeout_for, record_timing=False, coalesce_streams=False,
         allow_errors=False, on_cell_start=on_cell_start, on_cell_executed=on_cell_executed,
         resources={"metadata": {"path": str(article.path.parent)}}, log=QUIET_LOG,
     )
     client.progress, client.article_label = progress, label
+    client.cap = OutputCap(settings.max_output)
     t0 = time.perf_counter()
     executed_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
     error = None
@@ -136,6 +149,8 @@ async def execute_article(article: Article, settings: EngineSettings,
         env = kernel_environment(settings)
         if gpu is not None:
             env["CUDA_VISIBLE_DEVICES"] = gpu
+        env[SCRATCH_ENV] = str(runtime_dir / "scratch")  # where a block may write (writes.py)
+        (runtime_dir / "scratch").mkdir()
         await client.async_execute(env=env)
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
         if isinstance(exc, CellTimeoutError):
@@ -150,7 +165,10 @@ async def execute_article(article: Article, settings: EngineSettings,
         if client.kc is not None:
             client.kc.stop_channels()
         if km.has_kernel:
-            await km.shutdown_kernel(now=True)
+            # A kernel that finished is asked to exit, so its watchdog reaps it and the
+            # build's own CPU accounting (`/usr/bin/time`, rusage) includes the kernel's;
+            # one that failed (a timeout, a dead or stuck kernel) is killed at once.
+            await km.shutdown_kernel(now=error is not None)
         shutil.rmtree(runtime_dir, ignore_errors=True)
     duration = time.perf_counter() - t0
     point_tracebacks_at_article(article, nb)
@@ -159,6 +177,7 @@ async def execute_article(article: Article, settings: EngineSettings,
         article=article,
         notebook=public_notebook(nb),
         inline_values=inline_values(nb, len(article.inline)),
+        inline_markdown=inline_markdown(nb, len(article.inline)),
         reads=[Path(p) for p in info.get("reads", []) + info.get("modules", [])],
         device=info.get("device"),
         versions=info.get("versions", {}),
@@ -167,6 +186,7 @@ async def execute_article(article: Article, settings: EngineSettings,
         duration_s=duration,
         executed_at=executed_at,
         error=error,
+        writes=[Path(p) for p in info.get("writes", [])],
     )
 
 

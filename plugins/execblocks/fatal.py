@@ -10,6 +10,7 @@ matters. `pelican --debug` still shows it.
 from __future__ import annotations
 
 import logging
+import os
 
 from .errors import ExecBlocksError
 
@@ -22,7 +23,10 @@ class PlainFatalErrors(logging.Filter):
             return True
         if logging.getLogger(PELICAN_LOGGER).isEnabledFor(logging.DEBUG):
             return True  # --debug: the traceback is what was asked for
-        record.msg, record.args, record.exc_info, record.exc_text = plain_message(record.exc_info[1]), (), None, None
+        error, traceback = record.exc_info[1], record.exc_info[2]
+        if isinstance(error, OSError) and not error.filename:
+            error.filename = _file_being_written(traceback)  # write() errors do not name the file
+        record.msg, record.args, record.exc_info, record.exc_text = plain_message(error), (), None, None
         return True
 
 
@@ -31,12 +35,36 @@ def plain_message(error: BaseException) -> str:
         return str(error)
     text = str(error)
     if isinstance(error, OSError) and error.filename:
-        what = error.strerror or text
-        return f"{error.filename}: {what} ({type(error).__name__}, errno {error.errno})"
+        from .atomic_output import shown_path
+
+        what, shown = error.strerror or text, shown_path(error.filename)
+        kept = "; the output folder still holds the previous complete site" if shown != error.filename else ""
+        return f"{shown}: {what} ({type(error).__name__}, errno {error.errno}){kept}"
     if isinstance(error, RuntimeError) and text == "Warning or error encountered":
         # --fatal errors: the error itself was logged just above; say where to look.
         return "the build stopped at the first error logged above (--fatal errors)"
     return f"{type(error).__name__}: {text}"
+
+
+def _file_being_written(traceback) -> str | None:
+    """The innermost frame's file path (Pelican's writer holds the page's path in a local)."""
+    found = None
+    while traceback is not None:
+        names = traceback.tb_frame.f_locals
+        candidates = [os.fspath(names[n]) for n in ("complete_path", "path", "filename")
+                      if isinstance(names.get(n), (str, os.PathLike))]
+        found = next((c for c in candidates if os.path.isabs(c)), candidates[0] if candidates else found)
+        traceback = traceback.tb_next
+    return found
+
+
+class SiteWriteError(ExecBlocksError):
+    """Pelican could not write the site (a full disk, a file-size limit)."""
+
+    def __init__(self, error: OSError, traceback=None):
+        if not error.filename:
+            error.filename = _file_being_written(traceback)
+        super().__init__(f"pelican: {plain_message(error)}")
 
 
 def install() -> None:

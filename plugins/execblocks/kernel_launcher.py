@@ -100,6 +100,7 @@ def _on_terminate(signum, frame) -> None:
 
 def _kernel_setup() -> None:
     # In the kernel, before exec: it answers interrupts, and dies if this watchdog does.
+    signal.setitimer(signal.ITIMER_REAL, 0)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
@@ -115,6 +116,13 @@ def main(argv: list[str]) -> None:
     if os.getppid() != build_pid:  # the build died before we could listen for its death
         os._exit(1)
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
+
+    def check_parent(signum, frame):  # belt and braces: PDEATHSIG, and a poll once a second
+        if os.getppid() != build_pid:
+            _on_terminate(signal.SIGTERM, frame)
+
+    signal.signal(signal.SIGALRM, check_parent)
+    signal.setitimer(signal.ITIMER_REAL, 1.0, 1.0)
     # Interrupts are for the kernel (jupyter_client signals the whole group on a timeout).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     env = dict(os.environ, JPY_PARENT_PID=str(os.getpid()))  # ipykernel's own parent poller

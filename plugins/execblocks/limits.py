@@ -36,7 +36,7 @@ def block_limit(options: BlockOptions, settings: EngineSettings) -> BlockLimit:
                           f"raise it for this block with `#| timeout: N` (up to EXECBLOCKS_MAX_TIMEOUT = "
                           f"{ceiling}), or for every block with EXECBLOCKS_TIMEOUT in pelicanconf.py")
     if wanted <= 0 or wanted > ceiling:
-        why = "asks for no limit" if wanted <= 0 else f"is above the ceiling"
+        why = "asks for no limit" if wanted <= 0 else "is above the ceiling"
         return BlockLimit(ceiling, f"`#| timeout: {wanted}` {why}, so {capped[0]}", capped[1])
     return BlockLimit(wanted, f"`#| timeout: {wanted}`",
                       f"raise it with `#| timeout: N` (up to EXECBLOCKS_MAX_TIMEOUT = {ceiling})")

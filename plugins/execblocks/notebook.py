@@ -28,12 +28,17 @@ def build_notebook(article: Article) -> nbformat.NotebookNode:
     nb.metadata["language_info"] = {"name": "python"}
     cells = [_hidden("import execblocks.runtime as __execblocks__\n__execblocks__.install()")]
     figsize = None
+    figure_policy = (None, None)  # (fig-format, fig-dpi) the kernel's figure hook uses now
     for block in article.blocks:
         wanted = (block.options.fig_width, block.options.fig_height)
         if block.options.eval and wanted != (None, None) and wanted != figsize:
             width, height = block.options.fig_width or 6.4, block.options.fig_height or 4.8
             cells.append(_hidden(f"__execblocks__.set_figsize({width!r}, {height!r})"))
             figsize = wanted
+        policy = (block.options.figure_format, block.options.fig_dpi)
+        if block.options.eval and policy != figure_policy:
+            cells.append(_hidden(f"__execblocks__.figure_options({policy[0]!r}, {policy[1]!r})"))
+            figure_policy = policy
         cell = nbformat.v4.new_code_cell(block.code)
         cell.metadata["execblocks"] = {"block": block.index, "line": block.code_line}
         tags = []
@@ -85,8 +90,18 @@ def inline_values(nb: nbformat.NotebookNode, count: int) -> list[str]:
             continue
         for output in cell.get("outputs", []):
             if output.get("output_type") == "display_data":
-                values[number] = output["data"].get("text/plain", "")
+                values[number] = output["data"].get("text/markdown", output["data"].get("text/plain", ""))
     return values
+
+
+def inline_markdown(nb: nbformat.NotebookNode, count: int) -> list[bool]:
+    """Which inline values asked to be Markdown (runtime.inline_value)."""
+    flags = [False] * count
+    for cell in nb.cells:
+        number = cell.metadata.get("execblocks", {}).get("inline")
+        if number is not None:
+            flags[number] = any("text/markdown" in o.get("data", {}) for o in cell.get("outputs", []))
+    return flags
 
 
 def run_info(nb: nbformat.NotebookNode) -> dict:

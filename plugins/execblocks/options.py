@@ -18,6 +18,8 @@ from typing import Any, Callable
 import yaml
 
 COLUMNS = ("body", "page", "screen")
+BLOCK_FIGURE_FORMATS = ("png", "svg", "retina")  # retina: Quarto's name for a 2x PNG, what png is here
+FIG_ALIGNS = ("default", "left", "center", "right")
 # knitr's `results:` values, as the `output:` value Quarto gives each.
 RESULTS_TO_OUTPUT = {"markup": True, "hold": True, "asis": "asis", "hide": False}
 # Accepted so Quarto articles build unchanged; they change nothing here, and say so.
@@ -41,8 +43,8 @@ class BlockOptions:
     code_fold: bool | str = False  # true: folded; "show": folded but open
     code_summary: str = "Code"  # the fold's summary text (Quarto's default)
     code_line_numbers: bool = False
-    fig_cap: str | None = None
-    fig_alt: str | None = None
+    fig_cap: str | tuple[str, ...] | None = None  # a list gives one caption per figure
+    fig_alt: str | tuple[str, ...] | None = None  # a list gives one alt text per figure
     fig_width: float | None = None  # inches; None keeps matplotlib's default
     fig_height: float | None = None
     label: str | None = None  # anchor id for the block's figure or cell
@@ -51,6 +53,11 @@ class BlockOptions:
     depends: tuple[str, ...] = ()  # files read in ways the audit hook cannot see
     tbl_cap: str | None = None  # caption of the block's first table: a numbered "Table n." (i10x)
     interactive: bool = False  # Vega-Lite/Vega charts drawn in the browser (else their fallback) (i10x)
+    fig_subcap: tuple[str, ...] | None = None  # the block's figures as sub-figures (a), (b)...
+    layout_ncol: int | None = None  # the block's figures side by side in this many columns
+    fig_format: str | None = None  # png | svg | retina; None keeps EXECBLOCKS_FIGURE_FORMAT
+    fig_dpi: float | None = None  # pixels per inch of saved PNGs; None keeps 192 (2x the page's 96)
+    fig_align: str = "default"  # left | center | right (default: centred)
 
     def execution_fields(self) -> dict[str, Any]:
         """The options that change what running the block produces (part of the cache key).
@@ -58,11 +65,35 @@ class BlockOptions:
         finished within one limit gives the same outputs under another, and raising it after
         a timeout reruns anyway (failed articles always do). `depends` is in it so a newly
         declared file is recorded (and then watched)."""
-        return {
+        fields = {
             "eval": self.eval, "error": self.error,
             "fig_width": self.fig_width, "fig_height": self.fig_height,
             "depends": list(self.depends),
         }
+        # Only when set, so results stored before these options existed stay fresh.
+        fields.update({k: v for k, v in (("fig_format", self.figure_format),
+                                         ("fig_dpi", self.fig_dpi)) if v is not None})
+        return fields
+
+    @property
+    def figure_format(self) -> str | None:
+        """How the kernel saves this block's figures: "png", "svg" or None (the site's)."""
+        return "png" if self.fig_format == "retina" else self.fig_format
+
+    def figure_caption(self, number: int) -> str | None:
+        """The caption of the block's `number`-th figure (0-based): a string captions
+        each figure, a list one per figure (Quarto's fig-cap)."""
+        return _nth(self.fig_cap, number)
+
+    def figure_alt(self, number: int) -> str | None:
+        """The alt text of the block's `number`-th figure, as figure_caption."""
+        return _nth(self.fig_alt, number)
+
+
+def _nth(value: str | tuple[str, ...] | None, number: int) -> str | None:
+    if isinstance(value, tuple):
+        return value[number] if number < len(value) else None
+    return value
 
 
 class OptionError(ValueError):
@@ -141,6 +172,23 @@ def _results(name: str, value: Any) -> Any:
     return RESULTS_TO_OUTPUT[value]
 
 
+def _captions(name: str, value: Any) -> str | tuple[str, ...]:
+    """fig-cap: a string (every figure) or a list (one per figure); fig-subcap: a list."""
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in items):
+        raise OptionError(name, f"option '{name}' expects a string or a list of strings, got {value!r}")
+    return tuple(str(v) for v in items) if isinstance(value, list) or name == "fig-subcap" else str(value)
+
+
+def _between(low: float, high: float, what: str, whole: bool = False) -> Callable[[str, Any], Any]:
+    def check(name: str, value: Any) -> Any:
+        kinds = (int,) if whole else (int, float)
+        if isinstance(value, bool) or not isinstance(value, kinds) or not low <= value <= high:
+            raise OptionError(name, f"option '{name}' must be between {low:g} and {high:g} {what}, got {value!r}")
+        return value
+    return check
+
+
 # Quarto option name -> (BlockOptions field, check).
 BLOCK_OPTIONS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "include": ("include", _boolean()),
@@ -154,8 +202,8 @@ BLOCK_OPTIONS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "code-fold": ("code_fold", _boolean("show")),
     "code-summary": ("code_summary", _text),
     "code-line-numbers": ("code_line_numbers", _boolean()),
-    "fig-cap": ("fig_cap", _text),
-    "fig-alt": ("fig_alt", _text),
+    "fig-cap": ("fig_cap", _captions),
+    "fig-alt": ("fig_alt", _captions),
     "fig-width": ("fig_width", _number),
     "fig-height": ("fig_height", _number),
     "label": ("label", _label),
@@ -164,6 +212,12 @@ BLOCK_OPTIONS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "depends": ("depends", _files),
     "tbl-cap": ("tbl_cap", _text),
     "interactive": ("interactive", _boolean()),
+    # Figures (fig): sub-figures in a grid, per-block format, resolution and alignment.
+    "fig-subcap": ("fig_subcap", _captions),
+    "layout-ncol": ("layout_ncol", _between(1, 12, "columns", whole=True)),
+    "fig-format": ("fig_format", _choice(*BLOCK_FIGURE_FORMATS)),
+    "fig-dpi": ("fig_dpi", _between(10, 1200, "pixels per inch")),
+    "fig-align": ("fig_align", _choice(*FIG_ALIGNS)),
 }
 assert {attr for attr, _ in BLOCK_OPTIONS.values()} == {f.name for f in fields(BlockOptions)}
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from pelican.contents import Static
 from pelican.generators import Generator
 
-from .downloads import write_downloads
+from .scripts import script
 from .session import session_of
 
 RESULTS_URL = "results"  # output/results/<article id>/<file>
@@ -41,8 +41,35 @@ class ResultsGenerator(Generator):
     def generate_output(self, writer):
         session = session_of(self.settings)
         for rendered in session.rendered.values() if session else ():
+            entry, slug = rendered.entry, rendered.article.slug
             target = Path(self.output_path) / RESULTS_URL / rendered.article.article_id
             target.mkdir(parents=True, exist_ok=True)
-            for name in sorted(set(rendered.figures)):
-                shutil.copyfile(rendered.entry.file(name), target / name)
-            write_downloads(rendered, target, session.settings)
+            figures = [entry.file(name) for name in sorted(set(rendered.figures))]
+            for figure in figures:
+                if _outdated(target / figure.name, figure):
+                    shutil.copyfile(figure, target / figure.name)
+            # The downloads come from the stored results (a prose edit leaves them alone;
+            # the .py, which names block lines, is cheap and rewritten only if it differs).
+            sources = [entry.file("record.json"), entry.file("notebook.ipynb"), *figures]
+            if (_outdated(target / f"{slug}.ipynb", *sources) or _outdated(target / f"{slug}.zip", *sources)
+                    or _differs(target / f"{slug}.py", script(rendered))):
+                from .downloads import write_downloads  # nbformat: loaded only when there is work
+
+                write_downloads(rendered, target, session.settings)
+
+
+def _differs(path: Path, text: str) -> bool:
+    try:
+        return path.read_text(encoding="utf-8") != text
+    except FileNotFoundError:
+        return True
+
+
+def _outdated(target: Path, *sources: Path) -> bool:
+    """Missing, or older than a file it is made from: how Pelican's static generator
+    decides what to copy, so a build that changed nothing rewrites nothing."""
+    try:
+        made = target.stat().st_mtime_ns
+    except FileNotFoundError:
+        return True
+    return any(source.stat().st_mtime_ns > made for source in sources)

@@ -11,6 +11,7 @@ execution and rendering can never disagree about which block is which.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, replace
@@ -96,6 +97,13 @@ def find_fences(lines: list[str]) -> list[Fence]:
     example fence is text, not a block)."""
     fences, i = [], 0
     while i < len(lines):
+        comment_end = _comment_end(lines, i)
+        if comment_end is not None:
+            # An HTML comment that spans lines hides everything in it from the reader, fences
+            # included (Python-Markdown renders them inside the comment): a region, never run.
+            fences.append(Fence(i, comment_end, "<!--", False))
+            i = comment_end + 1
+            continue
         match = FENCE_OPEN.match(lines[i])
         if not match:
             i += 1
@@ -109,6 +117,22 @@ def find_fences(lines: list[str]) -> list[Fence]:
         fences.append(Fence(i, close, info, executable))
         i = close + 1
     return fences
+
+
+def _comment_end(lines: list[str], start: int) -> int | None:
+    """When line `start` opens an HTML comment it does not close, the line that closes it
+    (the file's end when none does); else None."""
+    line = lines[start]
+    if "<!--" not in line or FENCE_OPEN.match(line):
+        return None
+    text = re.sub(r"`[^`]*`", "", line)  # `<!--` inside a code span is text
+    opened = text.rfind("<!--")
+    if opened < 0 or "-->" in text[opened + 4:]:
+        return None
+    for j in range(start + 1, len(lines)):
+        if "-->" in lines[j]:
+            return j
+    return len(lines) - 1
 
 
 def _find_close(lines: list[str], start: int, fence: str) -> int:
@@ -155,13 +179,14 @@ def parse_text(text: str, path: Path, root: Path, content_dir: Path, defaults: d
             labels[label] = block.fence_line
         blocks.append(block)
     inline = _inline_exprs(lines, fences)
-    article_id = path.resolve().relative_to(content_dir.resolve()).with_suffix("").as_posix()
+    resolved = _resolved(path)
+    article_id = resolved.relative_to(_resolved(content_dir)).with_suffix("").as_posix()
     slug = str(front.data["slug"]) if front is not None and front.data.get("slug") else _slug(lines, path)
     if front is not None:
         title = str(front.data["title"]) if front.data.get("title") is not None else None
     else:
         title = _header_value(lines, "title")
-    return Article(path=path.resolve(), rel_path=rel_path, article_id=article_id,
+    return Article(path=resolved, rel_path=rel_path, article_id=article_id,
                    slug=slug, blocks=tuple(blocks), inline=tuple(inline), notes=tuple(notes), title=title)
 
 
@@ -274,7 +299,8 @@ def _inline_exprs(lines: list[str], fences: list[Fence]) -> list[InlineExpr]:
     for number, line in enumerate(lines):
         if number in inside:
             continue
-        for match in INLINE_EXPR.finditer(line):
+        # A comment within the line hides its inline values from the reader: never run them.
+        for match in INLINE_EXPR.finditer(re.sub(r"<!--.*?-->", "", line)):
             found.append(InlineExpr(expr=match["expr"], line=number + 1))
     return found
 
@@ -296,9 +322,16 @@ def _header_value(lines: list[str], key: str) -> str | None:
 
 def _relative(path: Path, root: Path) -> str:
     try:
-        return Path(path).resolve().relative_to(root.resolve()).as_posix()
+        return _resolved(path).relative_to(_resolved(root)).as_posix()
     except ValueError:
         return str(path)
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolved(path) -> Path:
+    # Resolving is a system call per path component; a build asks for the same few
+    # folders once per article (thousands of times on a big site).
+    return Path(path).resolve()
 
 
 ARTICLE_SUFFIXES = (".md", ".qmd", ".ipynb")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import EngineSettings
-from .errors import ExecBlocksError, StaleResultsError, WorkerLostError
+from .errors import ExecBlocksError, StaleResultsError, StoreWriteError, WorkerLostError
 from .parse import ARTICLE_SUFFIXES, Article, discover
 from .preflight import check_metadata
 from .plan import FRESH, ArticlePlan, block_fingerprint, current_environment, declared_dependencies, \
@@ -109,12 +109,20 @@ def update(settings: EngineSettings, progress: Progress | None = None) -> BuildR
         if settings.mode == "strict":
             _raise_if_stale(plans)
         return BuildReport(plans)
-    forced = articles if settings.mode == "force" else select(articles, settings.only)
+    forced = {a.article_id for a in (articles if settings.mode == "force" else select(articles, settings.only))}
+    live = {a.article_id for a in articles}
+    plans = plan_articles(articles, store, settings, force=forced)
+    if _nothing_to_write(plans, store, live):
+        # The usual build: only reads, and entries are committed atomically (record.json
+        # last, checksummed), so no lock is needed and nothing is planned twice.
+        progress.say(f"execblocks: nothing to execute ({len(plans)} article(s) fresh)")
+        return BuildReport(plans)
     with store.lock(settings.lock_timeout, say=progress.say):
-        plans = plan_articles(articles, store, settings, force={a.article_id for a in forced})
+        # Again under the lock: a build that held it may have just stored these results.
+        plans = plan_articles(articles, store, settings, force=forced)
         stale = [p for p in plans if p.needs_run]
         for plan in stale:
-            declared_dependencies(plan.article)  # a missing file stops the build before it runs
+            declared_dependencies(plan.article, settings.root)  # a missing or outside file stops the build before it runs
         for plan in plans:
             if not plan.needs_run and plan.entry and plan.entry.failure:
                 # The code went back to what the good results were made from.
@@ -132,15 +140,20 @@ def update(settings: EngineSettings, progress: Progress | None = None) -> BuildR
         to_run = [p for p in stale if not p.article.saved_outputs]
         if to_run:
             from .schedule import executor_for, job_for
+            from .writes import run_watched
 
-            report.executed += executor_for(settings).run([job_for(p) for p in to_run], settings, progress)
+            report.executed += run_watched(settings, lambda: executor_for(settings).run(
+                [job_for(p) for p in to_run], settings, progress), progress.say)
         stored = {}
         for result in report.executed:
-            entry = _store_result(store, result, settings)
+            try:
+                entry = _store_result(store, result, settings)
+            except OSError as error:  # a full disk: one plain line, the old entry stays whole
+                raise StoreWriteError(result.article.rel_path, error) from None
             if entry is not None:  # what was just stored is what the render stage must see
                 stored[result.article.article_id] = ArticlePlan(result.article, FRESH, entry=entry)
         report.plans = [stored.get(p.article.article_id, p) for p in plans]
-        report.pruned = store.prune({a.article_id for a in articles})
+        report.pruned = store.prune(live)
         for article_id in report.pruned:
             progress.say(f"execblocks: pruned results of {article_id} (no such article any more)")
     if report.failures:
@@ -148,11 +161,17 @@ def update(settings: EngineSettings, progress: Progress | None = None) -> BuildR
     return report
 
 
+def _nothing_to_write(plans: list[ArticlePlan], store: ResultsStore, live: set[str]) -> bool:
+    """Nothing to run, no failure record to clear, no entry to prune."""
+    return (not any(p.needs_run or (p.entry and p.entry.failure) for p in plans)
+            and set(store.entry_ids()) <= live)
+
+
 def _store_result(store: ResultsStore, result: "ExecutionResult", settings: EngineSettings) -> StoredEntry | None:
     """Write a run's results (or its failure, returning None); the entry as now stored."""
     article = result.article
     key = execution_key(article, settings)
-    dependencies = hash_dependencies(result.reads + declared_dependencies(article), settings)
+    dependencies = hash_dependencies(result.reads + declared_dependencies(article, settings.root), settings)
     if isinstance(result.error, WorkerLostError):
         return None  # the machine failed, not the article: no failure on its record either
     if result.error is not None:
@@ -166,9 +185,11 @@ def _store_result(store: ResultsStore, result: "ExecutionResult", settings: Engi
         key=key,
         kernel=settings.kernel_name,
         blocks=tuple(block_fingerprint(b) for b in article.blocks),
-        inline=tuple(InlineValue(i.expr, v) for i, v in zip(article.inline, result.inline_values)),
+        inline=tuple(InlineValue(i.expr, v, bool(result.inline_markdown[n:n + 1] and result.inline_markdown[n]))
+                     for n, (i, v) in enumerate(zip(article.inline, result.inline_values))),
         dependencies=dependencies,
         environment=Environment(result.device or "cpu", result.versions, current_environment(), result.packages),
     )
     provenance = Provenance(result.executed_at, result.duration_s, tuple(result.block_seconds), result.host)
-    return store.write(article.article_id, record, result.notebook, provenance)
+    return store.write(article.article_id, record, result.notebook, provenance,
+                       max_image_pixels=settings.max_figure_pixels)

@@ -10,6 +10,7 @@ computed on a GPU.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -34,12 +35,19 @@ class ArticlePlan:
     article: Article
     state: str  # fresh | stale | missing | failed
     reasons: list[str] = field(default_factory=list)  # why it is not fresh
-    notes: list[str] = field(default_factory=list)  # e.g. environment changes
     entry: StoredEntry | None = None
 
     @property
     def needs_run(self) -> bool:
         return self.state != FRESH
+
+    @property
+    def notes(self) -> list[str]:
+        """What changed in the environment since the run (library versions, device): shown
+        by `invoke status`, computed only when asked (reading versions costs milliseconds)."""
+        if self.entry is None or self.entry.record is None:
+            return []
+        return _environment_notes(self.entry.record.environment)
 
 
 def block_fingerprint(block: Block) -> BlockFingerprint:
@@ -55,6 +63,13 @@ def execution_key(article: Article, settings: EngineSettings) -> str:
         "blocks": [{"code": b.code_hash, "options": b.options.execution_fields()} for b in article.blocks],
         "inline": [i.expr for i in article.inline],
     }
+    # Figure settings away from their defaults change what is stored (defaults stay out of
+    # the key, so results stored before these settings existed stay fresh).
+    for name, value, default in (("dark_figures", settings.dark_figures, True),
+                                 ("max_figures", settings.max_figures, 50),
+                                 ("max_figure_pixels", settings.max_figure_pixels, 25_000_000)):
+        if value != default:
+            payload[name] = value
     if settings.environment_in_key:
         payload["environment"] = current_environment()
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
@@ -62,6 +77,12 @@ def execution_key(article: Article, settings: EngineSettings) -> str:
 
 def current_environment() -> dict[str, str]:
     """Versions as installed now, read from package metadata (importing nothing heavy)."""
+    return dict(_installed_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _installed_versions() -> dict[str, str]:
+    # Read once per planning pass (plan_articles clears it): each read costs milliseconds.
     versions = {"python": ".".join(map(str, sys.version_info[:3]))}
     for name, dist in (("numpy", "numpy"), ("torch", "torch"), ("matplotlib", "matplotlib")):
         try:
@@ -92,12 +113,18 @@ def hash_dependencies(paths, settings: EngineSettings) -> dict[str, str]:
     return dict(sorted(found.items()))
 
 
-def declared_dependencies(article: Article) -> list[Path]:
-    """`#| depends:` paths, relative to the article's folder (its working directory)."""
+def declared_dependencies(article: Article, root: Path | None = None) -> list[Path]:
+    """`#| depends:` paths, relative to the article's folder (its working directory), and
+    inside the project `root` once symlinks are resolved: `../../etc/passwd`, `/etc/passwd`
+    or a link pointing out are refused, not silently recorded (or not)."""
     found = []
     for block in article.blocks:
         for name in block.options.depends:
             path = article.path.parent / name
+            if root is not None and not Path(os.path.realpath(path)).is_relative_to(Path(os.path.realpath(root))):
+                raise ArticleSyntaxError(article.rel_path, block.fence_line,
+                                         f"depends: {name} is outside the project ({root.name}/); "
+                                         f"list files of the project only (a symlink must point inside it too)")
             if not path.is_file():
                 raise ArticleSyntaxError(article.rel_path, block.fence_line,
                                          f"depends: {name} is not a file (paths are relative to "
@@ -122,10 +149,9 @@ def plan_article(article: Article, store: ResultsStore, settings: EngineSettings
     if record.key != key:
         reasons = _what_changed(article, record, settings) or ["execution settings changed"]
     reasons += _changed_dependencies(record.dependencies, settings)
-    notes = _environment_notes(record.environment)
     if failure and failure.key == key and not _changed_dependencies(failure.dependencies, settings):
-        return ArticlePlan(article, FAILED, [_failure_reason(failure)] + reasons, notes, entry)
-    return ArticlePlan(article, STALE if reasons else FRESH, reasons, notes, entry)
+        return ArticlePlan(article, FAILED, [_failure_reason(failure)] + reasons, entry)
+    return ArticlePlan(article, STALE if reasons else FRESH, reasons, entry)
 
 
 def _failure_reason(failure: Failure | None) -> str:
@@ -180,6 +206,7 @@ def _environment_notes(environment: Environment) -> list[str]:
 def plan_articles(articles: list[Article], store: ResultsStore, settings: EngineSettings,
                   force: set[str] = frozenset()) -> list[ArticlePlan]:
     """One plan per article; the fresh ones whose id is in `force` are marked to rerun."""
+    _installed_versions.cache_clear()  # a long-lived process (livereload) sees new installs
     plans = [plan_article(a, store, settings) for a in articles]
     for plan in plans:
         if plan.state == FRESH and plan.article.article_id in force:

@@ -15,6 +15,10 @@ from markdown import Markdown
 from pelican.readers import MarkdownReader
 from pelican.utils import pelican_open
 
+from .citations import bibliography_for
+from .config import EngineSettings
+from .crossref import ReferencesExtension
+from .errors import ExecBlocksError
 from .frontmatter import blank_front_matter, find_front_matter, pelican_metadata
 from .ipynb import read_notebook
 from .output import static_path
@@ -35,6 +39,15 @@ class ExecMarkdownReader(MarkdownReader):
             return self.read_text(source_path, text)
 
     def read_text(self, source_path, text: str):
+        try:
+            return self._read_text(source_path, text)
+        except ExecBlocksError as error:
+            # Pelican logs a reader's exception as "Could not process <file>" alone: say what
+            # is wrong and where (an unknown cross-reference, file:line) before it does.
+            logger.error("%s", error)
+            raise
+
+    def _read_text(self, source_path, text: str):
         from . import ArticleResults
 
         session = session_of(self.settings)
@@ -51,6 +64,8 @@ class ExecMarkdownReader(MarkdownReader):
                 entry = None
             rendered = RenderedArticle(article, entry)
             extensions.append(ExecBlocksExtension(rendered))
+        # Cross-references and citations work in every article, executable or not.
+        extensions.append(self._references(text, source_path, session))
         self._source_path = source_path
         self._md = Markdown(**dict(self.settings["MARKDOWN"], extensions=extensions))
         # A YAML header is read here, not by the meta extension (which knows only flat
@@ -80,6 +95,15 @@ class ExecMarkdownReader(MarkdownReader):
                 run=run_table(article, entry),
             )
         return content, metadata
+
+    def _references(self, text: str, source_path, session) -> ReferencesExtension:
+        settings = session.settings if session else EngineSettings.from_pelican(self.settings)
+        path = Path(source_path).resolve()
+        try:
+            rel_path = path.relative_to(settings.root).as_posix()
+        except ValueError:
+            rel_path = str(source_path)
+        return ReferencesExtension(rel_path, text, bibliography_for(text, path, rel_path, self.settings, settings.root))
 
 
 class NotebookReader(ExecMarkdownReader):

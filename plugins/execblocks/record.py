@@ -23,6 +23,7 @@ class BlockFingerprint:
 class InlineValue:
     expr: str
     value: str  # the value's text, as shown on the page
+    markdown: bool = False  # the value asked to be Markdown (`Markdown(...)`), not text
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,8 @@ class Record:
         return {
             "article": self.article, "key": self.key, "kernel": self.kernel,
             "blocks": [{"index": b.index, "code": b.code, "options": b.options} for b in self.blocks],
-            "inline": [{"expr": i.expr, "value": i.value} for i in self.inline],
+            "inline": [{"expr": i.expr, "value": i.value, **({"markdown": True} if i.markdown else {})}
+                       for i in self.inline],
             "dependencies": dict(sorted(self.dependencies.items())),
             "environment": {"device": self.environment.device, "versions": self.environment.versions,
                             "installed": self.environment.installed, "packages": self.environment.packages},
@@ -64,7 +66,7 @@ class Record:
         return cls(
             article=data["article"], key=data["key"], kernel=data["kernel"],
             blocks=tuple(BlockFingerprint(b["index"], b["code"], b["options"]) for b in data["blocks"]),
-            inline=tuple(InlineValue(i["expr"], i["value"]) for i in data["inline"]),
+            inline=tuple(InlineValue(i["expr"], i["value"], bool(i.get("markdown"))) for i in data["inline"]),
             dependencies=dict(data["dependencies"]),
             environment=Environment(environment["device"], dict(environment["versions"]),
                                     dict(environment["installed"]), dict(environment.get("packages", {}))),

@@ -13,26 +13,26 @@ import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass, field
 
-import markdown
-import nh3
 from markdown import Extension
 from markdown.inlinepatterns import InlineProcessor
 from markdown.preprocessors import Preprocessor
+from markdown.util import AtomicString
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
+from .outputs import (IMAGE_MIMES, has_vega, markdown_to_html, pick_mime, render_data,  # noqa: F401
+                      sanitize_html, with_table_caption)
 from .parse import EXECUTABLE_INFO, FENCE_OPEN, INLINE_EXPR, Article, Block
 from .record import Environment
 from .store import StoredEntry
+from .terminal import ansi_to_html, plain_text, show_controls
 
 logger = logging.getLogger(__name__)
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # A warning as Python prints it: "file:12: UserWarning: text" (plus the source line, indented),
 # or as the engine names cells: "content/a.md, line 12: UserWarning: text".
 WARNING_TEXT = re.compile(r"^[^\n]*(?::\d+|, line \d+): [A-Za-z_][\w.]*Warning: [^\n]*\n(?:  [^\n]*\n)?",
                           re.MULTILINE)
-RICH_ORDER = ("image/png", "image/svg+xml", "text/html", "text/markdown", "text/plain")
 
 
 @dataclass
@@ -43,6 +43,7 @@ class RenderedArticle:
     entry: StoredEntry | None
     figures: list[str] = field(default_factory=list)  # file names used on the page
     warnings: list[str] = field(default_factory=list)
+    tables: list[int] = field(default_factory=list)  # indexes of blocks with a numbered table
 
     @property
     def base_url(self) -> str:
@@ -102,16 +103,24 @@ class InlineValueProcessor(InlineProcessor):
         super().__init__(pattern, md)
         record = rendered.entry.record if rendered.entry else None
         self.values = {item.expr: item.value for item in record.inline} if record else {}
+        self.markdown = {item.expr for item in record.inline if item.markdown} if record else set()
 
     def handleMatch(self, m, data):
         element = etree.Element("span")
         element.set("class", "inline-value")
         expr = m.group("expr")
-        if expr in self.values:
-            element.text = self.values[expr]  # ElementTree escapes it
+        if expr in self.markdown:
+            # Asked for (`Markdown(...)`): rendered as inline Markdown, then sanitised like HTML output.
+            markup = markdown_to_html(plain_text(self.values[expr])).strip()
+            markup = re.sub(r"^<p>(.*)</p>$", r"\1", markup, flags=re.S)
+            element.text = AtomicString(self.md.htmlStash.store(markup))
+        elif expr in self.values:
+            # Text, never markup: AtomicString keeps other inline patterns (emphasis, raw
+            # HTML) off it, ElementTree escapes it, control characters are made visible.
+            element.text = AtomicString(plain_text(self.values[expr]))
         else:
             element.set("class", "inline-value not-executed")
-            element.text = f"{{python}} {expr}"
+            element.text = AtomicString(f"{{python}} {expr}")
         return element, m.start(0), m.end(0)
 
 
@@ -137,13 +146,22 @@ def render_block(block: Block, cell, rendered: RenderedArticle, figure_counter: 
         parts.append('<div class="cell-output cell-output-missing"><p>Not executed yet: '
                      'run <code>invoke build</code> to see this block\'s output.</p></div>')
     elif cell is not None and options.output is not False:
+        figures = [o for o in cell.outputs if _is_figure(o)]
+        # fig-subcap, or layout-ncol over several figures: the block's figures form one
+        # grid, placed where the first one was.
+        grouped = bool(options.fig_subcap) or (options.layout_ncol is not None and len(figures) > 1)
         in_block = 0  # figures so far in this block: the 2nd gets id "fig-label-2"
         for output in cell.outputs:
+            if grouped and _is_figure(output):
+                if output is figures[0]:
+                    parts.append(_figure_grid(figures, block, rendered, figure_counter))
+                continue
             parts.append(_render_output(output, block, rendered, figure_counter, in_block))
             in_block += _is_figure(output)
         parts.append(_provenance(block, rendered, cell))
     parts.append("</div>")
-    return "\n".join(p for p in parts if p)
+    # Last line of defence for the page and the feed: no control character in any markup.
+    return show_controls("\n".join(p for p in parts if p))
 
 
 def _code(block: Block) -> str:
@@ -182,24 +200,30 @@ def _render_output(output, block: Block, rendered: RenderedArticle, counter: lis
         return _stderr(output["text"], block.options)
     if kind == "stream":
         if block.options.output == "asis":
-            return f'<div class="cell-output cell-output-asis">{markdown_to_html(output["text"])}</div>'
-        return f'<div class="cell-output cell-output-stdout"><pre>{html.escape(output["text"])}</pre></div>'
+            body = with_table_caption(markdown_to_html(output["text"]), block.options,
+                                      lambda: _table_number(block, rendered))
+            return f'<div class="cell-output cell-output-asis">{body}</div>'
+        return f'<div class="cell-output cell-output-stdout"><pre>{ansi_to_html(output["text"])}</pre></div>'
     if kind == "error":
-        text = ANSI.sub("", "\n".join(output.get("traceback", [])))
+        text = ansi_to_html("\n".join(output.get("traceback", [])))
         return (f'<div class="cell-output cell-output-error" role="note"><pre>'
-                f'{html.escape(text)}</pre></div>')
+                f'{text}</pre></div>')
     data = output.get("data", {})
-    mime = next((m for m in RICH_ORDER if m in data), None)
-    if mime in ("image/png", "image/svg+xml"):
+    mime = pick_mime(data, block.options.interactive)
+    if mime in IMAGE_MIMES:
         return _figure(output, mime, block, rendered, counter, in_block)
-    if mime == "text/html":
-        return f'<div class="cell-output cell-output-display">{sanitize_html(data[mime])}</div>'
-    if mime in ("text/markdown", "text/plain"):
-        text = data[mime]
-        if not text.strip():
-            return ""
-        return f'<div class="cell-output cell-output-display"><pre>{html.escape(text)}</pre></div>'
-    return ""
+    if has_vega(data) and not block.options.interactive:
+        rendered.warnings.append(f"{rendered.article.rel_path}:{block.fence_line}: an interactive chart "
+                                 f"is shown as {mime}; add `#| interactive: true` to draw it")
+    return render_data(mime, data, block.options, lambda: _table_number(block, rendered))
+
+
+def _table_number(block: Block, rendered: RenderedArticle) -> int | None:
+    """The block's `tbl-cap` table's number: its first table only."""
+    if block.index in rendered.tables:
+        return None
+    rendered.tables.append(block.index)
+    return len(rendered.tables)
 
 
 def _stderr(text: str, options) -> str:
@@ -215,44 +239,131 @@ def _stderr(text: str, options) -> str:
         if not piece.strip() or not getattr(options, kind):
             continue
         css = " cell-output-warning" if kind == "warning" else ""
-        shown.append(f'<div class="cell-output cell-output-stderr{css}"><pre>{html.escape(piece)}</pre></div>')
+        shown.append(f'<div class="cell-output cell-output-stderr{css}"><pre>{ansi_to_html(piece)}</pre></div>')
     return "\n".join(shown)
 
 
-def markdown_to_html(text: str) -> str:
-    """Text a block printed as Markdown (`output: asis`): converted, then sanitised like any
-    HTML a block produces."""
-    converted = markdown.markdown(text, extensions=["markdown.extensions.extra", "pymdownx.arithmatex"],
-                                  extension_configs={"pymdownx.arithmatex": {"generic": True}},
-                                  output_format="html")
-    return sanitize_html(converted)
-
-
 def _figure(output, mime, block, rendered, counter, in_block) -> str:
+    """One numbered figure: the image (a lightbox link), its number and caption."""
     options = block.options
-    name = output["metadata"]["execblocks"]["files"][mime]
-    rendered.figures.append(name)
     counter[0] += 1
-    size = output.get("metadata", {}).get(mime, {})
+    caption_text = options.figure_caption(in_block)
+    alt = _alt_text(output, block, rendered, caption_text, in_block)
+    figure_id = ""
+    if options.label:
+        suffix = f"-{in_block + 1}" if in_block else ""
+        figure_id = f' id="{_figure_anchor(options.label)}{suffix}"'
+    caption = f'<span class="figure-number">Figure {counter[0]}.</span>'
+    if caption_text:
+        caption += f" {html.escape(caption_text)}"
+    return (f'<figure class="{_figure_classes(options)}"{figure_id}>'
+            f'{_picture(output, mime, rendered, alt, options.column)}'
+            f'<figcaption>{caption}</figcaption></figure>')
+
+
+def _figure_grid(figures: list, block: Block, rendered: RenderedArticle, counter: list[int]) -> str:
+    """A block's figures in `layout-ncol` columns. With fig-subcap (or one fig-cap for
+    them all) they are one numbered figure of sub-figures (a), (b)...; with a list of
+    captions (or none), each is its own numbered figure, side by side (Quarto's rules)."""
+    options = block.options
+    columns = options.layout_ncol or len(figures)
+    style = f' style="--layout-ncol: {int(columns)}"'
+    one_figure = bool(options.fig_subcap) or isinstance(options.fig_cap, str)
+    if not one_figure:
+        items = [_figure(o, _image_mime(o), block, rendered, counter, i) for i, o in enumerate(figures)]
+        return f'<div class="figure-grid"{style}>{"".join(items)}</div>'
+    counter[0] += 1
+    label = _figure_anchor(options.label) if options.label else None
+    subfigures = []
+    for number, output in enumerate(figures):
+        subcap = options.fig_subcap[number] if options.fig_subcap and number < len(options.fig_subcap) else ""
+        letter = f"({chr(ord('a') + number)})" if number < 26 else f"({number + 1})"
+        alt = _alt_text(output, block, rendered,
+                        subcap or (options.fig_cap if isinstance(options.fig_cap, str) else None), number)
+        sub_id = f' id="{label}-{number + 1}"' if label else ""
+        subcaption = f'<span class="subfigure-letter">{letter}</span>'
+        if subcap:
+            subcaption += f" {html.escape(subcap)}"
+        subfigures.append(f'<figure class="cell-subfigure"{sub_id}>'
+                          f'{_picture(output, _image_mime(output), rendered, alt, "grid")}'
+                          f'<figcaption>{subcaption}</figcaption></figure>')
+    caption = f'<span class="figure-number">Figure {counter[0]}.</span>'
+    if isinstance(options.fig_cap, str):
+        caption += f" {html.escape(options.fig_cap)}"
+    elif options.fig_cap:
+        caption += f" {html.escape(options.fig_cap[0])}"
+    figure_id = f' id="{label}"' if label else ""
+    return (f'<figure class="{_figure_classes(options)}"{figure_id}>'
+            f'<div class="figure-grid"{style}>{"".join(subfigures)}</div>'
+            f'<figcaption>{caption}</figcaption></figure>')
+
+
+def _figure_anchor(label: str) -> str:
+    return "fig-" + html.escape(label.removeprefix("fig-"), quote=True)
+
+
+def _figure_classes(options) -> str:
+    classes = ["cell-figure"]
+    if options.column != "body":
+        classes.append(f"column-{options.column}")
+    if options.fig_align != "default":
+        classes.append(f"figure-align-{options.fig_align}")
+    return " ".join(classes)
+
+
+def _image_mime(output) -> str:
+    return next(m for m in IMAGE_MIMES if m in output.get("data", {}))
+
+
+def _alt_text(output, block: Block, rendered: RenderedArticle, caption: str | None, number: int) -> str:
+    given = block.options.figure_alt(number)
     title = output.get("data", {}).get("text/plain", "")
-    alt = options.fig_alt or options.fig_cap or (title if title and title != "Figure" else "")
-    if not (options.fig_alt or options.fig_cap):
+    if not (given or caption):
         warning = (f"{rendered.article.rel_path}:{block.fence_line}: figure has neither fig-alt nor "
                    f"fig-cap; add `#| fig-alt: ...` so screen readers can describe it")
         rendered.warnings.append(warning)
         logger.warning(warning)
-    figure_id = ""
-    if options.label:
-        suffix = f"-{in_block + 1}" if in_block else ""
-        figure_id = f' id="fig-{html.escape(options.label.removeprefix("fig-"), quote=True)}{suffix}"'
+    return given or caption or (title if title and title != "Figure" else "")
+
+
+# The widest the page shows a figure, in CSS px: the text column (37em of 19 px) or the
+# page column; a phone shows it across the screen less its gutters. Never too small: a
+# browser picks the smallest rendition at least `sizes` x its pixel ratio.
+COLUMN_PX = {"body": 704, "page": 1100, "grid": 704}
+PHONE_SIZES = "(max-width: 600px) calc(100vw - 2rem)"
+
+
+def _picture(output, mime: str, rendered: RenderedArticle, alt: str, column: str) -> str:
+    """The image as `<picture>`: light renditions in `srcset`, dark ones in a
+    `<source media="screen and (prefers-color-scheme: dark)">`, inside a link to the full-size
+    image that theme/static/js/lightbox.js turns into a keyboard-accessible lightbox."""
+    meta = output.get("metadata", {})
+    stored = meta.get("execblocks", {})
+    size = meta.get(mime, {})
+    base = rendered.base_url
+    renditions = stored.get("renditions") or {"light": [{"file": stored["files"][mime]}]}
+    for role in renditions.values():
+        rendered.figures.extend(item["file"] for item in role)
+    width = int(size["width"]) if "width" in size else None
     dims = "".join(f' {k}="{int(size[k])}"' for k in ("width", "height") if k in size)
-    caption = f'<span class="figure-number">Figure {counter[0]}.</span>'
-    if options.fig_cap:
-        caption += f" {html.escape(options.fig_cap)}"
-    column = f" column-{options.column}" if options.column != "body" else ""
-    return (f'<figure class="cell-figure{column}"{figure_id}>'
-            f'<img src="{rendered.base_url}{name}" alt="{html.escape(alt, quote=True)}"{dims} loading="lazy">'
-            f'<figcaption>{caption}</figcaption></figure>')
+    shown = min(width, COLUMN_PX[column]) if width and column in COLUMN_PX else width
+
+    def candidates(items) -> str:
+        """srcset="a.png 2112w, b.png 1056w" (or one SVG), with sizes when widths are known."""
+        srcset = ", ".join(f"{base}{html.escape(i['file'], quote=True)}" + (f" {int(i['width'])}w" if "width" in i else "")
+                           for i in items)
+        sizes = f' sizes="{PHONE_SIZES}, {shown}px"' if shown and "width" in items[0] else ""
+        return f'srcset="{srcset}"{sizes}'
+
+    light, dark = renditions["light"], renditions.get("dark")
+    # "screen and": a printed page is light (as the theme), so it prints the light rendition.
+    source = f'<source media="screen and (prefers-color-scheme: dark)" {candidates(dark)}>' if dark else ""
+    img_srcset = f" {candidates(light)}" if len(light) > 1 else ""
+    # One URL attribute per tag (href, src): Pelican resolves only one link per tag.
+    full = f"{base}{html.escape(light[0]['file'], quote=True)}"
+    return (f'<a class="figure-zoom" href="{full}">'
+            f'<picture>{source}<img src="{full}"{img_srcset} alt="{html.escape(alt, quote=True)}"{dims} '
+            f'loading="lazy" decoding="async"></picture></a>')
 
 
 def _provenance(block: Block, rendered: RenderedArticle, cell) -> str:
@@ -327,10 +438,3 @@ def _duration(seconds: float) -> str:
     if seconds < 120:
         return f"{seconds:.1f} s"
     return f"{seconds / 60:.1f} min"
-
-
-def sanitize_html(markup: str) -> str:
-    """Rich HTML from a block (a DataFrame, say) keeps its table, loses scripts and handlers."""
-    return nh3.clean(markup, tags=nh3.ALLOWED_TAGS,
-                     attributes={"*": {"class", "title", "style", "colspan", "rowspan", "align"},
-                                 "a": {"href"}, "img": {"src", "alt", "width", "height"}})

@@ -1,7 +1,9 @@
 """The engine's side of an article's kernel (hidden cells call it; article code never does):
 
 - after every block, every open matplotlib figure is saved with one fixed policy
-  (PNG, fixed dpi, no metadata: stable bytes) and displayed, then closed;
+  (PNG, fixed dpi, no metadata: stable bytes; or SVG, per site or block), twice --
+  as drawn and recoloured for the dark theme -- and displayed, then closed; figures
+  over the caps are dropped with a notice, and one that cannot be saved fails its block;
 - an audit hook records every file the article's code opens, and `collect()` reports
   them with the project modules it imported, so results know what they depend on.
 
@@ -59,10 +61,14 @@ def set_figsize(width: float, height: float) -> None:
 
 
 def inline_value(value: object) -> None:
-    """Hidden cell for an inline `{python} expr`: its str() goes into the prose."""
+    """Hidden cell for an inline `{python} expr`: its str() goes into the prose, as text.
+    A value that asks to be Markdown (IPython's `Markdown("*x*")`, as in Quarto) is Markdown."""
     from IPython.display import publish_display_data
 
-    publish_display_data({"text/plain": str(value)})
+    data = {"text/plain": str(value)}
+    if callable(getattr(value, "_repr_markdown_", None)):
+        data["text/markdown"] = value._repr_markdown_()
+    publish_display_data(data)
 
 
 def collect() -> None:
@@ -116,34 +122,179 @@ def _name_cells_in_warnings(shell) -> None:
     warnings.formatwarning = formatwarning
 
 
+class FigureError(Exception):
+    """A figure the engine could not save: the block fails at its own file and line."""
+
+
+def figure_options(format: str | None = None, dpi: float | None = None) -> None:
+    """Hidden cell the engine runs before a block whose fig-format / fig-dpi differ from
+    the previous block's (None: the site's EXECBLOCKS_FIGURE_FORMAT, FIGURE_DPI)."""
+    _figure_policy.update(format=format, dpi=dpi)
+
+
+_figure_policy: dict = {"format": None, "dpi": None}
+# The theme's dark background and text colours: a dark rendition sits on the page like text.
+DARK_BACKGROUND, DARK_FOREGROUND = "#15171b", "#e3e6ea"
+
+
 def _save_open_figures(result=None) -> None:
+    """post_run_cell hook: save and display every open figure, then close them all.
+
+    IPython swallows a hook's exception and prints the engine's traceback into the
+    cell while the cell still counts as a success. Instead, a failure here (a figure
+    too large for Agg, a mathtext error that only shows when drawing) becomes the
+    block's own error: shown as a FigureError, and reported to the kernel's reply.
+    """
     if "matplotlib.pyplot" not in sys.modules:
         return
     import matplotlib.pyplot as plt
+
+    try:
+        _publish_figures(plt)
+    except Exception as error:  # noqa: BLE001 - every failure becomes the block's error
+        _fail_block(result, error)
+    finally:
+        plt.close("all")
+
+
+def _publish_figures(plt) -> None:
     from IPython.display import publish_display_data
 
-    svg = os.environ.get("EXECBLOCKS_FIGURE_FORMAT", "png") == "svg"
-    for number in plt.get_fignums():
+    fmt = _figure_policy["format"] or os.environ.get("EXECBLOCKS_FIGURE_FORMAT", "png")
+    dpi = _figure_policy["dpi"] or FIGURE_DPI
+    dark = os.environ.get("EXECBLOCKS_DARK_FIGURES", "1") == "1"
+    max_figures = int(os.environ.get("EXECBLOCKS_MAX_FIGURES", "50"))
+    max_pixels = int(os.environ.get("EXECBLOCKS_MAX_FIGURE_PIXELS", "25000000"))
+    numbers = plt.get_fignums()
+    for position, number in enumerate(numbers[:max_figures], start=1):
         figure = plt.figure(number)
-        buffer = io.BytesIO()
-        if svg:
-            # A fixed hash salt and no date: the same figure gives the same SVG bytes.
-            with plt.rc_context({"svg.hashsalt": "execblocks"}):
-                figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-            width, height = (round(v * 96) for v in figure.get_size_inches())
-            mime, data = "image/svg+xml", buffer.getvalue().decode("utf-8")
-        else:
-            # metadata Software=None: no version string in the PNG, so bytes stay stable.
-            figure.savefig(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight",
-                           metadata={"Software": None})
-            pixels_w, pixels_h = _png_size(buffer.getvalue())
-            width, height = round(pixels_w * 96 / FIGURE_DPI), round(pixels_h * 96 / FIGURE_DPI)
-            mime, data = "image/png", base64.b64encode(buffer.getvalue()).decode("ascii")
+        inches_w, inches_h = figure.get_size_inches()
+        pixels = round(inches_w * dpi) * round(inches_h * dpi)
+        if pixels > max_pixels:
+            print(f"figure {position} not shown: {inches_w:g} x {inches_h:g} in at {dpi:g} dpi is "
+                  f"{pixels:,} pixels, over EXECBLOCKS_MAX_FIGURE_PIXELS = {max_pixels:,}; "
+                  f"make it smaller (fig-width, fig-height, fig-dpi)", file=sys.stderr)
+            continue
+        try:
+            mime, light, size = _render_figure(figure, fmt, dpi)
+            renditions = {"dark": {mime: _render_dark(figure, fmt, dpi)}} if dark else {}
+        except Exception as error:
+            raise FigureError(f"figure {position} could not be saved: {type(error).__name__}: {error}") from None
         publish_display_data(
-            {mime: data, "text/plain": _figure_title(figure)},
-            metadata={mime: {"width": width, "height": height}, "execblocks": {"figure": True}},
+            {mime: light, "text/plain": _figure_title(figure)},
+            metadata={mime: size, "execblocks": {"figure": True, **renditions}},
         )
-    plt.close("all")
+    if len(numbers) > max_figures:
+        print(f"{len(numbers) - max_figures} more figures not shown: a block shows at most "
+              f"EXECBLOCKS_MAX_FIGURES = {max_figures}", file=sys.stderr)
+
+
+def _render_figure(figure, fmt: str, dpi: float) -> tuple[str, str, dict]:
+    """One figure as (mime, data for the notebook, CSS size in px)."""
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    if fmt == "svg":
+        # A fixed hash salt and no date: the same figure gives the same SVG bytes.
+        with plt.rc_context({"svg.hashsalt": "execblocks"}):
+            figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+        width, height = (round(v * 96) for v in figure.get_size_inches())
+        return "image/svg+xml", buffer.getvalue().decode("utf-8"), {"width": width, "height": height}
+    # metadata Software=None: no version string in the PNG, so bytes stay stable.
+    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    pixels_w, pixels_h = _png_size(buffer.getvalue())
+    size = {"width": round(pixels_w * 96 / dpi), "height": round(pixels_h * 96 / dpi)}
+    return "image/png", base64.b64encode(buffer.getvalue()).decode("ascii"), size
+
+
+def _render_dark(figure, fmt: str, dpi: float) -> str:
+    """The same figure on the theme's dark background: non-data colours recoloured,
+    saved again, then every colour put back (the author may still use the figure)."""
+    undo = _recolour_for_dark(figure)
+    try:
+        return _render_figure(figure, fmt, dpi)[1]
+    finally:
+        for restore in reversed(undo):
+            restore()
+
+
+def _recolour_for_dark(figure) -> list:
+    """Grey-scale colours (backgrounds, text, spines, ticks, grid, legend frames, black
+    lines) are mirrored onto the dark palette: white becomes the page background, black
+    its text colour. Saturated colours are data (Okabe-Ito reads on dark) and stay, as
+    do images and colour-mapped collections."""
+    from matplotlib.collections import Collection
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    from matplotlib.text import Text
+
+    undo: list = []
+
+    def swap(getter, setter) -> None:
+        old = getter()
+        new = _dark_colour(old)
+        if new is not None:
+            setter(new)
+            undo.append(lambda: setter(old))
+
+    for artist in figure.findobj():
+        if isinstance(artist, Text):
+            swap(artist.get_color, artist.set_color)
+            box = artist.get_bbox_patch()  # an annotation's box is not among its children
+            if box is not None:
+                swap(box.get_facecolor, box.set_facecolor)
+                swap(box.get_edgecolor, box.set_edgecolor)
+        elif isinstance(artist, Line2D):
+            swap(artist.get_color, artist.set_color)
+            swap(artist.get_markerfacecolor, artist.set_markerfacecolor)
+            swap(artist.get_markeredgecolor, artist.set_markeredgecolor)
+        elif isinstance(artist, Patch):
+            swap(artist.get_facecolor, artist.set_facecolor)
+            swap(artist.get_edgecolor, artist.set_edgecolor)
+        elif isinstance(artist, Collection):
+            if artist.get_array() is None:  # colour-mapped faces are data
+                swap(artist.get_facecolor, artist.set_facecolor)
+            swap(artist.get_edgecolor, artist.set_edgecolor)
+    return undo
+
+
+def _dark_colour(colour):
+    """The dark-palette twin of a colour (or of an Nx4 array of colours); None to keep it."""
+    from matplotlib.colors import to_rgba
+
+    try:
+        if hasattr(colour, "ndim") and colour.ndim == 2:
+            if len(colour) == 0:
+                return None
+            mapped = [_dark_colour(tuple(row)) for row in colour]
+            if all(m is None for m in mapped):
+                return None
+            return [m if m is not None else tuple(row) for m, row in zip(mapped, colour)]
+        if isinstance(colour, str) and colour in ("none", "auto", "face"):
+            return None
+        r, g, b, a = to_rgba(colour)
+    except (TypeError, ValueError):
+        return None
+    if max(r, g, b) - min(r, g, b) > 0.1 or a == 0:
+        return None
+    lightness = (r + g + b) / 3
+    back, fore = to_rgba(DARK_BACKGROUND), to_rgba(DARK_FOREGROUND)
+    return tuple(bk + (fg - bk) * (1 - lightness) for bk, fg in zip(back[:3], fore[:3])) + (a,)
+
+
+def _fail_block(result, error: Exception) -> None:
+    """Make the current block fail with `error`, shown without the engine's frames."""
+    shell = _shell()
+    if not isinstance(error, FigureError):
+        error = FigureError(f"{type(error).__name__}: {error}")
+    if shell is not None and hasattr(shell, "_showtraceback"):
+        # ipykernel's hook: the error output is this one line, not a "Traceback" header
+        # over no frames (the engine's frames are not the author's business).
+        shell._showtraceback(FigureError, error, [f"FigureError: {error}"])
+    elif shell is not None:
+        shell.showtraceback(exc_tuple=(FigureError, error, None))
+    if result is not None and result.error_in_exec is None and result.error_before_exec is None:
+        result.error_in_exec = error
 
 
 def _figure_title(figure) -> str:

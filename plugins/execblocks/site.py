@@ -56,6 +56,10 @@ def build(settings_file: str, **overrides: Any) -> BuildSession:
         if str(error) != "Warning or error encountered":  # pelican.log.FatalLogger's
             raise
         raise SiteBuildError() from None
+    except OSError as error:  # a full disk: one line naming the file (fatal.py), not a traceback
+        from .fatal import SiteWriteError
+
+        raise SiteWriteError(error, error.__traceback__) from None
     return session_of(settings)
 
 

@@ -6,7 +6,8 @@ One entry per article, at `<results>/<article id>/`:
                      dependencies with content hashes, environment, and a checksum
                      of every other file (the entry's commit point: written last)
     notebook.ipynb   the executed blocks as a notebook; images replaced by file names
-    <sha>.png/.svg   figures and images, named by content hash
+    <sha>.png/.svg   figures and images, named by content hash (figures.py: a figure's
+                     light and dark renditions, full size and narrower; SVG sanitised)
     provenance.json  when it ran and for how long: the only file a rerun changes. A rerun
                      that reproduces the stored outputs byte for byte keeps the earlier
                      run as the one pages show (Provenance.shown), so pages do not change
@@ -19,7 +20,6 @@ checksum instead of being rendered.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import copy
 import hashlib
@@ -31,10 +31,10 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import nbformat
-from filelock import FileLock, Timeout
+from typing import TYPE_CHECKING
 
 from .errors import CorruptEntryError, StoreLockedError
+from .figures import externalise
 from .record import Failure, Provenance, Record
 
 FORMAT = 2  # 2: typed record (record.py); timeout left the key
@@ -42,7 +42,39 @@ RECORD = "record.json"
 NOTEBOOK = "notebook.ipynb"
 PROVENANCE = "provenance.json"
 FAILURE = "failure.json"
-IMAGE_TYPES = {"image/png": ".png", "image/svg+xml": ".svg"}
+
+if TYPE_CHECKING:  # nbformat (with jsonschema) and filelock load only when a run is stored
+    import nbformat
+
+
+class Node(dict):
+    """A stored notebook's dicts, read with attribute access like nbformat's NotebookNode
+    (`cell.outputs`), without importing nbformat: rendering reads, it never validates
+    (the record's checksums already vouch for the file)."""
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def read_notebook(path: Path) -> Node:
+    """A stored notebook as nbformat.reads gives it: multi-line strings joined again."""
+    notebook = json.loads(path.read_text(encoding="utf-8"), object_hook=Node)
+    for cell in notebook.get("cells", []):
+        _join(cell, "source")
+        for output in cell.get("outputs", []):
+            _join(output, "text")
+            for mime in output.get("data", {}):
+                if "json" not in mime:  # nbformat keeps JSON mimetypes as data, not lines
+                    _join(output["data"], mime)
+    return notebook
+
+
+def _join(holder: dict, key: str) -> None:
+    if isinstance(holder.get(key), list):
+        holder[key] = "".join(holder[key])
 
 
 @dataclass
@@ -53,8 +85,8 @@ class StoredEntry:
     provenance: Provenance | None  # None when missing or unreadable: it is informational only
     failure: Failure | None
 
-    def notebook(self) -> nbformat.NotebookNode:
-        return nbformat.reads((self.directory / NOTEBOOK).read_text(encoding="utf-8"), as_version=4)
+    def notebook(self) -> Node:
+        return read_notebook(self.directory / NOTEBOOK)
 
     def file(self, name: str) -> Path:
         return self.directory / name
@@ -110,9 +142,18 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 
 def _record_checksum(record: dict) -> str:
-    """Of record.json's JSON without its checksum field."""
+    """Of record.json's JSON without its checksum field, compact (json's C encoder: a
+    freshness check of thousands of articles verifies thousands of records)."""
     body = {k: v for k, v in record.items() if k != "checksum"}
-    return sha256_bytes(canonical_json(body).encode())
+    return sha256_bytes(json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def _checksum_matches(record: dict) -> bool:
+    if record.get("checksum") == _record_checksum(record):
+        return True
+    # Records written before the compact form summed the indented JSON; still valid.
+    body = {k: v for k, v in record.items() if k != "checksum"}
+    return record.get("checksum") == sha256_bytes(canonical_json(body).encode())
 
 
 class ResultsStore:
@@ -135,7 +176,7 @@ class ResultsStore:
             data = json.loads(record_path.read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:
             raise CorruptEntryError(article_id, f"{RECORD} unreadable: {exc}") from None
-        if not isinstance(data, dict) or data.get("checksum") != _record_checksum(data):
+        if not isinstance(data, dict) or not _checksum_matches(data):
             raise CorruptEntryError(article_id, f"{RECORD} fails its checksum")
         if data.get("format") != FORMAT:
             raise CorruptEntryError(article_id, f"{RECORD} was written by another engine version "
@@ -168,26 +209,26 @@ class ResultsStore:
         return sorted(found)
 
     # -- writing ---------------------------------------------------------------------
-    def write(self, article_id: str, record: Record, notebook: nbformat.NotebookNode,
-              provenance: Provenance) -> StoredEntry:
-        """Store a successful run. Images move out of the notebook into files."""
+    def write(self, article_id: str, record: Record, notebook: "nbformat.NotebookNode",
+              provenance: Provenance, max_image_pixels: int | None = None) -> StoredEntry:
+        """Store a successful run. Images move out of the notebook into files (figures.py);
+        a block's own PNG over `max_image_pixels` is replaced by a notice."""
+        import nbformat
+
         directory = self.entry_dir(article_id)
         notebook = copy.deepcopy(notebook)
         files: dict[str, str] = {}
+
+        def name_for(data: bytes, suffix: str) -> str:
+            return sha256_bytes(data)[:16] + suffix  # named by content: same figure, same file
+
         for cell in notebook.cells:
             for output in cell.get("outputs", []):
-                for mime, suffix in IMAGE_TYPES.items():
-                    if mime not in output.get("data", {}):
-                        continue
-                    value = output["data"][mime]
-                    data = base64.b64decode(value) if mime == "image/png" else value.encode()
-                    digest = sha256_bytes(data)
-                    name = digest[:16] + suffix  # named by content: same figure, same file
-                    if not (directory / name).exists() or sha256_file(directory / name) != digest:
-                        atomic_write(directory / name, data)
-                    output["data"][mime] = name
-                    output.setdefault("metadata", {}).setdefault("execblocks", {}).setdefault("files", {})[mime] = name
-                    files[name] = digest
+                for image in externalise(output, name_for, max_image_pixels):
+                    digest = sha256_bytes(image.data)
+                    if not (directory / image.name).exists() or sha256_file(directory / image.name) != digest:
+                        atomic_write(directory / image.name, image.data)
+                    files[image.name] = digest
         notebook_bytes = nbformat.writes(notebook).encode() + b"\n"
         atomic_write(directory / NOTEBOOK, notebook_bytes)
         files[NOTEBOOK] = sha256_bytes(notebook_bytes)
@@ -236,6 +277,8 @@ class ResultsStore:
     def lock(self, timeout: float, say=print):
         """One build at a time: a second one waits (saying so), then gives up clearly."""
         self.root.mkdir(parents=True, exist_ok=True)
+        from filelock import FileLock, Timeout
+
         lock = FileLock(str(self.root / ".lock"))
         start = time.monotonic()
         try:

@@ -29,6 +29,7 @@ def result_to_data(result: ExecutionResult, copy_root: Path, host: str) -> dict:
     return {
         "notebook": nbformat.writes(result.notebook),
         "inline_values": list(result.inline_values),
+        "inline_markdown": list(result.inline_markdown),
         "reads": sorted(set(reads)),
         "device": result.device,
         "versions": dict(result.versions),
@@ -57,6 +58,7 @@ def result_from_data(data: dict, article: Article, project_root: Path) -> Execut
         error=error,
         packages=dict(data["packages"]),
         host=data["host"],
+        inline_markdown=list(data["inline_markdown"]),
     )
     return result
 

@@ -13,13 +13,14 @@ works on the HTML of every article and page, executable or not.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .feed import clean_for_feed
 from .mathrender import MathError, formulas, render_batch, replace_math, source_line
 from .regions import mark_scroll_regions
 from .sidenotes import to_sidenotes
-from .sitemap import SitemapEntry, entry_for, render as render_sitemap
+from .sitemap import entry_for, render as render_sitemap
 from .text import plain_text
 from .toc import Outline, TocEntry, outline, raise_headings
 
@@ -29,7 +30,23 @@ BUNDLED_KATEX = Path(__file__).resolve().parents[2] / "theme" / "static" / "kate
 CONTENT_LISTS = ("articles", "translations", "drafts", "drafts_translations", "hidden_articles",
                  "hidden_translations", "pages", "hidden_pages", "draft_pages", "draft_translations")
 
-_sitemap: list[SitemapEntry] = []
+# This run's sitemap lives in its settings (every page's template context is a shallow
+# copy of them, so they share it), so nothing is kept between runs in module state.
+SITEMAP_STATE = "READING_SITEMAP"
+
+
+@dataclass
+class SitemapState:
+    entries: list = field(default_factory=list)
+    output_path: str = ""  # where this run's writer puts pages (execblocks may point it at a temp folder)
+
+
+def enabled(settings: dict) -> bool:
+    """Pelican's signals are process-wide: once any run loaded this plugin, its handlers fire
+    for every later run in the process too (tests build several sites). Act only for runs
+    whose PLUGINS name it."""
+    names = (getattr(p, "__name__", p) for p in settings.get("PLUGINS") or [])
+    return any(isinstance(n, str) and n.rsplit(".", 1)[-1] == "reading" for n in names)
 
 
 def register():
@@ -43,7 +60,9 @@ def register():
 
 
 def _on_initialized(pelican) -> None:
-    _sitemap.clear()  # `pelican --autoreload` reuses this process
+    if not enabled(pelican.settings):
+        return
+    pelican.settings[SITEMAP_STATE] = SitemapState()
     # Templates' <meta> descriptions: plain text, math as its TeX (not KaTeX's glyph soup).
     pelican.settings.setdefault("JINJA_FILTERS", {})["plain_text"] = plain_text
 
@@ -67,8 +86,10 @@ def _contents(generators) -> list:
 def _on_generators_finalized(generators) -> None:
     from pelican.contents import Content
 
+    if generators and SITEMAP_STATE in generators[0].settings:
+        generators[0].settings[SITEMAP_STATE].output_path = generators[0].output_path
     contents = _contents(generators)
-    if not contents:
+    if not contents or not enabled(contents[0].settings):
         return
     for item in contents:
         item._content = mark_scroll_regions(to_sidenotes(raise_headings(item._content or "")))
@@ -89,23 +110,27 @@ def _on_generators_finalized(generators) -> None:
 
 
 def _on_feed_generated(context, feed) -> None:
+    if not enabled(context):
+        return
     for item in feed.items:
         for key in ("content", "description"):
             item[key] = clean_for_feed(item.get(key))
 
 
 def _on_content_written(path, context) -> None:
-    if context.get("SITEMAP") is None:
+    state = context.get(SITEMAP_STATE)
+    if context.get("SITEMAP") is None or not enabled(context) or state is None:
         return
-    entry = entry_for(path, context, context.get("OUTPUT_PATH", ""))
+    entry = entry_for(path, context, state.output_path or context.get("OUTPUT_PATH", ""))
     if entry is not None:
-        _sitemap.append(entry)
+        state.entries.append(entry)
 
 
 def _on_finalized(pelican) -> None:
     config = pelican.settings.get("SITEMAP")
-    if config is None:
+    if config is None or not enabled(pelican.settings):
         return
-    text = render_sitemap(_sitemap, pelican.settings.get("SITEURL", ""), config.get("exclude", []))
+    state = pelican.settings.get(SITEMAP_STATE)
+    entries = state.entries if state else []
+    text = render_sitemap(entries, pelican.settings.get("SITEURL", ""), config.get("exclude", []))
     (Path(pelican.output_path) / "sitemap.xml").write_text(text, encoding="utf-8")
-    _sitemap.clear()

@@ -87,6 +87,13 @@ def source_line(source_path: str | None, tex: str) -> str:
         return source_path
     first = tex.strip().splitlines()[0].strip() if tex.strip() else ""
     position = text.find(first) if first else -1
+    shown = _relative(source_path)
     if position < 0:
-        return source_path
-    return f"{source_path}:{text.count(chr(10), 0, position) + 1}"
+        return shown
+    return f"{shown}:{text.count(chr(10), 0, position) + 1}"
+
+
+def _relative(path: str) -> str:
+    """content/x.md when the build runs from the project (as invoke does), else the full path."""
+    resolved = Path(path).resolve()
+    return str(resolved.relative_to(Path.cwd())) if resolved.is_relative_to(Path.cwd()) else path

@@ -45,5 +45,5 @@ def to_sidenotes(markup: str) -> str:
         markup = markup[:match.start()] + sidenote + markup[match.end():]
     found = FOOTNOTES.search(markup)  # positions moved
     rest = ("" if not kept else
-            f'<div class="footnote">\n<hr>\n<ol>\n' + "\n".join(kept) + "\n</ol>\n</div>")
+            '<div class="footnote">\n<hr>\n<ol>\n' + "\n".join(kept) + "\n</ol>\n</div>")
     return markup[:found.start()] + rest + markup[found.end():]

@@ -26,6 +26,7 @@ LAUNCH_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+BROWSER_WAIT_MS = 300_000
 WIDTHS = {
     "desktop": {"viewport": {"width": 1280, "height": 900}},
     "phone": {
@@ -73,6 +74,9 @@ def contexts(browser):
     def get(width: str):
         if width not in made:
             made[width] = browser.new_context(**WIDTHS[width])
+            # Every wait is on an event (load, decode, a selector); the limit only catches a
+            # hang. Playwright's 30 s default is hit by full-page screenshots on a loaded CI box.
+            made[width].set_default_timeout(BROWSER_WAIT_MS)
         return made[width]
 
     yield get

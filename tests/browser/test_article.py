@@ -22,8 +22,10 @@ def test_measure_is_readable(visit, content_page):
 FIGURES = """() => {
   const body = document.querySelector(".post-body").getBoundingClientRect();
   const toc = document.querySelector(".toc");
-  return [...document.querySelectorAll("figure")].map(f => {
-    const fig = f.getBoundingClientRect(), img = f.querySelector("img").getBoundingClientRect();
+  // Sub-figures sit in their grid's columns; the grid is what is centred.
+  return [...document.querySelectorAll("figure:not(.cell-subfigure)")].map(f => {
+    const content = f.querySelector(":scope > .figure-grid") || f.querySelector("img");
+    const fig = f.getBoundingClientRect(), img = content.getBoundingClientRect();
     return {id: f.id, wide: f.classList.contains("column-page"),
             figCentre: fig.left + fig.width / 2, imgCentre: img.left + img.width / 2,
             figLeft: fig.left, bodyLeft: body.left, figRight: fig.right,

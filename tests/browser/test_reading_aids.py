@@ -119,3 +119,12 @@ def test_article_weight_at_phone_width(browser, base_url, batchnorm, screenshots
     print("\n" + report)
     assert rows and all(size > 0 for size, _, _ in rows), report
     assert not [url for _, _, url in rows if url.endswith("katex.min.js")], report
+
+
+def test_a_provenance_line_opens_the_run_table(visit, batchnorm):
+    page = visit("phone", batchnorm).page
+    details = page.locator("#run-details")
+    assert details.get_attribute("open") is None
+    page.locator(".cell-provenance a").first.click()
+    page.wait_for_function("document.getElementById('run-details').open", timeout=10_000)
+    assert page.locator(".run-blocks tbody tr").count() >= 1

@@ -8,7 +8,8 @@ BATCHNORM = "batchnorm"  # the slug of the first article
 def shoot(visit, screenshots, path, name, width, scheme="light"):
     page = visit(width, path, color_scheme=scheme).page
     out = screenshots / f"{name}-{width}{'-dark' if scheme == 'dark' else ''}.png"
-    page.screenshot(path=str(out), full_page=True)
+    # A full phone page at 2x is a tall image: a generous limit, as the machine may be busy.
+    page.screenshot(path=str(out), full_page=True, timeout=300_000)
     assert out.stat().st_size > 10_000, out
 
 

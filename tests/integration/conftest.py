@@ -86,7 +86,7 @@ class Project:
             "PLUGIN_PATHS": [str(REPO / "plugins")], "PLUGINS": ["execblocks"],
             "THEME": "simple", "EXECBLOCKS_ROOT": str(self.root), "TIMEZONE": "UTC",
             "SITEURL": "", "RELATIVE_URLS": True, "FEED_ALL_ATOM": None, "CATEGORY_FEED_ATOM": None,
-            "LOAD_CONTENT_CACHE": False, "CACHE_CONTENT": False, "EXECBLOCKS_LOCK_TIMEOUT": 60,
+            "LOAD_CONTENT_CACHE": False, "CACHE_CONTENT": False, "EXECBLOCKS_LOCK_TIMEOUT": 600,
         }
         values.update(overrides)
         return read_settings(None, override=values)
@@ -114,7 +114,7 @@ class Project:
             TIMEZONE = "UTC"
             FEED_ALL_ATOM = None
             CATEGORY_FEED_ATOM = None
-            EXECBLOCKS_LOCK_TIMEOUT = 60
+            EXECBLOCKS_LOCK_TIMEOUT = 600  # only a hang should hit it
             """))
         return conf
 
@@ -137,3 +137,31 @@ def project(tmp_path) -> Project:
     project.write("content/hello.md", HELLO)
     project.write("code/helper.py", HELPER)
     return project
+
+
+# A project that runs tasks.py as a user does (`invoke build` in its root).
+TASKS_PELICANCONF = """\
+PATH = "content"
+OUTPUT_PATH = "output"
+PLUGIN_PATHS = ["plugins"]
+PLUGINS = ["execblocks"]
+THEME = "simple"
+TIMEZONE = "UTC"
+FEED_ALL_ATOM = None
+CATEGORY_FEED_ATOM = None
+"""
+
+
+def with_tasks(project: "Project") -> "Project":
+    """The project with the repository's tasks.py, a pelicanconf.py, and plugins/."""
+    import shutil
+
+    shutil.copy(REPO / "tasks.py", project.root / "tasks.py")
+    project.write("pelicanconf.py", TASKS_PELICANCONF)
+    (project.root / "plugins").symlink_to(REPO / "plugins")
+    return project
+
+
+@pytest.fixture
+def tasks_project(project):
+    return with_tasks(project)

@@ -18,7 +18,8 @@ def test_build_shows_outputs_figure_and_shared_state(project, capfd):
     assert "<pre>x is 42\n</pre>" in page  # printed text
     assert '<pre>43</pre>' in page  # the third block reuses x from the first
     assert '<span class="inline-value">420</span>' in page  # inline value in the prose
-    figure = re.search(r'<figure class="cell-figure" id="fig-line"><img src="([^"]+)" alt="([^"]+)"', page)
+    figure = re.search(r'<figure class="cell-figure" id="fig-line"><a class="figure-zoom" href="[^"]+"[^>]*>'
+                       r'<picture>.*?<img src="([^"]+)"[^>]* alt="([^"]+)"', page)
     assert figure, page
     src, alt = figure.groups()
     assert alt == "A line rising from 1 to 3"
@@ -217,9 +218,9 @@ def test_dead_kernel_is_reported_not_hung(project):
 
 def test_svg_figures_are_byte_stable(project):
     project.build(EXECBLOCKS_FIGURE_FORMAT="svg")
-    (svg,) = list((project.results / "hello").glob("*.svg"))
-    first = svg.read_bytes()
-    assert first.lstrip().startswith(b"<?xml") and b"<dc:date>" not in first
-    assert f'src="./results/hello/{svg.name}"' in project.html()
+    svgs = sorted((project.results / "hello").glob("*.svg"))  # light and dark
+    first = [svg.read_bytes() for svg in svgs]
+    assert len(first) == 2 and all(b.startswith(b"<svg ") and b"<dc:date>" not in b for b in first)
+    assert all(f'./results/hello/{svg.name}' in project.html() for svg in svgs)
     project.build(EXECBLOCKS_FIGURE_FORMAT="svg", EXECBLOCKS_MODE="force")
-    assert svg.read_bytes() == first
+    assert [svg.read_bytes() for svg in svgs] == first

@@ -7,10 +7,12 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psutil
 import pytest
 
+from conftest import with_tasks
 from execblocks import BlockExecutionError
 
 pytestmark = pytest.mark.slow
@@ -46,12 +48,20 @@ def wait_until(condition, limit: float = 60.0) -> bool:
     return condition()
 
 
-@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
-def test_killing_the_build_leaves_no_process_of_its_kernel(project, tmp_path, how):
+def invoke_build_command(project) -> list[str]:
+    """`invoke build` as a user runs it, in the project."""
+    with_tasks(project)
+    return [str(Path(sys.executable).with_name("invoke")), "build"]
+
+
+@pytest.mark.parametrize("how, runner", [(signal.SIGKILL, "invoke"), (signal.SIGKILL, "pelican"),
+                                         (signal.SIGTERM, "pelican")],
+                         ids=["SIGKILL-invoke-build", "SIGKILL-pelican", "SIGTERM-pelican"])
+def test_killing_the_build_leaves_no_process_of_its_kernel(project, tmp_path, how, runner):
     pid_file = tmp_path / "pids"
     project.write("content/spawner.md", SPAWNER.format(pids=str(pid_file)))
-    build = subprocess.Popen(project.pelican_command(), cwd=project.root, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+    command = invoke_build_command(project) if runner == "invoke" else project.pelican_command()
+    build = subprocess.Popen(command, cwd=project.root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         assert wait_until(lambda: pid_file.exists() and len(pid_file.read_text().split()) == 4, 120)
         pids = [int(p) for p in pid_file.read_text().split()]  # kernel, its launcher, two children
@@ -78,6 +88,7 @@ SLEEPER = "Title: Sleeper\nDate: 2026-01-02\n\n```{{python}}\n#| timeout: {timeo
 
 @pytest.mark.parametrize("timeout", [0, -1, 10**9])
 def test_no_block_timeout_escapes_the_site_ceiling(project, timeout):
+    (project.content / "hello.md").unlink()  # only the sleeper runs under the small ceiling
     project.write("content/sleeper.md", SLEEPER.format(timeout=timeout))
     with pytest.raises(BlockExecutionError) as caught:
         project.build(EXECBLOCKS_MAX_TIMEOUT=2)

@@ -24,7 +24,7 @@ import pytest
 from execblocks import status, update
 from execblocks.errors import WorkerLostError
 from execblocks.schedule import job_for
-from test_tasks import invoke, tasks_project  # noqa: F401  (a fixture, used by name)
+from test_tasks import invoke
 
 PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
 
@@ -120,7 +120,7 @@ def provenance(project, article_id: str) -> dict:
 
 
 @pytest.mark.slow
-def test_cluster_build_stores_what_a_local_build_stores(tasks_project, cluster):  # noqa: F811
+def test_cluster_build_stores_what_a_local_build_stores(tasks_project, cluster):
     project = tasks_project
     project.write("content/tensor.md", TORCH_ARTICLE)
     done = invoke(project, "build")

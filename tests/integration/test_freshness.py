@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import time
 
 import pytest
 
@@ -165,30 +164,34 @@ print("first block")
 
 ```{python}
 import os, time
-time.sleep(float(os.environ.get("SLOW_SECONDS", "0")))
+# Held until the test says go (an event, never a guess at how long the other side takes).
+while os.environ.get("GO_FILE") and not os.path.exists(os.environ["GO_FILE"]):
+    time.sleep(0.05)
 print("slept")
 ```
 """
 
 
-def _start(project, seconds: str) -> subprocess.Popen:
-    env = dict(os.environ, SLOW_SECONDS=seconds)
+def _start(project) -> subprocess.Popen:
+    """A build in its own process; its block 2 waits until project.root/go exists."""
+    env = dict(os.environ, GO_FILE=str(project.root / "go"))
     return subprocess.Popen(project.pelican_command(), cwd=project.root, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
 
 
-def _wait_for(process: subprocess.Popen, text: str, timeout: float = 60) -> str:
-    seen, deadline = "", time.monotonic() + timeout
+def _wait_for(process: subprocess.Popen, text: str) -> str:
+    """Read the process's output until `text` appears; fail if it ends without it."""
+    seen = ""
     while text not in seen:
         line = process.stdout.readline()
-        assert line or time.monotonic() < deadline, f"never saw {text!r}:\n{seen}"
+        assert line, f"the process ended without printing {text!r}:\n{seen}"
         seen += line
     return seen
 
 
 def test_sigkill_mid_execution_then_rebuild(project):
     project.write("content/slow.md", SLOW)
-    build = _start(project, "60")
+    build = _start(project)
     _wait_for(build, "content/slow.md: block 2/2")
     os.killpg(build.pid, signal.SIGKILL)  # the build and its kernels, mid-block
     build.wait()
@@ -202,11 +205,14 @@ def test_sigkill_mid_execution_then_rebuild(project):
 
 def test_two_builds_started_together_run_each_article_once(project):
     project.write("content/slow.md", SLOW)
-    first = _start(project, "3")
-    _wait_for(first, "execblocks: running")
-    second = _start(project, "3")
-    out_second, _ = second.communicate(timeout=120)
-    out_first, _ = first.communicate(timeout=120)
+    first = _start(project)
+    _wait_for(first, "execblocks: running")  # it holds the store's lock until go
+    second = _start(project)
+    seen_second = _wait_for(second, "another build is using")
+    (project.root / "go").touch()
+    out_second, _ = second.communicate()
+    out_first, _ = first.communicate()
+    out_second = seen_second + out_second
     assert first.returncode == 0 and second.returncode == 0, out_first + out_second
     assert "another build is using" in out_second
     assert "execblocks: running" not in out_second  # it waited, then found everything fresh

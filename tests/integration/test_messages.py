@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO
 from execblocks import BlockExecutionError
 
 pytestmark = pytest.mark.slow
@@ -47,21 +44,6 @@ def test_inline_error_names_the_expression_and_its_line(project):
     assert "block -1" not in message and "__execblocks__" not in message and "error: true" not in message
 
 
-@pytest.fixture
-def tasks_project(project):
-    shutil.copy(REPO / "tasks.py", project.root / "tasks.py")
-    project.write("pelicanconf.py", textwrap.dedent("""\
-        PATH = "content"
-        OUTPUT_PATH = "output"
-        PLUGIN_PATHS = ["plugins"]
-        PLUGINS = ["execblocks"]
-        THEME = "simple"
-        TIMEZONE = "UTC"
-        FEED_ALL_ATOM = None
-        CATEGORY_FEED_ATOM = None
-        """))
-    (project.root / "plugins").symlink_to(REPO / "plugins")
-    return project
 
 
 def invoke(project, *args: str) -> subprocess.CompletedProcess:
@@ -93,6 +75,15 @@ def test_pelican_fatal_error_is_one_plain_line(tasks_project):
     done = invoke(tasks_project, "build")
     said = " ".join((done.stdout + done.stderr).split())  # Pelican's log wraps lines
     assert done.returncode == 1
-    assert "would be written outside output path" in said and "CRITICAL the build stopped at the first error" in said
+    assert "would be written outside output path" in said and "pelican: the build stopped at the error logged above" in said
     assert "Traceback" not in said and 'File "' not in said
     assert not (tasks_project.root.parent / "escaped.html").exists()
+
+
+def test_a_block_inside_an_html_comment_is_never_run(project):
+    project.write("content/commented.md", "Title: Commented\nDate: 2026-01-02\n\n<!--\n```{python}\n"
+                  "raise ValueError('must not run')\n```\n-->\n\n```{python}\nprint('runs')\n```\n")
+    project.build()
+    page = project.html("commented")
+    assert "<pre>runs\n</pre>" in page
+    assert "must not run" not in page.replace("<!--", "\x00").split("\x00", 1)[0]  # hidden, if shown at all

@@ -4,12 +4,17 @@ sitemap's lastmod, and two forced builds that write byte-identical pages."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 from pelican.settings import read_settings
 
 from conftest import REPO
+
+pytestmark = pytest.mark.slow  # every test here builds a site
 
 MARKDOWN = read_settings(str(REPO / "pelicanconf.py"))["MARKDOWN"]
 
@@ -101,7 +106,27 @@ def test_a_formula_katex_rejects_fails_the_build_at_its_line(prose):
         prose.build(**reading_settings())
 
 
-@pytest.mark.slow
+def test_bad_tex_stops_the_pelican_command_with_nothing_written(prose):
+    prose.edit("content/notes.md", "Text.\n\n## Second", "Text with \\(\\left( x\\).\n\n## Second")
+    conf = prose.root / "readingconf.py"
+    conf.write_text(f"""import sys
+sys.path.insert(0, {str(REPO)!r})
+from pelicanconf import *
+PATH = "content"
+OUTPUT_PATH = "output"
+PLUGIN_PATHS = [{str(REPO / 'plugins')!r}]
+THEME = {str(REPO / 'theme')!r}
+EXECBLOCKS_ROOT = {str(prose.root)!r}
+""")
+    done = subprocess.run([sys.executable, "-m", "pelican", "-s", str(conf), "--fatal", "errors"],
+                          cwd=prose.root, capture_output=True, text=True,
+                          env=dict(os.environ, COLUMNS="300"))  # rich wraps log lines at the width
+    said = " ".join((done.stdout + done.stderr).split())
+    assert done.returncode != 0, said
+    assert "content/notes.md:14: KaTeX parse error" in said, said
+    assert not (prose.output / "notes.html").exists()
+
+
 def test_two_forced_builds_write_byte_identical_pages(project):
     """Issue 13 §6: pages show the run that produced the stored outputs, so a rerun that
     reproduces them changes nothing a reader gets (the .html, the feed, the sitemap)."""

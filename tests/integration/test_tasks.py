@@ -7,31 +7,14 @@ import re
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
-import pytest
 
 from conftest import REPO
 
 INVOKE = str(Path(sys.executable).with_name("invoke"))
 
 
-@pytest.fixture
-def tasks_project(project):
-    shutil.copy(REPO / "tasks.py", project.root / "tasks.py")
-    project.write("pelicanconf.py", textwrap.dedent("""\
-        PATH = "content"
-        OUTPUT_PATH = "output"
-        PLUGIN_PATHS = ["plugins"]
-        PLUGINS = ["execblocks"]
-        THEME = "simple"
-        TIMEZONE = "UTC"
-        FEED_ALL_ATOM = None
-        CATEGORY_FEED_ATOM = None
-        """))
-    (project.root / "plugins").symlink_to(REPO / "plugins")
-    return project
 
 
 def invoke(project, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:

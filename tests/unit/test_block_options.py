@@ -8,7 +8,7 @@ import pytest
 
 from execblocks.errors import ArticleSyntaxError
 from execblocks.parse import parse_text
-from execblocks.render import ExecBlocksExtension, RenderedArticle
+from execblocks.render import ExecBlocksExtension, RenderedArticle, run_table
 from execblocks.record import Environment, Provenance, Record
 from execblocks.store import StoredEntry
 
@@ -55,16 +55,24 @@ def test_include_false_shows_nothing_but_still_runs():
     assert "<p>Prose.</p>" in html
 
 
+def test_include_false_block_is_not_linked_from_the_run_table():  # it has no cell on the page
+    article = parse("```{python}\n#| include: false\nx = 1\n```\n\n```{python}\n#| label: shown\nx\n```\n")
+    record = Record("content/a.md", "k", "python3", (), (), {}, Environment("cpu", {}, {}))
+    entry = StoredEntry("a", ROOT / "results/a", record,
+                        Provenance("2026-11-25T10:00:00+00:00", 0.2, (0.1, 0.1)), None)
+    assert [b.anchor for b in run_table(article, entry).blocks] == [None, "cell-shown"]
+
+
 # --- echo ------------------------------------------------------------------------------
 
 def test_echo_true_shows_code_unfolded():
     html = render("#| echo: true", [])
-    assert '<div class="cell-code">' in html and "details" not in html
+    assert '<div class="cell-code">' in html and "<details" not in html
 
 
 def test_echo_false_hides_the_code_entirely():
     html = render("#| echo: false", [stdout("42\n")])
-    assert "cell-code" not in html and "details" not in html
+    assert 'class="cell-code' not in html and "<details" not in html
     assert "<pre>42\n</pre>" in html
 
 
@@ -152,7 +160,7 @@ def test_code_summary_names_the_fold_escaped():
 
 
 def test_code_fold_without_echo_shows_nothing():
-    assert "details" not in render("#| code-fold: true\n#| echo: false", [])
+    assert "<details" not in render("#| code-fold: true\n#| echo: false", [])
 
 
 def test_code_line_numbers():

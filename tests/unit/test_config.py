@@ -35,3 +35,27 @@ def test_timeout_must_be_positive(tmp_path):
 def test_site_block_defaults_are_validated(tmp_path):
     with pytest.raises(ConfigError, match=r"EXECBLOCKS_BLOCK_DEFAULTS: option .echo. expects true, false or fenced, got .no. \(write true or false"):
         EngineSettings.from_pelican({"PATH": str(tmp_path), "EXECBLOCKS_BLOCK_DEFAULTS": {"echo": "no"}})
+
+
+def test_figure_options_have_quartos_names_and_checked_values():
+    from execblocks.config import BlockOptions, OptionError, validate_options
+
+    values = validate_options({"fig-cap": ["One", "Two"], "fig-subcap": ["a", "b"], "layout-ncol": 2,
+                               "fig-format": "retina", "fig-dpi": 150, "fig-align": "left"})
+    options = BlockOptions(**values)
+    assert options.figure_caption(1) == "Two" and options.figure_caption(2) is None
+    assert options.fig_subcap == ("a", "b") and options.figure_format == "png"
+    assert options.execution_fields()["fig_dpi"] == 150
+    assert "fig_dpi" not in BlockOptions().execution_fields()  # unset: old results stay fresh
+    for bad, match in (({"fig-format": "pdf"}, "png, svg, retina"), ({"fig-align": "middle"}, "left"),
+                       ({"fig-dpi": 0}, "between 10 and 1200"), ({"layout-ncol": 0}, "between 1 and 12"),
+                       ({"fig-cap": [["nested"]]}, "a string or a list")):
+        with pytest.raises(OptionError, match=match):
+            validate_options(bad)
+
+
+def test_figure_caps_are_positive_ints(tmp_path):
+    settings = EngineSettings.from_pelican({"PATH": str(tmp_path), "EXECBLOCKS_MAX_FIGURES": 3})
+    assert settings.max_figures == 3 and settings.max_figure_pixels == 25_000_000
+    with pytest.raises(ConfigError, match="EXECBLOCKS_MAX_FIGURE_PIXELS must be a positive int"):
+        EngineSettings.from_pelican({"PATH": str(tmp_path), "EXECBLOCKS_MAX_FIGURE_PIXELS": -1})

@@ -1,6 +1,5 @@
 """The timeout a block gets: its own, the site's, never past the ceiling."""
 
-from pathlib import Path
 
 import pytest
 

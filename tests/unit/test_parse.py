@@ -91,3 +91,45 @@ def test_bad_article_option_names_the_header_line():
     with pytest.raises(ArticleSyntaxError) as caught:
         parse("Title: A\nExecute-Ecko: false\n\n```{python}\nx = 1\n```\n")
     assert str(caught.value).startswith("content/a.md:2: header option Execute-Ecko: unknown block option 'ecko'")
+
+
+# Issue 13 §5: the parser agrees with Markdown about what is a code block.
+HIDDEN_FENCES = """\
+Title: Hidden
+
+<!--
+```{python}
+raise SystemExit("commented out")
+```
+and `{python} also_not_run`
+-->
+
+    ```{python}
+    raise SystemExit("an indented code block")
+    ```
+
+````markdown
+```{python}
+raise SystemExit("an example inside another fence")
+```
+````
+
+Text with `<!--` in a code span, then a real block:
+
+```{python}
+print("runs")
+```
+
+Inline <!-- `{python} hidden_inline` --> and `{python} 1 + 1`.
+"""
+
+
+def test_fences_markdown_does_not_render_as_code_are_never_executed(tmp_path):
+    from execblocks.parse import parse_text
+
+    path = tmp_path / "content" / "hidden.md"
+    path.parent.mkdir()
+    path.write_text(HIDDEN_FENCES)
+    article = parse_text(HIDDEN_FENCES, path, tmp_path, tmp_path / "content")
+    assert [b.code for b in article.blocks] == ['print("runs")']
+    assert [i.expr for i in article.inline] == ["1 + 1"]

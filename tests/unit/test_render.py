@@ -3,6 +3,7 @@
 import nbformat
 import markdown
 
+from execblocks.crossref import ReferencesExtension
 from execblocks.parse import parse_text
 from execblocks.render import ExecBlocksExtension, RenderedArticle, sanitize_html
 from execblocks.record import Environment, InlineValue, Provenance, Record
@@ -13,19 +14,21 @@ from pathlib import Path
 ROOT = Path("/project")
 
 
-def render(text: str, outputs: list):
+def render(text: str, outputs: list, inline: dict | None = None):
     article = parse_text(text, ROOT / "content/a.md", ROOT, ROOT / "content")
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell(article.blocks[0].code)
     cell.metadata["execblocks"] = {"block": 0}
     cell.outputs = outputs
     nb.cells = [cell]
-    record = Record("content/a.md", "k", "python3", (), (InlineValue("x", "<42>"),), {},
+    values = tuple(InlineValue(k, v) for k, v in (inline or {"x": "<42>"}).items())
+    record = Record("content/a.md", "k", "python3", (), values, {},
                     Environment("cpu", {"python": "3.11.7"}, {}))
     entry = StoredEntry("a", ROOT / "results/a", record, Provenance("2026-11-25T10:00:00+00:00", 0.25, (0.25,)), None)
     entry.notebook = lambda: nb
     rendered = RenderedArticle(article, entry)
-    html = markdown.markdown(text, extensions=["fenced_code", ExecBlocksExtension(rendered)])
+    html = markdown.markdown(text, extensions=["fenced_code", ExecBlocksExtension(rendered),
+                                               ReferencesExtension("content/a.md", text)])
     return html, rendered
 
 
@@ -44,8 +47,10 @@ def test_figure_with_caption_alt_label_and_column():
                                               "execblocks": {"files": {"image/png": "abc.png"}}})
     html, rendered = render("```{python}\n#| fig-cap: Loss <falls>\n#| fig-alt: A curve\n#| label: fig-loss\n"
                             "#| column: page\nplot()\n```\n", [output])
-    assert ('<figure class="cell-figure column-page" id="fig-loss"><img src="{static}/results/a/abc.png" '
-            'alt="A curve" width="400" height="300" loading="lazy">') in html
+    assert ('<figure class="cell-figure column-page" id="fig-loss">'
+            '<a class="figure-zoom" href="{static}/results/a/abc.png"><picture>'
+            '<img src="{static}/results/a/abc.png" alt="A curve" width="400" height="300" '
+            'loading="lazy" decoding="async"></picture></a>') in html
     assert '<figcaption><span class="figure-number">Figure 1.</span> Loss &lt;falls&gt;</figcaption>' in html
     assert rendered.figures == ["abc.png"] and rendered.warnings == []
 
@@ -73,7 +78,66 @@ def test_error_output_is_marked():
     error = nbformat.v4.new_output("error", ename="ZeroDivisionError", evalue="division by zero",
                                    traceback=["\x1b[31mZeroDivisionError\x1b[0m: division by zero"])
     html, _ = render("```{python}\n#| error: true\n1/0\n```\n", [error])
-    assert '<div class="cell-output cell-output-error" role="note"><pre>ZeroDivisionError: division by zero</pre>' in html
+    assert ('<div class="cell-output cell-output-error" role="note"><pre><span class="ansi-red-fg">'
+            'ZeroDivisionError</span>: division by zero</pre>') in html
+
+
+def figure_output(name: str, dark: bool = True, width: int = 600):
+    """A stored figure as the store leaves it: light and dark renditions, full and half size."""
+    renditions = {"light": [{"file": f"{name}.png", "width": 2 * width}, {"file": f"{name}-half.png", "width": width}]}
+    if dark:
+        renditions["dark"] = [{"file": f"{name}-dark.png", "width": 2 * width},
+                              {"file": f"{name}-dark-half.png", "width": width}]
+    return nbformat.v4.new_output(
+        "display_data", data={"image/png": f"{name}.png", "text/plain": "Figure"},
+        metadata={"image/png": {"width": width, "height": 300},
+                  "execblocks": {"figure": True, "files": {"image/png": f"{name}.png"}, "renditions": renditions}})
+
+
+def test_figure_offers_responsive_renditions_a_dark_source_and_a_full_size_link():
+    html, rendered = render("```{python}\n#| fig-cap: C\nplot()\n```\n", [figure_output("f", width=900)])
+    base = "{static}/results/a/"
+    assert f'<a class="figure-zoom" href="{base}f.png"><picture>' in html
+    sizes = 'sizes="(max-width: 600px) calc(100vw - 2rem), 704px"'  # the text column is narrower than 900 px
+    assert (f'<source media="screen and (prefers-color-scheme: dark)" srcset="{base}f-dark.png 1800w, '
+            f'{base}f-dark-half.png 900w" {sizes}>') in html
+    assert f'<img src="{base}f.png" srcset="{base}f.png 1800w, {base}f-half.png 900w" {sizes} alt="C"' in html
+    assert sorted(rendered.figures) == ["f-dark-half.png", "f-dark.png", "f-half.png", "f.png"]
+
+
+def test_fig_cap_list_captions_each_figure_and_fig_align_places_it():
+    html, _ = render("```{python}\n#| fig-cap: [First, Second]\n#| fig-align: right\nplot()\n```\n",
+                     [figure_output("a"), figure_output("b")])
+    assert html.count('<figure class="cell-figure figure-align-right">') == 2
+    assert '<span class="figure-number">Figure 1.</span> First</figcaption>' in html
+    assert '<span class="figure-number">Figure 2.</span> Second</figcaption>' in html
+
+
+def test_fig_subcap_with_layout_ncol_makes_one_figure_of_lettered_subfigures():
+    html, rendered = render("```{python}\n#| label: fig-pair\n#| fig-cap: Both\n#| fig-subcap: [Left <1>, Right]\n"
+                            "#| fig-alt: [A rising line, A falling line]\n"
+                            "#| layout-ncol: 2\nplot()\n```\n", [figure_output("a"), figure_output("b")])
+    assert 'alt="A rising line"' in html and 'alt="A falling line"' in html
+    assert ('<figure class="cell-figure" id="fig-pair"><div class="figure-grid" style="--layout-ncol: 2">'
+            '<figure class="cell-subfigure" id="fig-pair-1">') in html
+    assert '<span class="subfigure-letter">(a)</span> Left &lt;1&gt;</figcaption>' in html
+    assert '<figure class="cell-subfigure" id="fig-pair-2">' in html and "(b)</span> Right" in html
+    assert html.count('class="figure-number"') == 1 and "Figure 1.</span> Both" in html
+    assert rendered.warnings == []
+
+
+def test_layout_ncol_with_a_caption_list_lays_out_separate_figures():
+    html, _ = render("```{python}\n#| fig-cap: [One, Two, Three]\n#| layout-ncol: 3\nplot()\n```\n",
+                     [figure_output(n) for n in "abc"])
+    assert '<div class="figure-grid" style="--layout-ncol: 3"><figure class="cell-figure">' in html
+    assert [f"Figure {n}.</span> {c}" in html for n, c in ((1, "One"), (2, "Two"), (3, "Three"))] == [True] * 3
+
+
+def test_repr_svg_output_is_shown_as_an_image():
+    output = nbformat.v4.new_output("execute_result", data={"image/svg+xml": "s.svg", "text/plain": "<obj>"},
+                                    metadata={"execblocks": {"files": {"image/svg+xml": "s.svg"}}}, execution_count=1)
+    html, _ = render("```{python}\n#| fig-alt: A drawing\nobj\n```\n", [output])
+    assert '<img src="{static}/results/a/s.svg" alt="A drawing"' in html and "&lt;obj&gt;" not in html
 
 
 def test_a_block_without_output_gets_no_provenance_line():
@@ -92,3 +156,11 @@ def test_pages_show_the_run_that_produced_the_outputs():
     table = run_table(rendered.article, entry)
     assert (table.device, table.versions, table.executed_on, table.total) == ("cpu", [("Python", "3.11.7")], "2026-11-25", "1.5 s")
     assert [(b.number, b.anchor, b.line, b.duration) for b in table.blocks] == [(1, "cell-1", 1, "250 ms")]
+
+
+def test_the_run_table_links_only_blocks_that_are_on_the_page():
+    from execblocks.render import run_table
+
+    _, rendered = render("```{python}\n#| include: false\nx = 1\n```\n", [])
+    (row,) = run_table(rendered.article, rendered.entry).blocks
+    assert row.anchor is None and row.number == 1  # `include: false`: no #cell-1 to link to

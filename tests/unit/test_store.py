@@ -54,6 +54,17 @@ def test_records_round_trip_through_their_one_reader(tmp_path):
     assert store.read("post").failure == failure
 
 
+def test_stored_notebook_reads_back_as_nbformat_would(tmp_path):
+    nb = notebook()
+    nb.cells[0].source = "plot()\nshow()\n"
+    nb.cells[0].outputs.append(nbformat.v4.new_output("stream", name="stdout", text="line 1\nline 2\n"))
+    store = ResultsStore(tmp_path)
+    store.write("post", record("k"), nb, provenance())
+    ours = store.read("post").notebook()
+    theirs = nbformat.read(tmp_path / "post" / "notebook.ipynb", as_version=4)
+    assert ours == theirs and ours.cells[0].outputs[1].text == "line 1\nline 2\n"
+
+
 def test_record_missing_a_field_is_corrupt_not_a_keyerror(tmp_path):
     import json
 

@@ -15,12 +15,12 @@ SEEDS = (0, 1)
 # module -> fields that shrink its quick profile to a test size
 SMALL = {
     scaling: dict(steps=50, seeds=SEEDS),
-    ioffe: dict(steps=40, eval_every=20, probe_every=20, seeds=SEEDS),
+    ioffe: dict(steps=40, eval_every=20, probe_every=20, lr_grid=(0.5, 2.0, 8.0), seeds=SEEDS),
     sensitivity: dict(steps=10, lrs=(0.01, 1.0, 100.0), gains=(0.1, 10.0), width=16,
                       depth=3, seeds=SEEDS),
     ics: dict(steps=20, every=10, eval_every=10, width=16, depth=3, layer=3, seeds=SEEDS),
     smoothness: dict(steps=20, every=10, width=16, depth=3, dln_depth=6, dln_steps=20,
-                     seeds=SEEDS),
+                     dln_every=10, dln_n_train=64, seeds=SEEDS),
     linear_chain: dict(depths=(1, 2, 5), steps=20, lrs=(1e-3, 1e-2, 1e-1, 1e1), seeds=SEEDS),
     placement: dict(steps=20, eval_every=10, width=16, depth=2, seeds=SEEDS),
     histograms: dict(steps=20, batch_size=64),
@@ -55,8 +55,11 @@ def test_quick_profile_is_deterministic_and_plots(module):
         np.testing.assert_array_equal(x, y)
     fig = module.plot(first)
     assert isinstance(fig, Figure)
+    fig.canvas.draw()
     for ax in fig.axes:
-        assert ax.get_title() and ax.get_xlabel(), "every panel needs a title and x label"
+        assert ax.get_title(), "every panel needs a title"
+        shows_x = any(t.get_visible() and t.get_text() for t in ax.get_xticklabels())
+        assert ax.get_xlabel() or not shows_x, "a panel with x tick labels needs an x label"
 
 
 @pytest.mark.parametrize("cls", list(CONFIG.values()), ids=lambda c: c.__name__)
@@ -72,8 +75,22 @@ def test_profiles(cls):
 def test_different_seeds_give_different_runs():
     config = ioffe.IoffeConfig.for_profile("quick", **SMALL[ioffe])
     res = ioffe.run(config, "cpu")
-    acc = res.acc("before")
+    acc = res.acc("before", config.lrs[0])
     assert not np.array_equal(acc[0], acc[1])
+
+
+def test_ioffe_tuning_is_in_the_code_and_picks_the_best_grid_lr():
+    config = ioffe.IoffeConfig.for_profile("quick", **SMALL[ioffe])
+    res = ioffe.run(config, "cpu")
+    assert set(res.tuning_acc) == set(config.lr_grid)
+    best = max(config.lr_grid, key=lambda lr: np.nan_to_num(res.tuning_acc[lr].mean(), nan=-1))
+    assert res.tuned_lr == best
+    for lr in config.lrs:  # the shown runs are the tuning's runs at those learning rates
+        np.testing.assert_array_equal(res.tuning_acc[lr], res.seed_acc("none", lr))
+    pct = res.percentiles[("before", config.lrs[0])]
+    assert pct.shape[2:] == (3, config.width)            # every unit of the last layer
+    assert np.all(np.diff(pct, axis=2) >= 0)              # 15th <= 50th <= 85th
+    assert res.drift("none", config.lrs[0]).shape == (len(SEEDS),)
 
 
 def test_mnist1d_is_offline_deterministic_and_has_no_side_effects():

@@ -84,7 +84,22 @@ def test_noisy_bn_noise_ranges_and_hold():
     torch.testing.assert_close(layer(x), layer(x))  # ... unless held
     ref.load_state_dict(layer.state_dict())         # same running statistics
     layer.eval(), ref.eval()
-    torch.testing.assert_close(layer(x), ref(x))    # no noise at evaluation
+    # evaluation: no draw, the noise's expectation: scale (1 + n_sigma) / 2, shift 0
+    torch.testing.assert_close(layer(x), 1.125 * ref(x))
+    torch.testing.assert_close(layer(x), layer(x))
+
+
+def test_noisy_bn_eval_matches_the_average_trained_network():
+    """Averaged over many noise draws, the training-mode output equals the evaluation
+    output (same batch statistics): evaluation scores the network that was trained."""
+    torch.manual_seed(0)
+    layer = NoisyBatchNorm(5, n_mu=0.5, n_sigma=2.0, r_mu=0.1, r_sigma=0.3, momentum=1.0)
+    x = _batch(n=16, features=5)
+    mean_train = torch.stack([layer(x) for _ in range(4000)]).mean(0)
+    layer.eval()  # momentum 1: running statistics = the batch's (var unbiased: tiny gap)
+    n = x.shape[0]
+    layer.running_var.mul_((n - 1) / n)
+    torch.testing.assert_close(layer(x), mean_train, atol=0.03, rtol=0)
 
 
 def test_mlp_layer_order_and_validation():

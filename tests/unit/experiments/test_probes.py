@@ -72,12 +72,15 @@ def test_ics_with_zero_lr_is_zero(kind):
     np.testing.assert_allclose(cos, 1.0, atol=1e-5)
 
 
-def test_landscape_of_a_quadratic_has_constant_beta():
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_landscape_of_a_quadratic_has_constant_beta(seed):
     """Linear model + MSE is quadratic: grad change = H (eta g), so change / (eta ||g||)
-    is the same for every eta, and the loss along -g is a parabola."""
-    net = deep_linear(depth=1, width=4)
-    d = linear_task(0, width=4, n_train=64, n_test=1)
-    x, y = d.x_train, d.y_train + 1.0  # the model cannot fit the offset: loss stays > 0
+    is the same for every eta, and the loss along -g is a parabola. Float64, so the
+    identities hold to rounding whatever the seed draws."""
+    torch.manual_seed(seed + 100)  # the global RNG must not matter: deep_linear has its own
+    net = deep_linear(depth=1, width=4, seed=seed).double()
+    d = linear_task(seed, width=4, n_train=64, n_test=1)
+    x, y = d.x_train.double(), d.y_train.double() + 1.0  # cannot fit the offset: loss > 0
     etas = np.array([0.01, 0.1, 0.5])
     loss0, losses, changes, gnorm = landscape(net, x, y, etas, F.mse_loss)
     ratio = changes / (etas * gnorm)
@@ -85,6 +88,17 @@ def test_landscape_of_a_quadratic_has_constant_beta():
     # parabola: L(eta) = L0 - eta |g|^2 + eta^2 (curvature) / 2
     a = (losses - loss0 + etas * gnorm**2) / etas**2
     np.testing.assert_allclose(a, a[0], rtol=1e-3)
+
+
+def test_deep_linear_is_seeded_and_leaves_the_global_rng_alone():
+    torch.manual_seed(5)
+    state = torch.get_rng_state()
+    a, b = deep_linear(depth=3, width=4, seed=7), deep_linear(depth=3, width=4, seed=7)
+    assert torch.equal(torch.get_rng_state(), state)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    c = deep_linear(depth=3, width=4, seed=8)
+    assert not torch.equal(a[0].weight, c[0].weight)
+    assert abs(deep_linear(depth=1, width=200, seed=0)[0].weight.std().item() - 200**-0.5) < 0.01
 
 
 @pytest.mark.parametrize("kind", ["bn", "noisy"])
@@ -103,3 +117,16 @@ def test_probes_do_not_change_the_training_run(kind):
             assert len(callbacks[0].l2) == 4 and len(callbacks[1].beta) == 3
     assert runs[0][0] == runs[1][0] and runs[0][1] == runs[1][1]
     assert all(torch.equal(a, b) for a, b in zip(runs[0][2], runs[1][2]))
+
+
+def test_train_without_batch_size_is_full_batch_gradient_descent():
+    d = linear_task(0, width=3, n_train=50, n_test=5)
+    net, ref = deep_linear(depth=2, width=3, seed=1), deep_linear(depth=2, width=3, seed=1)
+    train(net, d, steps=3, lr=0.05, batch_size=None, seed=0, loss_fn=F.mse_loss)
+    opt = torch.optim.SGD(ref.parameters(), lr=0.05)
+    for _ in range(3):
+        opt.zero_grad()
+        F.mse_loss(ref(d.x_train), d.y_train).backward()
+        opt.step()
+    for p, q in zip(net.parameters(), ref.parameters()):
+        torch.testing.assert_close(p, q)

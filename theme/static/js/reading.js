@@ -2,6 +2,7 @@
 // 1. A "Copy" button on each code box (name "Copy code", keyboard-operable, says "Copied").
 // 2. The table of contents: open in the margin on wide screens, and the entry of the
 //    section being read is marked (aria-current) as the reader scrolls.
+// 3. A link into a folded <details> unfolds it.
 (function () {
   "use strict";
 
@@ -89,9 +90,21 @@
     mark();
   }
 
+  // A link to something inside a folded <details> (the footer's run table, folded code)
+  // unfolds it, so the link lands on what it names.
+  function openTarget() {
+    var id = decodeURIComponent(location.hash.slice(1));
+    var target = id && document.getElementById(id);
+    for (var el = target; el; el = el.parentElement) {
+      if (el.tagName === "DETAILS") el.open = true;
+    }
+  }
+
   function start() {
     addCopyButtons();
     followToc();
+    openTarget();
+    window.addEventListener("hashchange", openTarget);
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();

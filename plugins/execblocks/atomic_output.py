@@ -1,0 +1,111 @@
+"""Nothing half-published: Pelican writes the site into a folder beside `output/`, and
+the finished site replaces `output/` in one rename.
+
+A build that fails while writing (an error, a full disk, Ctrl-C) leaves `output/` as the
+previous complete site; the unfinished folder (`.output.building-<pid>`) is removed by the
+next build. The swap is Linux's renameat2(RENAME_EXCHANGE), atomic: a reader (or a web
+server) sees the old site or the new one, never a mix and never no site; elsewhere two
+renames, with no site only between them.
+
+Every build writes a complete site from scratch (as Pelican's DELETE_OUTPUT_DIRECTORY);
+the names in OUTPUT_RETENTION (e.g. `.git` for a gh-pages checkout, `CNAME`) are carried
+over from the previous `output/`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import os
+import shutil
+from pathlib import Path
+
+PREFIX = ".building-"
+RENAME_EXCHANGE = 2
+AT_FDCWD = -100
+
+_building: dict[str, str] = {}  # temp folder -> the output folder it will become (for messages)
+
+
+def shown_path(path: str) -> str:
+    """A path inside the temp folder, as the user knows it (output/x.html)."""
+    for temp, final in _building.items():
+        if str(path).startswith(temp):
+            return final + str(path)[len(temp):]
+    return str(path)
+
+
+def begin(pelican) -> None:
+    """Point this Pelican run at a fresh folder beside its output folder."""
+    # A previous run of this Pelican object (autoreload) that failed left its temp folder set.
+    final = Path(_building.pop(pelican.output_path, pelican.output_path)).resolve()
+    final.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(final)
+    temp = final.parent / f".{final.name}{PREFIX}{os.getpid()}"
+    shutil.rmtree(temp, ignore_errors=True)
+    temp.mkdir()
+    _building[str(temp)] = str(final)
+    pelican.output_path = str(temp)
+    atexit.register(_discard, str(temp))  # a run that fails never leaves its half-written site
+
+
+def _discard(temp: str) -> None:
+    if temp in _building:
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def finish(pelican) -> None:
+    """The site is complete: carry over retained files, then swap it into place."""
+    temp = Path(pelican.output_path)
+    final = _building.pop(str(temp), None)
+    if final is None:
+        return
+    final = Path(final)
+    for name in pelican.settings.get("OUTPUT_RETENTION", []) or []:
+        old, new = final / name, temp / name
+        if (old.exists() or old.is_symlink()) and not (new.exists() or new.is_symlink()):
+            if old.is_dir() and not old.is_symlink():
+                shutil.copytree(old, new, symlinks=True)
+            else:
+                shutil.copy2(old, new, follow_symlinks=False)
+    if final.exists():
+        if not _exchange(temp, final):
+            previous = final.parent / f".{final.name}.previous-{os.getpid()}"
+            os.rename(final, previous)
+            os.rename(temp, final)
+            temp = previous
+        shutil.rmtree(temp, ignore_errors=True)  # now the previous site
+    else:
+        os.rename(temp, final)
+    pelican.output_path = str(final)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    done = renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE)
+    return done == 0
+
+
+def remove_leftovers(final: Path) -> None:
+    """Folders of builds that died before their swap (their process is gone)."""
+    for path in final.parent.glob(f".{final.name}{PREFIX}*"):
+        pid = path.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+            continue  # another build is writing it right now
+        shutil.rmtree(path, ignore_errors=True)
+    for path in final.parent.glob(f".{final.name}.previous-*"):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

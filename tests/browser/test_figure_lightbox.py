@@ -1,0 +1,165 @@
+"""Figures in Chromium: the lightbox by keyboard, the dark rendition under a dark
+scheme, the phone rendition on a phone.
+
+A small site (the repository's theme and settings, one article with a real figure)
+is built once for this module, with a real kernel, and served on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import threading
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+ARTICLE = """\
+Title: Figure check
+Date: 2026-01-02
+Slug: figure-check
+
+Prose before the figure.
+
+```{python}
+#| fig-cap: Growth, with a reference line
+#| fig-width: 9
+#| fig-height: 3
+import matplotlib.pyplot as plt
+plt.plot([0, 1, 2], [0, 1, 4], label="data")
+plt.plot([0, 2], [0, 4], "k--", label="reference")
+plt.legend()
+plt.title("Growth");
+```
+
+Prose after the figure.
+"""
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def figure_site(tmp_path_factory) -> str:
+    from pelican import Pelican
+    from pelican.settings import read_settings
+
+    root = tmp_path_factory.mktemp("figure-site")
+    (root / "content").mkdir()
+    (root / "content" / "figure-check.md").write_text(ARTICLE)
+    settings = read_settings(str(REPO / "pelicanconf.py"), override={
+        "PATH": str(root / "content"), "OUTPUT_PATH": str(root / "output"), "EXECBLOCKS_ROOT": str(root),
+        "THEME": str(REPO / "theme"), "PLUGIN_PATHS": [str(REPO / "plugins")], "EXECBLOCKS_MODE": "auto",
+        "EXECBLOCKS_LOCK_TIMEOUT": 60,
+    })
+    with contextlib.chdir(REPO):
+        Pelican(settings).run()
+    handler = functools.partial(_QuietHandler, directory=str(root / "output"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/figure-check.html"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def open_page(browser):
+    contexts = []
+
+    def open_(url: str, color_scheme: str = "light", phone: bool = False):
+        options = ({"viewport": {"width": 375, "height": 740}, "device_scale_factor": 2, "is_mobile": True,
+                    "has_touch": True} if phone else {"viewport": {"width": 1280, "height": 900}})
+        context = browser.new_context(color_scheme=color_scheme, **options)
+        contexts.append(context)
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+        page.goto(url, wait_until="load")
+        page.locator("a.figure-zoom img").first.scroll_into_view_if_needed()
+        page.wait_for_function("document.querySelector('a.figure-zoom img').complete")
+        return page, errors
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+IS_OPENER_FOCUSED = "document.activeElement === document.querySelector('a.figure-zoom')"
+
+
+def test_lightbox_opens_and_closes_by_keyboard_and_gives_focus_back(figure_site, open_page):
+    from playwright.sync_api import expect
+
+    page, errors = open_page(figure_site)
+    link = page.locator("a.figure-zoom").first
+    dialog = page.locator("dialog.lightbox")
+    assert link.get_attribute("role") == "button"
+    link.focus()
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_visible()
+    image = dialog.locator("img")
+    assert image.evaluate("img => img.src") == link.evaluate("a => a.href")  # the full-size light rendition
+    page.wait_for_function("document.querySelector('dialog.lightbox img').complete")
+    assert image.evaluate("img => img.naturalWidth") > 1300
+    assert dialog.locator(".lightbox-caption").inner_text().startswith("Figure 1.")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    assert page.evaluate(IS_OPENER_FOCUSED)
+
+    # Space opens it too; the focused close button closes it with Enter.
+    page.keyboard.press("Space")
+    expect(dialog).to_be_visible()
+    assert page.evaluate("document.activeElement.className") == "lightbox-close"
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_hidden()
+    assert page.evaluate(IS_OPENER_FOCUSED)
+    assert errors == []
+
+
+def test_dark_scheme_chooses_the_dark_rendition_everywhere(figure_site, open_page):
+    from playwright.sync_api import expect
+
+    page, errors = open_page(figure_site, color_scheme="dark")
+    link = page.locator("a.figure-zoom").first
+    dark_files = page.evaluate("""() => document.querySelector('a.figure-zoom source').srcset
+                                  .split(',').map(s => s.trim().split(' ')[0])""")
+    shown = page.evaluate("document.querySelector('a.figure-zoom img').currentSrc")
+    assert shown.rsplit("/", 1)[-1] in [f.rsplit("/", 1)[-1] for f in dark_files]
+    link.click()
+    expect(page.locator("dialog.lightbox")).to_be_visible()
+    full_dark = page.evaluate("new URL(document.querySelector('a.figure-zoom source').srcset.split(' ')[0], "
+                              "document.baseURI).href")
+    assert page.locator("dialog.lightbox img").evaluate("img => img.src") == full_dark
+    assert errors == []
+
+
+def test_a_phone_loads_its_narrow_rendition(figure_site, open_page):
+    page, _ = open_page(figure_site, phone=True)
+    img = page.locator("a.figure-zoom img").first
+    candidates = dict(reversed(c.strip().split(" ")) for c in img.get_attribute("srcset").split(","))
+    smallest = candidates[min(candidates, key=lambda w: int(w[:-1]))]
+    assert img.evaluate("img => img.currentSrc").endswith(smallest.rsplit("/", 1)[-1])
+
+
+def test_a_printed_page_uses_the_light_rendition_even_in_dark_mode(figure_site, open_page):
+    page, _ = open_page(figure_site, color_scheme="dark")
+    assert page.evaluate(SHOWN_FROM, "source")
+    page.emulate_media(media="print", color_scheme="dark")
+    # The browser re-picks the source when the media changes: wait for a light one (or time out).
+    page.wait_for_function(SHOWN_FROM, arg="img", timeout=15_000)
+
+
+# Whether the figure's image shows one of the candidates of its <source> or of its <img>.
+SHOWN_FROM = """(element) => {
+  const link = document.querySelector('a.figure-zoom');
+  const candidates = link.querySelector(element).srcset.split(',')
+    .map(s => new URL(s.trim().split(' ')[0], document.baseURI).href);
+  return candidates.includes(link.querySelector('img').currentSrc);
+}"""
