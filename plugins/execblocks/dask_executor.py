@@ -97,7 +97,7 @@ class DaskExecutor:
                 }
                 resources = {"GPU": 1} if job.wants_gpu and gpu_workers else None
                 running[key] = _Running(job)
-                future = client.submit(worker.run_job, payload, key=key, pure=False, retries=RETRIES,
+                future = client.submit(_by_value(worker.run_job), payload, key=key, pure=False, retries=RETRIES,
                                        resources=resources, priority=round(job.expected_s))
                 future.add_done_callback(lambda done: arrivals.put(("done", done)))
                 futures.append(future)  # held until the end: a dropped future is cancelled
@@ -159,3 +159,10 @@ class DaskExecutor:
                                versions={}, block_seconds=[], duration_s=0.0, executed_at="", error=lost)
 
 
+def _by_value(function):
+    """`function`, wrapped so that Dask sends its code, not its name. Dask pickles a task
+    with plain pickle first, which would send `execblocks.worker.run_job` by name and fail
+    on a scheduler or worker without this engine; a lambda cannot be pickled by name, so
+    Dask falls back to cloudpickle, which sends the lambda and, since worker.py is
+    registered by value, run_job's code with it."""
+    return lambda job: function(job)

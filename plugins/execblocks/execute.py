@@ -165,10 +165,11 @@ async def execute_article(article: Article, settings: EngineSettings,
         if client.kc is not None:
             client.kc.stop_channels()
         if km.has_kernel:
-            # A kernel that finished is asked to exit, so its watchdog reaps it and the
-            # build's own CPU accounting (`/usr/bin/time`, rusage) includes the kernel's;
-            # one that failed (a timeout, a dead or stuck kernel) is killed at once.
-            await km.shutdown_kernel(now=error is not None)
+            # Killed, not asked: the watchdog (kernel_launcher.py) then takes every process a
+            # block started down with it. (A polite shutdown let a block's setsid() child
+            # outlive the build in tests; the cost is that rusage, and so /usr/bin/time,
+            # does not count the kernel's CPU: benchmarks read the kernel's own count.)
+            await km.shutdown_kernel(now=True)
         shutil.rmtree(runtime_dir, ignore_errors=True)
     duration = time.perf_counter() - t0
     point_tracebacks_at_article(article, nb)

@@ -8,10 +8,12 @@ must store what a local build stores.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -23,6 +25,8 @@ from execblocks import status, update
 from execblocks.errors import WorkerLostError
 from execblocks.schedule import job_for
 from test_tasks import invoke
+
+PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
 
 TORCH_ARTICLE = """\
 Title: Tensor
@@ -65,23 +69,44 @@ class Cluster:
         return {w["name"]: address for address, w in self.client.scheduler_info(n_workers=-1)["workers"].items()}
 
 
+@contextlib.contextmanager
+def engine_hidden_from_new_processes():
+    """Worker processes start with this process's sys.path (multiprocessing's spawn):
+    without plugins/ on it, they cannot import the engine, as on a machine that only has
+    the requirements installed. (This process keeps it: execblocks is imported already.)"""
+    saved = sys.path[:]
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != PLUGINS]
+    try:
+        yield
+    finally:
+        sys.path[:] = saved
+
+
+# Probes run on the workers. Lambdas travel by value (cloudpickle), so the workers need
+# not import this test module, which they could not: it imports the engine.
+ENGINE_IMPORTABLE = lambda: __import__("importlib.util").util.find_spec("execblocks") is not None  # noqa: E731
+ENGINE_FILE = lambda: getattr(__import__("sys").modules.get("execblocks"), "__file__", None)  # noqa: E731
+
+
 @pytest.fixture(scope="module")
 def cluster():
     from distributed import Client, LocalCluster
 
-    local = LocalCluster(n_workers=0, threads_per_worker=1, processes=True, dashboard_address=None)
-    (_, spec), = local.new_worker_spec().items()
-    gpu = copy.deepcopy(spec)
-    gpu["options"]["resources"] = {"GPU": 1}
-    local.worker_spec.update({"cpu": copy.deepcopy(spec), "gpu": gpu})
-    local.scale(2)
-    client = Client(local)
-    client.wait_for_workers(2, timeout=300)
-    try:
-        yield Cluster(local.scheduler_address, client)
-    finally:
-        client.close()
-        local.close()
+    with engine_hidden_from_new_processes():
+        local = LocalCluster(n_workers=0, threads_per_worker=1, processes=True, dashboard_address=None)
+        (_, spec), = local.new_worker_spec().items()
+        gpu = copy.deepcopy(spec)
+        gpu["options"]["resources"] = {"GPU": 1}
+        local.worker_spec.update({"cpu": copy.deepcopy(spec), "gpu": gpu})
+        local.scale(2)
+        client = Client(local)
+        try:
+            client.wait_for_workers(2, timeout=300)
+            assert not any(client.run(ENGINE_IMPORTABLE).values())
+            yield Cluster(local.scheduler_address, client)
+        finally:
+            client.close()
+            local.close()
 
 
 def stored_files(results: Path) -> dict[str, bytes]:
@@ -117,8 +142,7 @@ def test_cluster_build_stores_what_a_local_build_stores(tasks_project, cluster):
     assert project.html().replace(" ", "").count("xis42") == local_page.replace(" ", "").count("xis42")
 
     # The workers ran the engine the jobs carried, not one from this repository.
-    # (A lambda travels by value, as the jobs do: the workers need not import this test.)
-    where = cluster.client.run(lambda: getattr(__import__("sys").modules.get("execblocks"), "__file__", None))
+    where = cluster.client.run(ENGINE_FILE)
     engines = [path for path in where.values() if path]
     assert engines and all("/execblocks-engine-" in path for path in engines), engines
 
