@@ -16,7 +16,6 @@ the bytes a phone downloads for the BatchNorm article's figures. Prints; asserts
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import resource
