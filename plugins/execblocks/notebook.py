@@ -14,9 +14,9 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from . import runtime
 from .errors import ERROR_TRUE_HINT, BlockExecutionError
 from .parse import Article
+from .terminal import strip_escapes
 
 HIDDEN = "execblocks-hidden"
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 CELL_FRAME = re.compile(r"Cell In\[(\d+)\], line (\d+)")
 MEMORY_ADDRESS = re.compile(r"(<[\w.]+(?: object)?) at 0x[0-9a-fA-F]+>")
 
@@ -121,7 +121,7 @@ def _traceback_rewriter(article: Article, nb):
         start = count_to_line.get(int(match[1]))
         return match[0] if start is None else f"{article.rel_path}, line {start + int(match[2]) - 1}"
 
-    return lambda text: CELL_FRAME.sub(to_file, ANSI.sub("", text))
+    return lambda text: CELL_FRAME.sub(to_file, strip_escapes(text))
 
 
 def point_tracebacks_at_article(article: Article, nb) -> None:
@@ -148,7 +148,7 @@ def locate_error(article: Article, nb, cell_index: int, exc: Exception, why: str
         ename, evalue, frames, hint = "DeadKernelError", why or "the kernel died", [], ""
     elif error_output is not None:
         ename, evalue = error_output["ename"], error_output["evalue"]
-        frames = [ANSI.sub("", f) for f in error_output.get("traceback", [])]
+        frames = [strip_escapes(f) for f in error_output.get("traceback", [])]
     else:
         ename, evalue, frames = type(exc).__name__, str(exc), []
     # Engine frames (the hidden cells' runtime) are not the author's business.

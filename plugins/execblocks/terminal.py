@@ -33,6 +33,11 @@ def show_controls(text: str) -> str:
     return CONTROL.sub(_picture, text.replace("\r\n", "\n"))
 
 
+def strip_escapes(text: str) -> str:
+    """Terminal text without its escape sequences (colours, cursor moves, OSC links)."""
+    return ESCAPE.sub("", text)
+
+
 def plain_text(text: str) -> str:
     """Terminal text without escape sequences, other control characters made visible."""
     return show_controls(ESCAPE.sub("", text))

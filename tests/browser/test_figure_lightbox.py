@@ -7,17 +7,13 @@ is built once for this module, with a real kernel, and served on 127.0.0.1.
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import http.server
-import threading
-from pathlib import Path
 
 import pytest
 
+from fixture_sites import build_fixture_site, serve
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[2]
 ARTICLE = """\
 Title: Figure check
 Date: 2026-01-02
@@ -40,32 +36,13 @@ Prose after the figure.
 """
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
 def figure_site(tmp_path_factory) -> str:
-    from pelican import Pelican
-    from pelican.settings import read_settings
-
     root = tmp_path_factory.mktemp("figure-site")
-    (root / "content").mkdir()
-    (root / "content" / "figure-check.md").write_text(ARTICLE)
-    settings = read_settings(str(REPO / "pelicanconf.py"), override={
-        "PATH": str(root / "content"), "OUTPUT_PATH": str(root / "output"), "EXECBLOCKS_ROOT": str(root),
-        "THEME": str(REPO / "theme"), "PLUGIN_PATHS": [str(REPO / "plugins")], "EXECBLOCKS_MODE": "auto",
-        "EXECBLOCKS_LOCK_TIMEOUT": 60,
-    })
-    with contextlib.chdir(REPO):
-        Pelican(settings).run()
-    handler = functools.partial(_QuietHandler, directory=str(root / "output"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/figure-check.html"
-    server.shutdown()
-    server.server_close()
+    output = build_fixture_site(root, {"figure-check.md": ARTICLE}, EXECBLOCKS_MODE="auto",
+                                EXECBLOCKS_LOCK_TIMEOUT=60)
+    with serve(output) as url:
+        yield url + "figure-check.html"
 
 
 @pytest.fixture

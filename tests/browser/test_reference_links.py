@@ -7,15 +7,11 @@ not depend on what the real articles happen to cite.
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import http.server
-import threading
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from fixture_sites import REPO, build_fixture_site, serve
+
 FILLER = "\n\n".join(
     f"Paragraph {n} of filler text, long enough that each target sits well below the fold "
     "of the window, so that following a link has to scroll the page to reach it." for n in range(25))
@@ -55,31 +51,12 @@ BIB = """@inproceedings{ioffe2015,
 """
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
 def references_site(tmp_path_factory) -> str:
-    from pelican import Pelican
-    from pelican.settings import read_settings
-
     root = tmp_path_factory.mktemp("refsite")
-    (root / "content").mkdir()
-    (root / "content" / "refs.md").write_text(ARTICLE, encoding="utf-8")
-    (root / "content" / "refs.bib").write_text(BIB, encoding="utf-8")
-    settings = read_settings(str(REPO / "pelicanconf.py"), override={
-        "PATH": str(root / "content"), "OUTPUT_PATH": str(root / "output"), "THEME": str(REPO / "theme"),
-        "PLUGIN_PATHS": [str(REPO / "plugins")], "EXECBLOCKS_MODE": "off", "EXECBLOCKS_ROOT": str(root)})
-    with contextlib.chdir(root):
-        Pelican(settings).run()
-    handler = functools.partial(_Quiet, directory=str(root / "output"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/references-in-a-browser.html"
-    server.shutdown()
-    server.server_close()
+    output = build_fixture_site(root, {"refs.md": ARTICLE, "refs.bib": BIB}, EXECBLOCKS_MODE="off")
+    with serve(output) as url:
+        yield url + "references-in-a-browser.html"
 
 
 IN_VIEW = """id => {

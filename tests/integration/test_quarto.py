@@ -12,6 +12,28 @@ from conftest import Project
 
 pytestmark = pytest.mark.slow
 
+# Quarto's polar-plot block, verbatim (quarto.org/docs/get-started): the articles below share it.
+POLAR_BLOCK = '''For a demonstration of a line plot on a polar axis, see @fig-polar.
+
+```{python}
+#| label: fig-polar
+#| fig-cap: "A line plot on a polar axis"
+
+import numpy as np
+import matplotlib.pyplot as plt
+
+r = np.arange(0, 2, 0.01)
+theta = 2 * np.pi * r
+fig, ax = plt.subplots(
+  subplot_kw = {'projection': 'polar'} 
+)
+ax.plot(theta, r)
+ax.set_rticks([0.5, 1, 1.5, 2])
+ax.grid(True)
+plt.show()
+```
+'''
+
 # Quarto's "Quarto Basics" example (quarto.org/docs/get-started), as written for Quarto,
 # then one block per option this engine supports.
 QUARTO_ARTICLE = '''\
@@ -34,26 +56,7 @@ execute:
   freeze: auto
 ---
 
-For a demonstration of a line plot on a polar axis, see @fig-polar.
-
-```{python}
-#| label: fig-polar
-#| fig-cap: "A line plot on a polar axis"
-
-import numpy as np
-import matplotlib.pyplot as plt
-
-r = np.arange(0, 2, 0.01)
-theta = 2 * np.pi * r
-fig, ax = plt.subplots(
-  subplot_kw = {'projection': 'polar'}
-)
-ax.plot(theta, r)
-ax.set_rticks([0.5, 1, 1.5, 2])
-ax.grid(True)
-plt.show()
-```
-
+''' + POLAR_BLOCK + '''
 ```{python}
 #| include: false
 secret = 41
@@ -249,26 +252,6 @@ def test_cache_and_freeze_notes_are_printed(tmp_path, capfd):
 
 # Quarto's own examples, verbatim: "Quarto Basics" (get-started/hello) and the "matplotlib
 # demo" of its Python guide (with `execute: echo: false`). No date: the file's stands in.
-POLAR_BLOCK = '''For a demonstration of a line plot on a polar axis, see @fig-polar.
-
-```{python}
-#| label: fig-polar
-#| fig-cap: "A line plot on a polar axis"
-
-import numpy as np
-import matplotlib.pyplot as plt
-
-r = np.arange(0, 2, 0.01)
-theta = 2 * np.pi * r
-fig, ax = plt.subplots(
-  subplot_kw = {'projection': 'polar'} 
-)
-ax.plot(theta, r)
-ax.set_rticks([0.5, 1, 1.5, 2])
-ax.grid(True)
-plt.show()
-```
-'''
 HELLO_QMD = '---\ntitle: "Quarto Basics"\nformat:\n  html:\n    code-fold: true\njupyter: python3\n---\n\n' + POLAR_BLOCK
 MATPLOTLIB_DEMO = ('---\ntitle: "matplotlib demo"\nformat:\n  html:\n    code-fold: true\njupyter: python3\n'
                    'execute:\n  echo: false\n---\n\n' + POLAR_BLOCK)
