@@ -12,6 +12,9 @@ fresh `python -m pelican` process, as `invoke build` is. Measured in one run:
   per trivial block    (101 trivial blocks - 1 block) / 100, kernel start cancelled out   target <= 10 ms
   figure block         (10 figures saved - the same 10 drawn and closed) / 10, minus
                        matplotlib's own savefig of that figure in a plain process     target <= 10 ms
+                       (also printed: the files each figure gives -- light and dark, full
+                       size and for phones -- the cost beyond two savefigs, light + dark,
+                       and the kernel's stages for that figure, timed in a plain process)
   freshness check      `invoke status` work for 2,000 generated articles with results  target <= 1 s
 
 Ratios and per-block figures use CPU seconds (user + sys of the build, plus the kernel's
@@ -187,6 +190,34 @@ def savefig_alone() -> float:
     return float(own.stdout)
 
 
+def figure_stages() -> dict[str, float]:
+    """Median CPU ms of each kernel-side stage of the benchmark's figure (figure_png.py),
+    in a plain Python process: what the figure line's total is made of."""
+    own = subprocess.run([sys.executable, "-c", textwrap.dedent(f"""\
+        import json, statistics, time
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        import sys; sys.path.insert(0, {str(REPO / 'plugins')!r})
+        from execblocks import figure_png, runtime
+        stages = {{}}
+        def timed(name, work):
+            start = time.process_time()
+            result = work()
+            stages.setdefault(name, []).append((time.process_time() - start) * 1000)
+            return result
+        for i in range(11):
+            {PLOT.replace(chr(10), chr(10) + '            ')}
+            light = timed("light raster (draw, tight box, crop)", lambda: figure_png.figure_rasters(fig, runtime.FIGURE_DPI)[0])
+            both = timed("light + dark rasters", lambda: figure_png.figure_rasters(fig, runtime.FIGURE_DPI, runtime._dark_recolouring))
+            timed("encode one theme's renditions", lambda: figure_png.renditions(both[1]))
+            timed("whole kernel side (runtime._render_png)", lambda: runtime._render_png(fig, runtime.FIGURE_DPI, True))
+            plt.close(fig)
+        print(json.dumps({{name: statistics.median(times[1:]) for name, times in stages.items()}}))
+        """)], capture_output=True, text=True, check=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
+    return json.loads(own.stdout)
+
+
 def freshness_check(root: Path, count: int = 2000) -> tuple[float, float, int]:
     """Seconds (wall, CPU) `status` takes over `count` generated articles with stored results."""
     import nbformat
@@ -238,6 +269,8 @@ def main() -> None:
         closes = make_site(tmp / "closes", {"f.md": figures_article(draw=False) + KERNEL_CPU}, engine=True)
         per_figure_s = (executed_cpu(draws, tmp / "draws/results/f") - executed_cpu(closes, tmp / "closes/results/f")) / 10
         savefig_s = savefig_alone()
+        files_per_figure = len(list((tmp / "draws/results/f").glob("*.png"))) / 10
+        stages = figure_stages()
 
         one = make_site(tmp / "one", {"t.md": trivial_article(1)}, engine=True)
         many = make_site(tmp / "many", {"t.md": trivial_article(101)}, engine=True)
@@ -256,6 +289,9 @@ def main() -> None:
     print(f"per trivial block  {per_block_s * 1000:5.1f} ms CPU (build + kernel)   target <= 10 ms")
     print(f"figure block       {(per_figure_s - savefig_s) * 1000:5.1f} ms CPU beyond matplotlib's savefig "
           f"(engine per figure {per_figure_s * 1000:.0f} ms, savefig alone {savefig_s * 1000:.0f} ms)   target <= 10 ms")
+    print(f"                   {files_per_figure:g} PNG files per figure; {(per_figure_s - 2 * savefig_s) * 1000:+.1f} ms "
+          f"beyond two savefigs (light + dark); kernel stages, CPU ms: "
+          + ", ".join(f"{name} {ms:.1f}" for name, ms in stages.items()))
     print(f"freshness check    {fresh_cpu:5.2f} s CPU for 2,000 generated articles, {fresh_n} fresh "
           f"(wall {fresh_wall:.2f} s)   target <= 1 s")
     print(f"(machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")

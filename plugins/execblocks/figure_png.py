@@ -211,11 +211,14 @@ def renditions(image) -> list[EncodedPNG]:
     """A raster -> [full size, then narrower ones for phones], widest first, each lighter."""
     from PIL import Image
 
-    encoded = [EncodedPNG(image.width, encode(image))]
+    full, palette = _encoded(image)
+    encoded = [EncodedPNG(image.width, full)]
     for width in PHONE_WIDTHS:
         if width <= RENDITION_MAX_SHARE * image.width:
             height = round(image.height * width / image.width)
-            smaller = encode(image.resize((width, height), Image.Resampling.BOX))
+            # The full size's palette first: a downscaled plot blends the same colours it
+            # already holds, and mapping to a given palette costs a fifth of an octree.
+            smaller, _ = _encoded(image.resize((width, height), Image.Resampling.BOX), palette)
             # Narrower but not lighter (it had to stay lossless): no use to a phone.
             if len(smaller) < len(encoded[-1].data):
                 encoded.append(EncodedPNG(width, smaller))
@@ -223,24 +226,37 @@ def renditions(image) -> list[EncodedPNG]:
 
 
 def encode(image) -> bytes:
-    """The PNG of `image`: palette when that is invisible, else lossless.
+    """The PNG of `image`: palette when that is invisible, else lossless."""
+    return _encoded(image)[0]
 
-    The octree is cheapest and usually passes on a plot; median cut keeps rare colours
-    (thin coloured lines) best, maximum coverage places blended edge colours of a
-    downscaled figure; Pillow quantizes RGBA only by octree."""
+
+def _encoded(image, palette_hint=None):
+    """(PNG bytes, the palette image used or None when lossless).
+
+    Tried in turn until one passes the loss check: `palette_hint`'s colours; the octree,
+    cheapest, and usually enough for a plot; median cut, which keeps rare colours (thin
+    coloured lines) best; maximum coverage, which places the blended edge colours of a
+    downscaled figure. Pillow quantizes RGBA only by octree, and to a given palette only RGB."""
     from PIL import Image
 
-    candidate = image
+    rgb = image.mode == "RGB"
+    attempts = [lambda: image.quantize(palette=palette_hint, dither=Image.Dither.NONE)] if (
+        rgb and palette_hint is not None) else []
     methods = ((Image.Quantize.FASTOCTREE, Image.Quantize.MEDIANCUT, Image.Quantize.MAXCOVERAGE)
-               if image.mode == "RGB" else (Image.Quantize.FASTOCTREE,))
-    for method in methods:
-        palette = image.quantize(256, method=method, dither=Image.Dither.NONE)
+               if rgb else (Image.Quantize.FASTOCTREE,))
+    attempts += [lambda method=method: image.quantize(256, method=method, dither=Image.Dither.NONE)
+                 for method in methods]
+    for attempt in attempts:
+        palette = attempt()
         _exact_background(image, palette)
         if not visible_loss(image, palette):
-            candidate = palette
-            break
+            return _png(palette), palette
+    return _png(image), None
+
+
+def _png(image) -> bytes:
     buffer = io.BytesIO()
-    candidate.save(buffer, format="PNG", compress_level=COMPRESS_LEVEL)
+    image.save(buffer, format="PNG", compress_level=COMPRESS_LEVEL)
     return buffer.getvalue()
 
 
