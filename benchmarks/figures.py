@@ -7,7 +7,8 @@ the bytes a phone downloads for the BatchNorm article's figures. Prints; asserts
    with a fixture article of N figures shaped like the BatchNorm article's (11 x 3.8 in,
    three panels, the blog style): built once with EXECBLOCKS_DARK_FIGURES = False and
    once with the default (dark on); the difference over N is what the second save costs.
-   The engine's side (palette PNG + narrower renditions, both schemes) is timed directly.
+   The encoding (palette PNG + narrower renditions of one scheme, made in the kernel by
+   figure_png.py) is timed directly on a stored figure.
 2. Bytes: for each figure of results/batchnorm, the stored renditions (or, for results
    stored before renditions existed, the renditions made now from the stored PNG), and
    which one a 375 px wide phone picks at device pixel ratio 1, 2 and 3 (the browser
@@ -83,9 +84,20 @@ def cpu_seconds_of_build(conf: Path, dark: bool) -> tuple[float, float]:
     return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime), wall
 
 
-def per_figure_cost() -> None:
-    from execblocks.figures import png_renditions
+def renditions_of(png: bytes):
+    """The renditions figure_png.py makes from a raster, here from a stored PNG decoded."""
+    import io
 
+    from PIL import Image
+
+    from execblocks.figure_png import _flatten, renditions
+
+    with Image.open(io.BytesIO(png)) as image:
+        image.load()
+        return renditions(_flatten(image.convert("RGBA")))
+
+
+def per_figure_cost() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         conf = fixture_site(Path(tmp))
         cpu_light, wall_light = cpu_seconds_of_build(conf, dark=False)
@@ -95,19 +107,17 @@ def per_figure_cost() -> None:
                    if "image/png" in o.get("data", {}))
         raw = (Path(tmp) / "results" / "figs" / png).read_bytes()
     start = time.process_time()
-    png_renditions(raw)
+    renditions_of(raw)
     renditions = time.process_time() - start
     print(f"fixture: {FIGURES} figures of 11 x 3.8 in, three panels, saved at 192 dpi")
     print(f"  build, light only      {cpu_light:6.2f} CPU-s   {wall_light:6.2f} s wall")
     print(f"  build, light + dark    {cpu_dark:6.2f} CPU-s   {wall_dark:6.2f} s wall")
     print(f"  per figure, dark save + its renditions   {(cpu_dark - cpu_light) / FIGURES:5.2f} CPU-s")
-    print(f"  per figure, renditions of one scheme (engine side)   {renditions:5.2f} CPU-s "
+    print(f"  per figure, renditions of one scheme (kernel side)   {renditions:5.2f} CPU-s "
           f"(x2 with dark)")
 
 
 def article_weight(article: str = "batchnorm") -> None:
-    from execblocks.figures import png_renditions
-
     entry = REPO / "results" / article
     notebook = json.loads((entry / "notebook.ipynb").read_text())
     outputs = [o for c in notebook["cells"] for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
@@ -125,7 +135,7 @@ def article_weight(article: str = "batchnorm") -> None:
             candidates = [(r["width"], (entry / r["file"]).stat().st_size) for r in renditions]
         else:
             raw = (entry / output["data"]["image/png"]).read_bytes()
-            candidates = [(r.width, len(r.data)) for r in png_renditions(raw)]
+            candidates = [(r.width, len(r.data)) for r in renditions_of(raw)]
         candidates.sort()
         full_total += candidates[-1][1]
         for ratio in picked:
