@@ -192,27 +192,35 @@ def savefig_alone() -> float:
 
 def figure_stages() -> dict[str, float]:
     """Median CPU ms of each kernel-side stage of the benchmark's figure (figure_png.py),
-    in a plain Python process: what the figure line's total is made of."""
+    each on a freshly made figure, beside matplotlib's own savefig, in one plain Python
+    process: what the figure line's total is made of, without the build's noise."""
     own = subprocess.run([sys.executable, "-c", textwrap.dedent(f"""\
-        import json, statistics, time
+        import io, json, statistics, time
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
         import sys; sys.path.insert(0, {str(REPO / 'plugins')!r})
         from execblocks import figure_png, runtime
+        dpi = runtime.FIGURE_DPI
         stages = {{}}
         def timed(name, work):
+            {PLOT.replace(chr(10), chr(10) + '            ').format(i=0)}
             start = time.process_time()
-            result = work()
+            result = work(fig)
             stages.setdefault(name, []).append((time.process_time() - start) * 1000)
+            plt.close(fig)
             return result
         for i in range(11):
-            {PLOT.replace(chr(10), chr(10) + '            ')}
-            light = timed("light raster (draw, tight box, crop)", lambda: figure_png.figure_rasters(fig, runtime.FIGURE_DPI)[0])
-            both = timed("light + dark rasters", lambda: figure_png.figure_rasters(fig, runtime.FIGURE_DPI, runtime._dark_recolouring))
-            timed("encode one theme's renditions", lambda: figure_png.renditions(both[1]))
-            timed("whole kernel side (runtime._render_png)", lambda: runtime._render_png(fig, runtime.FIGURE_DPI, True))
-            plt.close(fig)
+            timed("savefig", lambda fig: fig.savefig(io.BytesIO(), format="png", dpi=dpi, bbox_inches="tight",
+                                                     metadata={{"Software": None}}))
+            timed("light raster (draw, tight box, crop)", lambda fig: figure_png.figure_rasters(fig, dpi))
+            light, dark = timed("light + dark rasters",
+                                lambda fig: figure_png.figure_rasters(fig, dpi, runtime._dark_recolouring))
+            stages.setdefault("encode light renditions", []).append(0)
+            start = time.process_time()
+            figure_png.renditions(light)
+            stages["encode light renditions"][-1] = (time.process_time() - start) * 1000
+            timed("whole kernel side", lambda fig: runtime._render_png(fig, dpi, True))
         print(json.dumps({{name: statistics.median(times[1:]) for name, times in stages.items()}}))
         """)], capture_output=True, text=True, check=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
     return json.loads(own.stdout)
@@ -289,9 +297,11 @@ def main() -> None:
     print(f"per trivial block  {per_block_s * 1000:5.1f} ms CPU (build + kernel)   target <= 10 ms")
     print(f"figure block       {(per_figure_s - savefig_s) * 1000:5.1f} ms CPU beyond matplotlib's savefig "
           f"(engine per figure {per_figure_s * 1000:.0f} ms, savefig alone {savefig_s * 1000:.0f} ms)   target <= 10 ms")
-    print(f"                   {files_per_figure:g} PNG files per figure; {(per_figure_s - 2 * savefig_s) * 1000:+.1f} ms "
-          f"beyond two savefigs (light + dark); kernel stages, CPU ms: "
-          + ", ".join(f"{name} {ms:.1f}" for name, ms in stages.items()))
+    print(f"                   {files_per_figure:g} PNG files per figure (light and dark, full and for phones); "
+          f"{(per_figure_s - 2 * savefig_s) * 1000:+.1f} ms beyond two savefigs (light + dark)")
+    print(f"                   kernel side in one plain process, CPU ms: "
+          + ", ".join(f"{name} {ms:.1f}" for name, ms in stages.items())
+          + f"; whole kernel side - savefig = {stages['whole kernel side'] - stages['savefig']:+.1f}")
     print(f"freshness check    {fresh_cpu:5.2f} s CPU for 2,000 generated articles, {fresh_n} fresh "
           f"(wall {fresh_wall:.2f} s)   target <= 1 s")
     print(f"(machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")

@@ -66,6 +66,14 @@ def with_legend_outside():
     return figure
 
 
+def constrained_with_colorbar():
+    figure, axes = plt.subplots(layout="constrained")
+    image = axes.imshow(np.arange(100).reshape(10, 10))
+    figure.colorbar(image)
+    axes.set_title("Constrained")
+    return figure
+
+
 def savefig_image(figure) -> Image.Image:
     """What matplotlib's own savefig gives with the engine's settings."""
     buffer = io.BytesIO()
@@ -91,7 +99,7 @@ def close_figures():
 
 # -- rasters -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("make", [with_suptitle, with_colorbar, with_legend_inside, plot])
+@pytest.mark.parametrize("make", [with_suptitle, with_colorbar, with_legend_inside, plot, constrained_with_colorbar])
 def test_the_crop_is_savefigs_tight_box_within_a_pixel(make):
     figure = make()
     light, dark = figure_rasters(figure, DPI, dark_recolouring)
