@@ -194,6 +194,15 @@ def test_savefig_transparent_in_the_rc_is_honoured():
     assert axes_inside[3] == 0  # savefig clears the axes' background too
 
 
+def test_savefig_facecolor_in_the_rc_is_the_background_as_savefig_paints_it():
+    figure = with_legend_inside()
+    with plt.rc_context({"savefig.facecolor": "#ffeedd"}):
+        light, _ = figure_rasters(figure, DPI)
+        expected = savefig_image(figure).convert("RGB")
+    assert light.getpixel((0, 0)) == expected.getpixel((0, 0)) == (0xFF, 0xEE, 0xDD)
+    assert figure.get_facecolor()[:3] == (1.0, 1.0, 1.0)  # the figure's own colour is back
+
+
 # -- renditions and encoding -----------------------------------------------------------
 
 def test_renditions_are_byte_stable_across_two_figures_drawn_alike():
