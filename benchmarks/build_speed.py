@@ -162,13 +162,39 @@ def executed_cpu(conf: Path, entry: Path, runs: int = 3) -> float:
     return statistics.median(sum(executed_parts(conf, entry)) for _ in range(runs))
 
 
+# `python -m pelican` that writes its own CPU seconds (not its children's) on exit. The
+# build's children's count cannot be used beside the kernel's own: whether it holds the
+# kernel's CPU depends on whether the build happened to reap the kernel process (one
+# forced run in three or so here), which swung a figure's cost by 200 ms.
+OWN_CPU = """\
+import atexit, resource, runpy, sys
+def report(path=sys.argv.pop(1)):
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    with open(path, "w") as handle:
+        handle.write(repr(usage.ru_utime + usage.ru_stime))
+atexit.register(report)
+sys.argv[0] = "pelican"
+runpy.run_module("pelican", run_name="__main__")
+"""
+
+
+def build_own_cpu(conf: Path, *extra: str) -> float:
+    """CPU seconds of one build's own process, without any process it started."""
+    with tempfile.NamedTemporaryFile("r", suffix=".cpu") as report:
+        done = subprocess.run([sys.executable, "-c", OWN_CPU, report.name, "-s", str(conf), "--fatal", "errors", "-q",
+                               *extra], capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
+        if done.returncode:
+            raise SystemExit(f"pelican failed for {conf}:\n{done.stdout}{done.stderr}")
+        return float(report.read())
+
+
 def executed_parts(conf: Path, entry: Path) -> tuple[float, float]:
-    """CPU seconds of one forced run of one article: (the build's, its kernel's)."""
-    build = pelican(conf, "-e", 'EXECBLOCKS_MODE="force"')
+    """CPU seconds of one forced run of one article: (the build's own, its kernel's)."""
+    build = build_own_cpu(conf, "-e", 'EXECBLOCKS_MODE="force"')
     last = json.loads((entry / "notebook.ipynb").read_text())["cells"][-1]
     text = "".join(o.get("text", "") if isinstance(o.get("text"), str) else "".join(o.get("text", []))
                    for o in last["outputs"])
-    return build.cpu, float(text.split("kernel cpu")[1])
+    return build, float(text.split("kernel cpu")[1])
 
 
 def per_figure_cpu(draws: Path, closes: Path, root: Path, runs: int = 5) -> tuple[float, float]:
