@@ -2,8 +2,8 @@
 
 Rasters: the figure is drawn once on Agg at the figure dpi and its RGBA buffer cropped to
 the box savefig(bbox_inches="tight") would save (the tight box padded by
-savefig.pad_inches; within a pixel of savefig's size), instead of savefig's second draw
-and RGBA zlib encoding. The dark rendition is the same figure recoloured and drawn again
+savefig.pad_inches; the same size as savefig's, give or take a pixel), instead of
+savefig's layout pass, second draw and RGBA zlib encoding. The dark rendition is the same figure recoloured and drawn again
 (layout kept from the first draw), cropped to the same box. When the tight box reaches
 beyond the canvas (a legend anchored outside the axes, text past the edge), or the save
 needs what a crop cannot give (savefig.transparent, a figure edge), the figure is saved

@@ -4,6 +4,10 @@ and stored by the engine (figures.py), on real matplotlib figures drawn in this 
 import base64
 import hashlib
 import io
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -18,6 +22,7 @@ from execblocks.figure_png import encode, figure_pngs, figure_rasters, rendition
 from execblocks.figures import UnsafeSVG, externalise, sanitize_svg  # noqa: E402
 
 STYLE = "code/blog.mplstyle"
+PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
 DPI = runtime.FIGURE_DPI
 DARK_BACKGROUND = tuple(int(runtime.DARK_BACKGROUND[i:i + 2], 16) for i in (1, 3, 5))
 
@@ -308,6 +313,20 @@ def test_without_dark_figures_only_light_renditions_are_stored():
     output = figure_output(plot(), dark=False)
     externalise(output, lambda data, suffix: figures_hash(data) + suffix)
     assert list(output["metadata"]["execblocks"]["renditions"]) == ["light"]
+
+
+def test_storing_a_figure_needs_no_image_library(tmp_path):
+    """The build process only decodes, names and lists what the kernel encoded."""
+    (tmp_path / "output.json").write_text(json.dumps(figure_output(plot())))
+    probe = ("import json, sys\n"
+             f"sys.path.insert(0, {str(PLUGINS)!r})\n"
+             "from execblocks.figures import externalise\n"
+             f"output = json.load(open({str(tmp_path / 'output.json')!r}))\n"
+             "files = externalise(output, lambda data, suffix: str(len(data)) + suffix)\n"
+             "print(json.dumps({'files': len(files), 'heavy': sorted({'PIL', 'numpy', 'matplotlib'} & set(sys.modules))}))\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    found = json.loads(done.stdout)
+    assert found["files"] >= 4 and found["heavy"] == []
 
 
 def figures_hash(data: bytes) -> str:
