@@ -112,10 +112,11 @@ def test_the_crop_is_savefigs_tight_box_within_a_pixel(make):
     expected = savefig_image(figure)
     assert abs(light.width - expected.width) <= 1 and abs(light.height - expected.height) <= 1
     assert dark.size == light.size
-    # The same picture, not only the same size: at most a few anti-aliased edge pixels differ.
-    if light.size == expected.size:
-        error = np.abs(pixels(light) - pixels(expected)).max(axis=2)
-        assert (error > 40).mean() < 0.02
+    # The same picture, not only the same size: sub-pixel placement moves anti-aliased edges
+    # (0.2-1.2 % of pixels by > 40/255 here); a crop a few pixels off moves several times more.
+    rows, columns = min(light.height, expected.height), min(light.width, expected.width)
+    error = np.abs(pixels(light)[:rows, :columns] - pixels(expected)[:rows, :columns]).max(axis=2)
+    assert (error > 40).mean() < 0.02
 
 
 def test_a_legend_outside_the_axes_is_not_cut_off():
