@@ -244,6 +244,17 @@ def test_a_narrower_rendition_is_kept_only_when_clearly_narrower():
     assert [r.width for r in renditions(small)] == [800]
 
 
+def test_a_narrower_rendition_that_is_not_lighter_is_dropped():
+    # Four-colour noise: exact as a palette at full size; downscaled, every pixel blends
+    # several of them, and the 720 px file comes out heavier than the 900 px one.
+    colours = np.array([[255, 255, 255], [0, 0, 0], [230, 159, 0], [0, 114, 178]], dtype=np.uint8)
+    noise = Image.fromarray(colours[np.random.default_rng(0).integers(0, 4, (300, 900))])
+    smaller = encode(noise.resize((720, 240), Image.Resampling.BOX))
+    (full,) = renditions(noise)
+    assert full.width == 900 and len(smaller) >= len(full.data)
+    assert (pixels(full.data) == pixels(noise)).all()
+
+
 def test_a_photo_like_image_stays_lossless():
     noise = np.random.default_rng(0).integers(0, 256, (200, 1200, 3), dtype=np.uint8)
     assert figure_png.visible_loss(Image.fromarray(noise), Image.fromarray(noise).quantize(256))
