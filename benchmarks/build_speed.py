@@ -25,6 +25,7 @@ the neighbours. Wall times are printed too.
 
 from __future__ import annotations
 
+import compileall
 import json
 import os
 import resource
@@ -306,6 +307,9 @@ def freshness_check(root: Path, count: int = 2000) -> tuple[float, float, int]:
 
 
 def main() -> None:
+    # Pelican's modules were byte-compiled by pip; the plugins by ./bootstrap. Do it here too,
+    # or with PYTHONDONTWRITEBYTECODE set each build would compile them from source again.
+    compileall.compile_dir(REPO / "plugins", quiet=1)
     corpus = {"figures.md": figures_article(), "training.md": TRAINING, "prose.md": prose_article()}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nh3
-import yaml
 from markdown.treeprocessors import Treeprocessor
 
 from .errors import ArticleSyntaxError
@@ -94,6 +93,8 @@ def header_fields(text: str) -> dict[str, object]:
     if lines and lines[0].strip() == "---":
         end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
         if end is not None:
+            import yaml  # only for a YAML header: most articles have none
+
             try:
                 data = yaml.safe_load("\n".join(lines[1:end])) or {}
             except yaml.YAMLError:

@@ -21,10 +21,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from .errors import ArticleSyntaxError
-from .options import BLOCK_OPTIONS, IGNORED_OPTIONS, OptionError, ignored_notes, is_option, load_yaml, \
+from .options import BLOCK_OPTIONS, IGNORED_OPTIONS, OptionError, YamlError, ignored_notes, is_option, load_yaml, \
     unknown_option_message, validate_options
 
 DELIMITER = re.compile(r"^---\s*$")
@@ -73,7 +71,7 @@ def find_front_matter(lines: list[str], rel_path: str) -> FrontMatter | None:
     yaml_lines = lines[1:close]
     try:
         data = load_yaml("\n".join(yaml_lines))
-    except yaml.YAMLError as exc:
+    except YamlError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ArticleSyntaxError(rel_path, 2 + (mark.line if mark else 0),
                                  f"the YAML header is not valid YAML: {exc}") from None

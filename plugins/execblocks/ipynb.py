@@ -21,8 +21,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from .errors import ArticleSyntaxError
 from .frontmatter import DELIMITER
 
@@ -65,6 +63,8 @@ def notebook_text(raw: str, rel_path: str) -> NotebookText:
     header = _header_cell(cells)
     if header is None and isinstance(nb.metadata.get("pelican"), dict):
         # No header cell: the notebook metadata's `pelican` mapping, as a YAML front matter.
+        import yaml
+
         dumped = yaml.safe_dump(dict(nb.metadata["pelican"]), sort_keys=False, allow_unicode=True)
         for line in ["---", *dumped.rstrip("\n").split("\n"), "---", ""]:
             emit(line, 1)

@@ -10,12 +10,11 @@ Values are read as YAML 1.2 reads them (as Quarto does): `true`/`false` are bool
 
 from __future__ import annotations
 
-import difflib
+import functools
 import re
 from dataclasses import dataclass, fields
 from typing import Any, Callable
 
-import yaml
 
 COLUMNS = ("body", "page", "screen")
 BLOCK_FIGURE_FORMATS = ("png", "svg", "retina")  # retina: Quarto's name for a 2x PNG, what png is here
@@ -228,6 +227,8 @@ def is_option(name: str) -> bool:
 
 def unknown_option_message(name: str, where: str = "block option") -> str:
     known = sorted([*BLOCK_OPTIONS, *IGNORED_OPTIONS])
+    import difflib  # only for a misspelt option
+
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     hint = f"; did you mean '{close[0]}'?" if close else ""
     return f"unknown {where} '{name}'{hint} (known options: {', '.join(known)})"
@@ -254,19 +255,86 @@ def ignored_notes(raw: dict[str, Any]) -> list[str]:
     return [f"'{name}' is accepted and ignored: {why}" for name, why in IGNORED_OPTIONS.items() if name in raw]
 
 
-class _Yaml12Loader(yaml.SafeLoader):
-    """PyYAML reads YAML 1.1, where `no`, `on`, `y` are booleans; Quarto reads 1.2, where
-    only true/false are. Options must mean the same in both tools."""
+class YamlError(ValueError):
+    """YAML that does not parse: PyYAML's message; `problem_mark.line` is 0-based (or None)."""
 
-
-_Yaml12Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Yaml12Loader.add_implicit_resolver("tag:yaml.org,2002:bool",
-                                    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    def __init__(self, message: str, problem_mark=None):
+        super().__init__(message)
+        self.problem_mark = problem_mark
 
 
 def load_yaml(text: str) -> Any:
-    """YAML as Quarto reads it (1.2 booleans). Raises yaml.YAMLError."""
-    return yaml.load(text, Loader=_Yaml12Loader)
+    """YAML as Quarto reads it (1.2 booleans). Raises YamlError.
+
+    Options are nearly always `key: word`, `key: 3` or `key: true`: those are read here
+    with the result PyYAML would give (tests/unit/test_yaml_fast_path.py checks it), so a
+    build that reads only such lines never imports PyYAML (10-20 ms); anything else goes
+    to PyYAML."""
+    simple = _simple_yaml(text)
+    if simple is not _NOT_SIMPLE:
+        return simple
+    import yaml
+
+    try:
+        return yaml.load(text, Loader=_yaml12_loader())
+    except yaml.YAMLError as error:
+        raise YamlError(str(error), getattr(error, "problem_mark", None)) from None
+    except ValueError as error:  # PyYAML's own constructors fail on some scalars ("0b_")
+        raise YamlError(f"{text.strip()!r} cannot be read: {error}") from None
+
+
+_NOT_SIMPLE = object()
+SIMPLE_LINE = re.compile(r"([A-Za-z][\w-]*):[ ]+(\S(?:.*\S)?)[ ]*")
+# A plain scalar YAML resolves to a string: starts with a letter; no character that could
+# start a comment, a flow collection, an anchor, a tag, a quote or a mapping.
+PLAIN_WORDS = re.compile(r"[A-Za-z](?:[A-Za-z0-9 _.,()/+=-]*[A-Za-z0-9_.,()/+=-])?")
+DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+YAML12_BOOLEANS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+YAML_NULLS = {"null", "Null", "NULL"}
+
+
+def _simple_scalar(text: str) -> Any:
+    if text in YAML12_BOOLEANS:
+        return YAML12_BOOLEANS[text]
+    if DECIMAL.fullmatch(text):
+        return int(text)
+    if PLAIN_WORDS.fullmatch(text) and text not in YAML_NULLS:
+        return text
+    return _NOT_SIMPLE
+
+
+def _simple_yaml(text: str) -> Any:
+    """`text` read without PyYAML when it is one plain scalar or `key: scalar` lines;
+    _NOT_SIMPLE otherwise."""
+    if "\n" not in text and ":" not in text:
+        return _simple_scalar(text)
+    mapping: dict[str, Any] = {}
+    for line in text.split("\n"):
+        if not line.strip(" "):  # a tab is not YAML whitespace everywhere: PyYAML decides
+            continue
+        match = SIMPLE_LINE.fullmatch(line)
+        if not match or match[1] in YAML12_BOOLEANS or match[1] in YAML_NULLS:
+            return _NOT_SIMPLE
+        value = _simple_scalar(match[2])
+        if value is _NOT_SIMPLE:
+            return _NOT_SIMPLE
+        mapping[match[1]] = value
+    return mapping if mapping else _NOT_SIMPLE
+
+
+@functools.cache
+def _yaml12_loader():
+    """PyYAML reads YAML 1.1, where `no`, `on`, `y` are booleans; Quarto reads 1.2, where
+    only true/false are. Options must mean the same in both tools."""
+    import yaml
+
+    class Yaml12Loader(yaml.SafeLoader):
+        pass
+
+    Yaml12Loader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    Yaml12Loader.add_implicit_resolver("tag:yaml.org,2002:bool",
+                                       re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    return Yaml12Loader

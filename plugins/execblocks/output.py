@@ -9,6 +9,7 @@ It runs after the articles and pages generators, so every page has been rendered
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -46,23 +47,37 @@ class ResultsGenerator(Generator):
             target = Path(self.output_path) / RESULTS_URL / rendered.article.article_id
             target.mkdir(parents=True, exist_ok=True)
             figures = [entry.file(name) for name in sorted(set(rendered.figures))]
-            for figure in figures:
-                if _outdated(target / figure.name, figure):
+            # Each build writes into a fresh folder (atomic_output.py); the site it replaces
+            # is `previous`. A file that site already serves unchanged is linked, not copied:
+            # the old name goes when the old site is removed, and no bytes are written again.
+            previous = Path(shown_path(str(target)))
+            reuse = previous != target
+            for figure in figures:  # named by their content: the same name is the same bytes
+                if not (reuse and _link(previous / figure.name, target / figure.name)) \
+                        and _outdated(target / figure.name, figure):
                     shutil.copyfile(figure, target / figure.name)
             # The downloads come from the stored results (a prose edit leaves them alone;
             # the .py, which names block lines, is cheap and rewritten only if it differs).
             sources = [entry.file("record.json"), entry.file("notebook.ipynb"), *figures]
             downloads = [f"{slug}.ipynb", f"{slug}.zip", f"{slug}.py"]
-            # Each build writes into a fresh folder (atomic_output.py): downloads the previous
-            # site holds that are still current are copied over instead of made again.
-            previous = Path(shown_path(str(target)))
-            if previous != target and _current(previous, slug, sources, rendered):
-                for name in downloads:
-                    shutil.copy2(previous / name, target / name)  # keeps the mtime the check reads
+            if reuse and _current(previous, slug, sources, rendered):
+                for name in downloads:  # linked: the mtime the check reads stays as it was
+                    if not _link(previous / name, target / name):
+                        shutil.copy2(previous / name, target / name)
             elif not _current(target, slug, sources, rendered):
                 from .downloads import write_downloads  # nbformat: loaded only when there is work
 
                 write_downloads(rendered, target, session.settings)
+
+
+def _link(existing: Path, new: Path) -> bool:
+    """Hard-link `existing` as `new`; False where that cannot be done (no such file, a
+    file system without links): the caller copies instead."""
+    try:
+        os.link(existing, new)
+    except OSError:
+        return False
+    return True
 
 
 def _current(folder: Path, slug: str, sources: list[Path], rendered) -> bool:

@@ -17,12 +17,10 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import yaml
 
-from .ipynb import map_line, read_notebook, wants_saved_outputs
 from .frontmatter import blank_front_matter, execution_options, find_front_matter
-from .options import BlockOptions, OptionError, ignored_notes, is_option, load_yaml, unknown_option_message, \
-    validate_options
+from .options import BlockOptions, OptionError, YamlError, ignored_notes, is_option, load_yaml, \
+    unknown_option_message, validate_options
 from .errors import ArticleSyntaxError
 
 # An opening fence: up to 3 spaces, then 3+ backticks or tildes, then the info string.
@@ -199,6 +197,8 @@ def parse_article(path: Path, root: Path, content_dir: Path, defaults: dict | No
 def parse_notebook(path: Path, root: Path, content_dir: Path, defaults: dict | None = None) -> Article:
     """A `.ipynb` article: the same Article its Markdown form gives, with every line number
     pointing into the notebook file (see ipynb.py)."""
+    from .ipynb import map_line, read_notebook, wants_saved_outputs  # only for notebook articles
+
     rel_path = _relative(path, root)
     source = read_notebook(path, rel_path)
 
@@ -232,7 +232,7 @@ def _article_options(lines: list[str], rel_path: str) -> dict:
             if not is_option(name):
                 raise OptionError(name, unknown_option_message(name))
             validate_options({name: value})
-        except (yaml.YAMLError, OptionError) as error:
+        except (YamlError, OptionError) as error:
             raise ArticleSyntaxError(rel_path, number + 1, f"header option {match['key']}: {error}") from None
         found[name] = value
     return found
@@ -260,7 +260,7 @@ def _parse_block(index: int, fence: Fence, lines: list[str], rel_path: str, inhe
                                  "Put options on `#| key: value` lines at the top of the block.")
     try:
         raw = load_yaml("\n".join(option_lines)) if any(t.strip() for t in option_lines) else {}
-    except yaml.YAMLError as exc:
+    except YamlError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = fence_line + 1 + (mark.line if mark else 0)
         raise ArticleSyntaxError(rel_path, line, f"block options are not valid YAML: {exc}",

@@ -17,12 +17,12 @@ from .parse import ARTICLE_SUFFIXES, Article, discover
 from .preflight import check_metadata
 from .plan import FRESH, ArticlePlan, block_fingerprint, current_environment, declared_dependencies, \
     execution_key, hash_dependencies, plan_articles
-from .progress import Progress
 from .record import Environment, Failure, InlineValue, Provenance, Record
 from .store import ResultsStore, StoredEntry
 
 if TYPE_CHECKING:  # execute.py pulls in nbclient and zmq: only loaded when something runs
     from .execute import ExecutionResult
+    from .progress import Progress
 
 
 @dataclass
@@ -93,11 +93,13 @@ def _raise_if_stale(plans: list[ArticlePlan]) -> None:
         raise StaleResultsError(problems)
 
 
-def update(settings: EngineSettings, progress: Progress | None = None) -> BuildReport:
+def update(settings: EngineSettings, progress: "Progress | None" = None) -> BuildReport:
     """Parse and plan every executable article once, run what settings.mode says must run
     (stale ones; all in `force`; settings.only too), store it, and return the plans the
     render stage uses. Raises the first execution error, after every article that could
     run has been stored."""
+    from .progress import Progress
+
     progress = progress or Progress()
     articles = executable_articles(settings)
     for article in articles:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from .errors import ArticleMetadataError
 from .frontmatter import COMPUTED_DATES
 from .parse import METADATA_LINE
@@ -25,6 +23,8 @@ def header(text: str) -> tuple[dict[str, tuple[int, str]], int]:
     found: dict[str, tuple[int, str]] = {}
     if lines and lines[0].strip() == "---":
         end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), len(lines))
+        import yaml  # only for a YAML header: most articles have none
+
         try:
             data = yaml.safe_load("\n".join(lines[1:end])) or {}
         except yaml.YAMLError:

@@ -15,12 +15,11 @@ from markdown import Markdown
 from pelican.readers import MarkdownReader
 from pelican.utils import pelican_open
 
-from .citations import bibliography_for
 from .config import EngineSettings
 from .crossref import ReferencesExtension
 from .errors import ExecBlocksError
 from .frontmatter import blank_front_matter, find_front_matter, pelican_metadata
-from .ipynb import read_notebook
+from .highlight import Highlighter, cache_file_for
 from .output import static_path
 from .plan import FRESH
 from .render import ExecBlocksExtension, RenderedArticle, provenance_text, run_table
@@ -62,7 +61,8 @@ class ExecMarkdownReader(MarkdownReader):
                 logger.warning("execblocks: %s is %s (%s); rendering without its results",
                                article.rel_path, plan.state, "; ".join(plan.reasons))
                 entry = None
-            rendered = RenderedArticle(article, entry)
+            rendered = RenderedArticle(article, entry, highlighter=Highlighter(
+                cache_file_for(self.settings, session.settings.root, article.article_id)))
             extensions.append(ExecBlocksExtension(rendered))
         # Cross-references and citations work in every article, executable or not.
         extensions.append(self._references(text, source_path, session))
@@ -77,8 +77,10 @@ class ExecMarkdownReader(MarkdownReader):
         else:
             meta = getattr(self._md, "Meta", {})
         # Pelican renders `Summary:` and other formatted fields through self._md: give it
-        # one without the block extension, which belongs to the whole article only.
-        self._md = Markdown(**self.settings["MARKDOWN"])
+        # one without the block extension, which belongs to the whole article only (made
+        # only when there is such a field: a Markdown instance costs milliseconds).
+        if any(name.lower() in self.settings["FORMATTED_FIELDS"] for name in meta):
+            self._md = Markdown(**self.settings["MARKDOWN"])
         metadata = self._parse_metadata(meta)
         if rendered is not None and entry is not None and entry.record is not None:
             article = rendered.article
@@ -103,7 +105,12 @@ class ExecMarkdownReader(MarkdownReader):
             rel_path = path.relative_to(settings.root).as_posix()
         except ValueError:
             rel_path = str(source_path)
-        return ReferencesExtension(rel_path, text, bibliography_for(text, path, rel_path, self.settings, settings.root))
+        bibliography = None
+        if "bibliography" in text.lower() or self.settings.get("EXECBLOCKS_BIBLIOGRAPHY"):
+            from .citations import bibliography_for  # citeproc: only for articles that cite
+
+            bibliography = bibliography_for(text, path, rel_path, self.settings, settings.root)
+        return ReferencesExtension(rel_path, text, bibliography)
 
 
 class NotebookReader(ExecMarkdownReader):
@@ -112,4 +119,6 @@ class NotebookReader(ExecMarkdownReader):
     file_extensions = ["ipynb"]
 
     def read(self, source_path):
+        from .ipynb import read_notebook
+
         return self.read_text(source_path, read_notebook(Path(source_path), str(source_path)).text)

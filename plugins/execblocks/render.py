@@ -17,10 +17,8 @@ from markdown import Extension
 from markdown.inlinepatterns import InlineProcessor
 from markdown.preprocessors import Preprocessor
 from markdown.util import AtomicString
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import PythonLexer
 
+from .highlight import Highlighter
 from .outputs import (IMAGE_MIMES, has_vega, markdown_to_html, pick_mime, render_data,  # noqa: F401
                       sanitize_html, with_table_caption)
 from .parse import EXECUTABLE_INFO, FENCE_OPEN, INLINE_EXPR, Article, Block
@@ -44,6 +42,7 @@ class RenderedArticle:
     figures: list[str] = field(default_factory=list)  # file names used on the page
     warnings: list[str] = field(default_factory=list)
     tables: list[int] = field(default_factory=list)  # indexes of blocks with a numbered table
+    highlighter: Highlighter = field(default_factory=Highlighter)  # the code's HTML, cached per article
 
     @property
     def base_url(self) -> str:
@@ -90,6 +89,7 @@ class BlockPreprocessor(Preprocessor):
             markup = render_block(block, cells.get(block.index), self.rendered, figure_counter)
             out += ["", self.md.htmlStash.store(markup), ""]
             position = block.markdown_lines[1]
+        self.rendered.highlighter.save()
         return out + lines[position:]
 
 
@@ -131,17 +131,13 @@ def _cells_by_block(entry: StoredEntry | None) -> dict:
             if "block" in c.metadata.get("execblocks", {})}
 
 
-FORMATTER = HtmlFormatter(cssclass="highlight")
-NUMBERED_FORMATTER = HtmlFormatter(cssclass="highlight", linenos="inline")
-
-
 def render_block(block: Block, cell, rendered: RenderedArticle, figure_counter: list[int]) -> str:
     options = block.options
     if not options.include:
         return ""  # Quarto's `include: false`: the block ran; nothing of it is shown
     # The label names the figure (Quarto's `fig-` labels); the cell gets its own id.
     cell_id = html.escape(_cell_id(block), quote=True)
-    parts = [f'<div class="cell" id="{cell_id}">', _code(block)]
+    parts = [f'<div class="cell" id="{cell_id}">', _code(block, rendered.highlighter)]
     if cell is None and options.eval:
         parts.append('<div class="cell-output cell-output-missing"><p>Not executed yet: '
                      'run <code>invoke build</code> to see this block\'s output.</p></div>')
@@ -164,16 +160,16 @@ def render_block(block: Block, cell, rendered: RenderedArticle, figure_counter: 
     return show_controls("\n".join(p for p in parts if p))
 
 
-def _code(block: Block) -> str:
+def _code(block: Block, highlighter: Highlighter) -> str:
     """The block's source as Quarto shows it: hidden (`echo: false`), plain, with its fence
     and `#|` lines (`echo: fenced`), folded (`code-fold: true`) or folded open (`show`)."""
     options = block.options
     if options.echo is False:
         return ""
-    formatter = NUMBERED_FORMATTER if options.code_line_numbers else FORMATTER
+    numbered = bool(options.code_line_numbers)
     if options.echo == "fenced":
         source = "\n".join(block.fenced_source.split("\n")[1:] + [block.code])
-        code = highlight(source, PythonLexer(), formatter)
+        code = highlighter.html(source, numbered)
         fence = block.fenced_source.split("\n")[0]
         closing = "`" * (len(fence) - len(fence.lstrip("`"))) or "```"
         # The fence lines are Markdown, not Python: added around the highlighted body.
@@ -181,7 +177,7 @@ def _code(block: Block) -> str:
                             f'{html.escape(fence)}</span>\n', 1)
         code = code.replace("</pre>", f'<span class="cell-fence">{closing}</span></pre>', 1)
     else:
-        code = highlight(block.code, PythonLexer(), formatter)
+        code = highlighter.html(block.code, numbered)
     if options.code_fold is False:
         return f'<div class="cell-code">{code}</div>'
     opened = " open" if options.code_fold == "show" else ""

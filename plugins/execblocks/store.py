@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import CorruptEntryError, StoreLockedError
-from .figures import externalise
 from .record import Failure, Provenance, Record
 
 FORMAT = 2  # 2: typed record (record.py); timeout left the key
@@ -214,6 +213,8 @@ class ResultsStore:
         """Store a successful run. Images move out of the notebook into files (figures.py);
         a block's own PNG over `max_image_pixels` is replaced by a notice."""
         import nbformat
+
+        from .figures import externalise  # only a run's store needs it (SVG sanitising, images)
 
         directory = self.entry_dir(article_id)
         notebook = copy.deepcopy(notebook)

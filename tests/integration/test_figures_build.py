@@ -195,3 +195,13 @@ print("the next block still runs")
     assert "FigureError: figure 1 could not be saved: ValueError" in page
     assert "runtime.py" not in page and "site-packages" not in page and "Traceback" not in page
     assert "the next block still runs" in page
+
+
+def test_a_no_op_build_links_the_figures_the_site_already_served(project):
+    project.write("content/figures.md", FIGURES)
+    project.build()
+    served = {p.name: p.stat().st_ino for p in (project.output / "results/figures").iterdir()}
+    project.build()
+    again = {p.name: p.stat() for p in (project.output / "results/figures").iterdir()}
+    assert served and {name: stat.st_ino for name, stat in again.items()} == served  # no byte written again
+    assert {stat.st_nlink for stat in again.values()} == {1}  # the replaced site is gone
