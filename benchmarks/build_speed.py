@@ -10,8 +10,12 @@ fresh `python -m pelican` process, as `invoke build` is. Measured in one run:
   no-op build          engine, every result fresh / Pelican alone   (median of pairs)  target <= 1.15x
   prose edit           the same after editing prose in each article                     target <= 1.15x
   per trivial block    (101 trivial blocks - 1 block) / 100, kernel start cancelled out   target <= 10 ms
-  figure block         (10 figures saved - the same 10 drawn and closed) / 10, minus
-                       matplotlib's own savefig of that figure in a plain process     target <= 10 ms
+  figure block         (10 figures saved - the same 10 drawn and closed) / 10 (median of
+                       5 alternated pairs), minus matplotlib's own savefig of that
+                       figure in a plain process                                      target <= 10 ms
+                       (also printed: the files each figure gives -- light and dark, full
+                       size and for phones -- the cost beyond two savefigs, light + dark,
+                       and the kernel's stages for that figure, timed in a plain process)
   freshness check      `invoke status` work for 2,000 generated articles with results  target <= 1 s
 
 Ratios and per-block figures use CPU seconds (user + sys of the build, plus the kernel's
@@ -156,14 +160,56 @@ def edit_prose(root: Path, n: int) -> None:
 
 def executed_cpu(conf: Path, entry: Path, runs: int = 3) -> float:
     """Median CPU seconds of forced runs of one article: the build's plus its kernel's."""
-    totals = []
+    return statistics.median(sum(executed_parts(conf, entry)) for _ in range(runs))
+
+
+# `python -m pelican` that writes its own CPU seconds (not its children's) on exit. The
+# build's children's count cannot be used beside the kernel's own: whether it holds the
+# kernel's CPU depends on whether the build happened to reap the kernel process (one
+# forced run in three or so here), which swung a figure's cost by 200 ms.
+OWN_CPU = """\
+import atexit, resource, runpy, sys
+def report(path=sys.argv.pop(1)):
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    with open(path, "w") as handle:
+        handle.write(repr(usage.ru_utime + usage.ru_stime))
+atexit.register(report)
+sys.argv[0] = "pelican"
+runpy.run_module("pelican", run_name="__main__")
+"""
+
+
+def build_own_cpu(conf: Path, *extra: str) -> float:
+    """CPU seconds of one build's own process, without any process it started."""
+    with tempfile.NamedTemporaryFile("r", suffix=".cpu") as report:
+        done = subprocess.run([sys.executable, "-c", OWN_CPU, report.name, "-s", str(conf), "--fatal", "errors", "-q",
+                               *extra], capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
+        if done.returncode:
+            raise SystemExit(f"pelican failed for {conf}:\n{done.stdout}{done.stderr}")
+        return float(report.read())
+
+
+def executed_parts(conf: Path, entry: Path) -> tuple[float, float]:
+    """CPU seconds of one forced run of one article: (the build's own, its kernel's)."""
+    build = build_own_cpu(conf, "-e", 'EXECBLOCKS_MODE="force"')
+    last = json.loads((entry / "notebook.ipynb").read_text())["cells"][-1]
+    text = "".join(o.get("text", "") if isinstance(o.get("text"), str) else "".join(o.get("text", []))
+                   for o in last["outputs"])
+    return build, float(text.split("kernel cpu")[1])
+
+
+def per_figure_cpu(draws: Path, closes: Path, root: Path, runs: int = 5) -> tuple[float, float]:
+    """CPU seconds a saved figure costs beyond drawing it and closing it unsaved: the
+    median over `runs` pairs of forced runs, the two articles alternated so drifting
+    load hits both alike (one figure's ~0.1 s is a tenth of a build's run-to-run
+    spread). Returns (build + kernel, kernel alone)."""
+    totals, kernels = [], []
     for _ in range(runs):
-        build = pelican(conf, "-e", 'EXECBLOCKS_MODE="force"')
-        last = json.loads((entry / "notebook.ipynb").read_text())["cells"][-1]
-        text = "".join(o.get("text", "") if isinstance(o.get("text"), str) else "".join(o.get("text", []))
-                       for o in last["outputs"])
-        totals.append(build.cpu + float(text.split("kernel cpu")[1]))
-    return statistics.median(totals)
+        saved_build, saved_kernel = executed_parts(draws, root / "draws/results/f")
+        closed_build, closed_kernel = executed_parts(closes, root / "closes/results/f")
+        totals.append((saved_build + saved_kernel - closed_build - closed_kernel) / 10)
+        kernels.append((saved_kernel - closed_kernel) / 10)
+    return statistics.median(totals), statistics.median(kernels)
 
 
 def savefig_alone() -> float:
@@ -186,6 +232,42 @@ def savefig_alone() -> float:
         print(statistics.median(times[1:]))
         """)], capture_output=True, text=True, check=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
     return float(own.stdout)
+
+
+def figure_stages() -> dict[str, float]:
+    """Median CPU ms of each kernel-side stage of the benchmark's figure (figure_png.py),
+    each on a freshly made figure, beside matplotlib's own savefig, in one plain Python
+    process: what the figure line's total is made of, without the build's noise."""
+    own = subprocess.run([sys.executable, "-c", textwrap.dedent(f"""\
+        import io, json, statistics, time
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        import sys; sys.path.insert(0, {str(REPO / 'plugins')!r})
+        from execblocks import figure_png, runtime
+        dpi = runtime.FIGURE_DPI
+        stages = {{}}
+        def timed(name, work):
+            {PLOT.replace(chr(10), chr(10) + '            ').format(i=0)}
+            start = time.process_time()
+            result = work(fig)
+            stages.setdefault(name, []).append((time.process_time() - start) * 1000)
+            plt.close(fig)
+            return result
+        for i in range(11):
+            timed("savefig", lambda fig: fig.savefig(io.BytesIO(), format="png", dpi=dpi, bbox_inches="tight",
+                                                     metadata={{"Software": None}}))
+            timed("light raster (draw, tight box, crop)", lambda fig: figure_png.figure_rasters(fig, dpi))
+            light, dark = timed("light + dark rasters",
+                                lambda fig: figure_png.figure_rasters(fig, dpi, runtime._dark_recolouring))
+            stages.setdefault("encode light renditions", []).append(0)
+            start = time.process_time()
+            figure_png.renditions(light)
+            stages["encode light renditions"][-1] = (time.process_time() - start) * 1000
+            timed("whole kernel side", lambda fig: runtime._render_png(fig, dpi, True))
+        print(json.dumps({{name: statistics.median(times[1:]) for name, times in stages.items()}}))
+        """)], capture_output=True, text=True, check=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
+    return json.loads(own.stdout)
 
 
 def freshness_check(root: Path, count: int = 2000) -> tuple[float, float, int]:
@@ -240,8 +322,10 @@ def main() -> None:
 
         draws = make_site(tmp / "draws", {"f.md": figures_article(draw=True) + KERNEL_CPU}, engine=True)
         closes = make_site(tmp / "closes", {"f.md": figures_article(draw=False) + KERNEL_CPU}, engine=True)
-        per_figure_s = (executed_cpu(draws, tmp / "draws/results/f") - executed_cpu(closes, tmp / "closes/results/f")) / 10
+        per_figure_s, per_figure_kernel_s = per_figure_cpu(draws, closes, tmp)
         savefig_s = savefig_alone()
+        files_per_figure = len(list((tmp / "draws/results/f").glob("*.png"))) / 10
+        stages = figure_stages()
 
         one = make_site(tmp / "one", {"t.md": trivial_article(1)}, engine=True)
         many = make_site(tmp / "many", {"t.md": trivial_article(101)}, engine=True)
@@ -260,6 +344,12 @@ def main() -> None:
     print(f"per trivial block  {per_block_s * 1000:5.1f} ms CPU (build + kernel)   target <= 10 ms")
     print(f"figure block       {(per_figure_s - savefig_s) * 1000:5.1f} ms CPU beyond matplotlib's savefig "
           f"(engine per figure {per_figure_s * 1000:.0f} ms, savefig alone {savefig_s * 1000:.0f} ms)   target <= 10 ms")
+    print(f"                   {files_per_figure:g} PNG files per figure (light and dark, full and for phones); "
+          f"{(per_figure_s - 2 * savefig_s) * 1000:+.1f} ms beyond two savefigs (light + dark); "
+          f"of the {per_figure_s * 1000:.0f} ms, the kernel's {per_figure_kernel_s * 1000:.0f} ms")
+    print("                   kernel side in one plain process, CPU ms: "
+          + ", ".join(f"{name} {ms:.1f}" for name, ms in stages.items())
+          + f"; whole kernel side - savefig = {stages['whole kernel side'] - stages['savefig']:+.1f}")
     print(f"freshness check    {fresh_cpu:5.2f} s CPU for 2,000 generated articles, {fresh_n} fresh "
           f"(wall {fresh_wall:.2f} s)   target <= 1 s")
     print(f"(machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")

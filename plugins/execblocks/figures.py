@@ -1,15 +1,9 @@
 """Images a block produced -> the files the store keeps and the page serves.
 
-A matplotlib figure arrives from the kernel (runtime.py) saved twice, light and dark.
-Each PNG rendition is made lighter here, without visible loss, and gets narrower twins
-for phones (the page's `srcset` picks one):
-
-- a palette PNG (256 colours, no dithering) when that changes almost no pixel -- plots
-  are flat colours plus anti-aliasing; otherwise (photos, smooth colour maps) a
-  lossless RGB PNG;
-- the narrower twins (PHONE_WIDTHS), resampled with Lanczos, then the same;
-- no metadata, no timestamps: the same pixels always give the same bytes, and every
-  file is named by its content hash.
+A matplotlib figure arrives from the kernel with every rendition already made there
+(runtime.py, figure_png.py): light and dark, full size and narrower for phones, each
+PNG already as light as it can be without visible loss. Here they are only decoded,
+named by content hash and listed, so the build process needs no image library.
 
 Every SVG (matplotlib's, or any `_repr_svg_`) is sanitised as a file, since a reader
 can open it directly: no scripts, event handlers, foreign HTML, or links other than
@@ -21,24 +15,11 @@ Other images (`_repr_png_` of a block's own objects) are data and are stored as 
 from __future__ import annotations
 
 import base64
-import io
 import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass
 
 IMAGE_TYPES = {"image/png": ".png", "image/svg+xml": ".svg"}
-# Narrower renditions, in pixels: what a phone's text column (about 343 CSS px) needs at
-# 3x and 2x pixel density, so a phone downloads no more than it shows. Made only when
-# clearly narrower than the full size (at most RENDITION_MAX_SHARE of it).
-PHONE_WIDTHS = (1080, 720)
-RENDITION_MAX_SHARE = 0.85
-# Palette PNG only when no more than 0.5 % of pixels move by more than 12/255 in any
-# channel, 0.1 % by more than 24/255, and the mean error stays under 2/255 (a white that
-# becomes 254 is invisible; a smeared edge is not). Measured on the BatchNorm figures:
-# plots stay under 0.3 % and 0.1 %; a photo or noise image moves ~28 % and stays lossless.
-PALETTE_MAX_CHANGED = 0.005
-PALETTE_MAX_CHANGED_MUCH = 0.001
-PALETTE_MAX_MEAN_ERROR = 2.0
 
 
 @dataclass(frozen=True)
@@ -48,65 +29,6 @@ class Rendition:
     data: bytes
     suffix: str
     width: int | None = None
-
-
-# -- PNG ---------------------------------------------------------------------------
-
-def png_renditions(data: bytes) -> list[Rendition]:
-    """A figure's PNG -> [full size, then narrower ones for phones], widest first, lighter."""
-    from PIL import Image
-
-    with Image.open(io.BytesIO(data)) as source:
-        image = _flatten(source)
-    renditions = [Rendition(optimise(image), ".png", image.width)]
-    for width in PHONE_WIDTHS:
-        if width <= RENDITION_MAX_SHARE * image.width:
-            height = round(image.height * width / image.width)
-            smaller = optimise(image.resize((width, height), Image.Resampling.LANCZOS))
-            # Narrower but not lighter (it had to stay lossless): no use to a phone.
-            if len(smaller) < len(renditions[-1].data):
-                renditions.append(Rendition(smaller, ".png", width))
-    return renditions
-
-
-def _flatten(image):
-    """RGB when every pixel is opaque (matplotlib's RGBA usually is), else RGBA."""
-    image.load()
-    if image.mode == "RGBA" and image.getchannel("A").getextrema() == (255, 255):
-        return image.convert("RGB")
-    return image.convert("RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB")
-
-
-def optimise(image) -> bytes:
-    """The smallest faithful PNG of `image`: palette when invisible, else lossless.
-
-    Median cut keeps rare colours (thin coloured lines) best; a downscaled figure has
-    more blended edge colours than it can place, and there the octree or maximum
-    coverage usually passes."""
-    from PIL import Image
-
-    candidate = image
-    methods = ((Image.Quantize.MEDIANCUT, Image.Quantize.FASTOCTREE, Image.Quantize.MAXCOVERAGE)
-               if image.mode == "RGB" else (Image.Quantize.FASTOCTREE,))  # only octree takes alpha
-    for method in methods:
-        palette = image.quantize(256, method=method, dither=Image.Dither.NONE)
-        if not _visible_loss(image, palette):
-            candidate = palette
-            break
-    buffer = io.BytesIO()
-    candidate.save(buffer, format="PNG", optimize=True)
-    return buffer.getvalue()
-
-
-def _visible_loss(original, palette) -> bool:
-    import numpy as np
-
-    before = np.asarray(original, dtype=np.int16)
-    after = np.asarray(palette.convert(original.mode), dtype=np.int16)
-    error = np.abs(after - before).max(axis=2)
-    return (float((error > 12).mean()) > PALETTE_MAX_CHANGED
-            or float((error > 24).mean()) > PALETTE_MAX_CHANGED_MUCH
-            or float(error.mean()) > PALETTE_MAX_MEAN_ERROR)
 
 
 # -- SVG ---------------------------------------------------------------------------
@@ -207,6 +129,7 @@ def externalise(output: dict, name_for, max_pixels: int | None = None) -> list[S
         return []
     meta = output.setdefault("metadata", {}).setdefault("execblocks", {})
     dark = meta.pop("dark", {})
+    narrower = meta.pop("narrower", {})  # a PNG figure's phone renditions (runtime._render_png)
     files: list[StoredImage] = []
     for mime, suffix in IMAGE_TYPES.items():
         if mime not in data:
@@ -219,8 +142,8 @@ def externalise(output: dict, name_for, max_pixels: int | None = None) -> list[S
                                       f"EXECBLOCKS_MAX_FIGURE_PIXELS = {max_pixels:,}]")
                 continue
         try:
-            light = _renditions(mime, data[mime], figure=bool(meta.get("figure")))
-            dark_renditions = _renditions(mime, dark[mime], figure=True) if mime in dark else []
+            light = _renditions(mime, data[mime], narrower.get("light", []))
+            dark_renditions = _renditions(mime, dark[mime], narrower.get("dark", [])) if mime in dark else []
         except UnsafeSVG as error:
             del data[mime]
             data["text/plain"] = f"[SVG image not shown: {error}]"
@@ -247,9 +170,12 @@ def png_size(head: bytes) -> tuple[int, int]:
     return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
 
 
-def _renditions(mime: str, value, figure: bool) -> list[Rendition]:
+def _renditions(mime: str, value, narrower: list[dict]) -> list[Rendition]:
+    """An image's files, widest first: a PNG as given (a figure's already encoded in the
+    kernel) then its `narrower` ones ({"width", "png": base64}); an SVG sanitised."""
     if mime == "image/svg+xml":
         text = value if isinstance(value, str) else "".join(value)
         return [Rendition(sanitize_svg(text).encode("utf-8"), ".svg")]
     raw = base64.b64decode(value)
-    return png_renditions(raw) if figure else [Rendition(raw, ".png")]
+    full = Rendition(raw, ".png", png_size(raw)[0])
+    return [full, *(Rendition(base64.b64decode(item["png"]), ".png", int(item["width"])) for item in narrower)]

@@ -3,7 +3,9 @@
 - after every block, every open matplotlib figure is saved with one fixed policy
   (PNG, fixed dpi, no metadata: stable bytes; or SVG, per site or block), twice --
   as drawn and recoloured for the dark theme -- and displayed, then closed; figures
-  over the caps are dropped with a notice, and one that cannot be saved fails its block;
+  over the caps are dropped with a notice, and one that cannot be saved fails its block.
+  A PNG figure's every rendition (light, dark, narrower for phones; figure_png.py) is
+  made here, once: the engine only stores them;
 - an audit hook records every file the article's code opens, and `collect()` reports
   them with the project modules it imported, so results know what they depend on.
 
@@ -176,8 +178,11 @@ def _publish_figures(plt) -> None:
                   f"make it smaller (fig-width, fig-height, fig-dpi)", file=sys.stderr)
             continue
         try:
-            mime, light, size = _render_figure(figure, fmt, dpi)
-            renditions = {"dark": {mime: _render_dark(figure, fmt, dpi)}} if dark else {}
+            if fmt == "svg":
+                mime, (light, size) = "image/svg+xml", _render_svg(figure)
+                renditions = {"dark": {mime: _render_dark_svg(figure)}} if dark else {}
+            else:
+                mime, light, size, renditions = _render_png(figure, dpi, dark)
         except Exception as error:
             raise FigureError(f"figure {position} could not be saved: {type(error).__name__}: {error}") from None
         publish_display_data(
@@ -189,33 +194,62 @@ def _publish_figures(plt) -> None:
               f"EXECBLOCKS_MAX_FIGURES = {max_figures}", file=sys.stderr)
 
 
-def _render_figure(figure, fmt: str, dpi: float) -> tuple[str, str, dict]:
-    """One figure as (mime, data for the notebook, CSS size in px)."""
+def _render_png(figure, dpi: float, dark: bool) -> tuple[str, str, dict, dict]:
+    """A PNG figure as (mime, its light full-size PNG for the notebook, CSS size in px,
+    the execblocks metadata of its other renditions). The notebook's image/png stays
+    an ordinary PNG any viewer shows; the rest travels in the metadata, base64, as
+
+        "dark": {"image/png": full-size dark PNG}          (as an SVG figure's dark one)
+        "narrower": {"light": [{"width", "png"}...], "dark": [...]}   (widest first)
+    """
+    from .figure_png import figure_pngs
+
+    pngs = figure_pngs(figure, dpi, _dark_recolouring if dark else None)
+    full = pngs.light[0]
+    height = _png_size(full.data)[1]
+    size = {"width": round(full.width * 96 / dpi), "height": round(height * 96 / dpi)}
+
+    def listed(encoded) -> list[dict]:
+        return [{"width": e.width, "png": base64.b64encode(e.data).decode("ascii")} for e in encoded]
+
+    renditions: dict = {"narrower": {"light": listed(pngs.light[1:])}}
+    if pngs.dark:
+        renditions["dark"] = {"image/png": base64.b64encode(pngs.dark[0].data).decode("ascii")}
+        renditions["narrower"]["dark"] = listed(pngs.dark[1:])
+    return "image/png", base64.b64encode(full.data).decode("ascii"), size, renditions
+
+
+def _dark_recolouring(figure):
+    """Recolour `figure` for the dark theme; returns what puts every colour back."""
+    undo = _recolour_for_dark(figure)
+
+    def restore() -> None:
+        for step in reversed(undo):
+            step()
+
+    return restore
+
+
+def _render_svg(figure) -> tuple[str, dict]:
+    """One figure as SVG text and its CSS size in px."""
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
-    if fmt == "svg":
-        # A fixed hash salt and no date: the same figure gives the same SVG bytes.
-        with plt.rc_context({"svg.hashsalt": "execblocks"}):
-            figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-        width, height = (round(v * 96) for v in figure.get_size_inches())
-        return "image/svg+xml", buffer.getvalue().decode("utf-8"), {"width": width, "height": height}
-    # metadata Software=None: no version string in the PNG, so bytes stay stable.
-    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
-    pixels_w, pixels_h = _png_size(buffer.getvalue())
-    size = {"width": round(pixels_w * 96 / dpi), "height": round(pixels_h * 96 / dpi)}
-    return "image/png", base64.b64encode(buffer.getvalue()).decode("ascii"), size
+    # A fixed hash salt and no date: the same figure gives the same SVG bytes.
+    with plt.rc_context({"svg.hashsalt": "execblocks"}):
+        figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    width, height = (round(v * 96) for v in figure.get_size_inches())
+    return buffer.getvalue().decode("utf-8"), {"width": width, "height": height}
 
 
-def _render_dark(figure, fmt: str, dpi: float) -> str:
+def _render_dark_svg(figure) -> str:
     """The same figure on the theme's dark background: non-data colours recoloured,
     saved again, then every colour put back (the author may still use the figure)."""
-    undo = _recolour_for_dark(figure)
+    restore = _dark_recolouring(figure)
     try:
-        return _render_figure(figure, fmt, dpi)[1]
+        return _render_svg(figure)[0]
     finally:
-        for restore in reversed(undo):
-            restore()
+        restore()
 
 
 def _recolour_for_dark(figure) -> list:

@@ -1,8 +1,13 @@
-"""Figure renditions (figures.py) and the kernel side's dark rendition (runtime.py),
-on real matplotlib figures saved in this process."""
+"""Figure renditions: made in the kernel (figure_png.py, runtime.py's dark recolouring)
+and stored by the engine (figures.py), on real matplotlib figures drawn in this process."""
 
 import base64
+import hashlib
 import io
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -12,10 +17,14 @@ from PIL import Image
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from execblocks import figures, runtime  # noqa: E402
-from execblocks.figures import UnsafeSVG, externalise, png_renditions, sanitize_svg  # noqa: E402
+from execblocks import figure_png, runtime  # noqa: E402
+from execblocks.figure_png import encode, figure_pngs, figure_rasters, renditions  # noqa: E402
+from execblocks.figures import UnsafeSVG, externalise, sanitize_svg  # noqa: E402
 
 STYLE = "code/blog.mplstyle"
+PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
+DPI = runtime.FIGURE_DPI
+DARK_BACKGROUND = tuple(int(runtime.DARK_BACKGROUND[i:i + 2], 16) for i in (1, 3, 5))
 
 
 def plot(figsize=(8, 4)):
@@ -32,13 +41,59 @@ def plot(figsize=(8, 4)):
     return figure
 
 
-def saved(figure, dark=False) -> bytes:
-    render = runtime._render_dark if dark else (lambda f, fmt, dpi: runtime._render_figure(f, fmt, dpi)[1])
-    return base64.b64decode(render(figure, "png", runtime.FIGURE_DPI))
+def with_suptitle():
+    figure, axes = plt.subplots(2, 2)
+    figure.suptitle("Four panels")
+    axes[0, 0].plot([1, 3, 2])
+    return figure
 
 
-def pixels(png: bytes) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
+def with_colorbar():
+    figure, axes = plt.subplots()
+    image = axes.imshow(np.random.default_rng(0).random((10, 10)))
+    figure.colorbar(image, label="value")
+    return figure
+
+
+def with_legend_inside():
+    figure, axes = plt.subplots()
+    axes.plot([1, 2], label="rising")
+    axes.plot([2, 1], label="falling")
+    axes.legend(loc="upper center")
+    axes.set_xlabel("time")
+    return figure
+
+
+def with_legend_outside():
+    figure, axes = plt.subplots()
+    axes.plot([1, 2], label="a long legend label")
+    axes.legend(bbox_to_anchor=(1.02, 1), loc="upper left")
+    return figure
+
+
+def constrained_with_colorbar():
+    figure, axes = plt.subplots(layout="constrained")
+    image = axes.imshow(np.arange(100).reshape(10, 10))
+    figure.colorbar(image)
+    axes.set_title("Constrained")
+    return figure
+
+
+def savefig_image(figure) -> Image.Image:
+    """What matplotlib's own savefig gives with the engine's settings."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    return Image.open(io.BytesIO(buffer.getvalue()))
+
+
+def dark_recolouring(figure):
+    return runtime._dark_recolouring(figure)
+
+
+def pixels(image) -> np.ndarray:
+    if isinstance(image, bytes):
+        image = Image.open(io.BytesIO(image))
+    return np.asarray(image.convert("RGB"), dtype=np.int16)
 
 
 @pytest.fixture(autouse=True)
@@ -47,14 +102,58 @@ def close_figures():
     plt.close("all")
 
 
-def test_dark_rendition_recolours_background_and_text_but_keeps_data_colours():
+# -- rasters -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("make", [with_suptitle, with_colorbar, with_legend_inside, plot, constrained_with_colorbar])
+def test_the_crop_is_savefigs_tight_box_within_a_pixel(make):
+    figure = make()
+    light, dark = figure_rasters(figure, DPI, dark_recolouring)
+    assert figure_png._cropped_rasters(figure, DPI, None) is not None  # cropped, not saved again
+    expected = savefig_image(figure)
+    assert abs(light.width - expected.width) <= 1 and abs(light.height - expected.height) <= 1
+    assert dark.size == light.size
+    # The same picture, not only the same size: sub-pixel placement moves anti-aliased edges
+    # (0.2-1.2 % of pixels by > 40/255 here); a crop a few pixels off moves several times more.
+    rows, columns = min(light.height, expected.height), min(light.width, expected.width)
+    error = np.abs(pixels(light)[:rows, :columns] - pixels(expected)[:rows, :columns]).max(axis=2)
+    assert (error > 40).mean() < 0.02
+
+
+def test_a_legend_outside_the_axes_is_not_cut_off():
+    figure = with_legend_outside()
+    assert figure_png._cropped_rasters(figure, DPI, None) is None  # reaches past the canvas: savefig
+    light, dark = figure_rasters(figure, DPI, dark_recolouring)
+    canvas_width = figure.get_size_inches()[0] * DPI
+    expected = savefig_image(figure)
+    assert light.size == expected.size == dark.size and light.width > 0.95 * canvas_width
+    assert (pixels(light) == pixels(expected)).all()
+    # The legend's text reaches into the last tenth of the image.
+    right = pixels(light)[:, int(0.9 * light.width):]
+    assert (right.max(axis=2) < 100).sum() > 50
+
+
+def test_the_padding_beyond_the_canvas_is_the_figure_background():
+    # Constrained layout (the blog style) puts content near the canvas' edges, so
+    # savefig's 0.1 in padding reaches past them: that band is painted as savefig paints it.
     figure = plot()
-    light, dark = pixels(saved(figure)), pixels(saved(figure, dark=True))
-    assert light.shape == dark.shape
-    background = tuple(int(c, 16) for c in (runtime.DARK_BACKGROUND[1:3], runtime.DARK_BACKGROUND[3:5],
-                                            runtime.DARK_BACKGROUND[5:7]))
+    figure.set_dpi(DPI)
+    figure.canvas.draw()
+    left, top, width, height = figure_png._pixel_box(figure, figure.canvas.get_renderer(), DPI)
+    columns, rows = figure.canvas.get_width_height()
+    assert left < 0 or top < 0 or left + width > columns or top + height > rows  # the case in point
+    figure.set_dpi(100)
+    light, dark = figure_rasters(figure, DPI, dark_recolouring)
+    light_pixels, dark_pixels = pixels(light), pixels(dark)
+    for corner in ((0, 0), (0, -1), (-1, 0), (-1, -1)):
+        assert tuple(light_pixels[corner]) == (255, 255, 255)
+        assert tuple(dark_pixels[corner]) == DARK_BACKGROUND
+
+
+def test_dark_rendition_recolours_background_and_text_but_keeps_data_colours():
+    light, dark = (pixels(image) for image in figure_rasters(plot(), DPI, dark_recolouring))
+    assert light.shape == dark.shape and (light != dark).any()
     assert tuple(light[2, 2]) == (255, 255, 255)
-    assert tuple(dark[2, 2]) == background
+    assert tuple(dark[2, 2]) == DARK_BACKGROUND
     # The Okabe-Ito blue of the first line is in both renditions.
     blue = np.array([0x00, 0x72, 0xB2])
     assert (np.abs(light - blue).max(axis=2) < 8).sum() > 200
@@ -66,77 +165,190 @@ def test_dark_rendition_recolours_background_and_text_but_keeps_data_colours():
 def test_dark_rendition_recolours_an_annotation_box_with_its_text():
     figure = plot()
     label = figure.axes[0].text(0.5, 0.5, "note", bbox={"facecolor": "white", "edgecolor": "black"})
-    undo = runtime._recolour_for_dark(figure)
+    restore = runtime._dark_recolouring(figure)
     box = label.get_bbox_patch()
     assert box.get_facecolor()[:3] != (1.0, 1.0, 1.0) and sum(label.get_color()[:3]) > 2.4
-    for restore in reversed(undo):
-        restore()
+    restore()
     assert box.get_facecolor()[:3] == (1.0, 1.0, 1.0) and label.get_color() == "black"
 
 
-def test_dark_rendition_puts_every_colour_back():
+def test_dark_rendition_puts_every_colour_back_and_the_figure_stays_usable():
     figure = plot()
-    before = saved(figure)
-    saved(figure, dark=True)
-    assert saved(figure) == before  # the author's figure is unchanged after the dark save
+    before = savefig_image(figure)
+    figure_pngs(figure, DPI, dark_recolouring)
+    after = savefig_image(figure)
+    assert (pixels(after) == pixels(before)).all()  # the author's figure is unchanged
+    assert figure.dpi == 100 and figure.get_layout_engine() is not None
 
+
+def test_a_transparent_figure_keeps_its_alpha():
+    figure = with_legend_inside()
+    figure.patch.set_alpha(0)
+    light, dark = figure_rasters(figure, DPI, dark_recolouring)
+    assert light.mode == dark.mode == "RGBA"
+    assert light.getpixel((0, 0))[3] == 0 and dark.getpixel((0, 0))[3] == 0
+    full = Image.open(io.BytesIO(figure_pngs(figure, DPI).light[0].data)).convert("RGBA")
+    assert full.getpixel((0, 0))[3] == 0 and full.getchannel("A").getextrema() == (0, 255)
+
+
+def test_savefig_transparent_in_the_rc_is_honoured():
+    figure = with_legend_inside()
+    with plt.rc_context({"savefig.transparent": True}):
+        light, _ = figure_rasters(figure, DPI)
+    assert light.mode == "RGBA" and light.getpixel((0, 0))[3] == 0
+    axes_inside = light.getpixel((light.width // 2, light.height // 2))
+    assert axes_inside[3] == 0  # savefig clears the axes' background too
+
+
+def test_savefig_facecolor_in_the_rc_is_the_background_as_savefig_paints_it():
+    figure = with_legend_inside()
+    with plt.rc_context({"savefig.facecolor": "#ffeedd"}):
+        light, _ = figure_rasters(figure, DPI)
+        expected = savefig_image(figure).convert("RGB")
+    assert light.getpixel((0, 0)) == expected.getpixel((0, 0)) == (0xFF, 0xEE, 0xDD)
+    assert figure.get_facecolor()[:3] == (1.0, 1.0, 1.0)  # the figure's own colour is back
+
+
+# -- renditions and encoding -----------------------------------------------------------
 
 def test_renditions_are_byte_stable_across_two_figures_drawn_alike():
-    first = [r.data for r in png_renditions(saved(plot()))]
-    second = [r.data for r in png_renditions(saved(plot()))]
-    assert first == second and len(first) >= 2  # full size and at least one for phones
+    first, second = figure_pngs(plot(), DPI, dark_recolouring), figure_pngs(plot(), DPI, dark_recolouring)
+    assert first == second and len(first.light) >= 2 and len(first.dark) >= 2
 
 
 def test_png_renditions_are_lighter_without_visible_loss():
-    original = saved(plot(figsize=(11, 4)))
-    full, *phones = png_renditions(original)
-    assert len(full.data) < 0.6 * len(original), (len(full.data), len(original))
+    figure = plot(figsize=(11, 4))
+    raster, _ = figure_rasters(figure, DPI)
+    original = savefig_image(figure)
+    buffer = io.BytesIO()
+    original.save(buffer, format="PNG")
+    full, *phones = renditions(raster)
+    assert Image.open(io.BytesIO(full.data)).mode == "P"  # a plot: the palette is invisible
+    assert len(full.data) < 0.6 * len(buffer.getvalue()), (len(full.data), len(buffer.getvalue()))
     assert phones and set(r.width for r in phones) <= {1080, 720}
     sizes = [len(r.data) for r in (full, *phones)]
     assert sizes == sorted(sizes, reverse=True)  # each narrower rendition is lighter, or not kept
-    full_height = Image.open(io.BytesIO(full.data)).height
     narrowest = phones[-1]
-    assert Image.open(io.BytesIO(narrowest.data)).size == (narrowest.width, round(full_height * narrowest.width / full.width))
-    before, after = pixels(original), pixels(full.data)
-    error = np.abs(before - after).max(axis=2)
-    assert (error > 12).mean() < figures.PALETTE_MAX_CHANGED and error.mean() < 1.0
+    assert Image.open(io.BytesIO(narrowest.data)).size == (narrowest.width,
+                                                           round(raster.height * narrowest.width / raster.width))
+    error = np.abs(pixels(raster) - pixels(full.data)).max(axis=2)
+    assert (error > 12).mean() < figure_png.PALETTE_MAX_CHANGED and error.mean() < 1.0
     assert Image.open(io.BytesIO(full.data)).info.keys() <= {"transparency", "dpi"}  # no text chunks
+
+
+def test_a_narrower_rendition_is_kept_only_when_clearly_narrower():
+    # 1100 px: 1080 is not clearly narrower (0.98 of it), 720 is (0.65).
+    raster = figure_rasters(plt.figure(figsize=(1100 / DPI, 3)), DPI)[0].resize((1100, 500))
+    assert [r.width for r in renditions(raster)] == [1100, 720]
+    small = raster.resize((800, 360))  # 720 is 0.9 of 800: not made
+    assert [r.width for r in renditions(small)] == [800]
+
+
+def test_a_narrower_rendition_that_is_not_lighter_is_dropped():
+    # Four-colour noise: exact as a palette at full size; downscaled, every pixel blends
+    # several of them, and the 720 px file comes out heavier than the 900 px one.
+    colours = np.array([[255, 255, 255], [0, 0, 0], [230, 159, 0], [0, 114, 178]], dtype=np.uint8)
+    noise = Image.fromarray(colours[np.random.default_rng(0).integers(0, 4, (300, 900))])
+    smaller = encode(noise.resize((720, 240), Image.Resampling.BOX))
+    (full,) = renditions(noise)
+    assert full.width == 900 and len(smaller) >= len(full.data)
+    assert (pixels(full.data) == pixels(noise)).all()
 
 
 def test_a_photo_like_image_stays_lossless():
     noise = np.random.default_rng(0).integers(0, 256, (200, 1200, 3), dtype=np.uint8)
-    buffer = io.BytesIO()
-    Image.fromarray(noise).save(buffer, format="PNG")
-    full, phone = png_renditions(buffer.getvalue())  # 1080 is too close to 1200: only 720
+    assert figure_png.visible_loss(Image.fromarray(noise), Image.fromarray(noise).quantize(256))
+    full, phone = renditions(Image.fromarray(noise))  # 1080 is too close to 1200: only 720
+    assert Image.open(io.BytesIO(full.data)).mode == "RGB"
     assert (pixels(full.data) == noise).all()
     assert phone.width == 720
 
 
-def test_externalise_names_files_by_content_and_lists_renditions():
+def test_encoding_is_deterministic_and_carries_no_metadata():
+    raster = figure_rasters(with_colorbar(), DPI)[0]
+    first, second = encode(raster), encode(raster.copy())
+    assert first == second
+    chunks = chunk_types(first)
+    assert chunks[0] == "IHDR" and chunks[-1] == "IEND"
+    assert not {"tEXt", "zTXt", "iTXt", "tIME", "pHYs"} & set(chunks)
+
+
+def chunk_types(png: bytes) -> list[str]:
+    types, at = [], 8
+    while at < len(png):
+        length = int.from_bytes(png[at:at + 4], "big")
+        types.append(png[at + 4:at + 8].decode("ascii"))
+        at += 12 + length
+    return types
+
+
+# -- the kernel's output, stored by the engine --------------------------------------------
+
+def figure_output(figure, dark=True) -> dict:
+    """The display data runtime.py publishes for a PNG figure."""
+    mime, light, size, extra = runtime._render_png(figure, DPI, dark)
+    return {"output_type": "display_data", "data": {mime: light, "text/plain": "Curves"},
+            "metadata": {mime: size, "execblocks": {"figure": True, **extra}}}
+
+
+def test_the_notebook_keeps_an_ordinary_light_png_and_its_css_size():
     figure = plot()
-    output = {"output_type": "display_data",
-              "data": {"image/png": base64.b64encode(saved(figure)).decode(), "text/plain": "Curves"},
-              "metadata": {"image/png": {"width": 768, "height": 384},
-                           "execblocks": {"figure": True,
-                                          "dark": {"image/png": base64.b64encode(saved(figure, dark=True)).decode()}}}}
+    output = figure_output(figure)
+    light = Image.open(io.BytesIO(base64.b64decode(output["data"]["image/png"])))
+    expected = savefig_image(figure)
+    assert abs(light.width - expected.width) <= 1
+    assert output["metadata"]["image/png"] == {"width": round(light.width * 96 / DPI),
+                                               "height": round(light.height * 96 / DPI)}
+    narrower = output["metadata"]["execblocks"]["narrower"]
+    assert [r["width"] for r in narrower["light"]] == [r["width"] for r in narrower["dark"]] != []
+
+
+def test_externalise_names_files_by_content_and_lists_renditions():
+    output = figure_output(plot())
     files = externalise(output, lambda data, suffix: figures_hash(data) + suffix)
-    renditions = output["metadata"]["execblocks"]["renditions"]
-    assert len(renditions["light"]) >= 2 and len(renditions["dark"]) >= 2
-    assert output["data"]["image/png"] == renditions["light"][0]["file"]
-    assert {f.name for f in files} == {r["file"] for role in renditions.values() for r in role}
+    renditions_listed = output["metadata"]["execblocks"]["renditions"]
+    assert len(renditions_listed["light"]) >= 2 and len(renditions_listed["dark"]) >= 2
+    assert output["data"]["image/png"] == renditions_listed["light"][0]["file"]
+    assert {f.name for f in files} == {r["file"] for role in renditions_listed.values() for r in role}
     assert all(f.name == figures_hash(f.data) + ".png" for f in files)
-    widths = [r["width"] for r in renditions["light"]]
-    assert widths == sorted(widths, reverse=True) and set(widths[1:]) <= {1080, 720}
-    assert "dark" not in output["metadata"]["execblocks"]  # the base64 went into files
+    for role in renditions_listed.values():
+        assert all(set(item) == {"file", "width"} for item in role)  # the stored format, as before
+        widths = [r["width"] for r in role]
+        assert widths == sorted(widths, reverse=True) and set(widths[1:]) <= {1080, 720}
+        for item in role:
+            data = next(f.data for f in files if f.name == item["file"])
+            assert Image.open(io.BytesIO(data)).width == item["width"]
+    assert output["metadata"]["execblocks"].keys() == {"figure", "files", "renditions"}  # base64 went into files
+
+
+def test_without_dark_figures_only_light_renditions_are_stored():
+    output = figure_output(plot(), dark=False)
+    externalise(output, lambda data, suffix: figures_hash(data) + suffix)
+    assert list(output["metadata"]["execblocks"]["renditions"]) == ["light"]
+
+
+def test_storing_a_figure_needs_no_image_library(tmp_path):
+    """The build process only decodes, names and lists what the kernel encoded."""
+    (tmp_path / "output.json").write_text(json.dumps(figure_output(plot())))
+    probe = ("import json, sys\n"
+             f"sys.path.insert(0, {str(PLUGINS)!r})\n"
+             "from execblocks.figures import externalise\n"
+             f"output = json.load(open({str(tmp_path / 'output.json')!r}))\n"
+             "files = externalise(output, lambda data, suffix: str(len(data)) + suffix)\n"
+             "print(json.dumps({'files': len(files), 'heavy': sorted({'PIL', 'numpy', 'matplotlib'} & set(sys.modules))}))\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    found = json.loads(done.stdout)
+    assert found["files"] >= 4 and found["heavy"] == []
 
 
 def figures_hash(data: bytes) -> str:
-    import hashlib
     return hashlib.sha256(data).hexdigest()[:16]
 
 
 def test_a_blocks_own_png_is_stored_as_given():
-    raw = saved(plot())
+    buffer = io.BytesIO()
+    savefig_image(plot()).save(buffer, format="PNG")
+    raw = buffer.getvalue()
     output = {"output_type": "display_data", "data": {"image/png": base64.b64encode(raw).decode()}, "metadata": {}}
     files = externalise(output, lambda data, suffix: "x" + suffix)
     assert [f.data for f in files] == [raw] and "renditions" not in output["metadata"]["execblocks"]
