@@ -3,11 +3,13 @@
 Rasters: the figure is drawn once on Agg at the figure dpi and its RGBA buffer cropped to
 the box savefig(bbox_inches="tight") would save (the tight box padded by
 savefig.pad_inches; the same size as savefig's, give or take a pixel), instead of
-savefig's layout pass, second draw and RGBA zlib encoding. The dark rendition is the same figure recoloured and drawn again
-(layout kept from the first draw), cropped to the same box. When the tight box reaches
-beyond the canvas (a legend anchored outside the axes, text past the edge), or the save
-needs what a crop cannot give (savefig.transparent, a figure edge), the figure is saved
-with savefig itself and decoded: nothing is ever cut off.
+savefig's layout pass, second draw and RGBA zlib encoding. The dark rendition is the
+same figure recoloured and drawn again (layout kept from the first draw), cropped to the
+same box. When the tight box reaches beyond the canvas (a legend anchored outside the
+axes, text past the edge), the save needs what a crop cannot give (savefig.transparent, a
+figure edge), or the crop itself fails (it uses savefig's own internals, which another
+matplotlib may change), the figure is saved with savefig itself and decoded: nothing is
+ever cut off, and nothing fails that savefig would have saved.
 
 Renditions: the full size, plus narrower twins for phones (PHONE_WIDTHS, kept only when
 clearly narrower and lighter), resampled from the raster with a box filter: at these
@@ -80,7 +82,10 @@ def figure_pngs(figure, dpi: float, recolour: Recolour | None = None) -> FigureP
 def figure_rasters(figure, dpi: float, recolour: Recolour | None = None):
     """(light, dark or None) as PIL images cropped like savefig(bbox_inches="tight"):
     RGB when every pixel is opaque, else RGBA."""
-    rasters = _cropped_rasters(figure, dpi, recolour) if _croppable(figure) else None
+    try:
+        rasters = _cropped_rasters(figure, dpi, recolour) if _croppable(figure) else None
+    except Exception:  # noqa: BLE001 - the crop leans on savefig's internals; savefig is the reference
+        rasters = None  # a real drawing error (bad mathtext) raises again from savefig below
     if rasters is None:
         rasters = _saved_rasters(figure, dpi, recolour)
     return tuple(_flatten(r) if r is not None else None for r in rasters)
