@@ -94,7 +94,7 @@ def trivial_article(blocks: int) -> str:
     return f"Title: Trivial\nDate: 2026-01-01\n\n{body}\n{KERNEL_CPU}"
 
 
-def make_site(root: Path, articles: dict[str, str], engine: bool) -> Path:
+def make_site(root: Path, articles: dict[str, str], engine: bool, extra: str = "") -> Path:
     """A site with the repository's theme and settings; with or without the engine."""
     (root / "content").mkdir(parents=True, exist_ok=True)
     for name, text in articles.items():
@@ -115,7 +115,7 @@ def make_site(root: Path, articles: dict[str, str], engine: bool) -> Path:
         EXECBLOCKS_ROOT = {str(root)!r}
         EXECBLOCKS_CODE_DIRS = []
         EXTRA_PATH_METADATA = {{}}
-        """))
+        """) + extra)
     return conf
 
 
@@ -198,15 +198,15 @@ def executed_parts(conf: Path, entry: Path) -> tuple[float, float]:
     return build, float(text.split("kernel cpu")[1])
 
 
-def per_figure_cpu(draws: Path, closes: Path, root: Path, runs: int = 5) -> tuple[float, float]:
+def per_figure_cpu(draws: Path, closes: Path, runs: int = 5) -> tuple[float, float]:
     """CPU seconds a saved figure costs beyond drawing it and closing it unsaved: the
     median over `runs` pairs of forced runs, the two articles alternated so drifting
     load hits both alike (one figure's ~0.1 s is a tenth of a build's run-to-run
     spread). Returns (build + kernel, kernel alone)."""
     totals, kernels = [], []
     for _ in range(runs):
-        saved_build, saved_kernel = executed_parts(draws, root / "draws/results/f")
-        closed_build, closed_kernel = executed_parts(closes, root / "closes/results/f")
+        saved_build, saved_kernel = executed_parts(draws, draws.parent / "results/f")
+        closed_build, closed_kernel = executed_parts(closes, closes.parent / "results/f")
         totals.append((saved_build + saved_kernel - closed_build - closed_kernel) / 10)
         kernels.append((saved_kernel - closed_kernel) / 10)
     return statistics.median(totals), statistics.median(kernels)
@@ -322,7 +322,14 @@ def main() -> None:
 
         draws = make_site(tmp / "draws", {"f.md": figures_article(draw=True) + KERNEL_CPU}, engine=True)
         closes = make_site(tmp / "closes", {"f.md": figures_article(draw=False) + KERNEL_CPU}, engine=True)
-        per_figure_s, per_figure_kernel_s = per_figure_cpu(draws, closes, tmp)
+        per_figure_s, per_figure_kernel_s = per_figure_cpu(draws, closes)
+        # The same without the dark rendition (EXECBLOCKS_DARK_FIGURES = False): one draw,
+        # as savefig alone does, so what remains is the engine's own cost per figure.
+        light_only = "EXECBLOCKS_DARK_FIGURES = False\n"
+        light_s, _ = per_figure_cpu(
+            make_site(tmp / "draws-light", {"f.md": figures_article(draw=True) + KERNEL_CPU}, engine=True, extra=light_only),
+            make_site(tmp / "closes-light", {"f.md": figures_article(draw=False) + KERNEL_CPU}, engine=True, extra=light_only))
+        light_files = len(list((tmp / "draws-light/results/f").glob("*.png"))) / 10
         savefig_s = savefig_alone()
         files_per_figure = len(list((tmp / "draws/results/f").glob("*.png"))) / 10
         stages = figure_stages()
@@ -347,6 +354,8 @@ def main() -> None:
     print(f"                   {files_per_figure:g} PNG files per figure (light and dark, full and for phones); "
           f"{(per_figure_s - 2 * savefig_s) * 1000:+.1f} ms beyond two savefigs (light + dark); "
           f"of the {per_figure_s * 1000:.0f} ms, the kernel's {per_figure_kernel_s * 1000:.0f} ms")
+    print(f"                   without the dark rendition (EXECBLOCKS_DARK_FIGURES = False, {light_files:g} PNG files "
+          f"per figure): {(light_s - savefig_s) * 1000:+.1f} ms beyond savefig (engine per figure {light_s * 1000:.0f} ms)")
     print("                   kernel side in one plain process, CPU ms: "
           + ", ".join(f"{name} {ms:.1f}" for name, ms in stages.items())
           + f"; whole kernel side - savefig = {stages['whole kernel side'] - stages['savefig']:+.1f}")
