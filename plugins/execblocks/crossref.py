@@ -118,29 +118,35 @@ def _without_code_spans(line: str) -> str:
 class ReferencesExtension(Extension):
     def __init__(self, rel_path: str, text: str, bibliography=None, **kwargs):
         self.state = ReferenceState(rel_path, text.split("\n"), bibliography)
+        # Stages whose trigger the text never contains are not registered: an inline
+        # pattern is tried at every position of every paragraph, a preprocessor on every line.
+        self.has_references = "@" in text
+        self.has_display_math = "$$" in text
         super().__init__(**kwargs)
 
     def extendMarkdown(self, md):
-        from .citations import CitationProcessor
-
         md.registerExtension(self)
-        if "@" not in md.ESCAPED_CHARS:  # `\@` is a literal @, never a reference
-            md.ESCAPED_CHARS = [*md.ESCAPED_CHARS, "@"]
-        # After fenced_code (25) has stashed code fences, so `$$` in code is never math;
-        # before arithmatex (a block processor) sees the `$$`.
-        md.preprocessors.register(EquationPreprocessor(md), "crossref_equations", 24)
-        # After raw inline HTML (90), autolinks (120) and links (160); before emphasis (60),
-        # so `_` inside a key is not read as emphasis.
-        md.inlinePatterns.register(ReferenceProcessor(BRACKETED, md, self.state, bracketed=True),
-                                   "crossref_bracketed", 86)
-        md.inlinePatterns.register(ReferenceProcessor(NARRATIVE, md, self.state, bracketed=False),
-                                   "crossref_narrative", 85)
-        # After inline patterns (20) and attr_list (8), before toc (5): the References
-        # heading is in the table of contents.
-        md.treeprocessors.register(CitationProcessor(md, self.state), "citations", 7)
+        if self.has_display_math:
+            # After fenced_code (25) has stashed code fences, so `$$` in code is never math;
+            # before arithmatex (a block processor) sees the `$$`.
+            md.preprocessors.register(EquationPreprocessor(md), "crossref_equations", 24)
+        if self.has_references:
+            from .citations import CitationProcessor
+
+            if "@" not in md.ESCAPED_CHARS:  # `\@` is a literal @, never a reference
+                md.ESCAPED_CHARS = [*md.ESCAPED_CHARS, "@"]
+            # After raw inline HTML (90), autolinks (120) and links (160); before emphasis
+            # (60), so `_` inside a key is not read as emphasis.
+            md.inlinePatterns.register(ReferenceProcessor(BRACKETED, md, self.state, bracketed=True),
+                                       "crossref_bracketed", 86)
+            md.inlinePatterns.register(ReferenceProcessor(NARRATIVE, md, self.state, bracketed=False),
+                                       "crossref_narrative", 85)
+            # After inline patterns (20) and attr_list (8), before toc (5): the References
+            # heading is in the table of contents.
+            md.treeprocessors.register(CitationProcessor(md, self.state), "citations", 7)
+            # After the raw HTML stash is restored (30): figures and tables are in the text.
+            md.postprocessors.register(CrossRefResolver(md, self.state), "crossref_resolve", 25)
         md.treeprocessors.register(SectionNumberer(md), "section_numbers", 4)
-        # After the raw HTML stash is restored (30): figures and tables are in the text.
-        md.postprocessors.register(CrossRefResolver(md, self.state), "crossref_resolve", 25)
 
     def reset(self):
         self.state.citations.clear()

@@ -28,6 +28,9 @@ FENCE_OPEN = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})\s*(?P<info>[
 EXECUTABLE_INFO = re.compile(r"^\{\s*python3?\s*(?P<attrs>[^}]*)\}$")
 OPTION_LINE = re.compile(r"^#\|(?P<body>.*)$")
 INLINE_EXPR = re.compile(r"`\{python\}\s+(?P<expr>[^`]+?)\s*`")
+# What every executable fence's info and every inline value contains: a text without it
+# is prose only, and its lines need no scanning for either.
+MAY_EXECUTE = re.compile(r"\{\s*python")
 METADATA_LINE = re.compile(r"^(?P<key>[A-Za-z][A-Za-z0-9_-]*):\s*(?P<value>.*)$")
 ARTICLE_OPTION_PREFIX = "execute-"  # `Execute-Echo: false` in the header sets echo for every block
 
@@ -159,7 +162,8 @@ def parse_text(text: str, path: Path, root: Path, content_dir: Path, defaults: d
         inherited.pop("results", None)
     if "results" in header_options:
         inherited.pop("output", None)
-    fences = find_fences(lines)
+    may_execute = MAY_EXECUTE.search(text) is not None
+    fences = find_fences(lines) if may_execute else []
     blocks: list[Block] = []
     labels: dict[str, int] = {}
     for fence in fences:
@@ -176,7 +180,7 @@ def parse_text(text: str, path: Path, root: Path, content_dir: Path, defaults: d
         if label is not None:
             labels[label] = block.fence_line
         blocks.append(block)
-    inline = _inline_exprs(lines, fences)
+    inline = _inline_exprs(lines, fences) if may_execute else []
     resolved = _resolved(path)
     article_id = resolved.relative_to(_resolved(content_dir)).with_suffix("").as_posix()
     slug = str(front.data["slug"]) if front is not None and front.data.get("slug") else _slug(lines, path)
@@ -300,7 +304,9 @@ def _inline_exprs(lines: list[str], fences: list[Fence]) -> list[InlineExpr]:
         if number in inside:
             continue
         # A comment within the line hides its inline values from the reader: never run them.
-        for match in INLINE_EXPR.finditer(re.sub(r"<!--.*?-->", "", line)):
+        if "{python}" not in line:
+            continue
+        for match in INLINE_EXPR.finditer(re.sub(r"<!--.*?-->", "", line) if "<!--" in line else line):
             found.append(InlineExpr(expr=match["expr"], line=number + 1))
     return found
 
