@@ -98,7 +98,10 @@ def pixels(image) -> np.ndarray:
 
 @pytest.fixture(autouse=True)
 def close_figures():
-    yield
+    # matplotlib's own defaults, whatever an earlier test in this process set (the article's
+    # style, a figure size): sizes and what reaches past the canvas depend on them.
+    with plt.style.context("default"):
+        yield
     plt.close("all")
 
 
