@@ -55,6 +55,8 @@ def clean(c):
     import shutil
 
     shutil.rmtree(CONFIG["deploy_path"], ignore_errors=True)
+    deployed = Path(CONFIG["deploy_path"])
+    shutil.rmtree(deployed.parent / f".{deployed.name}.spare", ignore_errors=True)  # the site before last
 
 
 @task(help={"force": "rerun every executable article's experiments, fresh or not",

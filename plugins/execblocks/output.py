@@ -47,27 +47,43 @@ class ResultsGenerator(Generator):
             target = Path(self.output_path) / RESULTS_URL / rendered.article.article_id
             target.mkdir(parents=True, exist_ok=True)
             figures = [entry.file(name) for name in sorted(set(rendered.figures))]
-            # Each build writes into a fresh folder (atomic_output.py); the site it replaces
-            # is `previous`. A file that site already serves unchanged is linked, not copied:
-            # the old name goes when the old site is removed, and no bytes are written again.
+            # Each build writes into a folder beside output/ (atomic_output.py): a fresh one,
+            # or the site before last, whose files count only once this build marks them
+            # as its own. The site it replaces is `previous`. A file that site serves
+            # unchanged is linked, not copied. Nothing here is ever written in place: a
+            # file may be the served one under a second name.
             previous = Path(shown_path(str(target)))
             reuse = previous != target
             for figure in figures:  # named by their content: the same name is the same bytes
-                if not (reuse and _link(previous / figure.name, target / figure.name)) \
-                        and _outdated(target / figure.name, figure):
-                    shutil.copyfile(figure, target / figure.name)
+                placed = target / figure.name
+                if os.path.lexists(placed):
+                    _mark_as_written(placed)
+                elif not (reuse and _link(previous / figure.name, placed)):
+                    shutil.copyfile(figure, placed)
             # The downloads come from the stored results (a prose edit leaves them alone;
             # the .py, which names block lines, is cheap and rewritten only if it differs).
             sources = [entry.file("record.json"), entry.file("notebook.ipynb"), *figures]
             downloads = [f"{slug}.ipynb", f"{slug}.zip", f"{slug}.py"]
             if reuse and _current(previous, slug, sources, rendered):
                 for name in downloads:  # linked: the mtime the check reads stays as it was
+                    if os.path.lexists(target / name):
+                        os.unlink(target / name)
                     if not _link(previous / name, target / name):
                         shutil.copy2(previous / name, target / name)
-            elif not _current(target, slug, sources, rendered):
+            elif _current(target, slug, sources, rendered):
+                for name in downloads:
+                    _mark_as_written(target / name)
+            else:
                 from .downloads import write_downloads  # nbformat: loaded only when there is work
 
                 write_downloads(rendered, target, session.settings)
+
+
+def _mark_as_written(path: Path) -> None:
+    """Keep a file the build's folder already holds, unchanged: setting its times to what
+    they are moves only its inode change time, which is what the sweep reads."""
+    stat = path.lstat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns), follow_symlinks=False)
 
 
 def _link(existing: Path, new: Path) -> bool:

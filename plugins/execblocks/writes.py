@@ -76,8 +76,8 @@ def snapshot(root: Path, extra: tuple[Path, ...] = ()) -> dict[str, Stamp]:
 
 
 def _other_build(name: str) -> bool:
-    """A site another build is writing beside output/ (atomic_output.py)."""
-    return name.startswith(".") and (".building-" in name or ".previous-" in name)
+    """A site a build is writing beside output/, or keeps for the next one (atomic_output.py)."""
+    return name.startswith(".") and (".building-" in name or ".previous-" in name or name.endswith(".spare"))
 
 
 def _key(path: Path, root: Path) -> str:

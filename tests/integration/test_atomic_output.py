@@ -83,3 +83,51 @@ def test_a_full_disk_while_storing_results_keeps_only_complete_entries(project):
     rebuilt = build(project)
     assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
     assert "  2999 xxx" in project.html("big")
+
+
+PAGE = "Title: {title}\nDate: 2026-01-0{day}\n\nSome words.\n"
+
+
+def test_a_build_reuses_the_site_before_last_and_drops_what_it_no_longer_writes(project):
+    """The replaced site becomes the next build's folder (Pelican overwrites instead of
+    creating every file anew); whatever that build did not write is gone from the site."""
+    project.write("content/a.md", PAGE.format(title="A", day=2))
+    project.write("content/b.md", PAGE.format(title="B", day=3))
+    project.build()
+    project.build()  # the first site is now the spare
+    spare = project.root / ".output.spare"
+    assert (spare / "b.html").is_file()
+    reused = (spare / "a.html").stat().st_ino
+    (project.content / "b.md").unlink()
+    project.build()
+    assert (project.output / "a.html").stat().st_ino == reused  # the same file, written over
+    assert not (project.output / "b.html").exists()  # the spare had it; this build did not write it
+    assert "b.html" not in (project.output / "index.html").read_text()
+    assert not (project.output / ".execblocks-build-started").exists()
+    assert leftovers(project) == []
+    fresh = tree(project.output)
+    project.build(DELETE_OUTPUT_DIRECTORY=True)  # Pelican's rebuild: the same site
+    assert tree(project.output) == fresh
+
+
+def test_the_served_site_is_never_written_through_a_shared_file(project):
+    """Results are hard-linked between the served site and the next build's folder: a build
+    that changes them replaces the names, never the bytes the served site holds."""
+    project.build()
+    project.build()
+    served = project.output / "results/hello/hello.py"
+    text, inode = served.read_text(), served.stat().st_ino
+    project.edit("content/hello.md", "double(21)", "double(20)")
+    project.build()
+    spare_copy = project.root / ".output.spare/results/hello/hello.py"
+    assert spare_copy.stat().st_ino == inode and spare_copy.read_text() == text  # untouched
+    assert "double(20)" in served.read_text() and served.stat().st_ino != inode
+
+
+def test_static_files_pelican_leaves_alone_are_kept(project):
+    """With STATIC_CHECK_IF_MODIFIED Pelican copies only changed static files, so a build
+    starts from an empty folder: nothing it skipped is lost."""
+    project.write("content/images/pic.txt", "a static file")
+    for _ in range(3):
+        project.build(STATIC_PATHS=["images"], STATIC_CHECK_IF_MODIFIED=True)
+        assert (project.output / "images/pic.txt").read_text() == "a static file"
