@@ -35,8 +35,13 @@ def _prctl(option: int, value: int) -> None:
 
 
 def _descendants(root: int) -> list[int]:
-    """Every process below `root`, found from /proc's parent links."""
+    """Every live process below `root`, found from /proc's parent links.
+
+    Zombies are walked through but not returned: /proc is read one process at a time, so a
+    child may still name a parent that has since died (it is being reparented to us), and
+    cutting the walk at that parent would miss the child."""
     children: dict[int, list[int]] = {}
+    zombies: set[int] = set()
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
@@ -47,14 +52,16 @@ def _descendants(root: int) -> list[int]:
             continue
         # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
         fields = stat[stat.rfind(b")") + 2:].split()
-        if fields and fields[0] != b"Z":
+        if fields:
             children.setdefault(int(fields[1]), []).append(int(name))
+            if fields[0] == b"Z":
+                zombies.add(int(name))
     found, stack = [], [root]
     while stack:
         for child in children.get(stack.pop(), []):
             found.append(child)
             stack.append(child)
-    return found
+    return [pid for pid in found if pid not in zombies]
 
 
 def _kill_descendants() -> None:
@@ -83,7 +90,17 @@ def _reap() -> None:
             return
 
 
+def _stop_watching() -> None:
+    """Once cleaning up, nothing interrupts it: a second SIGTERM, SIGHUP or the parent poll
+    would run the clean-up again inside the first and exit from there, abandoning the
+    first one's work half done (block children outlived SIGKILLed builds that way)."""
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGALRM):
+        signal.signal(sig, signal.SIG_IGN)
+
+
 def _exit_like(status: int) -> None:
+    _stop_watching()
     _kill_descendants()
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
@@ -94,6 +111,7 @@ def _exit_like(status: int) -> None:
 
 
 def _on_terminate(signum, frame) -> None:
+    _stop_watching()
     _kill_descendants()
     os._exit(128 + signum)
 
