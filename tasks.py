@@ -54,9 +54,10 @@ def clean(c):
     """Remove generated files (not the committed results)."""
     import shutil
 
+    from execblocks.atomic_output import spare_path
+
     shutil.rmtree(CONFIG["deploy_path"], ignore_errors=True)
-    deployed = Path(CONFIG["deploy_path"])
-    shutil.rmtree(deployed.parent / f".{deployed.name}.spare", ignore_errors=True)  # the site before last
+    shutil.rmtree(spare_path(Path(CONFIG["deploy_path"]).resolve()), ignore_errors=True)  # the site before last
 
 
 @task(help={"force": "rerun every executable article's experiments, fresh or not",

@@ -29,7 +29,10 @@ import os
 import shutil
 from pathlib import Path
 
+# The folders beside output/ this module owns: `.output.building-<pid>` (a build in
+# progress), `.output.previous-<pid>` (mid-swap where renameat2 is missing), `.output.spare`.
 PREFIX = ".building-"
+PREVIOUS = ".previous-"
 SPARE = ".spare"
 MARKER = ".execblocks-build-started"
 RENAME_EXCHANGE = 2
@@ -37,6 +40,16 @@ AT_FDCWD = -100
 
 _building: dict[str, str] = {}  # temp folder -> the output folder it will become (for messages)
 _started: dict[str, int] = {}  # temp folder -> its marker's ctime: files changed before it are stale
+
+
+def spare_path(final: Path) -> Path:
+    """Where the site before last is kept for the next build of `final` (output/)."""
+    return final.parent / f".{final.name}{SPARE}"
+
+
+def is_site_folder(name: str) -> bool:
+    """Whether a folder beside output/ is one of this module's (not the author's)."""
+    return name.startswith(".") and (PREFIX in name or PREVIOUS in name or name.endswith(SPARE))
 
 
 def shown_path(path: str) -> str:
@@ -69,7 +82,7 @@ def _reuse_spare(final: Path, temp: Path, settings: dict) -> bool:
     if settings.get("STATIC_CHECK_IF_MODIFIED"):
         return False
     try:
-        os.rename(final.parent / f".{final.name}{SPARE}", temp)
+        os.rename(spare_path(final), temp)
     except OSError:
         return False
     return True
@@ -119,7 +132,7 @@ def finish(pelican) -> None:
                 shutil.copy2(old, new, follow_symlinks=False)
     if final.exists():
         if not _exchange(temp, final):
-            previous = final.parent / f".{final.name}.previous-{os.getpid()}"
+            previous = final.parent / f".{final.name}{PREVIOUS}{os.getpid()}"
             os.rename(final, previous)
             os.rename(temp, final)
             temp = previous
@@ -132,7 +145,7 @@ def finish(pelican) -> None:
 def _keep_as_spare(previous: Path, final: Path) -> None:
     """The replaced site becomes the next build's folder; removed if a spare is there."""
     try:
-        os.rename(previous, final.parent / f".{final.name}{SPARE}")
+        os.rename(previous, spare_path(final))
     except OSError:
         shutil.rmtree(previous, ignore_errors=True)
 
@@ -154,7 +167,7 @@ def remove_leftovers(final: Path) -> None:
         if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
             continue  # another build is writing it right now
         shutil.rmtree(path, ignore_errors=True)
-    for path in final.parent.glob(f".{final.name}.previous-*"):
+    for path in final.parent.glob(f".{final.name}{PREVIOUS}*"):
         shutil.rmtree(path, ignore_errors=True)
 
 

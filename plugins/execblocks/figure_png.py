@@ -53,9 +53,10 @@ EDGE_MARGIN_PX = 2
 
 @dataclass(frozen=True)
 class EncodedPNG:
-    """One PNG file of a figure and its width in pixels."""
+    """One PNG file of a figure and its size in pixels."""
 
     width: int
+    height: int
     data: bytes
 
 
@@ -217,7 +218,7 @@ def renditions(image) -> list[EncodedPNG]:
     from PIL import Image
 
     full, palette = _encoded(image)
-    encoded = [EncodedPNG(image.width, full)]
+    encoded = [EncodedPNG(image.width, image.height, full)]
     for width in PHONE_WIDTHS:
         if width <= RENDITION_MAX_SHARE * image.width:
             height = round(image.height * width / image.width)
@@ -229,13 +230,8 @@ def renditions(image) -> list[EncodedPNG]:
                                   lossless=palette is None)
             # Narrower but not lighter (it had to stay lossless): no use to a phone.
             if len(smaller) < len(encoded[-1].data):
-                encoded.append(EncodedPNG(width, smaller))
+                encoded.append(EncodedPNG(width, height, smaller))
     return encoded
-
-
-def encode(image) -> bytes:
-    """The PNG of `image`: palette when that is invisible, else lossless."""
-    return _encoded(image)[0]
 
 
 def _encoded(image, palette_hint=None, lossless: bool = False):

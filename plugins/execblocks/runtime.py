@@ -206,8 +206,7 @@ def _render_png(figure, dpi: float, dark: bool) -> tuple[str, str, dict, dict]:
 
     pngs = figure_pngs(figure, dpi, _dark_recolouring if dark else None)
     full = pngs.light[0]
-    height = _png_size(full.data)[1]
-    size = {"width": round(full.width * 96 / dpi), "height": round(height * 96 / dpi)}
+    size = {"width": round(full.width * 96 / dpi), "height": round(full.height * 96 / dpi)}
 
     def listed(encoded) -> list[dict]:
         return [{"width": e.width, "png": base64.b64encode(e.data).decode("ascii")} for e in encoded]
@@ -334,11 +333,6 @@ def _fail_block(result, error: Exception) -> None:
 def _figure_title(figure) -> str:
     titles = [figure.get_suptitle()] + [ax.get_title() for ax in figure.axes]
     return "; ".join(t for t in titles if t) or "Figure"
-
-
-def _png_size(data: bytes) -> tuple[int, int]:
-    # The IHDR chunk holds width and height as big-endian 32-bit ints at bytes 16..24.
-    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
 def _versions() -> dict[str, str]:

@@ -20,6 +20,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .atomic_output import is_site_folder
+
 SCRATCH_ENV = "EXECBLOCKS_SCRATCH"
 # Folders whose churn is not the site's: tooling, caches, environments.
 SKIPPED_DIRS = {".git", ".hg", "__pycache__", ".pytest_cache", ".ipynb_checkpoints", "node_modules",
@@ -59,7 +61,7 @@ def snapshot(root: Path, extra: tuple[Path, ...] = ()) -> dict[str, Stamp]:
         if not top.is_dir():
             continue
         for folder, dirs, files in os.walk(top):
-            dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS and not _other_build(d)]
+            dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS and not is_site_folder(d)]
             base = Path(folder)
             for name in dirs:
                 found[_key(base / name, root)] = (-1, 0, 0)
@@ -73,11 +75,6 @@ def snapshot(root: Path, extra: tuple[Path, ...] = ()) -> dict[str, Stamp]:
                     continue
                 found[_key(path, root)] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
     return found
-
-
-def _other_build(name: str) -> bool:
-    """A site a build is writing beside output/, or keeps for the next one (atomic_output.py)."""
-    return name.startswith(".") and (".building-" in name or ".previous-" in name or name.endswith(".spare"))
 
 
 def _key(path: Path, root: Path) -> str:

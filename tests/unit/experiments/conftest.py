@@ -21,7 +21,10 @@ torch.set_num_threads(1)  # tiny networks run many times slower on two threads
 
 @pytest.fixture(autouse=True)
 def _close_figures():
-    yield
+    """The article's plots apply the blog style globally (bnlab.plots.use_style): put every
+    rcParam back afterwards, so later tests in this process see matplotlib's own."""
+    with matplotlib.rc_context():
+        yield
     import matplotlib.pyplot as plt
 
     plt.close("all")
