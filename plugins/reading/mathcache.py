@@ -36,7 +36,9 @@ class FormulaCache:
 
     def get(self, tex: str, display: bool) -> str | None:
         key = self._key(tex, display)
-        markup = self._load().get(key)
+        markup = self._used.get(key)  # rendered earlier in this build (another document)
+        if markup is None:
+            markup = self._load().get(key)
         if markup is not None:
             self._used[key] = markup
         return markup
@@ -47,9 +49,9 @@ class FormulaCache:
 
     def save(self) -> None:
         """Write the entries this build used, if they differ from the file's."""
-        if self.cache_file is None or self._known is None:
-            return
-        if not self._missed and self._used.keys() == self._known.keys():
+        if self.cache_file is None or (self._known is None and not self._used):
+            return  # no formula this build: the file stays as it is
+        if not self._missed and self._used.keys() == self._load().keys():
             return
         try:
             self.cache_file.parent.mkdir(parents=True, exist_ok=True)
