@@ -8,7 +8,9 @@ all within one Pelican run:
                        what an edit made stale); its report goes into the run's settings
                        as a BuildSession (session.py)
     readers_init       Markdown reader that renders stored results   (reader.py, render.py)
-    content_object_init  resolve result URLs for each page's location
+    initialized        Jinja's finalize resolves `{static}` in figures' srcset (srcset.py)
+    feed_generated     ... and so do feeds
+    content_object_init  download links for each page's location
     (ResultsGenerator) copy figures, write the downloads: .ipynb, .py, runnable .zip   (output.py)
 
 The public names below are what tasks.py and tests use.
@@ -54,8 +56,9 @@ def register():
     fatal.install()  # Pelican's fatal errors as one line naming the file
     signals.get_generators.connect(_on_run_start)
     signals.readers_init.connect(_on_readers_init)
+    signals.initialized.connect(_on_initialized)
     signals.content_object_init.connect(_on_content_init)
-    signals.content_object_init.connect(_resolve_srcset)
+    signals.feed_generated.connect(_on_feed_generated)
 
 
 def _on_run_start(pelican):
@@ -78,10 +81,18 @@ def _on_run_start(pelican):
     return ResultsGenerator
 
 
-def _resolve_srcset(instance) -> None:
-    from .srcset import resolve_srcset_links
+def _on_initialized(pelican) -> None:
+    """Figures' srcset links, resolved where pages get their HTML (Pelican resolves only
+    src/href, getpelican/pelican#2981): no content object is touched."""
+    from .srcset import install
 
-    resolve_srcset_links(instance)
+    install(pelican.settings)
+
+
+def _on_feed_generated(context, feed) -> None:
+    from .srcset import resolve_feed
+
+    resolve_feed(feed)
 
 
 def _on_site_complete(pelican) -> None:

@@ -1,12 +1,18 @@
 """reading: what makes the built pages read well, done when the site is built.
 
 A Pelican plugin (PLUGIN_PATHS convention), separate from the execution engine: it
-works on the HTML of every article and page, executable or not.
+works on the HTML of every article and page, executable or not. It uses Pelican's public
+extension points only (it never writes a content object's private fields):
 
-    all_generators_finalized   sections start at h2; footnotes -> sidenotes; scrolling boxes made keyboard
-                               regions; all the site's TeX rendered by one KaTeX process;
-                               each article's outline (table of contents)
-    initialized                the `plain_text` template filter (descriptions)
+    initialized                the template filters `plain_text` (descriptions) and `outline`
+                               (an article's table of contents, from its content)
+    get_generators             (each run) a Markdown extension in the run's MARKDOWN settings
+                               (extension.py): as each document is read, sections start at h2,
+                               footnotes -> sidenotes, scrolling boxes become keyboard regions,
+                               TeX -> KaTeX (new formulas only; known ones from the cache
+                               under CACHE_PATH, mathcache.py)
+    content_object_init        a formula KaTeX rejected is located (file:line) in its document
+    all_generators_finalized   ... and stops the build there, before anything is written
     feed_generated             feed entries without permalinks, provenance lines, KaTeX HTML
     content_written, finalized sitemap.xml with lastmod from Modified/Date (if SITEMAP is set)
 """
@@ -16,23 +22,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .extension import MathRun, ReadingExtension
 from .feed import clean_for_feed
-from .mathrender import MathError, formulas, render_batch, replace_math, source_line
-from .regions import mark_scroll_regions
-from .sidenotes import to_sidenotes
+from .mathcache import FormulaCache, cache_file_for
+from .mathrender import SCRIPT as KATEX_RENDER_SCRIPT, MathError
 from .sitemap import entry_for, render as render_sitemap
 from .text import plain_text
-from .toc import Outline, TocEntry, outline, raise_headings
+from .toc import Outline, TocEntry, outline
 
 __all__ = ["register", "MathError", "Outline", "TocEntry"]
 
 BUNDLED_KATEX = Path(__file__).resolve().parents[2] / "theme" / "static" / "katex" / "katex.min.js"
-CONTENT_LISTS = ("articles", "translations", "drafts", "drafts_translations", "hidden_articles",
-                 "hidden_translations", "pages", "hidden_pages", "draft_pages", "draft_translations")
 
-# This run's sitemap lives in its settings (every page's template context is a shallow
-# copy of them, so they share it), so nothing is kept between runs in module state.
+# This run's sitemap and math live in its settings (every page's template context is a
+# shallow copy of them, so they share it), so nothing is kept between runs in module state.
 SITEMAP_STATE = "READING_SITEMAP"
+MATH_STATE = "READING_MATH"
 
 
 @dataclass
@@ -53,6 +58,10 @@ def register():
     from pelican import signals
 
     signals.initialized.connect(_on_initialized)
+    signals.get_generators.connect(_on_run_start)
+    signals.article_generator_preread.connect(_on_preread)
+    signals.page_generator_preread.connect(_on_preread)
+    signals.content_object_init.connect(_on_content_object_init)
     signals.all_generators_finalized.connect(_on_generators_finalized)
     signals.feed_generated.connect(_on_feed_generated)
     signals.content_written.connect(_on_content_written)
@@ -60,11 +69,37 @@ def register():
 
 
 def _on_initialized(pelican) -> None:
-    if not enabled(pelican.settings):
+    settings = pelican.settings
+    if not enabled(settings):
         return
-    pelican.settings[SITEMAP_STATE] = SitemapState()
+    # Made here, before Pelican copies the settings into the run's context (content_written
+    # gets that copy); emptied at the start of each run (`_on_run_start`).
+    settings[SITEMAP_STATE] = SitemapState()
+    filters = dict(settings.get("JINJA_FILTERS") or {})
     # Templates' <meta> descriptions: plain text, math as its TeX (not KaTeX's glyph soup).
-    pelican.settings.setdefault("JINJA_FILTERS", {})["plain_text"] = plain_text
+    filters["plain_text"] = plain_text
+    # `article.content|outline`: the table of contents (entries, top_level, show_toc).
+    filters["outline"] = outline
+    settings["JINJA_FILTERS"] = filters
+
+
+def _on_run_start(pelican) -> None:
+    """get_generators, sent at the start of every run (`pelican --autoreload` runs the same
+    Pelican again): an empty sitemap, this run's math, and the Markdown extension that does
+    the work, in its MARKDOWN settings before any reader is made."""
+    settings = pelican.settings
+    if not enabled(settings):
+        return
+    if SITEMAP_STATE in settings:
+        settings[SITEMAP_STATE].entries.clear()  # the same object the run's context holds
+    katex_js = katex_script(settings)
+    math = MathRun(katex_js, FormulaCache(cache_file_for(settings), (katex_js, KATEX_RENDER_SCRIPT)))
+    settings[MATH_STATE] = math
+    # A new MARKDOWN dict, not an edit of the one given: settings passed in code may share it
+    # between runs (tests do), and a later run must not get this run's extension too.
+    markdown = dict(settings.get("MARKDOWN") or {})
+    kept = [e for e in markdown.get("extensions", []) if not isinstance(e, ReadingExtension)]
+    settings["MARKDOWN"] = dict(markdown, extensions=[*kept, ReadingExtension(math)])
 
 
 def katex_script(settings: dict) -> Path:
@@ -74,39 +109,30 @@ def katex_script(settings: dict) -> Path:
     return candidate if candidate.is_file() else BUNDLED_KATEX
 
 
-def _contents(generators) -> list:
-    found = {}
-    for generator in generators:
-        for name in CONTENT_LISTS:
-            for item in getattr(generator, name, None) or []:
-                found[id(item)] = item
-    return list(found.values())
+def _on_preread(generator) -> None:
+    """A document is about to be read: formulas left from the last one (its reader failed
+    after Markdown ran, so no content object named its file) are errors without a file."""
+    math = generator.settings.get(MATH_STATE)
+    if math is not None and math.unplaced:
+        math.locate(None)
+
+
+def _on_content_object_init(instance) -> None:
+    math = instance.settings.get(MATH_STATE)
+    if math is not None and math.unplaced:
+        math.locate(instance.source_path)
 
 
 def _on_generators_finalized(generators) -> None:
-    from pelican.contents import Content
-
-    if generators and SITEMAP_STATE in generators[0].settings:
-        generators[0].settings[SITEMAP_STATE].output_path = generators[0].output_path
-    contents = _contents(generators)
-    if not contents or not enabled(contents[0].settings):
+    if not generators:
         return
-    for item in contents:
-        item._content = mark_scroll_regions(to_sidenotes(raise_headings(item._content or "")))
-    summaries = [i for i in contents if isinstance(i.metadata.get("summary"), str)]
-    batch = [f for i in contents for f in formulas(i._content)]
-    batch += [f for i in summaries for f in formulas(i.metadata["summary"])]
-    rendered = render_batch(batch, katex_script(contents[0].settings)) if batch else {}
-    for item in contents:
-        where = lambda tex, path=item.source_path: source_line(path, tex)  # noqa: E731
-        item._content = replace_math(item._content, rendered, where)
-        if item in summaries:
-            item.metadata["summary"] = replace_math(item.metadata["summary"], rendered, where)
-        item.outline = outline(item._content)
-        item.has_math = 'class="katex' in item._content
-    # Pelican memoizes content and summary per object: drop what was computed before.
-    Content.get_content.cache.clear()
-    Content.get_summary.cache.clear()
+    settings = generators[0].settings
+    if SITEMAP_STATE in settings:
+        settings[SITEMAP_STATE].output_path = generators[0].output_path
+    math = settings.get(MATH_STATE)
+    if math is not None:
+        math.cache.save()  # what rendered is kept even when a bad formula stops this build
+        math.raise_first()
 
 
 def _on_feed_generated(context, feed) -> None:

@@ -1,4 +1,5 @@
-"""TeX -> HTML at build time: every formula of the site goes to one KaTeX process.
+"""TeX -> HTML at build time, by KaTeX in node: a document's new formulas go to one KaTeX
+process (extension.py calls it as each document is read; mathcache.py keeps what it made).
 
 pymdownx.arithmatex (generic mode) leaves `<span class="arithmatex">\\(...\\)</span>` and
 `<div class="arithmatex">\\[...\\]</div>` in the HTML. Here each one is replaced by
@@ -57,16 +58,16 @@ def render_batch(batch: list[Formula], katex_js: Path) -> dict[Formula, str | Ex
     return {f: (r["html"] if "html" in r else MathError(r["error"])) for f, r in zip(unique, results)}
 
 
-def replace_math(markup: str, rendered: dict[Formula, str | Exception], where) -> str:
-    """Swap each formula for its rendering; `where(tex)` names the source (file:line) of a bad one."""
+def replace_math(markup: str, rendered: dict[Formula, str | Exception]) -> str:
+    """Swap each formula for its rendering; one KaTeX rejected (an Exception) stays as it was
+    (the build stops anyway, with `bad_formula` naming where it is)."""
 
     def swap(m: re.Match) -> str:
         display = m.group("display") is not None
         formula = Formula(html.unescape(m.group("display") if display else m.group("inline")), display)
-        result = rendered[formula]
-        if isinstance(result, Exception):
-            raise MathError(f"{where(formula.tex)}: {result}; fix the formula (KaTeX supports "
-                            f"https://katex.org/docs/supported.html)")
+        result = rendered.get(formula)
+        if result is None or isinstance(result, Exception):
+            return m.group(0)
         tag = m.group("tag")
         attrs = m.group("attrs")
         if display and "tabindex" not in attrs:
@@ -75,6 +76,12 @@ def replace_math(markup: str, rendered: dict[Formula, str | Exception], where) -
         return f'<{tag} class="arithmatex"{attrs}>{result}</{tag}>'
 
     return MATH.sub(swap, markup)
+
+
+def bad_formula(source_path: str | None, tex: str, reason: str) -> MathError:
+    """The error for a formula KaTeX rejected: `file:line: reason; fix ...`."""
+    return MathError(f"{source_line(source_path, tex)}: {reason}; fix the formula (KaTeX supports "
+                     f"https://katex.org/docs/supported.html)")
 
 
 def source_line(source_path: str | None, tex: str) -> str:

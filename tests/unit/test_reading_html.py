@@ -61,3 +61,30 @@ def test_feed_and_descriptions_lose_page_furniture():
                     '<mi>x</mi><annotation encoding="application/x-tex">x^2</annotation></semantics></math>'
                     '</span></span>.</p>')
     assert plain_text(html) == "A#Is x^2.1 s · cpu"
+
+
+def test_the_markdown_extension_finishes_each_document_as_it_is_read(tmp_path):
+    """ReadingExtension runs after Markdown's own postprocessors (raw HTML restored, footnotes
+    done): a block's output box from the stash is made a region, footnotes are sidenotes,
+    headings raised; known formulas come from the cache (no node), a rejected one waits to be
+    located in its file and leaves the document as it was."""
+    from pathlib import Path
+
+    from reading.extension import MathRun, ReadingExtension
+    from reading.mathcache import FormulaCache
+
+    cache = FormulaCache(tmp_path / "katex.json", (Path(__file__),))
+    cache.put("x^2", False, '<span class="katex">X2</span>')
+    math = MathRun(Path("/nonexistent/katex.min.js"), cache)
+    converter = markdown.Markdown(extensions=[*EXTENSIONS, "pymdownx.arithmatex", ReadingExtension(math)],
+                                  extension_configs={"toc": {"permalink": "#"}, "pymdownx.arithmatex": {"generic": True}})
+    html = converter.convert("### One\n\nA claim $x^2$.[^a]\n\n"
+                             '<div class="cell-output cell-output-stdout"><pre>out</pre></div>\n\n'
+                             "### Two\n\n[^a]: See *this*.\n")
+    assert '<h2 id="one">' in html and "<h3" not in html
+    assert '<span class="sidenote" id="sn-a" role="note">' in html and 'class="footnote"' not in html
+    assert '<div class="cell-output cell-output-stdout"><pre tabindex="0" role="region" aria-label="Output">' in html
+    assert '<span class="arithmatex"><span class="katex">X2</span></span>' in html
+    assert math.errors == [] and math.unplaced == []
+    cache.save()
+    assert (tmp_path / "katex.json").is_file()

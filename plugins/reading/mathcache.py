@@ -1,0 +1,111 @@
+"""KaTeX's HTML for each formula, remembered between builds.
+
+Formulas are rendered when each document is read (extension.py), and starting node with
+KaTeX costs about 0.2 s: a build whose formulas are all known should start none. So every
+rendered formula is kept in one JSON file under Pelican's CACHE_PATH
+(`<CACHE_PATH>/reading/katex.json`), keyed on the TeX, display or inline, and the KaTeX
+that rendered it (its script's and our katex_render.js's size and modification time, so a
+new KaTeX or new render options mean new entries). A build rewrites the file only when it
+rendered something new or stopped using an entry, keeping just the entries it used, so it
+never grows. A missing, unreadable or corrupt file costs the rendering again, nothing
+else; an unwritable one means the next build renders again. The cache is never published.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+# Bump when the HTML made for the same formula and KaTeX changes (e.g. katex_render.js options).
+FORMAT = 1
+
+
+class FormulaCache:
+    """`get(tex, display)` / `put(...)` for one build; `save()` once every document is read."""
+
+    def __init__(self, cache_file: Path | None, renderer_files: tuple[Path, ...]):
+        self.cache_file = cache_file
+        self.renderer_files = renderer_files
+        self._known: dict[str, str] | None = None  # read on the first formula: most builds of a site without math never do
+        self._used: dict[str, str] = {}
+        self._missed = False
+        self._renderer: str | None = None
+
+    def get(self, tex: str, display: bool) -> str | None:
+        key = self._key(tex, display)
+        markup = self._used.get(key)  # rendered earlier in this build (another document)
+        if markup is None:
+            markup = self._load().get(key)
+        if markup is not None:
+            self._used[key] = markup
+        return markup
+
+    def put(self, tex: str, display: bool, markup: str) -> None:
+        self._used[self._key(tex, display)] = markup
+        self._missed = True
+
+    def save(self) -> None:
+        """Write the entries this build used, if they differ from the file's."""
+        if self.cache_file is None or (self._known is None and not self._used):
+            return  # no formula this build: the file stays as it is
+        if not self._missed and self._used.keys() == self._load().keys():
+            return
+        try:
+            self.cache_file.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.cache_file.parent, suffix=".tmp")
+            try:
+                with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                    json.dump(self._used, stream, sort_keys=True)
+                os.replace(temporary, self.cache_file)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+        except OSError:
+            pass  # a read-only or full disk: the next build renders again
+        self._known, self._missed = dict(self._used), False
+
+    def _load(self) -> dict[str, str]:
+        if self._known is None:
+            self._known = {}
+            if self.cache_file is not None:
+                try:
+                    loaded = json.loads(self.cache_file.read_text(encoding="utf-8"))
+                    if isinstance(loaded, dict) and all(isinstance(v, str) for v in loaded.values()):
+                        self._known = loaded
+                except (OSError, ValueError):
+                    pass
+        return self._known
+
+    def _key(self, tex: str, display: bool) -> str:
+        if self._renderer is None:
+            self._renderer = _fingerprint(self.renderer_files)
+        spec = f"{FORMAT}\0{self._renderer}\0{'display' if display else 'inline'}\0"
+        return hashlib.sha256((spec + tex).encode("utf-8")).hexdigest()
+
+
+def _fingerprint(files: tuple[Path, ...]) -> str:
+    """The renderer's identity from its files' metadata: a stat each, no read of a 270 kB script."""
+    parts = []
+    for path in files:
+        try:
+            found = path.stat()
+            parts.append(f"{path.name}:{found.st_size}:{found.st_mtime_ns}")
+        except OSError:
+            parts.append(f"{path.name}:missing")
+    return "|".join(parts)
+
+
+def cache_file_for(settings: dict) -> Path | None:
+    """Under CACHE_PATH. Pelican makes it absolute when it reads a settings file; a relative
+    one (settings given in code, as tests do) is taken from the project, PATH's parent, not
+    from wherever the build was started."""
+    cache_path = settings.get("CACHE_PATH")
+    if not cache_path:
+        return None
+    path = Path(cache_path)
+    if not path.is_absolute():
+        path = Path(settings.get("PATH") or ".").resolve().parent / path
+    return path / "reading" / "katex.json"
