@@ -90,6 +90,10 @@ class _RecordingAgg:
         self._real = real
         self._recording = recording
         self._started = False
+        self._snapshot = _Snapshots()
+        from matplotlib.artist import Artist
+
+        self._artist_type = Artist
 
     def clear(self):
         if self._started:
@@ -101,9 +105,10 @@ class _RecordingAgg:
         self._started = True
         if recording.declined is None:
             try:
-                artist = _drawing_artist(sys._getframe(2))
-                recording.calls.append(Call(method, [_snapshot(a) for a in args],
-                                            {k: _snapshot(v) for k, v in kwargs.items()}, artist))
+                artist = _drawing_artist(sys._getframe(2), self._artist_type)
+                snapshot = self._snapshot
+                recording.calls.append(Call(method, [snapshot(a) for a in args],
+                                            {k: snapshot(v) for k, v in kwargs.items()}, artist))
             except Exception as error:  # noqa: BLE001 - never let recording break the light draw
                 recording.decline(f"could not record {method}: {type(error).__name__}: {error}")
         return getattr(self._real, method)(*args, **kwargs)
@@ -187,97 +192,128 @@ def _rasterizing_draws(renderer_class) -> bool:
                for name in ("start_rasterizing", "stop_rasterizing"))
 
 
-def _drawing_artist(frame):
+def _drawing_artist(frame, artist_type):
     """The artist whose `draw` method is the innermost one running, or None."""
-    from matplotlib.artist import Artist
-
     while frame is not None:
         if frame.f_code.co_name == "draw":
             candidate = frame.f_locals.get("self")
-            return candidate if isinstance(candidate, Artist) else None
+            return candidate if isinstance(candidate, artist_type) else None
         frame = frame.f_back
     return None
 
 
-def _snapshot(value):
-    """A copy of a call argument that later changes to the figure cannot reach."""
-    import numpy as np
-    from matplotlib.backend_bases import GraphicsContextBase
-    from matplotlib.path import Path
-    from matplotlib.transforms import BboxBase, Transform
+class _Snapshots:
+    """Copies of call arguments that later changes to the figure cannot reach. A text's
+    glyphs share one graphics context: while it is unchanged, so is its copy."""
 
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, np.ndarray):
-        return value.copy()
-    if isinstance(value, GraphicsContextBase):
-        return _FrozenGC(value)
-    if isinstance(value, Path):
-        return _frozen_path(value)
-    if isinstance(value, Transform):
-        return value.frozen()
-    if isinstance(value, BboxBase):
-        return value.frozen()
-    if isinstance(value, (list, tuple)):
-        return type(value)(_snapshot(v) for v in value) if type(value) in (list, tuple) else list(
-            _snapshot(v) for v in value)
-    if isinstance(value, np.generic):
-        return value
-    raise TypeError(f"unexpected argument {type(value).__name__}")
+    def __init__(self):
+        import numpy as np
+        from matplotlib.backend_bases import GraphicsContextBase
+        from matplotlib.path import Path
+        from matplotlib.transforms import BboxBase, Transform
+
+        self._types = np.ndarray, GraphicsContextBase, Path, Transform, BboxBase, np.generic
+        self._last_gc = None  # (the gc drawn with, its properties then, their copy)
+
+    def __call__(self, value):
+        array, gc_type, path_type, transform, bbox, scalar = self._types
+        kind = type(value)
+        if value is None or kind in (bool, int, float, str):
+            return value
+        if kind is tuple and all(type(v) is float for v in value):  # an RGBA face colour
+            return value
+        if isinstance(value, array):
+            return value.copy()
+        if isinstance(value, gc_type):
+            last = self._last_gc
+            if last is not None and last[0] is value and last[1] == value.__dict__:
+                return last[2]
+            frozen = _frozen_gc(value)
+            self._last_gc = (value, dict(value.__dict__), frozen)
+            return frozen
+        if isinstance(value, path_type):
+            return _frozen_path(value)
+        if isinstance(value, transform):  # Agg reads an affine's 3x3 matrix
+            return value.get_matrix().copy() if value.is_affine else value.frozen()
+        if isinstance(value, bbox):
+            return value.frozen()
+        if isinstance(value, scalar):
+            return value
+        if kind in (list, tuple):
+            return kind(self(v) for v in value)
+        raise TypeError(f"unexpected argument {kind.__name__}")
 
 
-def _frozen_path(path):
+class _FrozenPath:
     """What Agg reads of a Path (vertices, codes, simplification), copied."""
-    from matplotlib.path import Path
 
+    __slots__ = ("vertices", "codes", "should_simplify", "simplify_threshold")
+
+    def __init__(self, vertices, codes, should_simplify, simplify_threshold):
+        self.vertices, self.codes = vertices, codes
+        self.should_simplify, self.simplify_threshold = should_simplify, simplify_threshold
+
+
+def _frozen_path(path) -> _FrozenPath:
     codes = path.codes
-    frozen = Path(path.vertices.copy(), None if codes is None else codes.copy(),
-                  _interpolation_steps=path._interpolation_steps)
-    frozen.should_simplify = path.should_simplify
-    frozen.simplify_threshold = path.simplify_threshold
+    return _FrozenPath(path.vertices.copy(), None if codes is None else codes.copy(),
+                       path.should_simplify, path.simplify_threshold)
+
+
+class FrozenGC:
+    """Marks graphics contexts copied by the recorder (a GraphicsContextBase subclass
+    is made on first use, so that this module imports no matplotlib)."""
+
+
+def _frozen_gc(gc):
+    """A graphics context's properties at one call, its clip box and clip path frozen."""
+    cls = _frozen_gc_class()
+    frozen = cls.__new__(cls)
+    frozen.__dict__.update(gc.__dict__)
+    if frozen._cliprect is not None:
+        frozen._cliprect = frozen._cliprect.frozen()
+    path, transform = gc.get_clip_path()
+    frozen._clippath = None
+    frozen._frozen_clip = (None, None) if path is None else (_frozen_path(path), transform.get_matrix().copy())
     return frozen
 
 
+def _copied_gc(gc):
+    """An independent copy of a frozen graphics context (to recolour one call's)."""
+    copy = type(gc).__new__(type(gc))
+    copy.__dict__.update(gc.__dict__)
+    return copy
+
+
+_FROZEN_GC_CLASS = []
+
+
 def _frozen_gc_class():
-    from matplotlib.backend_bases import GraphicsContextBase
+    if not _FROZEN_GC_CLASS:
+        from matplotlib.backend_bases import GraphicsContextBase
 
-    class FrozenGC(GraphicsContextBase):
-        """A graphics context's properties at one call, clip box and clip path frozen."""
+        class FrozenGraphicsContext(GraphicsContextBase, FrozenGC):
+            def get_clip_path(self):
+                return self._frozen_clip
 
-        def __init__(self, gc):
-            super().__init__()
-            self.copy_properties(gc)
-            if self._cliprect is not None:
-                self._cliprect = self._cliprect.frozen()
-            path, transform = gc.get_clip_path()
-            self._clippath = None
-            self._frozen_clip = (None, None) if path is None else (_frozen_path(path), transform.frozen())
-
-        def get_clip_path(self):
-            return self._frozen_clip
-
-    return FrozenGC
-
-
-class _LazyFrozenGC:
-    """Builds the FrozenGC class (a GraphicsContextBase subclass) on first use."""
-
-    cls = None
-
-    def __call__(self, gc):
-        if _LazyFrozenGC.cls is None:
-            _LazyFrozenGC.cls = _frozen_gc_class()
-        return _LazyFrozenGC.cls(gc)
-
-
-_FrozenGC = _LazyFrozenGC()
+        _FROZEN_GC_CLASS.append(FrozenGraphicsContext)
+    return _FROZEN_GC_CLASS[0]
 
 
 # -- what each artist kind draws with ---------------------------------------------
 
+_KINDS: list = []
+
+
 def _kinds() -> tuple[dict, set]:
     """{draw function: kind} for the artists whose calls are replayed, and the draw
     functions of containers, which only draw their children (read for matplotlib 3.11)."""
+    if not _KINDS:
+        _KINDS.append(_read_kinds())
+    return _KINDS[0]
+
+
+def _read_kinds() -> tuple[dict, set]:
     from matplotlib import axis, colorbar, figure, legend, lines, offsetbox, patches, spines, text
     from matplotlib import collections as mcollections
     from matplotlib import image as mimage
@@ -409,6 +445,7 @@ def _recoloured_call(call: Call, kind: str, light: dict, dark: dict) -> Call | N
         gc = args[index]
         if not _same(getattr(gc, slot), light[key]):
             return False
+        args[index] = gc = _copied_gc(gc)  # the recorded one may be shared by calls
         setattr(gc, slot, dark[key])
         return True
 
@@ -456,6 +493,7 @@ def _swap_marker_collection(args, light, dark) -> bool:
     gc = args[0]
     if not (_same(gc._rgb, tuple(light["edges"][0])) and _same(args[5], tuple(light["faces"][0]))):
         return False
+    args[0] = gc = _copied_gc(gc)
     gc._rgb = tuple(dark["edges"][0])
     args[5] = tuple(dark["faces"][0])
     return True
@@ -485,7 +523,8 @@ def _replay_dark(figure, renderer, record: Recording, recolour, background: list
     leaves, containers = _kinds()
     known: dict[int, str | None] = {}  # id(artist) -> kind ("" for containers)
     extras = []
-    for artist in figure.findobj():
+    artists = figure.findobj()
+    for artist in artists:
         draw = type(artist).draw
         kind = leaves.get(draw, "" if draw in containers else None)
         if kind:
@@ -517,7 +556,14 @@ def _replay_dark(figure, renderer, record: Recording, recolour, background: list
         drawing[id(call.artist)] = (call.artist, kind)
 
     light = {key: _colours(artist, kind) for key, (artist, kind) in drawing.items()}
-    undo = recolour(figure)
+    # The recolouring walks figure.findobj() too: it gets the list just made (nothing has
+    # changed since), not a second walk (Axis.get_children runs the tick locators).
+    figure.findobj = lambda match=None, include_self=True: (
+        list(artists) if match is None and include_self else type(figure).findobj(figure, match, include_self))
+    try:
+        undo = recolour(figure)
+    finally:
+        del figure.findobj
     try:
         dark = {key: _colours(artist, kind) for key, (artist, kind) in drawing.items()}
         background.append(tuple(figure.patch.get_facecolor()))

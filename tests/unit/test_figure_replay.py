@@ -347,10 +347,10 @@ def test_a_failure_while_recording_leaves_the_light_draw_as_it_was(monkeypatch):
     figure = line()
     expected, _ = figure_png.figure_rasters(figure, DPI, runtime._dark_recolouring)
 
-    def broken(value):
+    def broken(self, value):
         raise RuntimeError("snapshot broke")
 
-    monkeypatch.setattr(figure_replay, "_snapshot", broken)
+    monkeypatch.setattr(figure_replay._Snapshots, "__call__", broken)
     light, dark = figure_png.figure_rasters(line(), DPI, runtime._dark_recolouring)
     assert np.array_equal(np.asarray(light), np.asarray(expected))
     figure.canvas.draw()  # the renderer has its own buffer back
