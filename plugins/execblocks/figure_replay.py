@@ -314,10 +314,10 @@ def _kinds() -> tuple[dict, set]:
 
 
 def _read_kinds() -> tuple[dict, set]:
-    from matplotlib import axis, colorbar, figure, legend, lines, offsetbox, patches, spines, text
+    from matplotlib import axis, colorbar, contour, figure, legend, lines, offsetbox, patches, spines, text
     from matplotlib import collections as mcollections
     from matplotlib import image as mimage
-    from matplotlib.axes import _base
+    from matplotlib.axes import _base, _secondary_axes
 
     leaves = {
         text.Text.draw: "text", text.Annotation.draw: "text",
@@ -329,11 +329,13 @@ def _read_kinds() -> tuple[dict, set]:
         mcollections._CollectionWithSizes.draw: "collection",
         mcollections.RegularPolyCollection.draw: "collection",
         mcollections.EllipseCollection.draw: "collection",
+        contour.ContourSet.draw: "collection",  # Collection.draw when unhatched (checked)
         mcollections.QuadMesh.draw: "quadmesh",
         mimage._ImageBase.draw: "image",
     }
     containers = {
         figure.Figure.draw, _base._AxesBase.draw, axis.Axis.draw, axis.Tick.draw, legend.Legend.draw,
+        _secondary_axes.SecondaryAxis.draw,  # sets its limits and scale from its parent's
         offsetbox.OffsetBox.draw, offsetbox.DrawingArea.draw, offsetbox.TextArea.draw,
     }
     return leaves, containers
@@ -367,6 +369,8 @@ def _unreplayable(artist, kind: str | None) -> str | None:
         return "a line with a gap colour or half-filled markers"
     if kind in ("patch", "collection") and getattr(artist, "_gapcolor", None) is not None:
         return f"a gap colour on {type(artist).__name__}"
+    if getattr(artist, "filled", False) and any(h is not None for h in getattr(artist, "hatches", ())):
+        return "hatched filled contours (drawn one level at a time with borrowed colours)"
     if kind == "quadmesh" and getattr(artist, "_shading", None) == "gouraud":
         return "Gouraud shading"
     return None

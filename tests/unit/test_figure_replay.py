@@ -162,6 +162,24 @@ def image_with_colorbar():
     return figure
 
 
+def contours():
+    figure, axes = plt.subplots(1, 2)
+    z = np.add.outer(np.sin(np.linspace(0, 3, 20)), np.cos(np.linspace(0, 3, 20)))
+    filled = axes[0].contourf(z, levels=6)
+    figure.colorbar(filled, ax=axes[0])
+    axes[1].clabel(axes[1].contour(z, levels=5, colors="k"))
+    return figure
+
+
+def mesh_with_edges():
+    figure, axes = plt.subplots()
+    mesh = axes.pcolormesh(np.random.default_rng(5).random((5, 6)), cmap="gray", edgecolors="k",
+                           linewidth=0.5)
+    figure.colorbar(mesh, orientation="horizontal")
+    axes.secondary_xaxis("top")
+    return figure
+
+
 def rasterized():
     figure, axes = plt.subplots()  # rasterizing is a no-op on Agg: replayed like any line
     axes.plot([1, 2], rasterized=True)
@@ -188,7 +206,7 @@ def blog_style():
 
 CORPUS = [line, markers, scatter, scatter_coloured, bar_hatched, histogram, band, error_bars,
           legend_framed, legend_outside, annotated, text_boxed, grid_of_panels, twin_axes,
-          log_scale, mathtext, image_with_colorbar, rasterized, blog_style]
+          log_scale, mathtext, image_with_colorbar, contours, mesh_with_edges, rasterized, blog_style]
 # The replay must not decline on these (every kind above is common).
 MUST_REPLAY = CORPUS
 
@@ -263,6 +281,12 @@ def gouraud():
     return figure
 
 
+def hatched_contours():
+    figure, axes = plt.subplots()
+    axes.contourf(np.arange(16.0).reshape(4, 4), hatches=["//", None], cmap="gray")
+    return figure
+
+
 class Custom(matplotlib.patches.Rectangle):
     def draw(self, renderer):  # a draw the replay has not read
         super().draw(renderer)
@@ -277,7 +301,7 @@ def custom_artist():
 @pytest.mark.parametrize("make, reason", [
     (shadowed_legend, "Shadow"), (stroked_text, "path effects"), (filtered, "agg filter"),
     (half_filled_markers, "half-filled"), (gouraud, "gouraud"),
-    (custom_artist, "Custom"),
+    (custom_artist, "Custom"), (hatched_contours, "hatched"),
 ], ids=lambda value: getattr(value, "__name__", ""))
 def test_what_the_replay_has_not_verified_declines_and_the_redraw_runs(make, reason, monkeypatch):
     declined, replayed, redrawn, _ = dark_both_ways(make, monkeypatch)
