@@ -4,12 +4,15 @@ Rasters: the figure is drawn once on Agg at the figure dpi and its RGBA buffer c
 the box savefig(bbox_inches="tight") would save (the tight box padded by
 savefig.pad_inches; the same size as savefig's, give or take a pixel), instead of
 savefig's layout pass, second draw and RGBA zlib encoding. The dark rendition is the
-same figure recoloured and drawn again (layout kept from the first draw), cropped to the
-same box. When the tight box reaches beyond the canvas (a legend anchored outside the
-axes, text past the edge), the save needs what a crop cannot give (savefig.transparent, a
-figure edge), or the crop itself fails (it uses savefig's own internals, which another
-matplotlib may change), the figure is saved with savefig itself and decoded: nothing is
-ever cut off, and nothing fails that savefig would have saved.
+light draw's Agg calls replayed with the recoloured artists' colours (figure_replay.py:
+the same pixels as drawing the recoloured figure again, for a fraction of the cost), or,
+where the replay declines, the figure recoloured and drawn again (layout kept from the
+first draw); either is cropped to the same box. When the tight box reaches beyond the
+canvas (a legend anchored outside the axes, text past the edge), the save needs what a
+crop cannot give (savefig.transparent, a figure edge), or the crop itself fails (it uses
+savefig's own internals, which another matplotlib may change), the figure is saved with
+savefig itself and decoded: nothing is ever cut off, and nothing fails that savefig
+would have saved.
 
 Renditions: the full size, plus narrower twins for phones (PHONE_WIDTHS, kept only when
 clearly narrower and lighter), resampled from the raster with a box filter: at these

@@ -33,7 +33,11 @@ Why the pixels are exactly those of the redraw:
   keeps the layout of the first draw, so its calls carry the same paths, transforms,
   clip boxes, line widths and glyph bitmaps as the recorded ones.
 - Images and colour-mapped faces are passed through untouched, as the recolouring
-  leaves them: calls are told apart by the artist that made them, not by colour value.
+  leaves them (an image's data, colour map, norm and alpha are checked unchanged): calls
+  are told apart by the artist that made them, not by colour value.
+- The colours are those of whatever `recolour` does (runtime._dark_recolouring), read
+  from the artists while it is applied, then undone: the replay does not restate its
+  rules, only the draws' formulas. It assumes, as its name says, that it changes colours.
 
 It declines (returns a reason; the caller redraws as before) where that argument does
 not hold or was not checked: an artist kind whose `draw` is not one of those read for
@@ -415,7 +419,9 @@ def _colours(artist, kind: str) -> dict:
         artist.update_scalarmappable()
         return {"faces": np.array(artist.get_facecolor(), float).reshape((-1, 4)),
                 "edges": np.array(artist.get_edgecolors(), float).reshape((-1, 4))}
-    return {}
+    # An image's pixels come from its data, colour map, norm and alpha: replayed as
+    # recorded, so the recolouring must have left those alone (it does; checked).
+    return {"look": (id(artist.get_array()), id(artist.get_cmap()), id(artist.norm), artist.get_alpha())}
 
 
 def _same(a, b) -> bool:
@@ -436,6 +442,8 @@ def _alphas_kept(light: dict, dark: dict, kind: str) -> bool:
                 and (light["edge_alpha"] == 0) == (dark["edge_alpha"] == 0))
     if kind in ("collection", "quadmesh"):
         return all(np.shape(light[k]) == np.shape(dark[k]) for k in light)
+    if kind == "image":
+        return light["look"] == dark["look"]
     return True
 
 
