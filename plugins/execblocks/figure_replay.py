@@ -58,11 +58,6 @@ import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-# The _RendererAgg methods a figure's draw may call, and where each keeps its colours.
-RECORDED_METHODS = ("draw_path", "draw_markers", "draw_path_collection", "draw_quad_mesh",
-                    "draw_image", "draw_text_image")
-
-
 @dataclass
 class Call:
     """One recorded _RendererAgg call: its arguments as snapshotted, the artist that made it."""
@@ -163,21 +158,21 @@ def recording(canvas):
     renderer._renderer = _RecordingAgg(real, record)
     renderer._update_methods()  # its draw_markers etc. are bound to _renderer's methods
 
-    def stop_recording(reason):
-        """A draw that swaps Agg buffers (agg filters) or rasterizes: give the renderer
-        back its own buffer at once, so nothing is drawn through the recorder."""
+    def handing_back(name: str, reason: str):
+        """A draw that swaps Agg buffers (an agg filter) or rasterizes: decline, and give
+        the renderer back its own buffer at once, so nothing is drawn through the recorder."""
         def method(*args, **kwargs):
             record.decline(reason)
             renderer._renderer = real
             renderer._update_methods()
             return getattr(RendererAgg, name)(renderer, *args, **kwargs)
-        name = {"an agg filter": "start_filter", "a rasterized artist": "start_rasterizing"}[reason]
-        return name, method
+        return method
 
+    overrides = {"start_filter": handing_back("start_filter", "an agg filter")}
     # Rasterizing is a no-op on Agg (RendererBase's start_rasterizing does nothing: it is
     # for vector renderers); should this renderer ever do something, decline.
-    reasons = ["an agg filter"] + (["a rasterized artist"] if _rasterizing_draws(RendererAgg) else [])
-    overrides = dict(stop_recording(reason) for reason in reasons)
+    if _rasterizing_draws(RendererAgg):
+        overrides["start_rasterizing"] = handing_back("start_rasterizing", "a rasterized artist")
     renderer.__dict__.update(overrides)
     try:
         yield record
@@ -264,11 +259,6 @@ def _frozen_path(path) -> _FrozenPath:
                        path.should_simplify, path.simplify_threshold)
 
 
-class FrozenGC:
-    """Marks graphics contexts copied by the recorder (a GraphicsContextBase subclass
-    is made on first use, so that this module imports no matplotlib)."""
-
-
 def _frozen_gc(gc):
     """A graphics context's properties at one call, its clip box and clip path frozen."""
     cls = _frozen_gc_class()
@@ -278,7 +268,8 @@ def _frozen_gc(gc):
         frozen._cliprect = frozen._cliprect.frozen()
     path, transform = gc.get_clip_path()
     frozen._clippath = None
-    frozen._frozen_clip = (None, None) if path is None else (_frozen_path(path), transform.get_matrix().copy())
+    frozen._frozen_clip = (None, None) if path is None else (
+        _frozen_path(path), transform.get_matrix().copy())
     return frozen
 
 
@@ -289,14 +280,14 @@ def _copied_gc(gc):
     return copy
 
 
-_FROZEN_GC_CLASS = []
+_FROZEN_GC_CLASS = []  # made on first use: this module imports no matplotlib
 
 
 def _frozen_gc_class():
     if not _FROZEN_GC_CLASS:
         from matplotlib.backend_bases import GraphicsContextBase
 
-        class FrozenGraphicsContext(GraphicsContextBase, FrozenGC):
+        class FrozenGraphicsContext(GraphicsContextBase):
             def get_clip_path(self):
                 return self._frozen_clip
 
