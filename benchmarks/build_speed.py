@@ -40,7 +40,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 # Pairs per ratio. Builds of 0.3-0.4 s vary by a few per cent from run to run here, and
-# the median of 5 pairs moved by +-0.05 between runs of the bench; 9 pairs halve that.
+# the median of 5 pairs moved by +-0.05 between runs of the bench; 9 pairs narrow that.
 PAIRS = int(os.environ.get("BENCH_PAIRS", "9"))
 sys.path.insert(0, str(REPO / "plugins"))
 
