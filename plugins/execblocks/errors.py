@@ -112,3 +112,22 @@ class StoreWriteError(ExecBlocksError):
         super().__init__(f"execblocks: could not store the results of {article}: {where}"
                          f"{error.strerror or error}\n  The previous results are intact; free some space "
                          f"and build again.")
+
+
+class BuildInterrupted(ExecBlocksError):
+    """The build got SIGINT (Ctrl-C) or SIGTERM (a CI timeout) while kernels ran. The
+    articles that were running are not failures of their code: nothing is stored for them,
+    and what was stored before stays. `finished` holds the runs that ended before the signal
+    (the pipeline stores them). Exits 128 + the signal's number, as a shell reports it."""
+
+    def __init__(self, signal_number: int, running: list[str], finished: list | None = None):
+        import signal
+
+        self.signal_number, self.running, self.finished = signal_number, running, finished or []
+        self.exitcode = 128 + signal_number
+        name = signal.Signals(signal_number).name
+        were = f"{', '.join(running)} {'was' if len(running) == 1 else 'were'} running" if running else "kernels ran"
+        super().__init__(f"execblocks: interrupted by {name} while {were}: nothing was stored for "
+                         f"{'it' if len(running) == 1 else 'them'} (results stored earlier are kept). "
+                         f"Build again to run {'it' if len(running) == 1 else 'them'}.")
+

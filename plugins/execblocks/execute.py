@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,6 +70,21 @@ class _ArticleClient(NotebookClient):
     progress: Progress | None = None
     article_label = ""
     cap: OutputCap | None = None  # capping.py: a flood is cut as it arrives
+
+    @asynccontextmanager
+    async def async_setup_kernel(self, **kwargs):
+        """nbclient's, without its SIGINT/SIGTERM handlers and atexit hook: those shut the
+        kernel down under the running cell, which then failed as a DeadKernelError and was
+        stored as the article's failure. Here the engine owns the kernel (killed in
+        execute_article's `finally`, its watchdog if the build dies) and the pool owns the
+        signals (schedule.py: the runs are cancelled and nothing is stored for them)."""
+        if self.km is None:
+            self.km = self.create_kernel_manager()
+        if not self.km.has_kernel:
+            await self.async_start_new_kernel(**kwargs)
+        if self.kc is None:
+            await self.async_start_new_kernel_client()
+        yield
 
     def process_message(self, msg, cell, cell_index):
         if self.cap is not None and not self.cap.admit(msg, cell_index):

@@ -201,8 +201,15 @@ def _crop(figure, canvas, box, background=None):
 
     left, top, width, height = box
     rows, columns = canvas.get_width_height()[::-1]
-    buffer = Image.frombuffer("RGBA", (columns, rows), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
     inside = (max(left, 0), max(top, 0), min(left + width, columns), min(top + height, rows))
+    if inside == (left, top, left + width, top + height) and _opaque(figure):
+        # Every pixel is opaque (all is drawn over the opaque figure patch): the box read
+        # straight into RGB, one pass over its rows (a copy: the next draw reuses the buffer).
+        start = (top * columns + left) * 4
+        stop = start + (height - 1) * columns * 4 + width * 4
+        return Image.frombytes("RGB", (width, height), memoryview(canvas.buffer_rgba()).cast("B")[start:stop],
+                               "raw", ("RGBX", columns * 4, 1))
+    buffer = Image.frombuffer("RGBA", (columns, rows), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
     part = buffer.crop(inside)  # a copy: the next draw reuses the buffer
     if inside == (left, top, left + width, top + height):
         return part
@@ -211,6 +218,15 @@ def _crop(figure, canvas, box, background=None):
     image = Image.new("RGBA", (width, height), background)
     image.paste(part, (inside[0] - left, inside[1] - top))
     return image
+
+
+def _opaque(figure) -> bool:
+    """Whether the figure's patch covers the canvas with an opaque colour (Agg draws it
+    first, and anything drawn over an opaque pixel leaves it opaque)."""
+    from matplotlib.colors import to_rgba
+
+    patch = figure.patch
+    return patch.get_visible() and patch.get_fill() and to_rgba(patch.get_facecolor())[3] == 1.0
 
 
 def _saved_rasters(figure, dpi: float, recolour: Recolour | None):
@@ -249,21 +265,37 @@ def renditions(image) -> list[EncodedPNG]:
     """A raster -> [full size, then narrower ones for phones], widest first, each lighter."""
     from PIL import Image
 
-    full, palette = _encoded(image)
+    sizes = [(width, round(image.height * width / image.width)) for width in PHONE_WIDTHS
+             if width <= RENDITION_MAX_SHARE * image.width]
+    narrower = [image.resize(size, Image.Resampling.BOX) for size in sizes]
+    # The palette is looked for on the widest narrower twin first, when there is one: a
+    # quarter to a half of the pixels for the octree, and a downscaled plot holds the
+    # blends of the full size's colours, so the full size mapped to that palette (a fifth
+    # of an octree) passes the loss check on plots. Else, as before, the full size's own
+    # attempts, and the narrower twins mapped to its palette. Every rendition is checked.
+    phone_quantized = _octree_if_close(narrower[0]) if narrower else None
+    full, full_palette = _encoded(image, phone_quantized)
     encoded = [EncodedPNG(image.width, image.height, full)]
-    for width in PHONE_WIDTHS:
-        if width <= RENDITION_MAX_SHARE * image.width:
-            height = round(image.height * width / image.width)
-            # The full size's palette first: a downscaled plot blends the same colours it
-            # already holds, and mapping to a given palette costs a fifth of an octree.
+    for index, (small, (width, height)) in enumerate(zip(narrower, sizes)):
+        if index == 0 and phone_quantized is not None:
+            data = _png(phone_quantized)
+        else:
             # A full size that had to stay lossless has narrower twins that must too (they
             # only blend more colours): the palette attempts are skipped, not repeated.
-            smaller, _ = _encoded(image.resize((width, height), Image.Resampling.BOX), palette,
-                                  lossless=palette is None)
-            # Narrower but not lighter (it had to stay lossless): no use to a phone.
-            if len(smaller) < len(encoded[-1].data):
-                encoded.append(EncodedPNG(width, height, smaller))
+            data, _ = _encoded(small, full_palette, lossless=full_palette is None)
+        # Narrower but not lighter (it had to stay lossless): no use to a phone.
+        if len(data) < len(encoded[-1].data):
+            encoded.append(EncodedPNG(width, height, data))
     return encoded
+
+
+def _octree_if_close(image):
+    """`image` in the octree's 256 colours, or None when that loses too much."""
+    from PIL import Image
+
+    palette = image.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    _exact_background(image, palette)
+    return None if visible_loss(image, palette) else palette
 
 
 def _encoded(image, palette_hint=None, lossless: bool = False):

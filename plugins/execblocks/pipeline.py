@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import EngineSettings
-from .errors import ExecBlocksError, StaleResultsError, StoreWriteError, WorkerLostError
+from .errors import BuildInterrupted, ExecBlocksError, StaleResultsError, StoreWriteError, WorkerLostError
 from .parse import ARTICLE_SUFFIXES, Article, discover
 from .preflight import check_metadata
 from .plan import FRESH, ArticlePlan, block_fingerprint, current_environment, declared_dependencies, \
@@ -101,6 +101,7 @@ def update(settings: EngineSettings, progress: "Progress | None" = None) -> Buil
     from .progress import Progress
 
     progress = progress or Progress()
+    interrupted: BuildInterrupted | None = None
     articles = executable_articles(settings)
     for article in articles:
         for note in article.notes:  # options accepted for Quarto's sake that change nothing here
@@ -144,8 +145,12 @@ def update(settings: EngineSettings, progress: "Progress | None" = None) -> Buil
             from .schedule import executor_for, job_for
             from .writes import run_watched
 
-            report.executed += run_watched(settings, lambda: executor_for(settings).run(
-                [job_for(p) for p in to_run], settings, progress), progress.say)
+            try:
+                report.executed += run_watched(settings, lambda: executor_for(settings).run(
+                    [job_for(p) for p in to_run], settings, progress), progress.say)
+            except BuildInterrupted as error:  # Ctrl-C or SIGTERM: keep what ended before it, then stop
+                interrupted = error
+                report.executed += error.finished
         stored = {}
         for result in report.executed:
             try:
@@ -158,6 +163,8 @@ def update(settings: EngineSettings, progress: "Progress | None" = None) -> Buil
         report.pruned = store.prune(live)
         for article_id in report.pruned:
             progress.say(f"execblocks: pruned results of {article_id} (no such article any more)")
+    if interrupted is not None:
+        raise interrupted
     if report.failures:
         raise report.failures[0].error
     return report

@@ -300,26 +300,42 @@ def _recolour_for_dark(figure) -> list:
 
 def _dark_colour(colour):
     """The dark-palette twin of a colour (or of an Nx4 array of colours); None to keep it."""
-    from matplotlib.colors import to_rgba
-
     try:
         if hasattr(colour, "ndim") and colour.ndim == 2:
             if len(colour) == 0:
                 return None
-            mapped = [_dark_colour(tuple(row)) for row in colour]
+            mapped = [_dark_single(tuple(row)) for row in colour]
             if all(m is None for m in mapped):
                 return None
             return [m if m is not None else tuple(row) for m, row in zip(mapped, colour)]
-        if isinstance(colour, str) and colour in ("none", "auto", "face"):
-            return None
-        r, g, b, a = to_rgba(colour)
-    except (TypeError, ValueError):
+        if hasattr(colour, "ndim"):  # a 1-D array: one colour
+            colour = tuple(colour)
+        return _dark_single(colour)
+    except TypeError:  # an unhashable colour spec to_rgba would reject anyway
         return None
-    if max(r, g, b) - min(r, g, b) > 0.1 or a == 0:
-        return None
-    lightness = (r + g + b) / 3
-    back, fore = to_rgba(DARK_BACKGROUND), to_rgba(DARK_FOREGROUND)
-    return tuple(bk + (fg - bk) * (1 - lightness) for bk, fg in zip(back[:3], fore[:3])) + (a,)
+
+
+_dark_twins: dict = {}  # colour spec -> its twin: a figure asks for the same few colours hundreds of times
+
+
+def _dark_single(colour):
+    if colour in _dark_twins:
+        return _dark_twins[colour]
+    from matplotlib.colors import to_rgba
+
+    twin = None
+    if not (isinstance(colour, str) and colour in ("none", "auto", "face")):
+        try:
+            r, g, b, a = to_rgba(colour)
+        except (TypeError, ValueError):
+            r = g = b = a = None
+        if a is not None and max(r, g, b) - min(r, g, b) <= 0.1 and a != 0:
+            lightness = (r + g + b) / 3
+            back, fore = to_rgba(DARK_BACKGROUND), to_rgba(DARK_FOREGROUND)
+            twin = tuple(bk + (fg - bk) * (1 - lightness) for bk, fg in zip(back[:3], fore[:3])) + (a,)
+    if len(_dark_twins) < 4096:
+        _dark_twins[colour] = twin
+    return twin
 
 
 def _fail_block(result, error: Exception) -> None:

@@ -16,10 +16,12 @@ not decided by a slow job that started last.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
-from dataclasses import dataclass
+import signal
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Iterator, Protocol
 
 from .parse import Article
 from .plan import ArticlePlan
@@ -93,13 +95,19 @@ class LocalPool:
             free_gpus: asyncio.Queue = asyncio.Queue()
             for gpu in gpus:
                 free_gpus.put_nowait(gpu)
+            running: list[str] = []  # articles whose kernels run now
 
             async def run(job: Job, gpu: str | None) -> "ExecutionResult":
                 article = job.article
                 where = f" on GPU {gpu}" if gpu is not None else ""
                 progress.article_start(article.rel_path, len(article.blocks), where)
-                result = await execute.execute_article(article, settings, progress, gpu=gpu)
-                progress.article_done(article.rel_path, result.duration_s, result.error is None)
+                running.append(article.rel_path)
+                try:
+                    result = await execute.execute_article(article, settings, progress, gpu=gpu)
+                finally:
+                    running.remove(article.rel_path)
+                if article.rel_path not in interruption.running:
+                    progress.article_done(article.rel_path, result.duration_s, result.error is None)
                 return result
 
             async def one(job: Job) -> "ExecutionResult":
@@ -112,6 +120,57 @@ class LocalPool:
                 async with cpu_slots:
                     return await run(job, None)
 
-            return await asyncio.gather(*(one(job) for job in order(jobs)))
+            ordered = order(jobs)
+            tasks = [asyncio.ensure_future(one(job)) for job in ordered]
+            with _cancelled_on_signal(tasks, running) as interruption:
+                outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException) and not isinstance(outcome, asyncio.CancelledError):
+                    raise outcome
+            if interruption.signal is not None:
+                from .errors import BuildInterrupted
+
+                # A run the signal cut short may come back as a result (its kernel killed
+                # under the cell): it is no more the article's failure than a cancelled one.
+                finished = [o for o in outcomes if not isinstance(o, BaseException)
+                            and o.article.rel_path not in interruption.running]
+                raise BuildInterrupted(interruption.signal, interruption.running, finished)
+            return outcomes
 
         return execute.run_blocking(run_all())
+
+
+@dataclass
+class Interruption:
+    signal: int | None = None  # the first SIGINT or SIGTERM received, None if none
+    running: list[str] = field(default_factory=list)  # the articles whose kernels ran then
+
+
+@contextlib.contextmanager
+def _cancelled_on_signal(tasks: list, running: list[str]) -> Iterator[Interruption]:
+    """While kernels run, SIGINT (Ctrl-C) and SIGTERM (a CI timeout) cancel every run
+    (each kills its kernel on the way out) instead of ending the process at once or
+    failing the block that was running. Only the main thread can take signals: elsewhere
+    (a build started from a worker thread) they keep their usual effect."""
+    loop = asyncio.get_running_loop()
+    interruption = Interruption()
+
+    def on_signal(number: int) -> None:
+        if interruption.signal is not None:
+            return  # a second Ctrl-C must not cut short the kernels' clean-up
+        interruption.signal, interruption.running = number, list(running)
+        for task in tasks:
+            task.cancel()
+
+    installed = []
+    for number in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(number, on_signal, number)
+            installed.append(number)
+        except (RuntimeError, NotImplementedError, ValueError):
+            pass
+    try:
+        yield interruption
+    finally:
+        for number in installed:
+            loop.remove_signal_handler(number)

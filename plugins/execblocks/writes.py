@@ -122,11 +122,18 @@ def run_watched(settings, run, say=print):
     a change the kernels' audit hook saw them make (any file of the project), or a file
     created in the content or output folder (a page that would be published; editor swap
     and backup files aside). Other changes seen only by the snapshot are reported, not failed."""
-    from .errors import BlockExecutionError
+    from .errors import BlockExecutionError, BuildInterrupted
 
     watched = (settings.content_dir, settings.output_dir, settings.results_dir)
     before = snapshot(settings.root, watched)
-    results = run()
+    try:
+        results = run()
+    except BuildInterrupted as interrupted:
+        # The runs that ended before the signal are stored only when nothing changed in the
+        # project: a write could also be the cancelled kernels', and blame needs evidence.
+        if compare(before, snapshot(settings.root, watched)):
+            interrupted.finished = []
+        raise
     seen = compare(before, snapshot(settings.root, watched))
     if not seen:
         return results

@@ -83,6 +83,43 @@ def test_a_finished_build_leaves_no_process_either(project, tmp_path):
     assert wait_until(lambda: not any(alive(p) for p in pids))
 
 
+SLOW = "Title: Slow\nDate: 2026-01-03\n\n```{python}\nprint(1)\n```\n\n```{python}\nimport time\ntime.sleep(300)\n```\n"
+
+
+def files_under(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM], ids=["Ctrl-C", "SIGTERM"])
+def test_an_interrupted_build_stores_nothing_for_what_it_cut_short(project, how):
+    """nbclient's own signal handlers shut the kernel down under the running cell, and the
+    build stored "block 2 raised DeadKernelError" as the article's failure; a GPU run
+    stopped by `timeout` did exactly that. An interruption is not the article's fault."""
+    project.build()
+    before = files_under(project.results)
+    project.write("content/slow.md", SLOW)
+    build = subprocess.Popen(project.pelican_command(), cwd=project.root, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True, env=dict(os.environ, COLUMNS="300"))
+    try:
+        lines = []
+        for line in build.stdout:  # waits on the build's own progress, not on time
+            lines.append(line)
+            if "content/slow.md: block 2/2" in line:
+                break
+        os.kill(build.pid, how)
+        output = "".join(lines) + build.stdout.read()
+        build.wait(timeout=60)
+    finally:
+        if build.poll() is None:
+            build.kill()
+    name = signal.Signals(how).name
+    assert build.returncode == 128 + how, output
+    assert f"interrupted by {name} while content/slow.md was running" in output
+    assert "DeadKernelError" not in output and "FAILED" not in output
+    assert not (project.results / "slow").exists()
+    assert files_under(project.results) == before  # what was stored before is untouched
+
+
 SLEEPER = "Title: Sleeper\nDate: 2026-01-02\n\n```{{python}}\n#| timeout: {timeout}\nimport time\ntime.sleep(120)\n```\n"
 
 

@@ -205,6 +205,21 @@ def test_a_transparent_figure_keeps_its_alpha():
     assert full.getpixel((0, 0))[3] == 0 and full.getchannel("A").getextrema() == (0, 255)
 
 
+def test_a_half_transparent_figure_keeps_its_alpha_and_an_opaque_one_is_read_as_rgb_unchanged():
+    figure = with_legend_inside()
+    figure.patch.set_alpha(0.5)
+    light, _ = figure_rasters(figure, DPI)
+    assert light.mode == "RGBA" and light.getpixel((0, 0))[3] == 128
+    figure.patch.set_alpha(1)
+    figure.canvas.draw()
+    box = (7, 5, 300, 200)  # left, top, width, height: inside the canvas
+    direct = figure_png._crop(figure, figure.canvas, box)
+    # The opaque crop is read straight into RGB; it must hold what the RGBA buffer holds there.
+    buffer = np.asarray(figure.canvas.buffer_rgba())
+    assert direct.mode == "RGB" and buffer[..., 3].min() == 255
+    assert (np.asarray(direct) == buffer[5:205, 7:307, :3]).all()
+
+
 def test_savefig_transparent_in_the_rc_is_honoured():
     figure = with_legend_inside()
     with plt.rc_context({"savefig.transparent": True}):
@@ -248,6 +263,27 @@ def test_png_renditions_are_lighter_without_visible_loss():
     error = np.abs(pixels(raster) - pixels(full.data)).max(axis=2)
     assert (error > 12).mean() < figure_png.PALETTE_MAX_CHANGED and error.mean() < 1.0
     assert Image.open(io.BytesIO(full.data)).info.keys() <= {"transparency", "dpi"}  # no text chunks
+
+
+def test_every_rendition_passes_the_loss_check_whichever_size_gave_the_palette(monkeypatch):
+    # The palette is looked for on the widest phone twin first; when its octree loses too
+    # much (the blog plot's translucent band), the full size's own attempts decide.
+    found = []
+    octree = figure_png._octree_if_close
+    monkeypatch.setattr(figure_png, "_octree_if_close", lambda image: found.append(octree(image)) or found[-1])
+    line, axes = plt.subplots()
+    axes.plot([1, 3, 2, 4])
+    for figure in (line, plot(figsize=(8, 4))):
+        raster, _ = figure_rasters(figure, DPI)
+        full, *phones = renditions(raster)
+        assert phones
+        for rendition in (full, *phones):
+            image = Image.open(io.BytesIO(rendition.data))
+            assert image.mode == "P"
+            resized = raster if rendition is full else raster.resize((rendition.width, rendition.height),
+                                                                     Image.Resampling.BOX)
+            assert not figure_png.visible_loss(resized, image)
+    assert found[0] is not None and found[1] is None  # both routes were taken
 
 
 def test_a_narrower_rendition_is_kept_only_when_clearly_narrower():

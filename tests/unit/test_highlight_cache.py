@@ -61,10 +61,13 @@ def test_a_new_pygments_version_misses(tmp_path, monkeypatch):
     first = Highlighter(tmp_path / "a.json")
     first.html(CODE)
     first.save()
+    before = set(json.loads((tmp_path / "a.json").read_text()))
     monkeypatch.setattr(pygments, "__version__", "0.0-other")
     second = Highlighter(tmp_path / "a.json")
     second.html(CODE)
-    assert second._missed
+    second.save()
+    after = set(json.loads((tmp_path / "a.json").read_text()))
+    assert len(after) == 1 and after != before  # highlighted again under a new key; the old entry dropped
 
 
 def test_a_corrupt_or_unwritable_cache_only_costs_the_highlighting(tmp_path):
