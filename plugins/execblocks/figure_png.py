@@ -4,12 +4,15 @@ Rasters: the figure is drawn once on Agg at the figure dpi and its RGBA buffer c
 the box savefig(bbox_inches="tight") would save (the tight box padded by
 savefig.pad_inches; the same size as savefig's, give or take a pixel), instead of
 savefig's layout pass, second draw and RGBA zlib encoding. The dark rendition is the
-same figure recoloured and drawn again (layout kept from the first draw), cropped to the
-same box. When the tight box reaches beyond the canvas (a legend anchored outside the
-axes, text past the edge), the save needs what a crop cannot give (savefig.transparent, a
-figure edge), or the crop itself fails (it uses savefig's own internals, which another
-matplotlib may change), the figure is saved with savefig itself and decoded: nothing is
-ever cut off, and nothing fails that savefig would have saved.
+light draw's Agg calls replayed with the recoloured artists' colours (figure_replay.py:
+the same pixels as drawing the recoloured figure again, for a fraction of the cost), or,
+where the replay declines, the figure recoloured and drawn again (layout kept from the
+first draw); either is cropped to the same box. When the tight box reaches beyond the
+canvas (a legend anchored outside the axes, text past the edge), the save needs what a
+crop cannot give (savefig.transparent, a figure edge), or the crop itself fails (it uses
+savefig's own internals, which another matplotlib may change), the figure is saved with
+savefig itself and decoded: nothing is ever cut off, and nothing fails that savefig
+would have saved.
 
 Renditions: the full size, plus narrower twins for phones (PHONE_WIDTHS, kept only when
 clearly narrower and lighter), resampled from the raster with a box filter: at these
@@ -26,7 +29,7 @@ This module runs in the kernel; PIL is imported inside the functions that use it
 from __future__ import annotations
 
 import io
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass
 from typing import Callable
 
@@ -122,13 +125,17 @@ def _cropped_rasters(figure, dpi: float, recolour: Recolour | None):
             colour = rcParams[f"savefig.{prop}"]
             if not cbook._str_equal(colour, "auto"):
                 stack.enter_context(figure._cm_set(**{prop: colour}))
-        canvas.draw()  # runs the layout engine, as savefig's first draw does
+        with _recording(canvas, recolour is not None) as recorded:
+            canvas.draw()  # runs the layout engine, as savefig's first draw does
         box = _pixel_box(figure, canvas.get_renderer(), dpi)
         if box is None:
             return None
         light = _crop(figure, canvas, box)
         if recolour is None:
             return light, None
+        background = _replayed_dark(figure, canvas, recorded, recolour)
+        if background is not None:
+            return light, _crop(figure, canvas, box, background)
         # Layout is done: the dark draw keeps it (savefig's second draw does the same).
         stack.enter_context(figure._cm_set(layout_engine="none"))
         undo = recolour(figure)
@@ -138,6 +145,29 @@ def _cropped_rasters(figure, dpi: float, recolour: Recolour | None):
         finally:
             undo()
         return light, dark
+
+
+def _recording(canvas, wanted: bool):
+    """The light draw's Agg calls, recorded when a dark raster will be wanted."""
+    from .figure_replay import recording
+
+    return recording(canvas) if wanted else nullcontext()
+
+
+def _replayed_dark(figure, canvas, recorded, recolour: Recolour):
+    """The dark raster replayed onto the canvas from the light draw's calls
+    (figure_replay.py: the same pixels as recolouring and drawing again, for less):
+    the dark figure background when it was, None when the replay declined or failed
+    and the figure must be redrawn."""
+    from . import figure_replay
+
+    if recorded is None:
+        return None
+    try:
+        replay = figure_replay.replay_dark(figure, canvas.get_renderer(), recorded, recolour)
+    except Exception:  # noqa: BLE001 - the redraw is the reference; it clears what was drawn
+        return None
+    return replay.background if replay.declined is None else None
 
 
 def _pixel_box(figure, renderer, dpi: float):
@@ -162,9 +192,10 @@ def _pixel_box(figure, renderer, dpi: float):
     return left, top, width, height
 
 
-def _crop(figure, canvas, box):
+def _crop(figure, canvas, box, background=None):
     """The box out of the canvas' RGBA buffer; beyond the canvas (the padding), the
-    figure's background, as savefig paints its patch over its whole cropped canvas."""
+    figure's background (or `background`, the colour it was drawn with), as savefig
+    paints its patch over its whole cropped canvas."""
     from matplotlib.colors import to_rgba
     from PIL import Image
 
@@ -182,7 +213,8 @@ def _crop(figure, canvas, box):
     part = buffer.crop(inside)  # a copy: the next draw reuses the buffer
     if inside == (left, top, left + width, top + height):
         return part
-    background = tuple(int(c * 255 + 0.5) for c in to_rgba(figure.patch.get_facecolor()))
+    colour = figure.patch.get_facecolor() if background is None else background
+    background = tuple(int(c * 255 + 0.5) for c in to_rgba(colour))
     image = Image.new("RGBA", (width, height), background)
     image.paste(part, (inside[0] - left, inside[1] - top))
     return image

@@ -256,6 +256,7 @@ def _recolour_for_dark(figure) -> list:
     lines) are mirrored onto the dark palette: white becomes the page background, black
     its text colour. Saturated colours are data (Okabe-Ito reads on dark) and stay, as
     do images and colour-mapped collections."""
+    from matplotlib import cbook
     from matplotlib.collections import Collection
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -279,15 +280,21 @@ def _recolour_for_dark(figure) -> list:
                 swap(box.get_edgecolor, box.set_edgecolor)
         elif isinstance(artist, Line2D):
             swap(artist.get_color, artist.set_color)
-            swap(artist.get_markerfacecolor, artist.set_markerfacecolor)
-            swap(artist.get_markeredgecolor, artist.set_markeredgecolor)
+            # An "auto" marker colour is the line's: it follows it. Swapping it too would
+            # read the line's new colour and map it a second time (a black line's markers
+            # came out near the background), and its undo would leave that colour behind.
+            if not cbook._str_lower_equal(artist._markerfacecolor, "auto"):
+                swap(artist.get_markerfacecolor, artist.set_markerfacecolor)
+            if not cbook._str_equal(artist._markeredgecolor, "auto"):
+                swap(artist.get_markeredgecolor, artist.set_markeredgecolor)
         elif isinstance(artist, Patch):
             swap(artist.get_facecolor, artist.set_facecolor)
             swap(artist.get_edgecolor, artist.set_edgecolor)
         elif isinstance(artist, Collection):
             if artist.get_array() is None:  # colour-mapped faces are data
                 swap(artist.get_facecolor, artist.set_facecolor)
-            swap(artist.get_edgecolor, artist.set_edgecolor)
+            if not cbook._str_equal(artist._edgecolors, "face"):  # "face" follows the faces, as above
+                swap(artist.get_edgecolor, artist.set_edgecolor)
     return undo
 
 
