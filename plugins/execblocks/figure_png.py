@@ -1,18 +1,20 @@
 """A matplotlib figure -> its PNG renditions, made in the kernel once (runtime.py calls it).
 
 Rasters: the figure is drawn once on Agg at the figure dpi and its RGBA buffer cropped to
-the box savefig(bbox_inches="tight") would save (the tight box padded by
-savefig.pad_inches; the same size as savefig's, give or take a pixel), instead of
-savefig's layout pass, second draw and RGBA zlib encoding. The dark rendition is the
-light draw's Agg calls replayed with the recoloured artists' colours (figure_replay.py:
-the same pixels as drawing the recoloured figure again, for a fraction of the cost), or,
-where the replay declines, the figure recoloured and drawn again (layout kept from the
-first draw); either is cropped to the same box. When the tight box reaches beyond the
-canvas (a legend anchored outside the axes, text past the edge), the save needs what a
-crop cannot give (savefig.transparent, a figure edge), or the crop itself fails (it uses
-savefig's own internals, which another matplotlib may change), the figure is saved with
-savefig itself and decoded: nothing is ever cut off, and nothing fails that savefig
-would have saved.
+what was drawn, padded by savefig.pad_inches as savefig(bbox_inches="tight") pads its box,
+instead of savefig's layout pass, second draw and RGBA zlib encoding. (savefig's box is
+the artists' extents, found by another pass over every artist; the drawn pixels' box is
+within a few pixels of it, tighter where a text box holds empty leading.) The dark
+rendition is the light draw's Agg calls replayed with the recoloured artists' colours
+(figure_replay.py: the same pixels as drawing the recoloured figure again, for a fraction
+of the cost), or, where the replay declines, the figure recoloured and drawn again
+(layout kept from the first draw). Both are cropped to one box, which holds what either
+scheme draws (an image's white margin shows only on dark). When what is drawn reaches
+the canvas' edge (a legend anchored outside the axes, text past the edge: it may be cut
+there), the save needs what a crop cannot give (savefig.transparent, a figure edge), or
+the crop itself fails (it uses savefig's own internals, which another matplotlib may
+change), the figure is saved with savefig itself and decoded: nothing is ever cut off,
+and nothing fails that savefig would have saved.
 
 Renditions: the full size, plus narrower twins for phones (PHONE_WIDTHS, kept only when
 clearly narrower and lighter), resampled from the raster with a box filter: at these
@@ -110,7 +112,7 @@ def _croppable(figure) -> bool:
 
 
 def _cropped_rasters(figure, dpi: float, recolour: Recolour | None):
-    """Draw on the figure's own Agg canvas and crop; None when the tight box is not
+    """Draw on the figure's own Agg canvas and crop; None when what is drawn is not
     safely inside the canvas (then savefig must do it)."""
     from matplotlib import cbook, rcParams
 
@@ -127,24 +129,36 @@ def _cropped_rasters(figure, dpi: float, recolour: Recolour | None):
                 stack.enter_context(figure._cm_set(**{prop: colour}))
         with _recording(canvas, recolour is not None) as recorded:
             canvas.draw()  # runs the layout engine, as savefig's first draw does
-        box = _pixel_box(figure, canvas.get_renderer(), dpi)
-        if box is None:
+        drawn = _drawn_box(canvas)
+        if drawn is None or _padding(dpi) is None:
             return None
-        light = _crop(figure, canvas, box)
+        light = _crop(figure, canvas, _padded(drawn, dpi))
         if recolour is None:
             return light, None
+        light_background = light.getpixel((0, 0))  # the padding is background
         background = _replayed_dark(figure, canvas, recorded, recolour)
-        if background is not None:
-            return light, _crop(figure, canvas, box, background)
-        # Layout is done: the dark draw keeps it (savefig's second draw does the same).
-        stack.enter_context(figure._cm_set(layout_engine="none"))
-        undo = recolour(figure)
-        try:
-            canvas.draw()
-            dark = _crop(figure, canvas, box)
-        finally:
-            undo()
-        return light, dark
+        if background is None:
+            # Layout is done: the dark draw keeps it (savefig's second draw does the same).
+            stack.enter_context(figure._cm_set(layout_engine="none"))
+            undo = recolour(figure)
+            try:
+                canvas.draw()
+                dark_drawn = _drawn_box(canvas)
+                if dark_drawn is None:
+                    return None
+                box = _padded(_union(drawn, dark_drawn), dpi)
+                dark = _crop(figure, canvas, box)
+            finally:
+                undo()
+        else:
+            dark_drawn = _drawn_box(canvas)
+            if dark_drawn is None:
+                return None
+            box = _padded(_union(drawn, dark_drawn), dpi)
+            dark = _crop(figure, canvas, box, background)
+        # What only the dark figure shows (an image's white margin, invisible on white)
+        # widens both: outside its own drawn box the light raster is background.
+        return _widened(light, _padded(drawn, dpi), box, light_background), dark
 
 
 def _recording(canvas, wanted: bool):
@@ -170,26 +184,62 @@ def _replayed_dark(figure, canvas, recorded, recolour: Recolour):
     return replay.background if replay.declined is None else None
 
 
-def _pixel_box(figure, renderer, dpi: float):
-    """savefig's tight box in canvas pixels, (left, top, width, height) with top counted
-    from the canvas' top row; None when the content reaches the canvas' edge."""
+def _drawn_box(canvas):
+    """(left, right, top, bottom) in canvas pixels of everything drawn -- every pixel that
+    differs from the background, the top-left one -- or None when nothing is, or when it
+    comes within EDGE_MARGIN_PX of the canvas' edge (it may have been clipped there).
+
+    savefig(bbox_inches="tight") crops to the artists' extents instead, found by a layout
+    pass over every artist (9 ms on a simple plot, more than the crop saves elsewhere);
+    those extents also hold what is not drawn (the empty leading of a text's box), so this
+    box is a few pixels tighter where savefig's is loose, and holds the anti-aliasing
+    that spills a pixel past an artist's extent."""
+    import numpy as np
+
+    pixels = np.asarray(canvas.buffer_rgba())
+    rows, columns = pixels.shape[:2]
+    packed = pixels.view(np.uint32).reshape(rows, columns)  # one number per RGBA pixel
+    drawn = packed != packed[0, 0]
+    used_rows = np.flatnonzero(drawn.any(axis=1))
+    if used_rows.size == 0:
+        return None
+    used_columns = np.flatnonzero(drawn.any(axis=0))
+    left, right = int(used_columns[0]), int(used_columns[-1]) + 1
+    top, bottom = int(used_rows[0]), int(used_rows[-1]) + 1
+    margin = EDGE_MARGIN_PX
+    if left < margin or top < margin or right > columns - margin or bottom > rows - margin:
+        return None
+    return left, right, top, bottom
+
+
+def _padding(dpi: float) -> int | None:
+    """savefig.pad_inches in pixels; None when it is not a length ("layout")."""
     from matplotlib import rcParams
 
-    tight = figure.get_tightbbox(renderer)  # inches
-    canvas_w, canvas_h = figure.bbox.width, figure.bbox.height  # pixels, maybe fractional
-    x0, y0, x1, y1 = (v * dpi for v in tight.extents)
-    margin = EDGE_MARGIN_PX
-    if x0 < margin or y0 < margin or x1 > canvas_w - margin or y1 > canvas_h - margin:
-        return None
     pad = rcParams["savefig.pad_inches"]
-    if not isinstance(pad, (int, float)):
-        return None
-    padded = tight.padded(pad)
-    # savefig's canvas is the padded box, its size truncated to whole pixels (Agg's int()).
-    width, height = int(padded.width * dpi), int(padded.height * dpi)
-    left = round(padded.x0 * dpi)
-    top = round(canvas_h - padded.y1 * dpi)  # image rows run downwards
-    return left, top, width, height
+    return round(pad * dpi) if isinstance(pad, (int, float)) else None
+
+
+def _padded(drawn, dpi: float):
+    """The crop box, (left, top, width, height): the drawn box with savefig's padding."""
+    left, right, top, bottom = drawn
+    pad = _padding(dpi)
+    return left - pad, top - pad, right - left + 2 * pad, bottom - top + 2 * pad
+
+
+def _union(first, second):
+    return (min(first[0], second[0]), max(first[1], second[1]), min(first[2], second[2]), max(first[3], second[3]))
+
+
+def _widened(image, box, wider, background):
+    """`image`, cropped at `box`, on `wider` (which holds `box`), the rest background."""
+    if box == wider:
+        return image
+    from PIL import Image
+
+    widened = Image.new(image.mode, wider[2:], background)
+    widened.paste(image, (box[0] - wider[0], box[1] - wider[1]))
+    return widened
 
 
 def _crop(figure, canvas, box, background=None):
