@@ -10,10 +10,11 @@ fresh `python -m pelican` process, as `invoke build` is. Measured in one run:
   no-op build          engine, every result fresh / Pelican alone   (median of pairs)  target <= 1.15x
   prose edit           the same after editing prose in each article                     target <= 1.15x
   per trivial block    (101 trivial blocks - 1 block) / 100, kernel start cancelled out   target <= 10 ms
-  figure block         (10 figures left to the engine - the same 10 each saved by its
+  figure block         (30 figures left to the engine - the same 30 each saved by its
                        block with matplotlib's savefig at the engine's dpi, tight box)
-                       / 10, median of 5 alternated pairs of forced runs: both in the
-                       engine's kernels, so savefig runs where the engine's work does  target <= 10 ms
+                       / 30, median of 7 rounds of forced runs (BENCH_FIGURE_ROUNDS): both
+                       in the engine's kernels, so savefig runs where the engine's work does
+                                                                                      target <= 10 ms
                        (also printed: the engine's cost per figure against closing it
                        unsaved; savefig alone in a plain process; the files each figure
                        gives -- light and dark, full size and for phones; the cost beyond
@@ -54,8 +55,9 @@ PLOT = "fig, ax = plt.subplots()\nax.plot([1, 3, 2, 4])\nax.set_title('Line {i}'
 KERNEL_CPU = "```{python}\nimport time as _time\nprint('kernel cpu', _time.process_time())\n```\n"
 
 
-def figures_article(mode: str = "engine") -> str:
-    """20 blocks: 10 that print, 10 that draw one figure each. `mode` says what becomes of
+def figures_article(mode: str = "engine", figures: int = 10) -> str:
+    """`figures` blocks that draw one figure each, each but the last followed by one that
+    prints (20 blocks for the no-op corpus's 10 figures). `mode` says what becomes of
     each figure: "engine", left open for the engine to save (the article measured);
     "savefig", saved by the block itself with matplotlib's savefig as the engine's settings
     ask (dpi, tight box, no metadata) and closed; "close", closed unsaved."""
@@ -64,9 +66,9 @@ def figures_article(mode: str = "engine") -> str:
                          "metadata={'Software': None})\nplt.close('all')"),
              "close": "\nplt.close('all')"}[mode]
     blocks = ["```{python}\nimport io as _io\nimport matplotlib.pyplot as plt\nprint('ready')\n```"]
-    for i in range(10):
+    for i in range(figures):
         blocks.append(f"```{{python}}\n#| fig-cap: Line {i}\n{PLOT.format(i=i)};{after}\n```")
-        if len(blocks) < 20:
+        if i < figures - 1:
             blocks.append(f"```{{python}}\nprint({i} * {i})\n```")
     prose = "\n\n".join(f"Paragraph {n}: some words about the figures that follow." for n in range(20))
     return f"Title: Figures\nDate: 2026-01-01\n\n{prose}\n\n" + "\n\nSome prose.\n\n".join(blocks) + "\n"
@@ -209,17 +211,25 @@ def executed_parts(conf: Path, entry: Path) -> tuple[float, float]:
     return build, float(text.split("kernel cpu")[1])
 
 
-def per_figure_cpu(draws: Path, closes: Path, runs: int = 5) -> tuple[float, float]:
-    """CPU seconds a figure costs in `draws` beyond what it costs in `closes`, per figure:
-    the median over `runs` pairs of forced runs, the two articles alternated so drifting
-    load hits both alike (one figure's ~0.1 s is a tenth of a build's run-to-run
-    spread). Returns (build + kernel, kernel alone)."""
-    totals, kernels = [], []
-    for _ in range(runs):
-        saved_build, saved_kernel = executed_parts(draws, draws.parent / "results/f")
-        closed_build, closed_kernel = executed_parts(closes, closes.parent / "results/f")
-        totals.append((saved_build + saved_kernel - closed_build - closed_kernel) / 10)
-        kernels.append((saved_kernel - closed_kernel) / 10)
+FIGURES = 30  # figures per measured article: one figure's ~0.1 s against a run's ~4 s
+FIGURE_ROUNDS = int(os.environ.get("BENCH_FIGURE_ROUNDS", "7"))
+
+
+def figure_rounds(sites: dict[str, Path], rounds: int = FIGURE_ROUNDS) -> dict[str, list[tuple[float, float]]]:
+    """(build, kernel) CPU seconds of `rounds` forced runs of each site's article, the
+    sites taken in turn within each round so that drifting load hits them alike."""
+    parts: dict[str, list[tuple[float, float]]] = {name: [] for name in sites}
+    for _ in range(rounds):
+        for name, conf in sites.items():
+            parts[name].append(executed_parts(conf, conf.parent / "results/f"))
+    return parts
+
+
+def per_figure(parts: dict, measured: str, baseline: str) -> tuple[float, float]:
+    """Median over rounds of what a figure costs in `measured` beyond `baseline`, per
+    figure: (build + kernel, kernel alone)."""
+    totals = [(sum(m) - sum(b)) / FIGURES for m, b in zip(parts[measured], parts[baseline])]
+    kernels = [(m[1] - b[1]) / FIGURES for m, b in zip(parts[measured], parts[baseline])]
     return statistics.median(totals), statistics.median(kernels)
 
 
@@ -332,21 +342,24 @@ def main() -> None:
                                                                    edit_prose(tmp / "engine", n)))
 
         def figure_site(name: str, mode: str, extra: str = "") -> Path:
-            return make_site(tmp / name, {"f.md": figures_article(mode) + KERNEL_CPU}, engine=True, extra=extra)
+            return make_site(tmp / name, {"f.md": figures_article(mode, FIGURES) + KERNEL_CPU}, engine=True,
+                             extra=extra)
 
-        draws, saves, closes = figure_site("draws", "engine"), figure_site("saves", "savefig"), figure_site("closes", "close")
+        # EXECBLOCKS_DARK_FIGURES = False: one draw, as savefig alone does, so what remains
+        # is the engine's own cost per figure.
+        sites = {"draws": figure_site("draws", "engine"), "saves": figure_site("saves", "savefig"),
+                 "closes": figure_site("closes", "close"),
+                 "draws-light": figure_site("draws-light", "engine", "EXECBLOCKS_DARK_FIGURES = False\n")}
+        parts = figure_rounds(sites)
         # The target: what a figure costs when the engine saves it, beyond what the same
         # figure costs when the block saves it with savefig, both in the engine's kernels.
-        beyond_savefig_s, _ = per_figure_cpu(draws, saves)
-        per_figure_s, per_figure_kernel_s = per_figure_cpu(draws, closes)
-        # The same without the dark rendition (EXECBLOCKS_DARK_FIGURES = False): one draw,
-        # as savefig alone does, so what remains is the engine's own cost per figure.
-        light_only = "EXECBLOCKS_DARK_FIGURES = False\n"
-        draws_light = figure_site("draws-light", "engine", light_only)
-        light_beyond_s, _ = per_figure_cpu(draws_light, saves)
-        light_files = len(list((tmp / "draws-light/results/f").glob("*.png"))) / 10
+        beyond_savefig_s, _ = per_figure(parts, "draws", "saves")
+        per_figure_s, per_figure_kernel_s = per_figure(parts, "draws", "closes")
+        savefig_kernel_s, _ = per_figure(parts, "saves", "closes")
+        light_beyond_s, _ = per_figure(parts, "draws-light", "saves")
+        light_files = len(list((tmp / "draws-light/results/f").glob("*.png"))) / FIGURES
         savefig_s = savefig_alone()
-        files_per_figure = len(list((tmp / "draws/results/f").glob("*.png"))) / 10
+        files_per_figure = len(list((tmp / "draws/results/f").glob("*.png"))) / FIGURES
         stages = figure_stages()
 
         one = make_site(tmp / "one", {"t.md": trivial_article(1)}, engine=True)
@@ -364,10 +377,9 @@ def main() -> None:
     print(f"no-op build        {ratio(noop_engine, noop_plain)}   target <= 1.15x")
     print(f"prose edit         {ratio(prose_engine, prose_plain)}   target <= 1.15x")
     print(f"per trivial block  {per_block_s * 1000:5.1f} ms CPU (build + kernel)   target <= 10 ms")
-    savefig_kernel_s = per_figure_s - beyond_savefig_s
     print(f"figure block       {beyond_savefig_s * 1000:5.1f} ms CPU beyond matplotlib's savefig (the same figures, "
           f"each saved by its block with savefig in the same kind of kernel; engine per figure "
-          f"{per_figure_s * 1000:.0f} ms, savefig about {savefig_kernel_s * 1000:.0f} ms there, "
+          f"{per_figure_s * 1000:.0f} ms, savefig {savefig_kernel_s * 1000:.0f} ms there, "
           f"{savefig_s * 1000:.0f} ms in a plain process)   target <= 10 ms")
     print(f"                   {files_per_figure:g} PNG files per figure (light and dark, full and for phones); "
           f"{(per_figure_s - 2 * savefig_kernel_s) * 1000:+.1f} ms beyond two savefigs (light + dark); "
