@@ -124,17 +124,18 @@ class LocalPool:
             tasks = [asyncio.ensure_future(one(job)) for job in ordered]
             with _cancelled_on_signal(tasks, running) as interruption:
                 outcomes = await asyncio.gather(*tasks, return_exceptions=True)
-            for outcome in outcomes:
-                if isinstance(outcome, BaseException) and not isinstance(outcome, asyncio.CancelledError):
-                    raise outcome
             if interruption.signal is not None:
                 from .errors import BuildInterrupted
 
                 # A run the signal cut short may come back as a result (its kernel killed
-                # under the cell): it is no more the article's failure than a cancelled one.
+                # under the cell), or as whatever its cancellation raised: it is no more the
+                # article's failure than a run cancelled before it started.
                 finished = [o for o in outcomes if not isinstance(o, BaseException)
                             and o.article.rel_path not in interruption.running]
                 raise BuildInterrupted(interruption.signal, interruption.running, finished)
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
             return outcomes
 
         return execute.run_blocking(run_all())
