@@ -59,8 +59,6 @@ def register():
 
     signals.initialized.connect(_on_initialized)
     signals.get_generators.connect(_on_run_start)
-    signals.article_generator_preread.connect(_on_preread)
-    signals.page_generator_preread.connect(_on_preread)
     signals.content_object_init.connect(_on_content_object_init)
     signals.all_generators_finalized.connect(_on_generators_finalized)
     signals.feed_generated.connect(_on_feed_generated)
@@ -107,14 +105,6 @@ def katex_script(settings: dict) -> Path:
     theme = Path(settings.get("THEME", ""))
     candidate = theme / "static" / "katex" / "katex.min.js"
     return candidate if candidate.is_file() else BUNDLED_KATEX
-
-
-def _on_preread(generator) -> None:
-    """A document is about to be read: formulas left from the last one (its reader failed
-    after Markdown ran, so no content object named its file) are errors without a file."""
-    math = generator.settings.get(MATH_STATE)
-    if math is not None and math.unplaced:
-        math.locate(None)
 
 
 def _on_content_object_init(instance) -> None:

@@ -11,8 +11,8 @@ postprocessor (25), cross-references (25) and `&` restoration (20).
 
 A formula KaTeX rejects cannot stop the build from here: Pelican turns a reader's
 exception into a logged "Could not process" and goes on. So it is kept in `MathRun`
-until the document's content object exists (`content_object_init` names its file,
-`locate`), and the build stops when every document is read (`raise_first`), before
+until a content object whose source holds it exists (`content_object_init` names its
+file, `locate`), and the build stops when every document is read (`raise_first`), before
 anything is written: the same outcome as a formula error always had.
 """
 
@@ -25,7 +25,7 @@ from markdown import Extension
 from markdown.postprocessors import Postprocessor
 
 from .mathcache import FormulaCache
-from .mathrender import Formula, MathError, bad_formula, formulas, render_batch, replace_math
+from .mathrender import Formula, MathError, bad_formula, first_line, formulas, render_batch, replace_math
 from .regions import mark_scroll_regions
 from .sidenotes import to_sidenotes
 from .toc import raise_headings
@@ -70,13 +70,22 @@ class MathRun:
             rendered.update(fresh)
         return replace_math(markup, rendered)
 
-    def locate(self, source_path: str | None) -> None:
-        """The document just read is `source_path`: its rejected formulas become errors there."""
-        self.errors.extend(bad_formula(source_path, formula.tex, reason) for formula, reason in self.unplaced)
-        self.unplaced.clear()
+    def locate(self, source_path: str) -> None:
+        """A document read from `source_path` became a page: the rejected formulas its source
+        holds become errors there. Others stay: a document whose reader failed after its
+        Markdown ran never becomes a page, and its formulas must not be blamed on the next."""
+        try:
+            text = Path(source_path).read_text(encoding="utf-8")
+        except OSError:
+            return
+        here = [(f, reason) for f, reason in self.unplaced if first_line(f.tex) in text]
+        self.errors.extend(bad_formula(source_path, formula.tex, reason) for formula, reason in here)
+        self.unplaced = [item for item in self.unplaced if item not in here]
 
     def raise_first(self) -> None:
-        self.locate(None)  # a document whose reader failed after Markdown: no file to name
+        """Every document is read: stop the build at the first rejected formula."""
+        self.errors.extend(bad_formula(None, formula.tex, reason) for formula, reason in self.unplaced)
+        self.unplaced.clear()
         if self.errors:
             raise self.errors[0]
 

@@ -92,12 +92,17 @@ def source_line(source_path: str | None, tex: str) -> str:
         text = Path(source_path).read_text(encoding="utf-8")
     except OSError:
         return source_path
-    first = tex.strip().splitlines()[0].strip() if tex.strip() else ""
+    first = first_line(tex)
     position = text.find(first) if first else -1
     shown = _relative(source_path)
     if position < 0:
         return shown
     return f"{shown}:{text.count(chr(10), 0, position) + 1}"
+
+
+def first_line(tex: str) -> str:
+    """What a source is searched for to find a formula: its first non-blank TeX line."""
+    return tex.strip().splitlines()[0].strip() if tex.strip() else ""
 
 
 def _relative(path: str) -> str:

@@ -1,6 +1,7 @@
 """plugins/reading's HTML transforms, on the markup Python-Markdown and Pygments produce."""
 
 import markdown
+import pytest
 
 from reading.feed import clean_for_feed
 from reading.regions import mark_scroll_regions
@@ -88,3 +89,25 @@ def test_the_markdown_extension_finishes_each_document_as_it_is_read(tmp_path):
     assert math.errors == [] and math.unplaced == []
     cache.save()
     assert (tmp_path / "katex.json").is_file()
+
+
+def test_a_rejected_formula_is_blamed_on_the_document_whose_source_holds_it(tmp_path):
+    """A document whose reader fails after its Markdown ran never becomes a page: its
+    rejected formula must not be located in the next document that does."""
+    from pathlib import Path
+
+    from reading.extension import MathRun
+    from reading.mathcache import FormulaCache
+    from reading.mathrender import Formula, MathError
+
+    first, second = tmp_path / "first.md", tmp_path / "second.md"
+    first.write_text("Title: First\n\nA bad one: $\\frac{1}$.\n")
+    second.write_text("Title: Second\n\nNo math.\n")
+    math = MathRun(Path("/nonexistent/katex.min.js"), FormulaCache(None, ()))
+    math.unplaced.append((Formula("\\frac{1}", False), "Expected group after '\\frac'"))
+    math.locate(str(second))  # the next page: not its formula
+    assert math.errors == [] and len(math.unplaced) == 1
+    math.locate(str(first))
+    assert math.unplaced == [] and str(math.errors[0]).startswith(f"{first}:3: Expected group")
+    with pytest.raises(MathError):
+        math.raise_first()
