@@ -73,7 +73,8 @@ class FigurePNGs:
     dark: list[EncodedPNG]  # empty when no dark rendition was asked for
 
 
-Recolour = Callable[[object], Callable[[], None]]  # recolours a figure, returns its undo
+# Recolours a figure in place (given its findobj() list, or walking it), returns its undo.
+Recolour = Callable[..., Callable[[], None]]
 
 
 def figure_pngs(figure, dpi: float, recolour: Recolour | None = None) -> FigurePNGs:
@@ -143,19 +144,14 @@ def _cropped_rasters(figure, dpi: float, recolour: Recolour | None):
             undo = recolour(figure)
             try:
                 canvas.draw()
-                dark_drawn = _drawn_box(canvas)
-                if dark_drawn is None:
-                    return None
-                box = _padded(_union(drawn, dark_drawn), dpi)
-                dark = _crop(figure, canvas, box)
+                background = figure.patch.get_facecolor()  # the dark one, for the padding
             finally:
                 undo()
-        else:
-            dark_drawn = _drawn_box(canvas)
-            if dark_drawn is None:
-                return None
-            box = _padded(_union(drawn, dark_drawn), dpi)
-            dark = _crop(figure, canvas, box, background)
+        dark_drawn = _drawn_box(canvas)
+        if dark_drawn is None:
+            return None
+        box = _padded(_union(drawn, dark_drawn), dpi)
+        dark = _crop(figure, canvas, box, background)
         # What only the dark figure shows (an image's white margin, invisible on white)
         # widens both: outside its own drawn box the light raster is background.
         return _widened(light, _padded(drawn, dpi), box, light_background), dark

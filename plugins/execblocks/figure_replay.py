@@ -54,6 +54,7 @@ Kernel-side, like figure_png.py: matplotlib and numpy are imported inside functi
 
 from __future__ import annotations
 
+import functools
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -280,32 +281,24 @@ def _copied_gc(gc):
     return copy
 
 
-_FROZEN_GC_CLASS = []  # made on first use: this module imports no matplotlib
-
-
+@functools.cache  # made on first use: this module imports no matplotlib
 def _frozen_gc_class():
-    if not _FROZEN_GC_CLASS:
-        from matplotlib.backend_bases import GraphicsContextBase
+    from matplotlib.backend_bases import GraphicsContextBase
 
-        class FrozenGraphicsContext(GraphicsContextBase):
-            def get_clip_path(self):
-                return self._frozen_clip
+    class FrozenGraphicsContext(GraphicsContextBase):
+        def get_clip_path(self):
+            return self._frozen_clip
 
-        _FROZEN_GC_CLASS.append(FrozenGraphicsContext)
-    return _FROZEN_GC_CLASS[0]
+    return FrozenGraphicsContext
 
 
 # -- what each artist kind draws with ---------------------------------------------
 
-_KINDS: list = []
-
-
+@functools.cache
 def _kinds() -> tuple[dict, set]:
     """{draw function: kind} for the artists whose calls are replayed, and the draw
     functions of containers, which only draw their children (read for matplotlib 3.11)."""
-    if not _KINDS:
-        _KINDS.append(_read_kinds())
-    return _KINDS[0]
+    return _read_kinds()
 
 
 def _read_kinds() -> tuple[dict, set]:
@@ -514,15 +507,10 @@ class Replay:
 
 def replay_dark(figure, renderer, record: Recording, recolour) -> Replay:
     """Draw the dark raster onto `renderer` from `record` (the light draw's calls), or
-    decline and leave the renderer untouched. `recolour(figure)` recolours the figure in
+    decline and leave the renderer untouched. `recolour(figure, artists)` recolours the figure in
     place and returns its undo."""
-    reason = _replay_dark(figure, renderer, record, recolour, background := [])
-    return Replay(reason, background[0] if reason is None else None)
-
-
-def _replay_dark(figure, renderer, record: Recording, recolour, background: list) -> str | None:
     if record.declined is not None:
-        return record.declined
+        return Replay(record.declined)
     leaves, containers = _kinds()
     known: dict[int, str | None] = {}  # id(artist) -> kind ("" for containers)
     extras = []
@@ -533,9 +521,9 @@ def _replay_dark(figure, renderer, record: Recording, recolour, background: list
         if kind:
             reason = _unreplayable(artist, kind)
             if reason:
-                return reason
+                return Replay(reason)
         elif kind is None:
-            return f"an artist kind not read for replay: {type(artist).__name__}"
+            return Replay(f"an artist kind not read for replay: {type(artist).__name__}")
         known[id(artist)] = kind
         # Drawn by their Text but not its children: an annotation's box and arrow.
         if leaves.get(draw) == "text":
@@ -545,7 +533,7 @@ def _replay_dark(figure, renderer, record: Recording, recolour, background: list
             kind = leaves.get(type(extra).draw)
             reason = _unreplayable(extra, kind)
             if reason:
-                return reason
+                return Replay(reason)
             known[id(extra)] = kind
 
     drawing = {}
@@ -553,39 +541,34 @@ def _replay_dark(figure, renderer, record: Recording, recolour, background: list
         kind = known.get(id(call.artist)) if call.artist is not None else None
         if not kind:
             name = type(call.artist).__name__ if call.artist is not None else "no artist"
-            return f"{call.method} from {name}, which the recolouring does not reach"
+            return Replay(f"{call.method} from {name}, which the recolouring does not reach")
         if call.method not in _METHODS_OF_KIND[kind]:
-            return f"{call.method} from a {kind} ({type(call.artist).__name__})"
+            return Replay(f"{call.method} from a {kind} ({type(call.artist).__name__})")
         drawing[id(call.artist)] = (call.artist, kind)
 
     light = {key: _colours(artist, kind) for key, (artist, kind) in drawing.items()}
-    # The recolouring walks figure.findobj() too: it gets the list just made (nothing has
-    # changed since), not a second walk (Axis.get_children runs the tick locators).
-    figure.findobj = lambda match=None, include_self=True: (
-        list(artists) if match is None and include_self else type(figure).findobj(figure, match, include_self))
-    try:
-        undo = recolour(figure)
-    finally:
-        del figure.findobj
+    # The recolouring gets the list just made (nothing has changed since), not a second
+    # walk (Axis.get_children runs the tick locators).
+    undo = recolour(figure, artists)
     try:
         dark = {key: _colours(artist, kind) for key, (artist, kind) in drawing.items()}
-        background.append(tuple(figure.patch.get_facecolor()))
+        background = tuple(figure.patch.get_facecolor())
     finally:
         undo()
     for key, (artist, kind) in drawing.items():
         if not _alphas_kept(light[key], dark[key], kind):
-            return f"the recolouring changed what {type(artist).__name__}'s draw decides by"
+            return Replay(f"the recolouring changed what {type(artist).__name__}'s draw decides by")
 
     calls = []
     for call in record.calls:
         kind = known[id(call.artist)]
         recoloured = _recoloured_call(call, kind, light[id(call.artist)], dark[id(call.artist)])
         if recoloured is None:
-            return f"{call.method} from {type(call.artist).__name__} has colours its formula does not give"
+            return Replay(f"{call.method} from {type(call.artist).__name__} has colours its formula does not give")
         calls.append(recoloured)
 
     real = renderer._renderer
     renderer.clear()
     for call in calls:
         getattr(real, call.method)(*call.args, **call.kwargs)
-    return None
+    return Replay(None, background)

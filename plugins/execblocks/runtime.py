@@ -17,6 +17,7 @@ must stay cheap to import: no matplotlib, numpy or torch at import time.
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import os
 import random
@@ -218,9 +219,11 @@ def _render_png(figure, dpi: float, dark: bool) -> tuple[str, str, dict, dict]:
     return "image/png", base64.b64encode(full.data).decode("ascii"), size, renditions
 
 
-def _dark_recolouring(figure):
-    """Recolour `figure` for the dark theme; returns what puts every colour back."""
-    undo = _recolour_for_dark(figure)
+def _dark_recolouring(figure, artists=None):
+    """Recolour `figure` for the dark theme; returns what puts every colour back.
+    `artists`: the figure's `findobj()` when the caller has just made it (figure_replay.py;
+    a second walk runs every axis' tick locators again)."""
+    undo = _recolour_for_dark(figure, artists)
 
     def restore() -> None:
         for step in reversed(undo):
@@ -251,7 +254,7 @@ def _render_dark_svg(figure) -> str:
         restore()
 
 
-def _recolour_for_dark(figure) -> list:
+def _recolour_for_dark(figure, artists=None) -> list:
     """Grey-scale colours (backgrounds, text, spines, ticks, grid, legend frames, black
     lines) are mirrored onto the dark palette: white becomes the page background, black
     its text colour. Saturated colours are data (Okabe-Ito reads on dark) and stay, as
@@ -271,7 +274,7 @@ def _recolour_for_dark(figure) -> list:
             setter(new)
             undo.append(lambda: setter(old))
 
-    for artist in figure.findobj():
+    for artist in figure.findobj() if artists is None else artists:
         if isinstance(artist, Text):
             swap(artist.get_color, artist.set_color)
             box = artist.get_bbox_patch()  # an annotation's box is not among its children
@@ -315,27 +318,22 @@ def _dark_colour(colour):
         return None
 
 
-_dark_twins: dict = {}  # colour spec -> its twin: a figure asks for the same few colours hundreds of times
-
-
+@functools.lru_cache(maxsize=4096)  # a figure asks for the same few colours hundreds of times
 def _dark_single(colour):
-    if colour in _dark_twins:
-        return _dark_twins[colour]
+    """_dark_colour of one hashable colour spec."""
     from matplotlib.colors import to_rgba
 
-    twin = None
-    if not (isinstance(colour, str) and colour in ("none", "auto", "face")):
-        try:
-            r, g, b, a = to_rgba(colour)
-        except (TypeError, ValueError):
-            r = g = b = a = None
-        if a is not None and max(r, g, b) - min(r, g, b) <= 0.1 and a != 0:
-            lightness = (r + g + b) / 3
-            back, fore = to_rgba(DARK_BACKGROUND), to_rgba(DARK_FOREGROUND)
-            twin = tuple(bk + (fg - bk) * (1 - lightness) for bk, fg in zip(back[:3], fore[:3])) + (a,)
-    if len(_dark_twins) < 4096:
-        _dark_twins[colour] = twin
-    return twin
+    if isinstance(colour, str) and colour in ("none", "auto", "face"):
+        return None
+    try:
+        r, g, b, a = to_rgba(colour)
+    except (TypeError, ValueError):
+        return None
+    if max(r, g, b) - min(r, g, b) > 0.1 or a == 0:
+        return None
+    lightness = (r + g + b) / 3
+    back, fore = to_rgba(DARK_BACKGROUND), to_rgba(DARK_FOREGROUND)
+    return tuple(bk + (fg - bk) * (1 - lightness) for bk, fg in zip(back[:3], fore[:3])) + (a,)
 
 
 def _fail_block(result, error: Exception) -> None:
