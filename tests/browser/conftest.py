@@ -28,6 +28,7 @@ LAUNCH_ARGS = [
 BROWSER_WAIT_MS = 300_000
 WIDTHS = {
     "desktop": {"viewport": {"width": 1280, "height": 900}},
+    "wide": {"viewport": {"width": 1920, "height": 1080}},
     "phone": {
         "viewport": {"width": 375, "height": 740},
         "device_scale_factor": 2,
@@ -58,7 +59,7 @@ def browser():
 
 @pytest.fixture(scope="session")
 def contexts(browser):
-    """contexts(width) -> the browser context for "desktop" or "phone", made once."""
+    """contexts(width) -> the browser context for "desktop", "wide" or "phone", made once."""
     made = {}
 
     def get(width: str):

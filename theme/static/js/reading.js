@@ -79,15 +79,19 @@
     }).filter(Boolean);
     if (!headings.length) return;
 
-    // The section in view, from where the page is, however it got there (a link, End, the
-    // scrollbar, find-in-page): every scroll is measured, once per frame. It is the last
-    // heading above the upper third of the window; at the very end of the page, where the
-    // last sections can never reach that line, the last heading in the window.
-    var current = null, pending = false;
+    // The section in view, from where the page is, however it got there (End, the
+    // scrollbar, find-in-page, a link): every scroll is measured, once per frame. It is the
+    // last heading above the upper third of the window; at the very end of the page, where
+    // the last sections can never reach that line, the last heading in the window. Right
+    // after a jump to an anchor (a citation, a back-link), it is the section that holds
+    // the anchor, until the reader scrolls on.
+    var current = null, pending = false, jump = null;
     var mark = function () {
       pending = false;
       var limit = window.innerHeight / 3, found = null;
-      var atEnd = window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 2;
+      if (jump && Math.abs(window.scrollY - jump.scrollY) < 2) limit = jump.top - window.scrollY;
+      else jump = null;
+      var atEnd = !jump && window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 2;
       headings.forEach(function (h) {
         var top = h.getBoundingClientRect().top;
         if (top <= limit || (atEnd && top < window.innerHeight)) found = h;
@@ -105,10 +109,16 @@
     var schedule = function () {
       if (!pending) { pending = true; window.requestAnimationFrame(mark); }
     };
+    // The browser has scrolled to the anchor when hashchange arrives.
+    var jumped = function () {
+      var target = document.getElementById(decodeURIComponent(location.hash.slice(1)));
+      jump = target ? { top: window.scrollY + target.getBoundingClientRect().top + 1, scrollY: window.scrollY } : null;
+      schedule();
+    };
     window.addEventListener("scroll", schedule, { passive: true });
     window.addEventListener("resize", schedule);
-    window.addEventListener("hashchange", schedule);
-    mark();
+    window.addEventListener("hashchange", jumped);
+    if (location.hash) jumped(); else mark();
 
     // Phones: the "Contents" button that brings the reader back shows once the list at the
     // top is out of view.
