@@ -33,6 +33,18 @@ plt.title("Growth");
 ```
 
 Prose after the figure.
+
+```{python}
+#| label: fig-pair
+#| fig-cap: Two panels
+#| fig-subcap: [Rising, Falling]
+#| layout-ncol: 2
+#| fig-width: 4
+#| fig-height: 3
+for ys in ([0, 1, 2], [2, 1, 0]):
+    plt.figure()
+    plt.plot(ys)
+```
 """
 
 
@@ -123,6 +135,26 @@ def test_a_phone_loads_its_narrow_rendition(figure_site, open_page):
     candidates = dict(reversed(c.strip().split(" ")) for c in img.get_attribute("srcset").split(","))
     smallest = candidates[min(candidates, key=lambda w: int(w[:-1]))]
     assert img.evaluate("img => img.currentSrc").endswith(smallest.rsplit("/", 1)[-1])
+
+
+SUBFIGURES = """() => [...document.querySelectorAll('#fig-pair .cell-subfigure')].map(f => {
+  const r = f.getBoundingClientRect();
+  return {left: r.left, top: r.top, width: r.width};
+})"""
+
+
+@pytest.mark.parametrize("phone", [False, True])
+def test_layout_ncol_subfigures_sit_side_by_side_and_stack_on_a_phone(figure_site, open_page, phone):
+    page, errors = open_page(figure_site, phone=phone)
+    first, second = page.evaluate(SUBFIGURES)
+    column = page.evaluate("document.querySelector('.post-body').getBoundingClientRect().width")
+    if phone:  # one under the other, each across the column
+        assert second["top"] > first["top"] + 50 and abs(second["left"] - first["left"]) < 2, (first, second)
+        assert first["width"] > 0.9 * column
+    else:  # one row, each about half the column
+        assert abs(second["top"] - first["top"]) < 2 and second["left"] > first["left"] + first["width"], (first, second)
+        assert first["width"] < 0.55 * column
+    assert errors == []
 
 
 def test_a_printed_page_uses_the_light_rendition_even_in_dark_mode(figure_site, open_page):
