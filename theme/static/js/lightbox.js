@@ -45,7 +45,7 @@
     bar.append(button("Zoom out", "\u2212", function () { zoomBy(1 / STEP); }),
                zoomLabel,
                button("Zoom in", "+", function () { zoomBy(STEP); }),
-               button("Fit", "1:1", function () { setZoom(1); }),
+               button("Fit to the window", "Fit", function () { setZoom(1); }),
                close);
     // The stage scrolls (pans) the image; it is focusable so arrow keys pan it.
     stage = document.createElement("div");
