@@ -61,8 +61,8 @@ def figure_site(tmp_path_factory) -> str:
 def open_page(browser):
     contexts = []
 
-    def open_(url: str, color_scheme: str = "light", phone: bool = False):
-        options = ({"viewport": {"width": 375, "height": 740}, "device_scale_factor": 2, "is_mobile": True,
+    def open_(url: str, color_scheme: str = "light", phone: bool = False, pixel_ratio: int = 2):
+        options = ({"viewport": {"width": 375, "height": 740}, "device_scale_factor": pixel_ratio, "is_mobile": True,
                     "has_touch": True} if phone else {"viewport": {"width": 1280, "height": 900}})
         context = browser.new_context(color_scheme=color_scheme, **options)
         contexts.append(context)
@@ -129,12 +129,15 @@ def test_dark_scheme_chooses_the_dark_rendition_everywhere(figure_site, open_pag
     assert errors == []
 
 
-def test_a_phone_loads_its_narrow_rendition(figure_site, open_page):
-    page, _ = open_page(figure_site, phone=True)
+@pytest.mark.parametrize("pixel_ratio", [1, 2])
+def test_a_phone_loads_the_narrowest_rendition_that_fills_its_slot(figure_site, open_page, pixel_ratio):
+    page, _ = open_page(figure_site, phone=True, pixel_ratio=pixel_ratio)
     img = page.locator("a.figure-zoom img").first
-    candidates = dict(reversed(c.strip().split(" ")) for c in img.get_attribute("srcset").split(","))
-    smallest = candidates[min(candidates, key=lambda w: int(w[:-1]))]
-    assert img.evaluate("img => img.currentSrc").endswith(smallest.rsplit("/", 1)[-1])
+    candidates = {int(w[:-1]): url for url, w in (c.strip().split(" ") for c in img.get_attribute("srcset").split(","))}
+    slot = img.bounding_box()["width"] * pixel_ratio
+    wanted = min(w for w in candidates if w >= slot)  # 400 px at 1x, 720 px at 2x
+    assert wanted <= 1.25 * slot, f"no rendition near the {slot} px slot: {sorted(candidates)}"
+    assert img.evaluate("img => img.currentSrc").endswith(candidates[wanted].rsplit("/", 1)[-1]), (slot, candidates)
 
 
 SUBFIGURES = """() => [...document.querySelectorAll('#fig-pair .cell-subfigure')].map(f => {
