@@ -160,6 +160,32 @@ def test_layout_ncol_subfigures_sit_side_by_side_and_stack_on_a_phone(figure_sit
     assert errors == []
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_without_javascript_the_figure_links_the_full_size_of_its_scheme(browser, figure_site, scheme):
+    context = browser.new_context(java_script_enabled=False, color_scheme=scheme,
+                                  viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(figure_site, wait_until="load")
+        media = page.locator(".figure-media").first
+        light = media.locator("a.figure-zoom").get_attribute("href")
+        dark = media.locator("a.figure-zoom-dark").get_attribute("href")
+        assert dark != light and dark.rsplit("/", 1)[-1] in media.locator("source").get_attribute("srcset")
+        assert media.locator("img").is_visible()
+        # A click on the image and the keyboard both reach the scheme's full size.
+        box = media.locator("img").bounding_box()
+        with page.expect_navigation():
+            page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        assert page.url.endswith((dark if scheme == "dark" else light).rsplit("/", 1)[-1])
+        page.go_back(wait_until="load")
+        focusable = page.evaluate("""() => [...document.querySelectorAll('.figure-media a')].filter(a => {
+          const s = getComputedStyle(a); return s.display !== 'none' && s.visibility !== 'hidden'; })
+          .map(a => a.className)""")
+        assert focusable == ["figure-zoom-dark" if scheme == "dark" else "figure-zoom"] * len(focusable) and focusable
+    finally:
+        context.close()
+
+
 def test_a_printed_page_uses_the_light_rendition_even_in_dark_mode(figure_site, open_page):
     page, _ = open_page(figure_site, color_scheme="dark")
     assert page.evaluate(SHOWN_FROM, "source")

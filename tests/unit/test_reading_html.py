@@ -84,6 +84,9 @@ def test_feed_links_within_the_article_are_absolute():
     assert 'href="https://blog.example/post.html#ref-a"' in feed
     assert 'href="https://x.org/#y"' in feed
     assert clean_for_feed(html) == html  # no address known: left as it was
+    figure = ('<div class="figure-media"><a class="figure-zoom" href="a.png"><img src="a.png" alt="A"></a>'
+              '<a class="figure-zoom-dark" href="a-dark.png" aria-label="A" hidden></a></div>')
+    assert "a-dark.png" not in clean_for_feed(figure) and 'href="a.png"' in clean_for_feed(figure)
 
 
 def test_the_outline_includes_headings_with_attributes_before_their_id():

@@ -103,6 +103,10 @@ def test_figure_offers_responsive_renditions_a_dark_source_and_a_full_size_link(
             f'{base}f-dark-half.png 900w" {sizes}>') in html
     assert f'<img src="{base}f.png" srcset="{base}f.png 1800w, {base}f-half.png 900w" {sizes} alt="C"' in html
     assert sorted(rendered.figures) == ["f-dark-half.png", "f-dark.png", "f-half.png", "f.png"]
+    # The dark full size has a link of its own (hidden; the theme shows it in dark mode without JS).
+    assert f'</a><a class="figure-zoom-dark" href="{base}f-dark.png" aria-label="C" hidden></a></div>' in html
+    light_only, _ = render("```{python}\nplot()\n```\n", [figure_output("g", dark=False)])
+    assert "figure-zoom-dark" not in light_only and "figure-media" not in light_only
 
 
 def test_fig_cap_list_captions_each_figure_and_fig_align_places_it():

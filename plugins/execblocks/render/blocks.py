@@ -363,9 +363,18 @@ def _picture(output, mime: str, rendered: RenderedArticle, alt: str, column: str
     img_srcset = f" {candidates(light)}" if len(light) > 1 else ""
     # One URL attribute per tag (href, src): Pelican resolves only one link per tag.
     full = f"{base}{html.escape(light[0]['file'], quote=True)}"
-    return (f'<a class="figure-zoom" href="{full}">'
+    link = (f'<a class="figure-zoom" href="{full}">'
             f'<picture>{source}<img src="{full}"{img_srcset} alt="{html.escape(alt, quote=True)}"{dims} '
             f'loading="lazy" decoding="async"></picture></a>')
+    if not dark:
+        return link
+    # A link to the dark full size, `hidden`: the stylesheet lays it over the image where the
+    # page is dark and has no JavaScript (which otherwise opens the rendition shown), so
+    # that reader is not sent to the light file.
+    label = html.escape(alt or "Enlarge the figure", quote=True)
+    dark_full = f"{base}{html.escape(dark[0]['file'], quote=True)}"
+    return (f'<div class="figure-media">{link}'
+            f'<a class="figure-zoom-dark" href="{dark_full}" aria-label="{label}" hidden></a></div>')
 
 
 def _provenance(block: Block, rendered: RenderedArticle, cell) -> str:

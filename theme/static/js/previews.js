@@ -36,7 +36,7 @@
       shown = el.cloneNode(true);
     }
     // A copy: no duplicate ids, nothing to tab to, no back-links, no lightbox buttons.
-    shown.querySelectorAll(".ref-backlinks, .footnote-backref, .headerlink, .copy-button").forEach(function (n) { n.remove(); });
+    shown.querySelectorAll(".ref-backlinks, .footnote-backref, .headerlink, .copy-button, .figure-zoom-dark").forEach(function (n) { n.remove(); });
     shown.querySelectorAll("a.figure-zoom").forEach(function (a) { a.replaceWith.apply(a, Array.from(a.childNodes)); });
     [shown].concat(Array.from(shown.querySelectorAll("*"))).forEach(function (n) {
       n.removeAttribute("id");
