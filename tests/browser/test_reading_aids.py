@@ -2,7 +2,7 @@
 table of contents, copy buttons, scrollable boxes, math without KaTeX's script, page weight."""
 
 import pytest
-from conftest import LOAD_EVERYTHING, WIDTHS
+from support import LOAD_EVERYTHING, WIDTHS
 
 BATCHNORM = "batchnorm"
 
