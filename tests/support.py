@@ -18,6 +18,27 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 # ---------------------------------------------------------------------------------------
+# The built site's pages (tests/conftest.py parametrizes the per-page tests with them)
+
+def html_pages(site: Path) -> list[str]:
+    """Every HTML page of the site, relative to its root ('tag/x.html')."""
+    return sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
+
+
+def content_pages(site: Path) -> list[str]:
+    """Pages that show one article or page (the theme's `<article class="post ...">`)."""
+    return [p for p in html_pages(site) if '<article class="post' in (site / p).read_text("utf-8")]
+
+
+def find_article(site: Path, slug: str) -> str | None:
+    """The page of the article with this slug (the theme's article template marks it)."""
+    for page in html_pages(site):
+        if f'data-slug="{slug}"' in (site / page).read_text("utf-8"):
+            return page
+    return None
+
+
+# ---------------------------------------------------------------------------------------
 # A throwaway project built with the real Pelican (tests/integration/conftest.py's fixtures)
 
 HELLO = """\
