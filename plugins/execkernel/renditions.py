@@ -5,16 +5,13 @@ what was drawn, padded by savefig.pad_inches as savefig(bbox_inches="tight") pad
 instead of savefig's layout pass, second draw and RGBA zlib encoding. (savefig's box is
 the artists' extents, found by another pass over every artist; the drawn pixels' box is
 within a few pixels of it, tighter where a text box holds empty leading.) The dark
-rendition is the light draw's Agg calls replayed with the recoloured artists' colours
-(execkernel/figure_replay.py: the same pixels as drawing the recoloured figure again, for a fraction
-of the cost), or, where the replay declines, the figure recoloured and drawn again
-(layout kept from the first draw). Both are cropped to one box, which holds what either
-scheme draws (an image's white margin shows only on dark). When what is drawn reaches
-the canvas' edge (a legend anchored outside the axes, text past the edge: it may be cut
-there), the save needs what a crop cannot give (savefig.transparent, a figure edge), or
-the crop itself fails (it uses savefig's own internals, which another matplotlib may
-change), the figure is saved with savefig itself and decoded: nothing is ever cut off,
-and nothing fails that savefig would have saved.
+rendition is the figure recoloured and drawn again (layout kept from the first draw).
+Both are cropped to one box, which holds what either scheme draws (an image's white
+margin shows only on dark). When what is drawn reaches the canvas' edge (a legend
+anchored outside the axes, text past the edge: it may be cut there), or the save needs
+what a crop cannot give (savefig.transparent, a figure edge, an animated artist), the
+figure is saved with savefig itself and decoded: nothing is ever cut off. Only public
+matplotlib calls (private_uses.py in the engine lists the few private names left).
 
 Renditions: the full size, plus narrower twins for phones (PHONE_WIDTHS, kept only when
 clearly narrower and lighter), resampled from the raster with a box filter: at these
@@ -31,7 +28,6 @@ This module runs in the kernel; PIL is imported inside the functions that use it
 from __future__ import annotations
 
 import io
-from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass
 from typing import Callable
 
@@ -73,8 +69,8 @@ class FigurePNGs:
     dark: list[EncodedPNG]  # empty when no dark rendition was asked for
 
 
-# Recolours a figure in place (given its findobj() list, or walking it), returns its undo.
-Recolour = Callable[..., Callable[[], None]]
+# Recolours a figure in place, returns its undo.
+Recolour = Callable[[object], Callable[[], None]]
 
 
 def figure_pngs(figure, dpi: float, recolour: Recolour | None = None) -> FigurePNGs:
@@ -89,47 +85,38 @@ def figure_pngs(figure, dpi: float, recolour: Recolour | None = None) -> FigureP
 def figure_rasters(figure, dpi: float, recolour: Recolour | None = None):
     """(light, dark or None) as PIL images cropped like savefig(bbox_inches="tight"):
     RGB when every pixel is opaque, else RGBA."""
-    try:
-        rasters = _cropped_rasters(figure, dpi, recolour) if _croppable(figure) else None
-    except Exception:  # noqa: BLE001 - the crop leans on savefig's internals; savefig is the reference
-        rasters = None  # a real drawing error (bad mathtext) raises again from savefig below
+    rasters = _cropped_rasters(figure, dpi, recolour) if _croppable(figure) else None
     if rasters is None:
         rasters = _saved_rasters(figure, dpi, recolour)
     return tuple(_flatten(r) if r is not None else None for r in rasters)
 
 
 def _croppable(figure) -> bool:
-    """Whether a crop of the canvas gives what savefig gives: an Agg canvas, no forced
-    transparency (savefig clears every axes' background), no figure edge (savefig draws
-    it around the cropped box)."""
+    """Whether a crop of the figure's own canvas gives what savefig gives: an Agg canvas at
+    one pixel per pixel, no forced transparency (savefig clears every axes' background),
+    no figure edge (savefig draws it around the cropped box),
+    no animated artist (savefig draws those, a canvas draw leaves them out)."""
     from matplotlib import rcParams
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.colors import to_rgba
 
-    patch = figure.patch
+    canvas, patch = figure.canvas, figure.patch
     edge_visible = patch.get_linewidth() > 0 and to_rgba(patch.get_edgecolor())[3] > 0
-    return (isinstance(figure.canvas, FigureCanvasAgg) and not rcParams["savefig.transparent"]
-            and not edge_visible)
+    return (isinstance(canvas, FigureCanvasAgg) and canvas.device_pixel_ratio == 1
+            and not rcParams["savefig.transparent"] and not edge_visible
+            and not any(artist.get_animated() for axes in figure.axes for artist in axes.get_children()))
 
 
 def _cropped_rasters(figure, dpi: float, recolour: Recolour | None):
     """Draw on the figure's own Agg canvas and crop; None when what is drawn is not
-    safely inside the canvas (then savefig must do it)."""
-    from matplotlib import cbook, rcParams
+    safely inside the canvas (then savefig must do it).
 
+    Only public matplotlib calls: what savefig sets around its draw (the output dpi, its
+    face and edge colours when the rc names them) is set and put back by hand."""
     canvas = figure.canvas
-    with ExitStack() as stack:
-        # What savefig sets around its draw: no GUI resize, the output dpi, "saving"
-        # (artists may ask), savefig's colours when the rc names them.
-        stack.enter_context(cbook._setattr_cm(canvas, manager=None))
-        stack.enter_context(cbook._setattr_cm(figure, dpi=dpi))
-        stack.enter_context(cbook._setattr_cm(canvas, _is_saving=True))
-        for prop in ("facecolor", "edgecolor"):
-            colour = rcParams[f"savefig.{prop}"]
-            if not cbook._str_equal(colour, "auto"):
-                stack.enter_context(figure._cm_set(**{prop: colour}))
-        with _recording(canvas, recolour is not None) as recorded:
-            canvas.draw()  # runs the layout engine, as savefig's first draw does
+    restore = _as_savefig_draws(figure, dpi)
+    try:
+        canvas.draw()  # runs the layout engine, as savefig's first draw does
         drawn = _drawn_box(canvas)
         if drawn is None or _padding(dpi) is None:
             return None
@@ -137,16 +124,18 @@ def _cropped_rasters(figure, dpi: float, recolour: Recolour | None):
         if recolour is None:
             return light, None
         light_background = light.getpixel((0, 0))  # the padding is background
-        background = _replayed_dark(figure, canvas, recorded, recolour)
-        if background is None:
-            # Layout is done: the dark draw keeps it (savefig's second draw does the same).
-            stack.enter_context(figure._cm_set(layout_engine="none"))
-            undo = recolour(figure)
-            try:
-                canvas.draw()
-                background = figure.patch.get_facecolor()  # the dark one, for the padding
-            finally:
-                undo()
+        # Layout is done: the dark draw keeps it, as savefig's second draw does.
+        engine = figure.get_layout_engine()
+        if engine is not None:
+            figure.set_layout_engine("none")
+        undo = recolour(figure)
+        try:
+            canvas.draw()
+            background = figure.patch.get_facecolor()  # the dark one, for the padding
+        finally:
+            undo()
+            if engine is not None:
+                figure.set_layout_engine(engine)
         dark_drawn = _drawn_box(canvas)
         if dark_drawn is None:
             return None
@@ -155,29 +144,28 @@ def _cropped_rasters(figure, dpi: float, recolour: Recolour | None):
         # What only the dark figure shows (an image's white margin, invisible on white)
         # widens both: outside its own drawn box the light raster is background.
         return _widened(light, _padded(drawn, dpi), box, light_background), dark
+    finally:
+        restore()
 
 
-def _recording(canvas, wanted: bool):
-    """The light draw's Agg calls, recorded when a dark raster will be wanted."""
-    from execkernel.figure_replay import recording
+def _as_savefig_draws(figure, dpi: float) -> Callable[[], None]:
+    """Set what savefig sets for its draw (the output dpi; savefig.facecolor/edgecolor
+    unless "auto"); returns what puts the figure back."""
+    from matplotlib import rcParams
 
-    return recording(canvas) if wanted else nullcontext()
+    steps = [(figure.set_dpi, figure.get_dpi())]
+    figure.set_dpi(dpi)
+    for getter, setter, colour in ((figure.get_facecolor, figure.set_facecolor, rcParams["savefig.facecolor"]),
+                                   (figure.get_edgecolor, figure.set_edgecolor, rcParams["savefig.edgecolor"])):
+        if not (isinstance(colour, str) and colour == "auto"):
+            steps.append((setter, getter()))
+            setter(colour)
 
+    def restore() -> None:
+        for setter, value in reversed(steps):
+            setter(value)
 
-def _replayed_dark(figure, canvas, recorded, recolour: Recolour):
-    """The dark raster replayed onto the canvas from the light draw's calls
-    (execkernel/figure_replay.py: the same pixels as recolouring and drawing again, for less):
-    the dark figure background when it was, None when the replay declined or failed
-    and the figure must be redrawn."""
-    from execkernel import figure_replay
-
-    if recorded is None:
-        return None
-    try:
-        replay = figure_replay.replay_dark(figure, canvas.get_renderer(), recorded, recolour)
-    except Exception:  # noqa: BLE001 - the redraw is the reference; it clears what was drawn
-        return None
-    return replay.background if replay.declined is None else None
+    return restore
 
 
 def _drawn_box(canvas):

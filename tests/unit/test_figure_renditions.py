@@ -169,26 +169,9 @@ def test_a_legend_outside_the_axes_is_not_cut_off():
     assert (right.max(axis=2) < 100).sum() > 50
 
 
-def test_a_crop_that_fails_falls_back_to_savefig(monkeypatch):
-    """The crop uses savefig's internals: if a matplotlib changes them, figures still save."""
-    figure = with_suptitle()
-
-    def broken(*args):
-        raise AttributeError("'Figure' object has no attribute '_cm_set'")
-
-    monkeypatch.setattr(figure_png, "_cropped_rasters", broken)
-    light, dark = figure_rasters(figure, DPI, dark_recolouring)
-    expected = savefig_image(figure)
-    assert light.size == expected.size == dark.size
-    assert (pixels(light) == pixels(expected)).all()
-
-
-@pytest.mark.parametrize("dark_by", ["replay", "redraw"])
-def test_the_padding_beyond_the_canvas_is_the_figure_background(dark_by, monkeypatch):
+def test_the_padding_beyond_the_canvas_is_the_figure_background():
     # Constrained layout (the blog style) puts content near the canvas' edges, so
     # savefig's 0.1 in padding reaches past them: that band is painted as savefig paints it.
-    if dark_by == "redraw":  # the path a figure the replay declines takes
-        monkeypatch.setattr(figure_png, "_replayed_dark", lambda *args: None)
     figure = plot()
     figure.set_dpi(DPI)
     figure.canvas.draw()
