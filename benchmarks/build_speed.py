@@ -281,6 +281,7 @@ def figure_stages() -> dict[str, float]:
         import matplotlib.pyplot as plt
         import sys; sys.path.insert(0, {str(REPO / 'plugins')!r})
         from execkernel import hooks as runtime, renditions as figure_png
+        from execkernel.policy import FIGURE_DPI
         dpi = FIGURE_DPI
         stages = {{}}
         def timed(name, work):
