@@ -200,6 +200,32 @@ def test_dark_rendition_recolours_an_annotation_box_with_its_text():
     assert box.get_facecolor()[:3] == (1.0, 1.0, 1.0) and label.get_color() == "black"
 
 
+def test_auto_marker_and_face_edge_colours_follow_what_they_follow_and_are_put_back():
+    """Told apart through public getters (does the colour move with the line's / faces'?):
+    an "auto" marker is recoloured once, with its line (swapping it too mapped the line's
+    new colour a second time); an explicit one on its own; "face" edges follow the faces,
+    and a colour-mapped mesh's "face" edges are left to its colour map."""
+    figure, axes = plt.subplots()
+    auto, = axes.plot([1, 2], "ko-")
+    explicit, = axes.plot([2, 1], "o-", color="k", markerfacecolor="0.2", markeredgecolor="k")
+    scatter = axes.scatter([1, 2], [1, 2], c="0.5", edgecolors="face")
+    mesh = axes.pcolormesh(np.arange(16).reshape(4, 4), cmap="gray", edgecolors="face")
+    undo = runtime._dark_recolouring(figure)
+    try:
+        assert auto.get_markerfacecolor() == auto.get_markeredgecolor() == auto.get_color() == runtime._dark_colour("k")
+        assert explicit.get_markerfacecolor() == runtime._dark_colour("0.2")
+        assert explicit.get_markeredgecolor() == runtime._dark_colour("k")
+        assert np.array_equal(scatter.get_edgecolor(), scatter.get_facecolor())  # still "face"
+        assert np.array_equal(scatter.get_facecolor()[0], runtime._dark_colour("0.5"))
+        assert np.shares_memory(mesh.get_edgecolor(), mesh.get_facecolor())  # untouched: still "face"
+    finally:
+        undo()
+    assert auto.get_markerfacecolor() == auto.get_color() == "k"
+    assert explicit.get_markerfacecolor() == "0.2" and explicit.get_markeredgecolor() == "k"
+    assert np.shares_memory(scatter.get_edgecolor(), scatter.get_facecolor())
+    assert tuple(scatter.get_facecolor()[0]) == (0.5, 0.5, 0.5, 1.0)
+
+
 def test_dark_rendition_puts_every_colour_back_and_the_figure_stays_usable():
     figure = plot()
     before = savefig_image(figure)
