@@ -52,6 +52,29 @@ PRIVATE_USES: tuple[PrivateUse, ...] = (
     ),
 )
 
+
+
+@dataclass(frozen=True)
+class FrameUse:
+    """Reading a library's frames (local variable names), which no API promises either.
+    Nothing to check ahead: when the names change, the one thing lost is said below."""
+
+    where: str
+    what: str
+    why: str
+    without_it: str
+
+
+FRAME_USES: tuple[FrameUse, ...] = (
+    FrameUse(
+        where="execblocks/errors.py",
+        what="the locals complete_path / path / filename of the frames an OSError from write() passed "
+             "through (pelican.writers.Writer.write_file's, the store's atomic_write)",
+        why="an OSError from write() (a full disk, a file-size limit) does not name the file",
+        without_it="a full-disk error says what failed without naming the file being written",
+    ),
+)
+
 _warned: set[tuple[str, str]] = set()  # (owner, name) already reported by this process
 
 

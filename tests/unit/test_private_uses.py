@@ -105,3 +105,17 @@ def test_a_name_that_is_gone_is_said_once_in_one_line(caplog, monkeypatch):
 def test_a_missing_owner_counts_as_gone(owner):
     use = PrivateUse(where="x", owner=owner, name="_x", why="-", without_it="-")
     assert private_uses.missing((use,)) == [use]
+
+
+FRAME_ACCESS = ("f_locals", "tb_frame", "_getframe", "currentframe", "f_back")
+
+
+def test_every_frame_walk_in_plugins_is_listed():
+    """Frame walking reads a library's local names: as private as an `_x`, so listed too."""
+    walking = set()
+    for path in sorted(PLUGINS.rglob("*.py")):
+        tree = ast.parse(path.read_text(), str(path))
+        if any(isinstance(node, ast.Attribute) and node.attr in FRAME_ACCESS for node in ast.walk(tree)):
+            walking.add(path.relative_to(PLUGINS).as_posix())
+    assert walking == {use.where for use in private_uses.FRAME_USES}
+    assert all(use.why and use.without_it for use in private_uses.FRAME_USES)
