@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import WIDTHS
+from support import WIDTHS
 from fixture_sites import build_fixture_site, serve
 
 FILLER = "\n\n".join(f"Filler paragraph {n}, long enough to push the targets below the fold of the "

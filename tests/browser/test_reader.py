@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from conftest import LOAD_EVERYTHING, WIDTHS
+from support import LOAD_EVERYTHING, WIDTHS
 
 BATCHNORM = "batchnorm"
 SIZES = ["phone", "desktop", "wide"]  # 375, 1280, 1920 px
