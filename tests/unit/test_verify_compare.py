@@ -104,10 +104,27 @@ def test_a_small_pixel_change_stays_within_the_figure_tolerance():
     assert compare([figure(png(a))], [figure(png(b))], strict).drifts[0].beyond
 
 
-def test_a_figure_drawn_at_another_resolution_is_scaled_before_comparing():
-    small = np.asarray(Image.fromarray(canvas(40).astype(np.uint8)).resize((100, 50), Image.LANCZOS))
-    drift = compare([figure(png(canvas(40)))], [figure(png(small))], Tolerances()).drifts[0]
-    assert "scaled to 200x100" in drift.fresh and not drift.beyond
+def framed(scale: int, pad: int):
+    """An axes frame with a diagonal line, drawn at `scale` pixels per unit, padded by `pad`."""
+    size = 100 * scale
+    array = np.full((size // 2 + 2 * pad, size + 2 * pad, 3), 255)
+    array[pad:pad + scale, pad:pad + size] = 0
+    array[pad + size // 2 - scale:pad + size // 2, pad:pad + size] = 0
+    array[pad:pad + size // 2, pad:pad + scale] = 0
+    array[pad:pad + size // 2, pad + size - scale:pad + size] = 0
+    for x in range(size):
+        y = pad + int(x * 0.4) + scale
+        array[y:y + scale, pad + x] = 0
+    return array
+
+
+def test_a_figure_drawn_at_another_resolution_and_padding_is_compared_drawing_to_drawing():
+    stored, reader = png(framed(4, 40)), png(framed(2, 9))  # 192 dpi against Jupyter's ~100
+    drift = compare([figure(stored)], [figure(reader)], Tolerances()).drifts[0]
+    assert "both drawings compared at 200x100" in drift.fresh and not drift.beyond
+    moved = framed(2, 9)
+    moved[60:66, 120:200] = 0  # something the stored figure does not have
+    assert compare([figure(stored)], [figure(png(moved))], Tolerances()).drifts[0].beyond
 
 
 def test_items_only_one_side_has_are_drift():

@@ -49,7 +49,7 @@ class Outcome:
 def inline_labels(article: Article) -> list[str]:
     labels = []
     for number, inline in enumerate(article.inline, 1):
-        expr = inline.expr if len(inline.expr) <= 40 else inline.expr[:39] + "…"
+        expr = inline.expr if len(inline.expr) <= 60 else inline.expr[:59] + "…"
         labels.append(f"inline {number} (line {inline.line}) `{expr}`")
     return labels
 

@@ -3,8 +3,8 @@
 Pure functions on `Item`s (observe.py makes them from notebooks): a text item (an inline
 value, a table cell, a printed line) is split into its numbers and the text around them;
 the text must match exactly and each number within the item's tolerance. A figure is
-compared by its pixels (after a light blur, so anti-aliasing that moves by a pixel is
-not a change) and may be within tolerance without being identical. Nothing here runs a
+compared by its pixels (a pixel matches a pixel of the same colour one pixel away, so
+anti-aliasing that moves by a pixel is not a change) and may be within tolerance without being identical. Nothing here runs a
 kernel or writes a file except `diff_image`, which draws what moved.
 """
 
@@ -92,9 +92,9 @@ def _signed_change(stored: list[float], fresh: list[float]) -> str:
 @dataclass(frozen=True)
 class PixelDifference:
     identical: bool
-    changed_share: float  # share of pixels that differ by more than the pixel threshold, after the blur
+    changed_share: float  # share of pixels with no close match nearby in the other image
     mean: float  # mean absolute difference, 0..1
-    resized: str  # "" or "rerun 640x480 scaled to 982x736": the two had different sizes
+    resized: str  # "" or "both drawings compared at 528x412": the two had different sizes
 
 
 def _rgb(data: bytes):
@@ -109,30 +109,58 @@ def _rgb(data: bytes):
     return np.asarray(Image.alpha_composite(white, rgba).convert("RGB"), dtype=np.float32) / 255.0
 
 
-def pixel_difference(stored: bytes, fresh: bytes, pixel_threshold: float) -> tuple[PixelDifference, object]:
-    """How much of the figure moved, and the per-pixel difference (for the diff image).
-    A rerun at another size (a reader's Jupyter draws at its own dpi) is scaled to the
-    stored size first: what is compared is the picture, not the resolution."""
+def _unmatched(x, y, radius: int, threshold: float):
+    """Pixels of x whose colour is, in some channel, outside the range y spans within
+    `radius` pixels (widened by `threshold`): an edge anti-aliased a pixel over still
+    matches, a line drawn elsewhere does not."""
     import numpy as np
     from PIL import Image, ImageFilter
 
+    image = Image.fromarray((y * 255).round().astype(np.uint8))
+    low = np.asarray(image.filter(ImageFilter.MinFilter(2 * radius + 1)), dtype=np.float32) / 255.0
+    high = np.asarray(image.filter(ImageFilter.MaxFilter(2 * radius + 1)), dtype=np.float32) / 255.0
+    return ((x < low - threshold) | (x > high + threshold)).any(axis=2)
+
+
+def pixel_difference(stored: bytes, fresh: bytes, pixel_threshold: float) -> tuple[PixelDifference, object]:
+    """How much of the figure moved, and the per-pixel difference (for the diff image).
+    A rerun at another size (a reader's Jupyter draws at its own dpi) is compared drawing
+    to drawing: each cropped to what was drawn, both at the coarser resolution, and a
+    pixel may find its match two pixels away instead of one (layouts round differently)."""
+    import numpy as np
+
     a, b = _rgb(stored), _rgb(fresh)
-    resized = ""
+    resized, radius = "", 1
     if a.shape != b.shape:
-        resized = f"rerun {b.shape[1]}x{b.shape[0]} scaled to {a.shape[1]}x{a.shape[0]}"
-        image = Image.fromarray((b * 255).round().astype(np.uint8))
-        b = np.asarray(image.resize((a.shape[1], a.shape[0]), Image.LANCZOS), dtype=np.float32) / 255.0
+        a, b = _drawn(a), _drawn(b)
+        height, width = min(a.shape[0], b.shape[0]), min(a.shape[1], b.shape[1])
+        resized, radius = f"both drawings compared at {width}x{height}", 2
+        a, b = _scaled(a, width, height), _scaled(b, width, height)
     raw = np.abs(a - b).max(axis=2)
     identical = not resized and not raw.any()
+    moved = _unmatched(a, b, radius, pixel_threshold) | _unmatched(b, a, radius, pixel_threshold)
+    return PixelDifference(identical, float(moved.mean()), float(raw.mean()), resized), (a, b, raw)
 
-    def blurred(x):
-        # A one-pixel Gaussian: anti-aliased edges that shift by a sub-pixel are not a change.
-        image = Image.fromarray((x * 255).round().astype(np.uint8))
-        return np.asarray(image.filter(ImageFilter.GaussianBlur(1)), dtype=np.float32) / 255.0
 
-    soft = np.abs(blurred(a) - blurred(b)).max(axis=2)
-    share = float((soft > pixel_threshold).mean())
-    return PixelDifference(identical, share, float(raw.mean()), resized), (a, b, raw)
+def _scaled(x, width: int, height: int):
+    import numpy as np
+    from PIL import Image
+
+    if x.shape[:2] == (height, width):
+        return x
+    image = Image.fromarray((x * 255).round().astype(np.uint8)).resize((width, height), Image.LANCZOS)
+    return np.asarray(image, dtype=np.float32) / 255.0
+
+
+def _drawn(x):
+    """The image cropped to its drawn (non-white) pixels."""
+    import numpy as np
+
+    ink = (x < 0.98).any(axis=2)
+    if not ink.any():
+        return x
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    return x[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
 
 
 def diff_image(a, b, raw) -> bytes:

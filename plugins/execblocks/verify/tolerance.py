@@ -3,7 +3,7 @@
     EXECBLOCKS_VERIFY = {                      # pelicanconf.py; every key optional
         "rel": 0.01,      # a number may move by 1 % of its size ...
         "abs": 0.0,       # ... or by this much, whichever is larger
-        "figure": 0.01,   # a figure may have 1 % of its pixels moved (after a 1-pixel blur)
+        "figure": 0.01,   # a figure may have 1 % of its pixels moved (unmatched one pixel away)
         "pixel": 0.1,     # ... where a pixel "moved" when a channel changed by more than 10 %
         "articles": {"batchnorm": {"rel": 0.02, "blocks": {6: {"figure": 0.05}}}},
     }
