@@ -15,7 +15,8 @@ import sys
 
 import pytest
 
-from execblocks.verify import VerifyFailed, ledger, verify
+from execblocks import status
+from execblocks.verify import VerifyFailed, ledger, status_lines, verify
 
 pytestmark = pytest.mark.slow
 
@@ -77,8 +78,24 @@ def test_a_clean_rerun_passes_is_recorded_and_writes_no_results_or_output(toy, m
     assert record.counts["figure"] == [1, 1, 1]
     assert ledger.footer_line(ledger.current(toy.results / "toy")) == \
         "Reproduced on 1 machine: 4/4 values within 1 %, 1/1 figures"
-    # Nothing changed since: `--changed` has nothing to do.
+    [line] = status_lines(toy.engine(), status(toy.engine()))
+    assert line.startswith("content/toy.md: verified: passed ") and "(scratch copy, cpu): 4/4 values, 1/1 figures" in line
+    # Nothing changed since: `--changed` has nothing to do; once the article's code changed
+    # (and its results were rebuilt), it is verified again.
     assert verify(toy.engine(), None, [], changed=True, say=said.append) == []
+    toy.edit("content/toy.md", 'print("done")', 'print("done")  # edited')
+    toy.build()
+    [again] = verify(toy.engine(), None, [], changed=True, say=said.append)
+    assert again.article.slug == "toy" and again.comparison.passed
+    assert verify(toy.engine(), None, [], changed=True, say=said.append) == []
+
+
+def test_a_rerun_that_did_not_use_the_device_asked_for_fails(toy):
+    from execblocks.verify.rerun import RerunError
+
+    with pytest.raises(RerunError, match="content/toy.md: the rerun \\(scratch copy\\) failed: it ran on cpu, not on cuda"):
+        verify(toy.engine(), None, ["toy"], device="cuda", say=lambda _: None)
+    assert ledger.read(toy.results / "toy") == []
 
 
 def test_drifted_numbers_fail_by_name_the_verdict_flips_and_the_figure_gets_a_diff_image(toy, monkeypatch):

@@ -17,7 +17,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import EngineSettings
+from ..config import EngineSettings, checked_executor
 from ..errors import ExecBlocksError
 from ..parse import Article
 from ..pipeline import executable_articles, select
@@ -26,7 +26,7 @@ from ..store import ResultsStore, StoredEntry
 from . import drift, ledger
 from .compare import Comparison, compare
 from .observe import inline_items, notebook_items
-from .rerun import Rerun, from_bundle, in_scratch
+from .rerun import VENVS, Rerun, from_bundle, in_scratch
 from .tolerance import Tolerances, check_setting, tolerances_for
 
 __all__ = ["verify", "Outcome", "VerifyFailed", "status_lines"]
@@ -113,6 +113,10 @@ def verify(settings: EngineSettings, setting: dict | None, names=(), *, bundle: 
     their last verification), compare, print the drift table, record. Raises VerifyFailed
     when anything is beyond tolerance, after every article was verified and recorded."""
     check_setting(setting)
+    if venv not in VENVS:
+        raise ExecBlocksError(f"verify: --venv must be one of {', '.join(VENVS)}, got {venv!r}")
+    if executor is not None:
+        checked_executor(executor)
     outcomes = []
     articles = _chosen(settings, names, changed)
     if not articles:

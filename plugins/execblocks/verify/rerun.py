@@ -34,6 +34,7 @@ from .ledger import Machine
 from .machine import this_machine
 
 INLINE_TAG = "verify-inline"
+VENVS = ("fresh", "system", "reuse")  # make_venv's modes
 
 
 class RerunError(ExecBlocksError):
@@ -111,10 +112,10 @@ def in_scratch(article: Article, entry: StoredEntry, settings: EngineSettings, e
         shutil.rmtree(scratch, ignore_errors=True)
     if result.error is not None:
         raise RerunError(article.rel_path, how, str(result.error))
-    if device is not None and result.device != device:
-        raise RerunError(article.rel_path, how, f"it ran on {result.device}, not on {device}")
-    return Rerun(how, result.notebook, list(result.inline_values),
-                 this_machine(result.device or "cpu", result.versions, host=result.host))
+    ran_on = result.device or "cpu"  # an article that never picked a device ran on the CPU (as the store records it)
+    if device is not None and ran_on != device:
+        raise RerunError(article.rel_path, how, f"it ran on {ran_on}, not on {device}")
+    return Rerun(how, result.notebook, list(result.inline_values), this_machine(ran_on, result.versions, host=result.host))
 
 
 # -- the reader's bundle ----------------------------------------------------------------
