@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from execblocks import BlockExecutionError, status
-from execblocks.plan import FRESH, STALE, FAILED
+from execblocks.execute.plan import FRESH, STALE, FAILED
 
 OTHER = """\
 Title: Other
@@ -99,7 +99,7 @@ print(subprocess.run(["cat", "../data/seen-by-cat.txt"], capture_output=True, te
 
 def test_environment_change_is_reported_not_invalidating(project, monkeypatch):
     project.build()
-    import execblocks.plan as plan
+    import execblocks.execute.plan as plan
 
     real = plan.current_environment()
     monkeypatch.setattr(plan, "current_environment", lambda: dict(real, numpy="0.0.1"))
@@ -128,6 +128,8 @@ def test_corrupted_entry_is_detected_and_rerun(project, capfd, victim):
     entry = project.results / "hello"
     path = next(entry.glob("*.png")) if victim == "figure" else entry / victim
     path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])  # truncated
+    stamp = path.stat().st_mtime_ns + 2 * 10**9  # by hand, after the build (not within its clock tick)
+    os.utime(path, ns=(stamp, stamp))
     state, reasons = states(project)["content/hello.md"]
     assert state == STALE and "corrupt" in reasons[0]
     capfd.readouterr()

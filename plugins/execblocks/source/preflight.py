@@ -1,0 +1,38 @@
+"""Metadata Pelican would reject, found before any block runs.
+
+Pelican skips (or, with --fatal errors, dies on) an article without a title or with a
+date it cannot parse, but only after the engine has spent minutes running its blocks,
+and `invoke status` would have called it fresh. These checks read only the article's
+`Header` (source/header.py), as parsed once.
+"""
+
+from __future__ import annotations
+
+from execblocks.errors import ArticleMetadataError
+from execblocks.source.header import COMPUTED_DATES
+from execblocks.source.parse import Article
+
+NOTEBOOK_TITLE_HINT = ("A notebook gets its title from a first cell (raw or Markdown) holding a YAML header "
+                       "(---, title: ..., ---), a first Markdown cell of `Title: ...` lines, or a `pelican` "
+                       "mapping with `title` in the notebook's metadata (Edit > Notebook Metadata in JupyterLab).")
+TITLE_HINT = ("Pelican skips an article without one: add a `Title: ...` line at the top of the file (before "
+              "the first blank line), or `title:` in its YAML header.")
+
+
+def check_metadata(article: Article) -> None:
+    """ArticleMetadataError ('content/x.md: missing Title') when Pelican would reject it."""
+    header = article.header
+    if header.title is None:
+        notebook = article.path.suffix == ".ipynb"
+        raise ArticleMetadataError(article.rel_path, 0, "missing Title", NOTEBOOK_TITLE_HINT if notebook else TITLE_HINT)
+    value = header.fields.get("date")
+    if value is None or not isinstance(value, str) or value in COMPUTED_DATES:
+        return  # none (the file's date stands in), a YAML date, or Quarto's `today`: nothing to check
+    from pelican.utils import get_date
+
+    try:
+        get_date(value)
+    except ValueError:
+        raise ArticleMetadataError(article.rel_path, header.line_of("date"),
+                                   f"Date {value!r} is not a date Pelican can read",
+                                   "Write it as `Date: 2026-11-25` (or `2026-11-25 14:30`).") from None
