@@ -88,8 +88,7 @@ def status(c):
     from execblocks import status as engine_status
     from execblocks.site import build as site
     from execblocks.site.status_table import status_table
-
-    from execblocks.verify import status_lines
+    from execblocks.verify.run import status_lines
 
     settings = site.engine_settings(CONFIG["settings_base"])
     plans = engine_call(engine_status, settings)
@@ -109,8 +108,9 @@ def status(c):
 def verify(c, articles=None, bundle=False, venv="fresh", executor="", device="", changed=False,
            rel=None, abs=None, figure=None, record=True):
     """Rerun articles away from the project and compare with their stored results (non-zero exit on drift)."""
-    from execblocks import EngineSettings, site
-    from execblocks.verify import verify as engine_verify
+    from execblocks import EngineSettings
+    from execblocks.site import build as site
+    from execblocks.verify.run import verify as engine_verify
 
     pelican = engine_call(site.read_settings, CONFIG["settings_base"], quiet_feeds=True)
     engine_call(engine_verify, EngineSettings.from_pelican(pelican), pelican.get("EXECBLOCKS_VERIFY"),

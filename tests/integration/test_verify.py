@@ -16,7 +16,10 @@ import sys
 import pytest
 
 from execblocks import status
-from execblocks.verify import VerifyFailed, ledger, status_lines, verify
+from execblocks.store.results_folder import VERIFICATIONS, ResultsStore
+from execblocks.verify import summary
+from execblocks.errors import RerunError, VerifyFailed
+from execblocks.verify.run import status_lines, verify
 
 pytestmark = pytest.mark.slow
 
@@ -56,7 +59,7 @@ def toy(project):
 
 def tree_digest(folder) -> dict[str, str]:
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != ledger.FILE}
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != VERIFICATIONS}
 
 
 def test_a_clean_rerun_passes_is_recorded_and_writes_no_results_or_output(toy, monkeypatch):
@@ -72,12 +75,18 @@ def test_a_clean_rerun_passes_is_recorded_and_writes_no_results_or_output(toy, m
     assert "nothing moved" in said[0] and "PASSED" in said[1]
     assert tree_digest(toy.results) == results and tree_digest(toy.output) == output
     assert not outcome.report_dir.exists()  # no figure moved: no diff image
-    [record] = ledger.read(toy.results / "toy")
+    store = ResultsStore(toy.results)
+    [record] = store.verifications("toy")
     assert record.passed and record.how == "scratch copy" and record.machine.device == "cpu"
     assert record.machine.cpu and set(record.machine.versions) >= {"python", "numpy", "matplotlib"}
     assert record.counts["figure"] == [1, 1, 1]
-    assert ledger.footer_line(ledger.current(toy.results / "toy")) == \
+    assert summary.footer_line(summary.of_results([record], store.record_digest("toy"))) == \
         "Reproduced on 1 machine: 4/4 values within 1 %, 1/1 figures"
+    # The page's "Run it yourself" footer says so, from the record.
+    from conftest import REPO
+
+    toy.build(THEME=str(REPO / "theme"))
+    assert '<p class="run-reproduced">Reproduced on 1 machine: 4/4 values within 1 %, 1/1 figures.</p>' in toy.html("toy")
     [line] = status_lines(toy.engine(), status(toy.engine()))
     assert line.startswith("content/toy.md: verified: passed ") and "(scratch copy, cpu): 4/4 values, 1/1 figures" in line
     # Nothing changed since: `--changed` has nothing to do; once the article's code changed
@@ -91,11 +100,9 @@ def test_a_clean_rerun_passes_is_recorded_and_writes_no_results_or_output(toy, m
 
 
 def test_a_rerun_that_did_not_use_the_device_asked_for_fails(toy):
-    from execblocks.verify.rerun import RerunError
-
     with pytest.raises(RerunError, match="content/toy.md: the rerun \\(scratch copy\\) failed: it ran on cpu, not on cuda"):
         verify(toy.engine(), None, ["toy"], device="cuda", say=lambda _: None)
-    assert ledger.read(toy.results / "toy") == []
+    assert ResultsStore(toy.results).verifications("toy") == []
 
 
 def test_drifted_numbers_fail_by_name_the_verdict_flips_and_the_figure_gets_a_diff_image(toy, monkeypatch):
@@ -104,7 +111,7 @@ def test_drifted_numbers_fail_by_name_the_verdict_flips_and_the_figure_gets_a_di
     with pytest.raises(VerifyFailed, match="content/toy.md") as failed:
         verify(toy.engine(), None, ["toy"], say=said.append)
     table = said[0]
-    record = ledger.read(toy.results / "toy")[-1]
+    record = ResultsStore(toy.results).verifications("toy")[-1]
     assert not record.passed
     assert "inline 1 (line 22) `f\"{a.mean():.1%}\"`" in record.drifted
     assert "inline 2 (line 22) `\"above\" if a.mean() > b.mean() else \"below\"`" in record.drifted
@@ -125,7 +132,7 @@ def test_loose_tolerances_pass_the_numbers_but_never_a_flipped_verdict(toy, monk
     setting = {"rel": 0.5, "figure": 1.0}
     with pytest.raises(VerifyFailed):
         verify(toy.engine(), setting, ["toy"], say=lambda _: None)
-    record = ledger.read(toy.results / "toy")[-1]
+    record = ResultsStore(toy.results).verifications("toy")[-1]
     assert [label.split(" (")[0] for label in record.drifted] == ["inline 2"]
     assert record.counts["value"] == [1, 0, 1] and record.counts["figure"] == [1, 0, 1]
 
@@ -139,7 +146,7 @@ def test_the_command_exits_non_zero_and_prints_the_drift_table(toy, monkeypatch)
     assert done.returncode == 1, done.stderr
     assert "FLIP" in done.stdout and "block 2 figure 1" in done.stdout
     assert "verify: beyond tolerance: content/toy.md" in done.stderr
-    assert not (toy.results / "toy" / ledger.FILE).exists()  # --no-record
+    assert not (toy.results / "toy" / VERIFICATIONS).exists()  # --no-record
     status = subprocess.run([sys.executable, "-m", "invoke", "status"], cwd=toy.root, capture_output=True, text=True)
     assert "content/toy.md: verified: never verified" in status.stdout
 
@@ -154,6 +161,22 @@ def test_the_readers_bundle_in_a_fresh_venv_reproduces_the_article(toy, monkeypa
     assert outcome.comparison.count("figure") == (1, 0, 1)
     assert outcome.comparison.count("value") == (1, 1, 1) and outcome.comparison.count("verdict") == (1, 1, 1)
     assert outcome.comparison.count("line") == (2, 2, 2)
-    record = ledger.read(toy.results / "toy")[-1]
+    record = ResultsStore(toy.results).verifications("toy")[-1]
     assert record.how == "bundle, fresh venv"
     assert json.loads(json.dumps(record.to_json()))["machine"]["versions"]["numpy"]
+
+
+def test_a_rerun_on_a_dask_worker_is_compared_and_recorded_as_such(toy, monkeypatch):
+    from distributed import Client, LocalCluster
+    from test_dask import engine_hidden_from_new_processes
+
+    monkeypatch.delenv("TOY_SEED", raising=False)
+    with engine_hidden_from_new_processes():  # the worker gets the engine shipped, as on another machine
+        with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+                Client(cluster) as client:
+            client.wait_for_workers(1, timeout=300)
+            [outcome] = verify(toy.engine(), None, ["toy"], executor=cluster.scheduler_address, say=lambda _: None)
+    assert outcome.comparison.passed and not outcome.comparison.moved
+    record = ResultsStore(toy.results).verifications("toy")[-1]
+    assert record.how == f"dask {cluster.scheduler_address}"
+    assert record.machine.cpu == "unknown (cluster worker)" and "tcp://" in record.machine.host

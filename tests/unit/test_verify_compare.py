@@ -10,7 +10,9 @@ import pytest
 from PIL import Image
 
 from execblocks.errors import ConfigError
-from execblocks.verify import ledger
+from execblocks.store.records import Machine, Verification
+from execblocks.store.results_folder import ResultsStore
+from execblocks.verify.summary import footer_line, of_results, status_line
 from execblocks.verify.compare import compare, compare_text, split_numbers
 from execblocks.verify.drift import summary, table
 from execblocks.verify.observe import Item, inline_items, notebook_items, parse_tables
@@ -163,6 +165,25 @@ def test_tolerances_come_from_site_article_block_and_command_line():
         tolerances_for({"articles": {"bn": {"rel": "1%"}}}, "bn")
 
 
+def test_an_article_header_sets_its_own_tolerances_and_a_bad_one_names_its_line():
+    from execblocks.errors import ArticleSyntaxError
+    from execblocks.source.header import read_header
+    from execblocks.verify.tolerance import header_tolerances
+
+    header = read_header(["Title: X", "Verify-Rel: 0.05", "Verify-Figure: 0.02", ""], "content/x.md")
+    values = header_tolerances(header, "content/x.md")
+    assert values == {"rel": 0.05, "figure": 0.02}
+    assert tolerances_for({"rel": 0.01, "abs": 0.1}, "x", {"figure": "0.3"}, values).article == \
+        Tolerance(rel=0.05, abs=0.1, figure=0.3)
+    yaml = read_header(["---", "title: X", "verify-rel: 0.1", "---"], "content/y.md")
+    assert header_tolerances(yaml, "content/y.md") == {"rel": 0.1}
+    with pytest.raises(ArticleSyntaxError, match=r"content/x.md:3: unknown header Verify-Relative"):
+        header_tolerances(read_header(["Title: X", "Slug: x", "Verify-Relative: 1", ""], "content/x.md"),
+                          "content/x.md")
+    with pytest.raises(ArticleSyntaxError, match=r"content/x.md:2: Verify-Abs must be a number >= 0, got '-1'"):
+        header_tolerances(read_header(["Title: X", "Verify-Abs: -1", ""], "content/x.md"), "content/x.md")
+
+
 def test_the_drift_table_names_each_moved_item_and_the_summary_counts():
     comparison = compare([value("1.0", key=("inline", 0)), value("above", "verdict", ("inline", 1)),
                           value("7", key=("inline", 2))],
@@ -176,22 +197,30 @@ def test_the_drift_table_names_each_moved_item_and_the_summary_counts():
 
 
 def verification(passed=True, host="a", values=(177, 177), figures=(8, 8), results="r"):
-    return ledger.Verification(
+    return Verification(
         at="2026-12-07T10:00:00+00:00", how="scratch copy",
-        machine=ledger.Machine(host, "cpu model", "none", "cpu", {"python": "3.11.7"}),
+        machine=Machine(host, "cpu model", "none", "cpu", {"python": "3.11.7"}),
         results=results, inputs="i", tolerance={"rel": 0.01}, passed=passed,
         counts={"value": [values[0], 0, values[1]], "figure": [figures[0], 0, figures[1]]})
 
 
-def test_records_round_trip_and_the_footer_counts_machines(tmp_path):
-    (tmp_path / "record.json").write_text("{}")
-    digest = ledger.results_digest(tmp_path)
-    ledger.append(tmp_path, verification(host="a", results=digest))
-    ledger.append(tmp_path, verification(host="b", values=(170, 177), results=digest))
-    ledger.append(tmp_path, verification(host="c", results="older results"))
-    assert len(ledger.read(tmp_path)) == 3
-    current = ledger.current(tmp_path)
-    assert [v.machine.host for v in current] == ["a", "b"]
-    assert ledger.footer_line(current) == "Reproduced on 2 machines: 170/177 values within 1 %, 8/8 figures"
-    assert ledger.footer_line([verification(passed=False)]).startswith("Rerun on 1 machine: ")
-    assert ledger.footer_line([]) == ""
+def test_the_store_keeps_verifications_across_writes_and_the_footer_counts_machines(tmp_path):
+    from test_store import notebook, provenance, record
+
+    store = ResultsStore(tmp_path)
+    store.write("post", record("k"), notebook(), provenance())
+    digest = store.record_digest("post")
+    store.add_verification("post", verification(host="a", results=digest))
+    store.add_verification("post", verification(host="b", values=(170, 177), results=digest))
+    store.add_verification("post", verification(host="c", results="older results"))
+    store.write("post", record("k"), notebook(), provenance(2.0))  # a rerun keeps them
+    assert [v.machine.host for v in store.verifications("post")] == ["a", "b", "c"]
+    assert store.verifications("post")[0] == verification(host="a", results=digest)
+    shown = of_results(store.verifications("post"), store.record_digest("post"))
+    assert [v.machine.host for v in shown] == ["a", "b"]
+    assert footer_line(shown) == "Reproduced on 2 machines: 170/177 values within 1 %, 8/8 figures"
+    assert footer_line([verification(passed=False)]).startswith("Rerun on 1 machine: ")
+    assert footer_line([]) == ""
+    assert status_line(store.verifications("post"), digest).endswith("[of earlier results]")
+    store.write("post", record("k2"), notebook(), provenance())  # new results: the old ones no longer count
+    assert of_results(store.verifications("post"), store.record_digest("post")) == []

@@ -15,8 +15,8 @@ import math
 import re
 from dataclasses import dataclass
 
-from .observe import Item
-from .tolerance import Tolerance, Tolerances
+from execblocks.verify.observe import Item
+from execblocks.verify.tolerance import Tolerance, Tolerances
 
 # A number as articles print them: 4,000 · -1.9 · +2.3 · 4.5e+08 · .5 · −0.3 (U+2212).
 # Not part of a word or of a longer number (block-3 is 3, a3f9 has none, 2.13.0 is 2.13 then text).

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .compare import Comparison, Drift
-from .tolerance import Tolerances
+from execblocks.verify.compare import Comparison, Drift
+from execblocks.verify.tolerance import Tolerances
 
 WIDTH = 46  # a value's text is cut to this in the table (the record keeps nothing cut)
 HEADER = ("", "what", "stored", "rerun", "change")

@@ -7,7 +7,7 @@ import shutil
 import socket
 import subprocess
 
-from .ledger import Machine
+from execblocks.store.records import Machine
 
 TRACKED = ("python", "numpy", "torch", "matplotlib")
 

@@ -26,22 +26,15 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..config import EngineSettings
-from ..errors import ExecBlocksError
-from ..parse import Article, parse_article
-from ..store import StoredEntry
-from .ledger import Machine
-from .machine import this_machine
+from execblocks.config import EngineSettings
+from execblocks.errors import RerunError
+from execblocks.source.parse import Article, parse_article
+from execblocks.store.results_folder import StoredEntry
+from execblocks.store.records import Machine
+from execblocks.verify.machine import this_machine
 
 INLINE_TAG = "verify-inline"
 VENVS = ("fresh", "system", "reuse")  # make_venv's modes
-
-
-class RerunError(ExecBlocksError):
-    """The rerun itself failed (a block raised, the venv could not be made)."""
-
-    def __init__(self, article: str, how: str, detail: str):
-        super().__init__(f"verify: {article}: the rerun ({how}) failed: {detail}")
 
 
 @dataclass
@@ -91,9 +84,10 @@ def scratch_settings(settings: EngineSettings, scratch: Path, executor: str | No
 
 def in_scratch(article: Article, entry: StoredEntry, settings: EngineSettings, executor: str | None = None,
                device: str | None = None, progress=None) -> Rerun:
-    from ..plan import STALE, ArticlePlan
-    from ..progress import Progress
-    from ..schedule import executor_for, job_for
+    from execblocks.execute.plan import STALE, ArticlePlan
+    from execblocks.execute.progress import Progress
+    from execblocks.execute.jobs import job_for
+    from execblocks.execute.schedule import executor_for
 
     scratch = Path(tempfile.mkdtemp(prefix="execblocks-verify-")).resolve()
     try:
@@ -122,9 +116,9 @@ def in_scratch(article: Article, entry: StoredEntry, settings: EngineSettings, e
 
 def bundle_zip(article: Article, entry: StoredEntry, settings: EngineSettings):
     """The bundle the site serves for these stored results (deterministic bytes)."""
-    from ..bundle import reader_bundle
-    from ..downloads import downloadable_notebook
-    from ..render import RenderedArticle
+    from execblocks.site.bundle import reader_bundle
+    from execblocks.site.downloads import downloadable_notebook
+    from execblocks.render.blocks import RenderedArticle
 
     return reader_bundle(article, entry, downloadable_notebook(RenderedArticle(article, entry)), settings)
 
@@ -237,7 +231,7 @@ def from_bundle(article: Article, entry: StoredEntry, settings: EngineSettings, 
         versions = venv_versions(venv / "bin" / "python")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    from ..schedule import visible_gpus
+    from execblocks.execute.schedule import visible_gpus
 
     ran_on = device or ("cuda" if visible_gpus() else "cpu")
     return Rerun(how, executed, bundle_inline_values(executed, len(article.inline)), this_machine(ran_on, versions))

@@ -8,8 +8,9 @@
         "articles": {"batchnorm": {"rel": 0.02, "blocks": {6: {"figure": 0.05}}}},
     }
 
-An article's values override the site's, a block's (1-based, as messages number them)
-override its article's. Inline values belong to no block: the article's apply. Verdict
+An article's header may set its own (`Verify-Rel: 0.02`, `Verify-Figure: 0.05`; in YAML,
+`verify-rel: 0.02`), over the site's; then blocks (1-based, as messages number them) over
+the article's, and the command line's --rel/--abs/--figure over everything. Inline values belong to no block: the article's apply. Verdict
 words and other text are always compared exactly.
 """
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
-from ..errors import ConfigError
+from execblocks.errors import ConfigError
 
 SETTING = "EXECBLOCKS_VERIFY"
 
@@ -57,9 +58,36 @@ def _apply(base: Tolerance, values: dict, where: str) -> Tolerance:
     return replace(base, **{name: float(value) for name, value in values.items()})
 
 
-def tolerances_for(setting: dict | None, article_id: str, overrides: dict | None = None) -> Tolerances:
-    """The tolerances of one article from the site's EXECBLOCKS_VERIFY, with `overrides`
-    (the command line's --rel/--abs/--figure) over the site's and the article's."""
+HEADER_PREFIX = "verify-"
+
+
+def header_tolerances(header, rel_path: str) -> dict[str, float]:
+    """`Verify-Rel: 0.02` and the like from an article's header (source.header.Header)."""
+    from execblocks.errors import ArticleSyntaxError
+
+    found = {}
+    for key, value in header.fields.items():
+        if not key.startswith(HEADER_PREFIX):
+            continue
+        name = key[len(HEADER_PREFIX):]
+        written = header.names.get(key, key)
+        if name not in NAMES:
+            raise ArticleSyntaxError(rel_path, header.line_of(key), f"unknown header {written}",
+                                     f"Known: {', '.join('Verify-' + n.capitalize() for n in NAMES)}.")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = -1.0
+        if isinstance(value, bool) or not number >= 0:
+            raise ArticleSyntaxError(rel_path, header.line_of(key), f"{written} must be a number >= 0, got {value!r}")
+        found[name] = number
+    return found
+
+
+def tolerances_for(setting: dict | None, article_id: str, overrides: dict | None = None,
+                   header: dict | None = None) -> Tolerances:
+    """The tolerances of one article from the site's EXECBLOCKS_VERIFY, its `header`'s
+    (header_tolerances), and `overrides` (the command line's --rel/--abs/--figure) over all."""
     if not isinstance(setting, (dict, type(None))):
         raise ConfigError(f"{SETTING} must be a dict, got {setting!r}")
     setting = dict(setting or {})
@@ -67,7 +95,7 @@ def tolerances_for(setting: dict | None, article_id: str, overrides: dict | None
     site = _apply(Tolerance(), setting, "")
     own = dict(articles.get(article_id, {}))
     blocks = own.pop("blocks", {})
-    article = _apply(site, own, f"['articles'][{article_id!r}]")
+    article = _apply(_apply(site, own, f"['articles'][{article_id!r}]"), header or {}, " (article header)")
     command_line = {k: _number(k, v) for k, v in (overrides or {}).items() if v is not None}
     article = _apply(article, command_line, " (command line)")
     per_block = []
