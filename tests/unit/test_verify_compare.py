@@ -4,6 +4,7 @@ verdict words exactly, figures by their pixels, tables cell by cell; its records
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -123,7 +124,8 @@ def framed(scale: int, pad: int):
 def test_a_figure_drawn_at_another_resolution_and_padding_is_compared_drawing_to_drawing():
     stored, reader = png(framed(4, 40)), png(framed(2, 9))  # 192 dpi against Jupyter's ~100
     drift = compare([figure(stored)], [figure(reader)], Tolerances()).drifts[0]
-    assert "both drawings compared at 200x100" in drift.fresh and not drift.beyond
+    assert drift.fresh.endswith("stored 480x280, rerun 218x118; both drawings compared at 200x100")
+    assert not drift.beyond
     moved = framed(2, 9)
     moved[60:66, 120:200] = 0  # something the stored figure does not have
     assert compare([figure(stored)], [figure(png(moved))], Tolerances()).drifts[0].beyond
@@ -220,6 +222,9 @@ def test_the_store_keeps_verifications_across_writes_and_the_footer_counts_machi
     assert [v.machine.host for v in shown] == ["a", "b"]
     assert footer_line(shown) == "Reproduced on 2 machines: 170/177 values within 1 %, 8/8 figures"
     assert footer_line([verification(passed=False)]).startswith("Rerun on 1 machine: ")
+    # A failed bundle rerun on a machine where the scratch rerun passed is not hidden by it.
+    bundle = replace(verification(passed=False, figures=(0, 8)), how="bundle, fresh venv")
+    assert footer_line([verification(), bundle]) == "Rerun on 1 machine: 177/177 values within 1 %, 0/8 figures"
     assert footer_line([]) == ""
     assert status_line(store.verifications("post"), digest).endswith("[of earlier results]")
     store.write("post", record("k2"), notebook(), provenance())  # new results: the old ones no longer count

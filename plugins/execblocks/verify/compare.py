@@ -94,7 +94,7 @@ class PixelDifference:
     identical: bool
     changed_share: float  # share of pixels with no close match nearby in the other image
     mean: float  # mean absolute difference, 0..1
-    resized: str  # "" or "both drawings compared at 528x412": the two had different sizes
+    resized: str  # "" or "stored 1049x828, rerun 546x434; both drawings compared at 528x412"
 
 
 def _rgb(data: bytes):
@@ -132,9 +132,12 @@ def pixel_difference(stored: bytes, fresh: bytes, pixel_threshold: float) -> tup
     a, b = _rgb(stored), _rgb(fresh)
     resized, radius = "", 1
     if a.shape != b.shape:
+        sizes = f"stored {a.shape[1]}x{a.shape[0]}, rerun {b.shape[1]}x{b.shape[0]}"
         a, b = _drawn(a), _drawn(b)
         height, width = min(a.shape[0], b.shape[0]), min(a.shape[1], b.shape[1])
-        resized, radius = f"both drawings compared at {width}x{height}", 2
+        ratio = (a.shape[1] / a.shape[0]) / (b.shape[1] / b.shape[0])
+        shape = "" if 0.95 < ratio < 1.05 else " (another shape: was the figure size set elsewhere?)"
+        resized, radius = f"{sizes}{shape}; both drawings compared at {width}x{height}", 2
         a, b = _scaled(a, width, height), _scaled(b, width, height)
     raw = np.abs(a - b).max(axis=2)
     identical = not resized and not raw.any()

@@ -16,15 +16,17 @@ def of_results(verifications: list[Verification], digest: str) -> list[Verificat
 
 
 def footer_line(verifications: list[Verification]) -> str:
-    """The "Run it yourself" sentence, from the records only: the latest verification per
-    machine, the weakest of them quoted. "" when the shown results were never verified."""
+    """The "Run it yourself" sentence, from the records only: the latest verification of
+    each kind (scratch copy, bundle, cluster) on each machine, the weakest of them quoted.
+    "" when the shown results were never verified."""
     if not verifications:
         return ""
     latest: dict[tuple, Verification] = {}
     for verification in verifications:
-        latest[verification.machine.identity] = verification
+        latest[(verification.machine.identity, verification.how)] = verification
     runs = list(latest.values())
-    machines = f"{len(runs)} machine{'s' if len(runs) > 1 else ''}"
+    count = len({v.machine.identity for v in runs})
+    machines = f"{count} machine{'s' if count > 1 else ''}"
     values = min((v.within(VALUES) for v in runs), key=lambda c: (c[0] - c[1], c[0]))
     figures = min((v.within(("figure",)) for v in runs), key=lambda c: (c[0] - c[1], c[0]))
     rel = max(v.tolerance.get("rel", 0.0) for v in runs)
