@@ -131,6 +131,12 @@ def test_a_figure_drawn_at_another_resolution_and_padding_is_compared_drawing_to
     assert compare([figure(stored)], [figure(png(moved))], Tolerances()).drifts[0].beyond
 
 
+def test_a_figure_drawn_at_another_shape_fails_and_says_so():
+    tall = np.asarray(Image.fromarray(framed(4, 40).astype(np.uint8)).resize((480, 900)))
+    drift = compare([figure(png(tall))], [figure(png(framed(2, 9)))], Tolerances()).drifts[0]
+    assert drift.beyond and "(another shape: was the figure size set elsewhere?)" in drift.fresh
+
+
 def test_items_only_one_side_has_are_drift():
     stored = [value("1", key=("inline", 0)), value("2", key=("inline", 1))]
     fresh = [value("1", key=("inline", 0)), value("9", key=("line", 3, 1))]

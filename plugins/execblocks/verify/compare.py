@@ -95,6 +95,7 @@ class PixelDifference:
     changed_share: float  # share of pixels with no close match nearby in the other image
     mean: float  # mean absolute difference, 0..1
     resized: str  # "" or "stored 1049x828, rerun 546x434; both drawings compared at 528x412"
+    reshaped: bool = False  # the drawings' width:height differ by more than 5 %: another figure
 
 
 def _rgb(data: bytes):
@@ -130,19 +131,20 @@ def pixel_difference(stored: bytes, fresh: bytes, pixel_threshold: float) -> tup
     import numpy as np
 
     a, b = _rgb(stored), _rgb(fresh)
-    resized, radius = "", 1
+    resized, radius, reshaped = "", 1, False
     if a.shape != b.shape:
         sizes = f"stored {a.shape[1]}x{a.shape[0]}, rerun {b.shape[1]}x{b.shape[0]}"
         a, b = _drawn(a), _drawn(b)
         height, width = min(a.shape[0], b.shape[0]), min(a.shape[1], b.shape[1])
         ratio = (a.shape[1] / a.shape[0]) / (b.shape[1] / b.shape[0])
-        shape = "" if 0.95 < ratio < 1.05 else " (another shape: was the figure size set elsewhere?)"
+        reshaped = not 0.95 < ratio < 1.05
+        shape = " (another shape: was the figure size set elsewhere?)" if reshaped else ""
         resized, radius = f"{sizes}{shape}; both drawings compared at {width}x{height}", 2
         a, b = _scaled(a, width, height), _scaled(b, width, height)
     raw = np.abs(a - b).max(axis=2)
     identical = not resized and not raw.any()
     moved = _unmatched(a, b, radius, pixel_threshold) | _unmatched(b, a, radius, pixel_threshold)
-    return PixelDifference(identical, float(moved.mean()), float(raw.mean()), resized), (a, b, raw)
+    return PixelDifference(identical, float(moved.mean()), float(raw.mean()), resized, reshaped), (a, b, raw)
 
 
 def _scaled(x, width: int, height: int):
@@ -197,7 +199,9 @@ def compare_figure(stored: Item, fresh: Item, tolerance: Tolerance) -> Drift:
     summary = f"{difference.changed_share:.2%} of pixels moved (mean {difference.mean:.3f})"
     if difference.resized:
         summary += f"; {difference.resized}"
-    return Drift(stored, summary, True, difference.changed_share > tolerance.figure,
+    # Stretched to one size two drawings of another shape can look alike: the shape is the change.
+    beyond = difference.reshaped or difference.changed_share > tolerance.figure
+    return Drift(stored, summary, True, beyond, "reshaped" if difference.reshaped else
                  f"{difference.changed_share:.2%} px", diff_image(*arrays))
 
 

@@ -31,7 +31,10 @@ def table(comparison: Comparison) -> str:
     for drift in moved:
         stored = "-" if drift.change == "only in rerun" else (
             "(figure)" if drift.kind == "figure" else _cut(drift.item.text))
-        rows.append((_mark(drift), drift.item.label, stored, _cut(drift.fresh), drift.change))
+        if drift.kind == "figure":  # the last column is not cut: the figure's whole account
+            rows.append((_mark(drift), drift.item.label, stored, "(figure)", f"{drift.change}: {drift.fresh}"))
+        else:
+            rows.append((_mark(drift), drift.item.label, stored, _cut(drift.fresh), drift.change))
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER) - 1)]
     lines = ["  " + "  ".join(f"{cell:<{w}}" for cell, w in zip(row, widths)) + "  " + row[-1] for row in rows]
     lines.insert(1, "  " + "  ".join("-" * w for w in widths) + "  ------")
