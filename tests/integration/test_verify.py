@@ -20,6 +20,7 @@ from execblocks.store.results_folder import VERIFICATIONS, ResultsStore
 from execblocks.verify import summary
 from execblocks.errors import RerunError, VerifyFailed
 from execblocks.verify.run import status_lines, verify
+from support import REPO, engine_hidden_from_new_processes, with_tasks
 
 pytestmark = pytest.mark.slow
 
@@ -83,8 +84,6 @@ def test_a_clean_rerun_passes_is_recorded_and_writes_no_results_or_output(toy, m
     assert summary.footer_line(summary.of_results([record], store.record_digest("toy"))) == \
         "Reproduced on 1 machine: 4/4 values within 1 %, 1/1 figures"
     # The page's "Run it yourself" footer says so, from the record.
-    from conftest import REPO
-
     toy.build(THEME=str(REPO / "theme"))
     assert '<p class="run-reproduced">Reproduced on 1 machine: 4/4 values within 1 %, 1/1 figures.</p>' in toy.html("toy")
     [line] = status_lines(toy.engine(), status(toy.engine()))
@@ -138,8 +137,6 @@ def test_loose_tolerances_pass_the_numbers_but_never_a_flipped_verdict(toy, monk
 
 
 def test_the_command_exits_non_zero_and_prints_the_drift_table(toy, monkeypatch):
-    from conftest import with_tasks
-
     with_tasks(toy)
     done = subprocess.run([sys.executable, "-m", "invoke", "verify", "toy", "--no-record"], cwd=toy.root,
                           capture_output=True, text=True, env={**__import__("os").environ, "TOY_SEED": "2"})
@@ -168,7 +165,6 @@ def test_the_readers_bundle_in_a_fresh_venv_reproduces_the_article(toy, monkeypa
 
 def test_a_rerun_on_a_dask_worker_is_compared_and_recorded_as_such(toy, monkeypatch):
     from distributed import Client, LocalCluster
-    from test_dask import engine_hidden_from_new_processes
 
     monkeypatch.delenv("TOY_SEED", raising=False)
     with engine_hidden_from_new_processes():  # the worker gets the engine shipped, as on another machine

@@ -6,12 +6,13 @@ from __future__ import annotations
 import io
 from dataclasses import replace
 
+import nbformat
 import numpy as np
 import pytest
 from PIL import Image
 
 from execblocks.errors import ConfigError
-from execblocks.store.records import Machine, Verification
+from execblocks.store.records import Environment, Machine, Provenance, Record, Verification
 from execblocks.store.results_folder import ResultsStore
 from execblocks.verify.summary import footer_line, of_results, status_line
 from execblocks.verify.compare import compare, compare_text, split_numbers
@@ -204,6 +205,21 @@ def test_the_drift_table_names_each_moved_item_and_the_summary_counts():
     assert "FAILED" in line and "inline values 1/2 within (1 identical)" in line and "verdict words 0/1" in line
 
 
+def record(key: str) -> Record:
+    return Record(article="content/post.md", key=key, kernel="python3", blocks=(), inline=(),
+                  dependencies={}, environment=Environment("cpu", {"python": "3.11.7"}, {}))
+
+
+def provenance(seconds: float = 1.0) -> Provenance:
+    return Provenance("2026-11-25T10:00:00+00:00", seconds, (seconds,))
+
+
+def notebook():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("print(1)", id="block-1")]
+    return nb
+
+
 def verification(passed=True, host="a", values=(177, 177), figures=(8, 8), results="r"):
     return Verification(
         at="2026-12-07T10:00:00+00:00", how="scratch copy",
@@ -213,8 +229,6 @@ def verification(passed=True, host="a", values=(177, 177), figures=(8, 8), resul
 
 
 def test_the_store_keeps_verifications_across_writes_and_the_footer_counts_machines(tmp_path):
-    from test_store import notebook, provenance, record
-
     store = ResultsStore(tmp_path)
     store.write("post", record("k"), notebook(), provenance())
     digest = store.record_digest("post")
