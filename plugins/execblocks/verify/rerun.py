@@ -220,10 +220,16 @@ def from_bundle(article: Article, entry: StoredEntry, settings: EngineSettings, 
         env = reader_environment(None if venv_mode == "reuse" else venv)
         if device is not None:
             env["BLOG_DEVICE"] = device
-        command = [str(venv / "bin" / "jupyter"), "execute", str(checked.relative_to(top)), f"--output={output}"]
+        # The venv's own `jupyter execute`. A venv that sees this one's packages got no script
+        # of its own (pip found nbclient installed): its Python runs what that script runs,
+        # nbclient's command line, so the kernel is the venv's Python too.
+        jupyter = venv / "bin" / "jupyter"
+        runner = ([str(jupyter), "execute"] if jupyter.exists() else
+                  [str(venv / "bin" / "python"), "-c", "from nbclient.cli import main; main()"])
+        command = [*runner, str(checked.relative_to(top)), f"--output={output}"]
         if timeout:
             command.append(f"--timeout={timeout}")
-        say(f"verify: {' '.join(command[1:])}  (in {top})")
+        say(f"verify: jupyter execute {' '.join(command[len(runner):])}  (in {top})")
         done = subprocess.run(command, cwd=top, env=env, capture_output=True, text=True)
         if done.returncode:
             raise RerunError(article.rel_path, how, f"jupyter execute exited {done.returncode}:\n{done.stderr[-3000:]}")
