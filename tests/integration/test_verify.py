@@ -178,7 +178,7 @@ def test_a_rerun_on_a_dask_worker_is_compared_and_recorded_as_such(toy, monkeypa
     assert record.machine.cpu == "unknown (cluster worker)" and "tcp://" in record.machine.host
 
 
-def test_the_bundle_in_a_venv_that_sees_this_ones_packages_runs_its_own_python(toy, monkeypatch):
+def test_the_bundle_in_a_venv_that_sees_this_ones_packages_passes_and_a_bad_venv_is_refused(toy, monkeypatch):
     monkeypatch.delenv("TOY_SEED", raising=False)
     [outcome] = verify(toy.engine(), None, ["toy"], bundle=True, venv="system", say=lambda _: None)
     assert outcome.comparison.passed and outcome.verification.how == "bundle, venv with site packages"
