@@ -42,3 +42,15 @@ def test_hostile_headers_and_bibliographies_end_cleanly_or_at_a_file_and_line(tm
 def test_the_generator_is_seeded():
     assert case_files(7, 3) == case_files(7, 3)
     assert case_files(7, 3) != case_files(7, 4)
+
+
+def test_the_page_check_finds_foreign_loads_and_ignores_escaped_text_and_links():
+    from hostile_inputs import foreign_loads
+
+    assert foreign_loads('<p>&lt;img src="//evil.example/x"&gt; <a href="https://a.org">a</a>'
+                         '<img src="figures/a.png" srcset="a-720.png 720w, a.png 2x"></p>') == []
+    for page in ('<img src="//evil.example/x">', '<img src=" https://evil.example/x">',
+                 '<img srcset="a.png 1x, https://evil.example/b.png 2x">',
+                 '<div style="background:url(a.png)">', '<style>@import "x.css";</style>',
+                 '<link rel="stylesheet" href="https://evil.example/s.css">'):
+        assert foreign_loads(page), page

@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from execblocks.bibfile import MAX_BRACE_DEPTH, MAX_VALUE_CHARS, parse_bib, read_bib
-from execblocks.bibrefs import latex_text, load_source, to_html
+from execblocks.references.bibfile import MAX_BRACE_DEPTH, MAX_VALUE_CHARS, parse_bib, read_bib
+from execblocks.references.bibrefs import latex_text, load_source, to_html
 from execblocks.errors import ArticleSyntaxError
 
 DATA = Path(__file__).parent / "data"
-STYLE = Path(__file__).resolve().parents[2] / "plugins" / "execblocks" / "csl" / "harvard-cite-them-right.csl"
+STYLE = Path(__file__).resolve().parents[2] / "plugins" / "execblocks" / "references" / "csl" / "harvard-cite-them-right.csl"
 
 
 def error_of(text: str) -> ArticleSyntaxError:
@@ -81,7 +81,7 @@ def test_string_doubling_bomb_stops_at_the_value_cap():
     lines += [f"@string{{s{i} = s{i - 1} # s{i - 1}}}" for i in range(1, 64)]
     lines.append("@article{a, title = s63}")
     error = error_of("\n".join(lines))
-    assert f"longer than {MAX_VALUE_CHARS:,} characters" in str(error)
+    assert f"@string 's13' is longer than {MAX_VALUE_CHARS:,} characters" in str(error)
     assert error.line == 14  # 16 * 2**13 > 100,000: the first @string past the cap
 
 
@@ -125,6 +125,8 @@ def test_a_file_that_is_not_utf8_is_named_with_its_line(tmp_path):
     (r"pp. 1--2, yes---no", "pp. 1–2, yes—no"),
     ("two\n   lines", "two lines"),
     (r"see \url{https://a.org/x_y}", "see https://a.org/x_y"),
+    (r"\href{https://a.org}{the text}", "the text"),
+    (r"cut \href", "cut"),
     ("forged \ue000marker", "forged marker"),
 ])
 def test_latex_in_fields_becomes_text_as_pandoc_renders_it(latex, text):
@@ -166,3 +168,32 @@ def test_dates_from_year_month_or_date_and_urls_kept_only_when_plain_http(tmp_pa
     assert "day" not in source["b"]["issued"]
     assert "issued" not in source["c"]
     assert urls == {"a": "https://x.org/a"}
+
+
+def test_an_articles_bibliography_errors_at_the_bib_files_line(tmp_path):
+    from execblocks.references.citations import bibliography_for
+
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "refs.bib").write_text("@article{a, title={A}, year=2015}\n\n@article{b,\n  title={B",
+                                                   encoding="utf-8")
+    with pytest.raises(ArticleSyntaxError) as caught:
+        bibliography_for("Title: A\nBibliography: refs.bib\n\n[@a]\n", tmp_path / "content" / "a.md",
+                         "content/a.md", {}, tmp_path)
+    assert str(caught.value).startswith("content/refs.bib:4: entry 'b': the '{' opened at line 4 is never closed")
+
+
+def test_emphasis_in_a_cited_title_reaches_the_page_as_italics(tmp_path):
+    import markdown
+
+    from execblocks.references.citations import bibliography_for
+    from execblocks.references.crossref import ReferencesExtension
+
+    (tmp_path / "refs.bib").write_text(
+        "@article{a, author={Ioffe, Sergey and M{\\k a}dry, A.}, year=2015, journal={J},\n"
+        " title={\\emph{Batch} {\\em normalization} \\textit{now} <img src=x onerror=alert(1)>}}\n", encoding="utf-8")
+    text = "Title: A\nBibliography: refs.bib\n\nAs @a show [@a].\n"
+    bib = bibliography_for(text, tmp_path / "a.md", "a.md", {}, tmp_path)
+    html = markdown.Markdown(extensions=["extra", ReferencesExtension("a.md", text, bib)]).convert(text)
+    assert 'href="#ref-a">Ioffe and Mądry (2015)</a>' in html
+    assert "“<i>Batch</i> <i>normalization</i> <i>now</i> &lt;img src=x onerror=alert(1)&gt;”" in html
+    assert "<img" not in html

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from execblocks.sanitize import same_site_image, sanitize_html, sanitize_inline
+from execblocks.render.sanitize import same_site_image, sanitize_html, sanitize_inline
 
 FOREIGN = re.compile(r"(?i)(?:https?:)?//|\\\\|url\s*\(|image-set|@import")
 

@@ -3,7 +3,7 @@
 import yaml
 import pytest
 
-from execblocks.yamlbound import MAX_EXPANDED, YamlBoundError, expanded_size, load_bounded
+from execblocks.source.yamlbound import MAX_EXPANDED, YamlBoundError, expanded_size, load_bounded
 
 BOMB = "\n".join(['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
                  + [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)])
@@ -47,3 +47,21 @@ def test_pyyaml_errors_pass_through_with_their_mark():
     with pytest.raises(yaml.YAMLError) as caught:
         load_bounded("a: [1, 2\nb: 3\n", yaml.SafeLoader)
     assert caught.value.problem_mark is not None
+
+
+def test_a_header_alias_bomb_stops_the_build_at_the_articles_line():
+    from execblocks.errors import ArticleSyntaxError
+    from execblocks.source.header import find_front_matter
+
+    lines = ["---", "title: x", *BOMB.split("\n"), "tags: *a9", "---", "", "Text."]
+    with pytest.raises(ArticleSyntaxError) as caught:
+        find_front_matter(lines, "content/a.md")
+    assert str(caught.value).startswith("content/a.md:8: the YAML header is not valid YAML: the YAML grows to "
+                                        "more than 1,000,000 characters")  # a5, the 8th line of the file
+
+
+def test_block_options_are_bounded_too():
+    from execblocks.source.options import YamlError, load_yaml
+
+    with pytest.raises(YamlError):
+        load_yaml(BOMB)

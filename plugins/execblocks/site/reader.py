@@ -17,7 +17,7 @@ from pelican.utils import pelican_open
 
 from execblocks.config import EngineSettings
 from execblocks.references.crossref import ReferencesExtension
-from execblocks.errors import ExecBlocksError
+from execblocks.errors import ArticleMetadataError, ExecBlocksError
 from execblocks.source.header import blank_front_matter, find_front_matter, pelican_metadata
 from execblocks.render.highlight import Highlighter, cache_file_for
 from execblocks.site.results_generator import static_path
@@ -81,7 +81,14 @@ class ExecMarkdownReader(MarkdownReader):
         # only when there is such a field: a Markdown instance costs milliseconds).
         if any(name.lower() in self.settings["FORMATTED_FIELDS"] for name in meta):
             self._md = Markdown(**self.settings["MARKDOWN"])
-        metadata = self._parse_metadata(meta)
+        try:
+            metadata = self._parse_metadata(meta)
+        except ValueError as error:  # Pelican's date parser names neither file nor field
+            from execblocks.source.preflight import check_header_text
+
+            rel_path = self._rel_path(source_path)
+            check_header_text(text, rel_path)  # raises at the field's line when it can tell
+            raise ArticleMetadataError(rel_path, 0, f"Pelican cannot read the header: {error}") from None
         if rendered is not None and entry is not None and entry.record is not None:
             article = rendered.article
             session.rendered[article.article_id] = rendered
@@ -101,16 +108,23 @@ class ExecMarkdownReader(MarkdownReader):
     def _references(self, text: str, source_path, session) -> ReferencesExtension:
         settings = session.settings if session else EngineSettings.from_pelican(self.settings)
         path = Path(source_path).resolve()
-        try:
-            rel_path = path.relative_to(settings.root).as_posix()
-        except ValueError:
-            rel_path = str(source_path)
+        rel_path = self._rel_path(source_path, settings)
         bibliography = None
         if "bibliography" in text.lower() or self.settings.get("EXECBLOCKS_BIBLIOGRAPHY"):
             from execblocks.references.citations import bibliography_for  # citeproc: only for articles that cite
 
             bibliography = bibliography_for(text, path, rel_path, self.settings, settings.root)
         return ReferencesExtension(rel_path, text, bibliography)
+
+
+    def _rel_path(self, source_path, settings: EngineSettings | None = None) -> str:
+        """The article's path in messages: relative to the project, as the engine's are."""
+        session = session_of(self.settings)
+        settings = settings or (session.settings if session else EngineSettings.from_pelican(self.settings))
+        try:
+            return Path(source_path).resolve().relative_to(settings.root).as_posix()
+        except ValueError:
+            return str(source_path)
 
 
 class NotebookReader(ExecMarkdownReader):

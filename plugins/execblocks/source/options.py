@@ -275,10 +275,14 @@ def load_yaml(text: str) -> Any:
         return simple
     import yaml
 
+    from execblocks.source.yamlbound import YamlBoundError, load_bounded
+
     try:
-        return yaml.load(text, Loader=_yaml12_loader())
+        return load_bounded(text, _yaml12_loader())  # an alias bomb is refused before it expands
     except yaml.YAMLError as error:
         raise YamlError(str(error), getattr(error, "problem_mark", None)) from None
+    except YamlBoundError as error:
+        raise YamlError(str(error), error.problem_mark) from None
     except ValueError as error:  # PyYAML's own constructors fail on some scalars ("0b_")
         raise YamlError(f"{text.strip()!r} cannot be read: {error}") from None
 

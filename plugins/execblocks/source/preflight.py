@@ -25,12 +25,16 @@ def header(text: str) -> tuple[dict[str, tuple[int, str]], int]:
         end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), len(lines))
         import yaml  # only for a YAML header: most articles have none
 
+        from execblocks.source.yamlbound import YamlBoundError, load_bounded
+
         try:
-            data = yaml.safe_load("\n".join(lines[1:end])) or {}
-        except yaml.YAMLError:
+            data = load_bounded("\n".join(lines[1:end]), yaml.SafeLoader) or {}
+        except (yaml.YAMLError, YamlBoundError):  # source/header.py reports it at its line
             data = {}
         for key, value in (data.items() if isinstance(data, dict) else []):
-            number = next((i + 1 for i in range(1, end) if lines[i].lower().startswith(f"{str(key).lower()}:")), 1)
+            # The last line that sets the key: PyYAML keeps a repeated key's last value.
+            number = max((i + 1 for i in range(1, end) if lines[i].lower().startswith(f"{str(key).lower()}:")),
+                         default=1)
             found[str(key).lower()] = (number, "" if value is None else str(value))
         return found, end
     for number, line in enumerate(lines):
@@ -51,6 +55,12 @@ def check_metadata(path: Path, rel_path: str) -> None:
         text = read_notebook(path, rel_path).text
     else:
         text = path.read_text(encoding="utf-8-sig")
+    check_header_text(text, rel_path)
+
+
+def check_header_text(text: str, rel_path: str) -> None:
+    """check_metadata on an article's text (the reader calls it when Pelican's own metadata
+    processing failed, to say which field and line)."""
     meta, end = header(text)
     if not meta.get("title", (0, ""))[1].strip():
         raise ArticleMetadataError(rel_path, 0, "missing Title",

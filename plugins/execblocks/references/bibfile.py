@@ -8,7 +8,7 @@ and its values are the same raw LaTeX. So the reading is one pass over the text 
 (BibTeX's grammar is small: `@type{key, field = value # value, ...}`, `@string`,
 `@preamble`, `@comment`), linear in the file's size, with caps on the file, on each
 value after `@string` expansion and on all values together; the LaTeX in values is
-converted by pylatexenc (bibtex_latex.py), as Pandoc renders it.
+converted by pylatexenc (bibrefs.py), as Pandoc renders it.
 
 Every problem is an ArticleSyntaxError at the .bib file's line, naming the entry.
 """
@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ArticleSyntaxError
+from execblocks.errors import ArticleSyntaxError
 
 MAX_FILE_BYTES = 16 * 2**20  # the largest exports seen are a few MB
 MAX_VALUE_CHARS = 100_000  # one field after @string expansion (a long abstract is ~5,000)
@@ -120,7 +120,7 @@ class _Reader:
             self.pos += 1
             if kind == "preamble":  # LaTeX for BibTeX's own output: nothing to render here
                 self.skip_space()
-                self.value("preamble")
+                self.value("preamble", what="@")
                 self.close(closer, at, "@preamble")
             elif kind == "string":
                 self.skip_space()
@@ -129,7 +129,7 @@ class _Reader:
                     raise self.fail(self.pos, "@string needs a name: @string{name = {text}}")
                 self.pos = label.end()
                 self.expect_equals(label.group())
-                self.strings[label.group().lower()] = self.value(label.group())
+                self.strings[label.group().lower()] = self.value(label.group(), what="@string")
                 self.close(closer, at, "@string")
             else:
                 entry = self.read_entry(kind, at, closer)
@@ -202,9 +202,10 @@ class _Reader:
         self.pos += 1
 
     # -- values -------------------------------------------------------------------------
-    def value(self, fname: str, name_line: int = 0) -> str:
+    def value(self, fname: str, name_line: int = 0, what: str = "field") -> str:
         """`{...}`, `"..."`, a number or an @string name, joined by `#`, expanded."""
         text, parts, length = self.text, [], 0
+        fname = f"{what} '{fname}'" if what != "@" else "@preamble"
         while True:
             start = self.pos
             char = text[self.pos] if self.pos < len(text) else ""
@@ -217,17 +218,17 @@ class _Reader:
             elif name := IDENT.match(text, self.pos):
                 self.pos = name.end()
                 if name.group().lower() not in self.strings:
-                    raise self.fail(start, f"field '{fname}': {name.group()!r} is not an @string",
+                    raise self.fail(start, f"{fname}: {name.group()!r} is not an @string",
                                     "Put the value in braces: field = {text}.")
                 part = self.strings[name.group().lower()]
             else:
                 shown = repr(char) if char else "the end of the file"
-                raise self.fail(name_line or self.line(start), f"field '{fname}' has no value (found {shown})",
+                raise self.fail(name_line or self.line(start), f"{fname} has no value (found {shown})",
                                 "Write field = {value}.", is_line=True)
             length += len(part)
             self.total += len(part)
             if length > MAX_VALUE_CHARS:
-                raise self.fail(start, f"field '{fname}' is longer than {MAX_VALUE_CHARS:,} characters "
+                raise self.fail(start, f"{fname} is longer than {MAX_VALUE_CHARS:,} characters "
                                        f"once its @strings are expanded",
                                 "Shorten it (or an @string that refers to itself through '#').")
             if self.total > MAX_TOTAL_CHARS:

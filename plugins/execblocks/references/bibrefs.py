@@ -11,12 +11,14 @@ output; those characters are stripped from the .bib text first, so none can be f
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import html
 import re
 from pathlib import Path
 
-from .bibfile import BibEntry, read_bib
-from .errors import ArticleSyntaxError
+from execblocks.references.bibfile import BibEntry, read_bib
+from execblocks.errors import ArticleSyntaxError
 
 EM_OPEN, EM_CLOSE, STRONG_OPEN, STRONG_CLOSE = "\ue000", "\ue001", "\ue002", "\ue003"
 MARKERS = re.compile("[\ue000-\ue003]")
@@ -82,7 +84,7 @@ def to_reference(entry: BibEntry, shown: str):
                 variables[NAME_FIELDS[name]] = names
         elif name in FIELDS:
             if name == "pages":
-                variables["page"] = _pages(value)
+                variables["page"] = _pages(value, where)
             elif name in ("number", "volume") and value.strip().isdigit():
                 variables[FIELDS[name]] = int(value)
             else:
@@ -107,9 +109,13 @@ def strip_markup(text: str) -> str:
 def latex_string(value: str, where):
     """A field's LaTeX -> citeproc's MixedString: a top-level `{group}` not starting with a
     macro keeps its case (NoCase), as in BibTeX; the rest may be re-cased by the style."""
-    from citeproc.string import MixedString, NoCase, String
-
     nodes = _parse(value, where)
+    with _located(where):
+        return _mixed(nodes)
+
+
+def _mixed(nodes):
+    from citeproc.string import MixedString, NoCase, String
     from pylatexenc.latexwalker import LatexGroupNode, LatexMacroNode
 
     output, pending = MixedString(), []
@@ -131,19 +137,46 @@ def latex_string(value: str, where):
 
 def latex_text(value: str, where=("", 0, "", "")) -> str:
     """A value's LaTeX -> text (with emphasis characters)."""
-    return _tidy(_converter().nodelist_to_text(_parse(value, where)))
+    nodes = _parse(value, where)
+    with _located(where):
+        return _tidy(_converter().nodelist_to_text(nodes)).strip()
+
+
+@contextlib.contextmanager
+def _located(where):
+    """Any failure of the LaTeX converter becomes an error at the field's line (the
+    converter is a library: this is the backstop, not the expected path)."""
+    try:
+        yield
+    except ArticleSyntaxError:
+        raise
+    except (Exception, RecursionError) as error:
+        shown, line, key, name = where
+        raise ArticleSyntaxError(shown, line, f"entry '{key}': field '{name}' cannot be read as LaTeX: "
+                                              f"{type(error).__name__}: {error}",
+                                 "Simplify the field's LaTeX.") from None
 
 
 def _parse(value: str, where):
     from pylatexenc.latexwalker import LatexWalker
 
-    try:
-        nodes, _, _ = LatexWalker(MARKERS.sub("", value), tolerant_parsing=True).get_latex_nodes()
-    except (RecursionError, ValueError, IndexError) as error:  # bibfile.py caps nesting; this is the backstop
-        shown, line, key, name = where
-        raise ArticleSyntaxError(shown, line, f"entry '{key}': field '{name}' cannot be read as LaTeX: {error}",
-                                 "Simplify the field's LaTeX.") from None
+    with _located(where):  # bibfile.py caps the nesting, so the walker's recursion stays shallow
+        walker = LatexWalker(MARKERS.sub("", value), latex_context=_walker_context(), tolerant_parsing=True)
+        nodes, _, _ = walker.get_latex_nodes()
     return nodes
+
+
+@functools.cache
+def _walker_context():
+    """pylatexenc's macros, plus the arguments of the ones BibTeX exports use that it lacks."""
+    from pylatexenc.latexwalker import get_default_latex_context_db
+    from pylatexenc.macrospec import MacroSpec
+
+    context = get_default_latex_context_db()
+    context.add_context_category("execblocks-bib", prepend=True, macros=[
+        MacroSpec("href", "{{"), MacroSpec("url", "{"), MacroSpec("mkbibemph", "{"),
+        MacroSpec("mkbibitalic", "{"), MacroSpec("mkbibbold", "{")])
+    return context
 
 
 def _escaped(text: str) -> str:
@@ -169,41 +202,42 @@ def _trim(output):
     return MixedString(parts)
 
 
-_CONVERTER = None
-
-
+@functools.cache
 def _converter():
-    global _CONVERTER
-    if _CONVERTER is None:
-        from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
+    """One converter for the process (its macro table costs milliseconds to build)."""
+    from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 
-        def wrap(opening: str, closing: str):
-            return lambda node, l2tobj: opening + l2tobj.nodelist_to_text(node.nodeargd.argnlist[-1:]) + closing
+    def wrap(opening: str, closing: str):
+        """The macro's last argument (`\\href{url}{text}`: the text), between `opening`
+        and `closing`; nothing when the argument is missing (a value cut short)."""
+        def text(node, l2tobj):
+            arguments = [a for a in (node.nodeargd.argnlist if node.nodeargd else []) if a is not None]
+            return opening + l2tobj.nodelist_to_text(arguments[-1:]) + closing if arguments else ""
+        return text
 
-        macros = ([MacroTextSpec(name, simplify_repl=wrap(EM_OPEN, EM_CLOSE)) for name in ITALIC_MACROS]
-                  + [MacroTextSpec(name, simplify_repl=wrap(STRONG_OPEN, STRONG_CLOSE)) for name in BOLD_MACROS]
-                  + [MacroTextSpec("url", simplify_repl="%s"), MacroTextSpec("href", simplify_repl="%(2)s")])
-        context = get_default_latex_context_db()
-        context.add_context_category("execblocks-bib", macros=macros, prepend=True)
+    macros = ([MacroTextSpec(name, simplify_repl=wrap(EM_OPEN, EM_CLOSE)) for name in ITALIC_MACROS]
+              + [MacroTextSpec(name, simplify_repl=wrap(STRONG_OPEN, STRONG_CLOSE)) for name in BOLD_MACROS]
+              + [MacroTextSpec("url", simplify_repl=wrap("", "")), MacroTextSpec("href", simplify_repl=wrap("", ""))])
+    context = get_default_latex_context_db()
+    context.add_context_category("execblocks-bib", macros=macros, prepend=True)
 
-        class Converter(LatexNodes2Text):
-            """`{\\em text}`: the switch applies to the rest of its group."""
+    class Converter(LatexNodes2Text):
+        """`{\\em text}`: the switch applies to the rest of its group."""
 
-            def group_node_to_text(self, node):
-                from pylatexenc.latexwalker import LatexCharsNode, LatexMacroNode
+        def group_node_to_text(self, node):
+            from pylatexenc.latexwalker import LatexCharsNode, LatexMacroNode
 
-                children = [n for n in node.nodelist
-                            if not (isinstance(n, LatexCharsNode) and not n.chars.strip())]
-                first = children[0] if children else None
-                if isinstance(first, LatexMacroNode) and first.macroname in ITALIC_SWITCHES | BOLD_SWITCHES:
-                    rest = node.nodelist[node.nodelist.index(first) + 1:]
-                    opening, closing = ((EM_OPEN, EM_CLOSE) if first.macroname in ITALIC_SWITCHES
-                                        else (STRONG_OPEN, STRONG_CLOSE))
-                    return opening + self.nodelist_to_text(rest).lstrip() + closing
-                return super().group_node_to_text(node)
+            children = [n for n in node.nodelist
+                        if not (isinstance(n, LatexCharsNode) and not n.chars.strip())]
+            first = children[0] if children else None
+            if isinstance(first, LatexMacroNode) and first.macroname in ITALIC_SWITCHES | BOLD_SWITCHES:
+                rest = node.nodelist[node.nodelist.index(first) + 1:]
+                opening, closing = ((EM_OPEN, EM_CLOSE) if first.macroname in ITALIC_SWITCHES
+                                    else (STRONG_OPEN, STRONG_CLOSE))
+                return opening + self.nodelist_to_text(rest).lstrip() + closing
+            return super().group_node_to_text(node)
 
-        _CONVERTER = Converter(latex_context=context, math_mode="verbatim", strict_latex_spaces=True)
-    return _CONVERTER
+    return Converter(latex_context=context, math_mode="verbatim", strict_latex_spaces=True)
 
 
 # -- names, pages, dates --------------------------------------------------------------------
@@ -233,22 +267,25 @@ def _names(value: str, where):
     return names
 
 
-def _pages(value: str) -> str:
-    text = strip_markup(latex_text(value)).replace(" ", "")
+def _pages(value: str, where) -> str:
+    text = strip_markup(latex_text(value, where)).replace(" ", "")
     return html.escape(re.sub(r"[-\u2013\u2014]+", "-", text), quote=False)
 
 
 def _issued(entry: BibEntry, shown: str):
     from citeproc.source import Date
 
-    date = entry.fields.get("date")
-    if date and (match := ISO_DATE.match(latex_text(date))):
+    def text(name: str) -> str:
+        where = (shown, entry.field_lines.get(name, entry.line), entry.key, name)
+        return strip_markup(latex_text(entry.fields.get(name, ""), where)).strip()
+
+    if "date" in entry.fields and (match := ISO_DATE.match(text("date"))):
         year, month, day = (int(g) if g else None for g in match.groups())
     elif "year" in entry.fields:
-        match = YEAR.match(strip_markup(latex_text(entry.fields["year"])))
+        match = YEAR.match(text("year"))
         if not match:  # "in press", "2015a": shown as the style shows an undated work
             return None
-        year, month, day = int(match.group(1)), _month(entry.fields.get("month", "")), None
+        year, month, day = int(match.group(1)), _month(text("month")), None
     else:
         return None
     parts = {"year": year}
@@ -259,8 +296,8 @@ def _issued(entry: BibEntry, shown: str):
     return Date(**parts)
 
 
-def _month(value: str) -> int | None:
-    text = strip_markup(latex_text(value)).strip().lower()
+def _month(text: str) -> int | None:
+    text = text.lower()
     if text.isdigit():
         return int(text)
     return MONTH_NAMES.index(text[:3]) + 1 if text[:3] in MONTH_NAMES else None
