@@ -8,6 +8,7 @@ import pytest
 from execblocks.references.bibfile import MAX_BRACE_DEPTH, MAX_VALUE_CHARS, parse_bib, read_bib
 from execblocks.references.bibrefs import latex_text, load_source, to_html
 from execblocks.errors import ArticleSyntaxError
+from execblocks.source.header import read_header
 
 DATA = Path(__file__).parent / "data"
 STYLE = Path(__file__).resolve().parents[2] / "plugins" / "execblocks" / "references" / "csl" / "harvard-cite-them-right.csl"
@@ -177,8 +178,8 @@ def test_an_articles_bibliography_errors_at_the_bib_files_line(tmp_path):
     (tmp_path / "content" / "refs.bib").write_text("@article{a, title={A}, year=2015}\n\n@article{b,\n  title={B",
                                                    encoding="utf-8")
     with pytest.raises(ArticleSyntaxError) as caught:
-        bibliography_for("Title: A\nBibliography: refs.bib\n\n[@a]\n", tmp_path / "content" / "a.md",
-                         "content/a.md", {}, tmp_path)
+        bibliography_for(read_header(["Title: A", "Bibliography: refs.bib", "", "[@a]"], "content/a.md"),
+                         tmp_path / "content" / "a.md", "content/a.md", {}, tmp_path)
     assert str(caught.value).startswith("content/refs.bib:4: entry 'b': the '{' opened at line 4 is never closed")
 
 
@@ -192,7 +193,7 @@ def test_emphasis_in_a_cited_title_reaches_the_page_as_italics(tmp_path):
         "@article{a, author={Ioffe, Sergey and M{\\k a}dry, A.}, year=2015, journal={J},\n"
         " title={\\emph{Batch} {\\em normalization} \\textit{now} <img src=x onerror=alert(1)>}}\n", encoding="utf-8")
     text = "Title: A\nBibliography: refs.bib\n\nAs @a show [@a].\n"
-    bib = bibliography_for(text, tmp_path / "a.md", "a.md", {}, tmp_path)
+    bib = bibliography_for(read_header(text.split("\n"), "a.md"), tmp_path / "a.md", "a.md", {}, tmp_path)
     html = markdown.Markdown(extensions=["extra", ReferencesExtension("a.md", text, bib)]).convert(text)
     assert 'href="#ref-a">Ioffe and Mądry (2015)</a>' in html
     assert "“<i>Batch</i> <i>normalization</i> <i>now</i> &lt;img src=x onerror=alert(1)&gt;”" in html
