@@ -119,12 +119,19 @@ def run_watched(settings, run, say=print):
     blocks wrote into the project, naming the files; the files they created are removed.
 
     Blame needs evidence, since the author may be editing files while a long build runs:
-    a change the kernels' audit hook saw them make (any file of the project), or a file
+    a change the kernels' audit hook saw them make (any file of the project), a file
     created in the content or output folder (a page that would be published; editor swap
-    and backup files aside). Other changes seen only by the snapshot are reported, not failed."""
+    and backup files aside), or any change in the folders only the engine writes (results/,
+    output/, Pelican's cache: a build holds the results lock while kernels run, so no other
+    build writes results then). Other changes seen only by the snapshot are reported, not failed.
+
+    And a run whose article read a file that changed while it ran (a `code/` module swapped
+    by `os.replace`, a data file rewritten, by anyone) is not stored: its results would be
+    keyed on the file as it is now, which the run may never have read."""
     from execblocks.errors import BlockExecutionError, BuildInterrupted
 
-    watched = (settings.content_dir, settings.output_dir, settings.results_dir)
+    engine_folders = [settings.results_dir, settings.output_dir] + ([settings.cache_dir] if settings.cache_dir else [])
+    watched = (settings.content_dir, *engine_folders, *settings.code_dirs)
     before = snapshot(settings.root, watched)
     try:
         results = run()
@@ -140,18 +147,22 @@ def run_watched(settings, run, say=print):
     root = Path(settings.root).resolve()
     audited = {_key(Path(p).resolve(), root) for r in results for p in r.writes}
     published = tuple(_key(Path(d).resolve(), root) + "/" for d in (settings.content_dir, settings.output_dir))
+    owned = tuple(_key(Path(d).resolve(), root) + "/" for d in engine_folders)
 
     def planted(rel: str) -> bool:
         name = rel.rsplit("/", 1)[-1]
         return rel.startswith(published) and not name.startswith(".") and not name.endswith(("~", ".swp"))
 
-    writes = ProjectWrites(created=[p for p in seen.created if p in audited or planted(p)],
-                           changed=[p for p in seen.changed if p in audited],
-                           new_dirs=[d for d in seen.new_dirs if d.startswith(published) or d in audited])
+    writes = ProjectWrites(created=[p for p in seen.created if p in audited or planted(p) or p.startswith(owned)],
+                           changed=[p for p in seen.changed if p in audited or p.startswith(owned)],
+                           deleted=[p for p in seen.deleted if p in audited or p.startswith(owned)],
+                           new_dirs=[d for d in seen.new_dirs
+                                     if d.startswith(published) or d in audited or d.startswith(owned)])
     unexplained = sorted(seen.paths() - writes.paths())
     if unexplained:
         say(f"execblocks: note: files in the project changed while blocks ran (by a block's subprocess, "
             f"or by you): {', '.join(unexplained[:10])}")
+    _fail_stale_reads(results, seen, root)
     if not writes:
         return results
     remove_created(settings.root, writes)
@@ -164,3 +175,23 @@ def run_watched(settings, run, say=print):
             subject="a block of this article" if len(culprits) == 1 else "a block of these articles",
             hint=WRITE_HINT)
     return results
+
+
+def _fail_stale_reads(results, seen: ProjectWrites, root: Path) -> None:
+    """A run that read a file which changed while kernels ran is not stored (an error, so
+    the article reruns at the next build): which state of the file it read is unknown."""
+    from execblocks.errors import BlockExecutionError
+
+    moved = seen.paths()
+    for result in results:
+        if result.error is not None:
+            continue
+        stale = sorted({_key(Path(p).resolve(), root) for p in result.reads} & moved)
+        if stale:
+            article = result.article
+            line = article.blocks[0].fence_line if article.blocks else 1
+            result.error = BlockExecutionError(
+                article.rel_path, line, 0, "ProjectChangedError",
+                f"{', '.join(stale[:5])} changed while the article ran, so which version it read is unknown",
+                "", subject="the run of this article",
+                hint="Nothing was stored for it; build again (and leave the project's files alone while blocks run).")
