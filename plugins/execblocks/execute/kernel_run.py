@@ -151,7 +151,7 @@ async def execute_article(article: Article, settings: EngineSettings,
         resources={"metadata": {"path": str(article.path.parent)}}, log=QUIET_LOG,
     )
     client.progress, client.article_label = progress, label
-    client.cap = OutputCap(settings.max_output)
+    client.cap = OutputCap(settings.max_output, settings.max_figures)
     t0 = time.perf_counter()
     executed_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
     error = None
