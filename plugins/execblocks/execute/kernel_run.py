@@ -161,6 +161,7 @@ async def execute_article(article: Article, settings: EngineSettings,
         if gpu is not None:
             env["CUDA_VISIBLE_DEVICES"] = gpu
         env[SCRATCH_ENV] = str(runtime_dir / "scratch")  # where a block may write (execute/project_writes.py)
+        env["EXECBLOCKS_ARTICLE"] = article.rel_path  # the watchdog names it when it kills leftovers
         (runtime_dir / "scratch").mkdir()
         await client.async_execute(env=env)
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
