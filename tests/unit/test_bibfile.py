@@ -71,6 +71,7 @@ def test_an_entry_missing_its_closing_brace_before_the_next_entry():
     ("@article{a,\n title = \"x}\"}\n", 2, "closes nothing"),
     ("@article{,\n title = {x}}\n", 1, "has no key"),
     ("@article{a,\n title = \n", 2, "has no value"),
+    ("@article{a,\n title = {x},\n note = {nul\x00}}\n", 3, "control character (U+0000)"),
 ])
 def test_syntax_errors_name_the_line_and_what_to_do(text, line, words):
     error = error_of(text)

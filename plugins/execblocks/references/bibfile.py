@@ -73,7 +73,16 @@ def read_bib(path: Path, shown: str) -> list[BibEntry]:
     return parse_bib(text, shown)
 
 
+# Characters no page or feed may hold (XML 1.0 refuses them): a .bib with one is damaged.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def parse_bib(text: str, shown: str) -> list[BibEntry]:
+    if found := CONTROL.search(text):
+        line = text.count("\n", 0, found.start()) + 1
+        raise ArticleSyntaxError(shown, line, f"the bibliography holds a control character "
+                                              f"(U+{ord(found.group()):04X}), which no page or feed can show",
+                                 "Remove it (the file may be damaged, or not a text file).")
     return _Reader(text, shown).entries()
 
 
