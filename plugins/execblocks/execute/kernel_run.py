@@ -31,6 +31,7 @@ from execblocks.execute.output_cap import OutputCap
 from execblocks.config import BlockOptions, EngineSettings
 from execblocks.execute.containment import ContainedKernelManager, how_it_died, oom_kills
 from execblocks.errors import BlockExecutionError
+from execblocks.private_uses import warn_if_gone
 from execblocks.execute.timeouts import block_limit
 from execblocks.execute.run_notebook import (HIDDEN, build_notebook, inline_markdown, inline_values, locate_error, point_tracebacks_at_article,
                        public_notebook, run_info)
@@ -141,6 +142,7 @@ async def execute_article(article: Article, settings: EngineSettings,
         return limit_for(cell).seconds
 
     runtime_dir = Path(tempfile.mkdtemp(prefix="execblocks-"))
+    warn_if_gone()  # ContainedKernelManager overrides a private method: say so if it is gone
     km = ContainedKernelManager(kernel_name=settings.kernel_name, transport="ipc")
     # ipc sockets are files: keep them in a private temp folder, never in the project.
     km.connection_file = str(runtime_dir / f"kernel-{uuid.uuid4().hex[:8]}.json")
