@@ -28,7 +28,8 @@ SKIPPED_DIRS = {".git", ".hg", "__pycache__", ".pytest_cache", ".ipynb_checkpoin
                 ".venv", "venv", ".mypy_cache", ".ruff_cache", ".tox", ".cache"}
 SKIPPED_FILES = {".lock"}  # the results store's build lock
 
-Stamp = tuple[int, int, int]  # size, mtime_ns, inode
+Stamp = tuple  # size, mtime_ns, inode (and, for the project's code, a content hash)
+HASHED_LIMIT = 4 * 2**20  # code files are hashed too (an in-place rewrite can keep size and mtime)
 
 
 @dataclass
@@ -51,11 +52,13 @@ class ProjectWrites:
         return set(self.created) | set(self.changed) | set(self.deleted)
 
 
-def snapshot(root: Path, extra: tuple[Path, ...] = ()) -> dict[str, Stamp]:
+def snapshot(root: Path, extra: tuple[Path, ...] = (), hashed: tuple[Path, ...] = ()) -> dict[str, Stamp]:
     """Every file under `root` (and `extra` folders outside it): relative path -> stamp.
-    Folders are recorded too (stamp of size -1), so a planted empty folder is seen."""
+    Folders are recorded too (stamp of size -1), so a planted empty folder is seen. Files
+    under `hashed` folders (the project's code) also carry their content's hash."""
     found: dict[str, Stamp] = {}
     root = Path(root).resolve()
+    hashed = tuple(Path(p).resolve() for p in hashed)
     tops = [root] + [Path(p).resolve() for p in extra if not Path(p).resolve().is_relative_to(root)]
     for top in tops:
         if not top.is_dir():
@@ -73,8 +76,20 @@ def snapshot(root: Path, extra: tuple[Path, ...] = ()) -> dict[str, Stamp]:
                     stat = path.lstat()
                 except FileNotFoundError:
                     continue
-                found[_key(path, root)] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+                stamp = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+                if stat.st_size <= HASHED_LIMIT and any(path.is_relative_to(base) for base in hashed):
+                    stamp += (_digest(path),)
+                found[_key(path, root)] = stamp
     return found
+
+
+def _digest(path: Path) -> str:
+    import hashlib
+
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
 
 
 def _key(path: Path, root: Path) -> str:
@@ -132,16 +147,16 @@ def run_watched(settings, run, say=print):
 
     engine_folders = [settings.results_dir, settings.output_dir] + ([settings.cache_dir] if settings.cache_dir else [])
     watched = (settings.content_dir, *engine_folders, *settings.code_dirs)
-    before = snapshot(settings.root, watched)
+    before = snapshot(settings.root, watched, settings.code_dirs)
     try:
         results = run()
     except BuildInterrupted as interrupted:
         # The runs that ended before the signal are stored only when nothing changed in the
         # project: a write could also be the cancelled kernels', and blame needs evidence.
-        if compare(before, snapshot(settings.root, watched)):
+        if compare(before, snapshot(settings.root, watched, settings.code_dirs)):
             interrupted.finished = []
         raise
-    seen = compare(before, snapshot(settings.root, watched))
+    seen = compare(before, snapshot(settings.root, watched, settings.code_dirs))
     if not seen:
         return results
     root = Path(settings.root).resolve()
