@@ -114,8 +114,8 @@ KATEX_ATTRIBUTES = {
     "stroke-width", "side", "columnspan", "rowspan", "label", "dir",
 }
 NAMESPACES = {"http://www.w3.org/1998/Math/MathML", "http://www.w3.org/2000/svg"}
-TAG = re.compile(r"<\s*(/?)\s*([A-Za-z][\w:-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
-ATTRIBUTE = re.compile(r"""\s*([^\s=/>]+)\s*(?:=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""")
+TAG = re.compile(r"<(/?)([A-Za-z][\w:-]*)([^<>]*)>")
+ATTRIBUTE = re.compile(r"""([^\s=/"'<>]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'=<>`]+))?""")
 FETCHES = re.compile(r"(?i)url\s*\(|image|@import|expression|javascript:|\\")
 ANNOTATION = re.compile(r'<annotation encoding="application/x-tex">(.*?)</annotation>', re.S)
 
@@ -126,19 +126,21 @@ def verified(tex: str, markup: str) -> bool:
     annotations = ANNOTATION.findall(markup)
     if len(annotations) != 1 or html.unescape(annotations[0]).strip() != tex.strip():
         return False
-    for tag in TAG.finditer(markup):
-        if tag.group(2).lower() not in KATEX_TAGS:
-            return False
-        for attribute in ATTRIBUTE.finditer(tag.group(3)):
-            name, value = attribute.group(1), next((v for v in attribute.group(2, 3, 4) if v is not None), "")
-            if name.rstrip("/") == "":
-                continue
-            if name not in KATEX_ATTRIBUTES or FETCHES.search(html.unescape(value)):
+    tags = TAG.findall(markup)
+    # Every "<" and ">" belongs to a tag (text is escaped), and every tag is KaTeX's.
+    if markup.count("<") != len(tags) or markup.count(">") != len(tags):
+        return False
+    if not {name.lower() for _, name, _ in tags} <= KATEX_TAGS:
+        return False
+    attributes = {rest for _, _, rest in tags if rest.strip(" /")}
+    for rest in attributes:  # the same few attribute strings recur: each is checked once
+        for name, value in ATTRIBUTE.findall(rest):
+            value = html.unescape(value.strip("\"'"))
+            if name not in KATEX_ATTRIBUTES or FETCHES.search(value):
                 return False
             if name == "xmlns" and value not in NAMESPACES:
                 return False
-    outside = TAG.sub("", markup)
-    return "<" not in outside and ">" not in outside
+    return True
 
 
 def _fingerprint(files: tuple[Path, ...]) -> str:
