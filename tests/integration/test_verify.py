@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 
@@ -139,7 +140,7 @@ def test_loose_tolerances_pass_the_numbers_but_never_a_flipped_verdict(toy, monk
 def test_the_command_exits_non_zero_and_prints_the_drift_table(toy, monkeypatch):
     with_tasks(toy)
     done = subprocess.run([sys.executable, "-m", "invoke", "verify", "toy", "--no-record"], cwd=toy.root,
-                          capture_output=True, text=True, env={**__import__("os").environ, "TOY_SEED": "2"})
+                          capture_output=True, text=True, env={**os.environ, "TOY_SEED": "2"})
     assert done.returncode == 1, done.stderr
     assert "FLIP" in done.stdout and "block 2 figure 1" in done.stdout
     assert "verify: beyond tolerance: content/toy.md" in done.stderr
