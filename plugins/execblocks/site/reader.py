@@ -24,6 +24,8 @@ from execblocks.site.results_generator import static_path
 from execblocks.execute.plan import FRESH
 from execblocks.render.blocks import ExecBlocksExtension, RenderedArticle, provenance_text, run_table
 from execblocks.site.session import session_of
+from execblocks.store.results_folder import ResultsStore
+from execblocks.verify.summary import footer_line, of_results
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +104,7 @@ class ExecMarkdownReader(MarkdownReader):
                 summary=provenance_text(entry.record.environment, provenance.duration_s if provenance else None,
                                         provenance.executed_at if provenance else None),
                 run=run_table(article, entry),
+                reproduced=reproduced(session.settings, article.article_id),
             )
         return content, metadata
 
@@ -153,3 +156,10 @@ class NotebookReader(ExecMarkdownReader):
         from execblocks.source.notebook_article import read_notebook
 
         return self.read_text(source_path, read_notebook(Path(source_path), str(source_path)).text)
+
+
+def reproduced(settings: EngineSettings, article_id: str) -> str:
+    """The footer's sentence from the verifications of the results shown (`invoke verify`)."""
+    store = ResultsStore(settings.results_dir)
+    verifications = store.verifications(article_id)
+    return footer_line(of_results(verifications, store.record_digest(article_id))) if verifications else ""
