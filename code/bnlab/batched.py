@@ -38,6 +38,7 @@ ACTIVATIONS = {"relu": torch.relu, "sigmoid": torch.sigmoid, "linear": lambda z:
 NORMS = ("none", "bn", "noisy", "noise", "l1", "l2", "linf")
 LP = {"l1": 1.0, "l2": 2.0, "linf": math.inf}
 EPS = 1e-5          # as torch's BatchNorm1d
+TRAIN_PROBE = 1000  # training accuracy is scored on this many training examples (fixed)
 MOMENTUM = 0.1      # weight of the newest batch in the running statistics
 
 
@@ -249,7 +250,7 @@ class Trace:
 
 def fit(net: BatchedMLP, data: Split, *, steps: int, lr, batch_size: int | None,
         loss_fn=cross_entropy, eval_every: int = 0, order_seed: int = 0,
-        train_probe: int = 1000, callbacks=(), diverge_above: float = 1e3) -> Trace:
+        train_probe: int = TRAIN_PROBE, callbacks=(), diverge_above: float = 1e3) -> Trace:
     """Plain SGD for every run at once. `lr`: a float or an (R,) tensor of per-run rates.
 
     Mini-batches are drawn with replacement, one index set per seed per step (row s of

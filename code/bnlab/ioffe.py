@@ -89,7 +89,8 @@ class IoffeResult:
         """(seeds,) Ioffe's measure: steps the network without BN needs to reach its own
         final accuracy, over the steps BN needs to reach it (same seed)."""
         target = self.seed_acc("none", lr, which)
-        return self.steps_to("none", lr, target, which) / self.steps_to("before", lr, target, which)
+        with np.errstate(invalid="ignore", divide="ignore"):  # nan: BN never got there
+            return self.steps_to("none", lr, target, which) / self.steps_to("before", lr, target, which)
 
     def faster(self, lr, which="train"):
         """Paired: steps to the baseline's final accuracy, BN against no BN (log ratio)."""

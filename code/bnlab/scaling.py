@@ -151,7 +151,7 @@ def plot(res: ScalingResult) -> list:
     loss after the GD steps against the learning rate; (c) excess loss during training
     at each preprocessing's best learning rate."""
     _, _, names = data.wine()
-    fig_a, a = plots.figure(figsize=(plots.PHONE_WIDTH, 4.6))
+    fig_a, a = plots.figure(figsize=(plots.PHONE_WIDTH, 3.6))
     y = np.arange(len(names))
     for i, name in enumerate(PREPROCESSINGS):
         a.plot(res.feature_std[name], y + (i - 1) * 0.2, "o", color=plots.COLOR[name],

@@ -21,7 +21,7 @@ STEPS = (
 
 def draw():
     """The schematic as one figure (axes hidden)."""
-    fig, ax = plots.figure(figsize=(plots.PHONE_WIDTH, 4.4))
+    fig, ax = plots.figure(figsize=(plots.PHONE_WIDTH, 3.4))
     ax.set_axis_off()
     ax.set(xlim=(0, 1), ylim=(0, 1), title="A BatchNorm layer, one mini-batch")
     ys = np.linspace(0.9, 0.08, len(STEPS))
