@@ -92,6 +92,7 @@ def plot(res: HistResult) -> list:
                       label=label)
         axis.set(title=title, xlabel=xlabel, ylabel="count")
         if r != 1:
-            axis.legend(loc="upper left", fontsize=8)
+            axis.legend(loc="upper left", fontsize=8, frameon=True, framealpha=0.9,
+                        edgecolor="none")
     ax[1, 0].set_xlim(-4, 4)
     return [f for f, _ in figs]

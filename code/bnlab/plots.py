@@ -125,6 +125,8 @@ def diverged_legend(ax, extra=(), where=None, **kw):
     for h, label in extra:
         handles.append(h)
         labels.append(label)
+    # a framed, nearly opaque legend: where it has to sit over data, the data stay behind it
+    kw = {"frameon": True, "framealpha": 0.9, "edgecolor": "none", **kw}
     (where or ax).legend(handles, labels, **kw)
 
 

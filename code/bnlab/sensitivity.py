@@ -176,5 +176,5 @@ def plot(res: SensitivityResult) -> list:
             ax.set(xscale="log", xlabel=xlabel)
             ax.xaxis.set_major_locator(plots.ticker.LogLocator(numticks=5))
             figs.append(fig)
-    plots.diverged_legend(figs[0].axes[0], loc="upper left", fontsize=8.5)
+    plots.diverged_legend(figs[0].axes[0], loc="upper center", ncol=2, fontsize=8)
     return figs
