@@ -55,6 +55,11 @@ EXECBLOCKS_MAX_FIGURES = 50
 EXECBLOCKS_MAX_FIGURE_PIXELS = 25_000_000
 # When True, a change of library versions or device makes results stale too.
 EXECBLOCKS_ENVIRONMENT_IN_KEY = False
+# `invoke verify`: how far a rerun may move before it fails. Numbers: within `rel` of their
+# size or `abs`; figures: at most `figure` of their pixels moved by more than `pixel`.
+# Text and verdict words must match exactly. Per article (results id) and block (1-based):
+# "articles": {"batchnorm": {"rel": 0.02, "blocks": {6: {"figure": 0.05}}}}.
+EXECBLOCKS_VERIFY = {"rel": 0.01, "abs": 0.0, "figure": 0.01, "pixel": 0.1}
 
 # Setting MARKDOWN replaces Pelican's defaults wholesale, so every extension is listed.
 MARKDOWN = {

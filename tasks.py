@@ -88,8 +88,34 @@ def status(c):
     from execblocks import status as engine_status
     from execblocks.site import build as site
     from execblocks.site.status_table import status_table
+    from execblocks.verify.run import status_lines
 
-    print(status_table(engine_call(engine_status, site.engine_settings(CONFIG["settings_base"]))))
+    settings = site.engine_settings(CONFIG["settings_base"])
+    plans = engine_call(engine_status, settings)
+    print("\n".join([status_table(plans), ""] + status_lines(settings, plans)))
+
+
+@task(positional=["articles"],
+      help={"articles": "articles to verify (paths, names or slugs, space-separated); default: all",
+            "bundle": "rerun the reader's bundle (unzipped, own venv, plain `jupyter execute`)",
+            "venv": "the bundle's venv: fresh (default), system (sees this venv's packages), reuse (this venv)",
+            "executor": "rerun on a Dask cluster: its scheduler's address, tcp://HOST:8786",
+            "device": "the device the rerun must use (cpu, cuda, mps): BLOG_DEVICE",
+            "changed": "only articles whose inputs changed since their last verification (CI)",
+            "rel": "relative tolerance of numbers (default 0.01, or EXECBLOCKS_VERIFY's)",
+            "abs": "absolute tolerance of numbers", "figure": "share of a figure's pixels that may move",
+            "record": "record the verification beside the results (default on)"})
+def verify(c, articles=None, bundle=False, venv="fresh", executor="", device="", changed=False,
+           rel=None, abs=None, figure=None, record=True):
+    """Rerun articles away from the project and compare with their stored results (non-zero exit on drift)."""
+    from execblocks import EngineSettings
+    from execblocks.site import build as site
+    from execblocks.verify.run import verify as engine_verify
+
+    pelican = engine_call(site.read_settings, CONFIG["settings_base"], quiet_feeds=True)
+    engine_call(engine_verify, EngineSettings.from_pelican(pelican), pelican.get("EXECBLOCKS_VERIFY"),
+                (articles or "").split(), bundle=bundle, venv=venv, executor=executor or None, device=device or None,
+                changed=changed, overrides={"rel": rel, "abs": abs, "figure": figure}, record=record)
 
 
 @task

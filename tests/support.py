@@ -6,6 +6,7 @@ so `from conftest import X` found whichever folder's was imported first, and
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
@@ -261,3 +262,17 @@ LOAD_EVERYTHING = """async () => {
   }));
   await document.fonts.ready;
 }"""
+
+
+@contextlib.contextmanager
+def engine_hidden_from_new_processes():
+    """Worker processes start with this process's sys.path (multiprocessing's spawn):
+    without plugins/ on it, they cannot import the engine, as on a machine that only has
+    the requirements installed. (This process keeps it: execblocks is imported already.)"""
+    plugins = (REPO / "plugins").resolve()
+    saved = sys.path[:]
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != plugins]
+    try:
+        yield
+    finally:
+        sys.path[:] = saved

@@ -3,8 +3,12 @@
     data.py          wine and MNIST-1D, generated offline with fixed seeds
     layers.py        a hand-written BatchNorm and Santurkar et al.'s "noisy" BatchNorm
     models.py        one MLP builder: depth, width, activation, where BN goes
-    train.py         a small SGD loop with callbacks; histories as dataclasses
+    train.py         a small SGD loop with callbacks (the histogram figure's one run)
+    batched.py       many runs (seeds x settings) of one MLP at once, and their SGD loop
+    probes.py        ICS (Def. 2.1), the landscape along -g, per-step distribution shift
+    paired.py        per-seed paired comparisons and the verdict rule
     plots.py         the shared style and figure helpers
+    schematic.py     the BatchNorm layer, drawn
 
     scaling.py       claim 1: normalisation vs standardisation of the inputs
     ioffe.py         claim 2: Ioffe & Szegedy (2015) Fig. 1, BN trains faster
@@ -16,5 +20,5 @@
     histograms.py    the picture of what BN does to a batch
 
 Every experiment module has a `XConfig` dataclass (`quick()` for a CPU, `full()`
-near the papers' sizes), `run(config, device) -> XResult` and `plot(result) -> Figure`.
+near the papers' sizes), `run(config, device) -> XResult` and `plot(result) -> [Figure, ...]` (one panel each).
 """

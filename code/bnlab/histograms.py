@@ -71,8 +71,9 @@ def run(config: HistConfig, device="cpu") -> HistResult:
                       bn.weight.detach()[u].cpu().numpy(), bn.bias.detach()[u].cpu().numpy())
 
 
-def plot(res: HistResult):
-    fig, ax = plots.subplots(3, 1)
+def plot(res: HistResult) -> list:
+    figs = [plots.figure() for _ in range(3)]
+    ax = np.array([[a] for _, a in figs])
     stages = [(res.z, "Input to BN: $z$", "$z$ (pre-activation units)"),
               (res.x_hat, r"Normalised: $\hat z = (z - \mu_B)\,/\,\sigma_B$",
                r"$\hat z$ (standard deviations)"),
@@ -87,12 +88,11 @@ def plot(res: HistResult):
                 label = f"unit {unit}: $\\gamma$={res.gamma[j]:.2f}, $\\beta$={res.beta[j]:+.2f}"
             else:
                 label = None
-            axis.hist(vals[:, j], bins=bins, histtype="stepfilled", alpha=0.3, color=col)
             axis.hist(vals[:, j], bins=bins, histtype="step", color=col, linewidth=1.4,
                       label=label)
         axis.set(title=title, xlabel=xlabel, ylabel="count")
         if r != 1:
-            axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=2, fontsize=9)
+            axis.legend(loc="upper left", fontsize=8, frameon=True, framealpha=0.9,
+                        edgecolor="none")
     ax[1, 0].set_xlim(-4, 4)
-    plots.label_panels(ax)
-    return fig
+    return [f for f, _ in figs]

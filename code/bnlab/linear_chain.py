@@ -34,9 +34,14 @@ def chain(ws: torch.Tensor, x: torch.Tensor, normalise: bool, eps: float = 0.0):
     return ws[..., -1:] * h                                   # yhat: (..., batch)
 
 
-def one_step_gap(depth: int, w: float, normalise: bool, want: float = 0.1, n: int = 256):
+RULES = ("decrease", "fixed")  # the book's step (sized for a 0.1 decrease), SGD's fixed eps
+
+
+def one_step_gap(depth: int, w: float, normalise: bool, want: float = 0.1, n: int = 256,
+                 rule: str = "decrease", fixed_lr: float = 0.01):
     """The book's experiment: choose eps so that the first-order prediction is a decrease
-    of `want`, take the step, and return |actual change - predicted| / want.
+    of `want` (rule "decrease"), or take SGD's fixed eps = `fixed_lr` (rule "fixed"),
+    take the step, and return |actual change - predicted| / |predicted|.
     The quantity followed is s = mean(yhat * x), the chain's slope (= prod w for the plain
     chain, since x is standardised to mean(x^2) = 1)."""
     g = torch.Generator().manual_seed(0)
@@ -45,10 +50,12 @@ def one_step_gap(depth: int, w: float, normalise: bool, want: float = 0.1, n: in
     ws = torch.full((depth,), float(w), dtype=torch.float64, requires_grad=True)
     s = (chain(ws, x, normalise) * x).mean()
     (grad,) = torch.autograd.grad(s, ws)
-    lr = want / grad.dot(grad)                                # first order: s drops by `want`
+    gg = grad.dot(grad)
+    lr = want / gg if rule == "decrease" else torch.tensor(fixed_lr, dtype=torch.float64)
+    predicted = -(lr * gg)                                    # first-order change of s
     with torch.no_grad():
         s_new = (chain(ws - lr * grad, x, normalise) * x).mean()
-    return abs((s_new - s).item() + want) / want
+    return abs(((s_new - s) - predicted) / predicted).item()
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,7 @@ class ChainConfig(Profiles):
     # part A: one step
     depths: tuple = tuple(range(1, 21))
     weights: tuple = (0.5, 0.9, 1.0, 1.1, 1.5)   # every w_i set to this value
+    fixed_lr: float = 0.01                       # SGD's step for the "fixed" rule
     # part B: training
     train_depths: tuple = (4, 16)
     target_slope: float = 2.0                    # learn y = 2 x
@@ -64,27 +72,37 @@ class ChainConfig(Profiles):
     steps: int = 100
     batch_size: int = 64
     converged_below: float = 0.01                # final loss / initial loss
-    seeds: tuple = (0, 1, 2)
+    seeds: tuple = (0, 1, 2, 3, 4)
 
     @classmethod
     def full(cls):
         return cls(depths=tuple(range(1, 51)), train_depths=(4, 32), steps=2000,
-                   lrs=tuple(np.logspace(-5, 1, 49).round(8)))
+                   lrs=tuple(np.logspace(-5, 1, 49).round(8)), seeds=tuple(range(10)))
 
 
 @dataclass
 class ChainResult:
     config: ChainConfig
     gap: dict = field(default_factory=dict)         # (w, normalise) -> (depths,) relative gap
+    fixed_gap: dict = field(default_factory=dict)   # the same with SGD's fixed step
     final_loss: dict = field(default_factory=dict)  # (depth, normalise) -> (seeds, lrs)
     initial_loss: dict = field(default_factory=dict)
     diverged: dict = field(default_factory=dict)    # (depth, normalise) -> (seeds, lrs) bool
 
-    def gap_at(self, w, depth, normalise=False) -> float:
-        return float(self.gap[(w, normalise)][self.config.depths.index(depth)])
+    def gaps(self, rule="decrease") -> dict:
+        return self.gap if rule == "decrease" else self.fixed_gap
 
-    def max_gap_normalised(self) -> float:
-        return float(max(self.gap[(w, True)].max() for w in self.config.weights))
+    def gap_at(self, w, depth, normalise=False, rule="decrease") -> float:
+        return float(self.gaps(rule)[(w, normalise)][self.config.depths.index(depth)])
+
+    def max_gap_normalised(self, rule="decrease") -> float:
+        return float(max(self.gaps(rule)[(w, True)].max() for w in self.config.weights))
+
+    def grows(self, rule="decrease") -> list:
+        """The weights whose first-order error grows from depth 2 to the deepest chain."""
+        last = self.config.depths[-1]
+        return [w for w in self.config.weights
+                if self.gap_at(w, last, rule=rule) > self.gap_at(w, 2, rule=rule)]
 
     def window(self, depth, normalise):
         """(smallest, largest) lr at which every seed converged, or (nan, nan)."""
@@ -135,6 +153,9 @@ def run(config: ChainConfig, device=None) -> ChainResult:
         for normalise in (False, True):
             res.gap[(w, normalise)] = np.array(
                 [one_step_gap(l, w, normalise) for l in config.depths])
+            res.fixed_gap[(w, normalise)] = np.array(
+                [one_step_gap(l, w, normalise, rule="fixed", fixed_lr=config.fixed_lr)
+                 for l in config.depths])
     for depth in config.train_depths:
         for normalise in (False, True):
             final, init, div = train_chains(config, depth, normalise)
@@ -143,29 +164,32 @@ def run(config: ChainConfig, device=None) -> ChainResult:
     return res
 
 
-def plot(res: ChainResult):
+def plot(res: ChainResult) -> list:
+    """(a, b) One step's first-order error against depth, for the book's step (sized
+    for a 0.1 decrease) and for SGD's fixed step; (c, d) final relative loss after SGD
+    against the learning rate, for the two training depths."""
     c = res.config
-    fig, ax = plots.subplots(1 + len(c.train_depths), 1)
-    ax = ax.T                                   # one row of panels, stacked on the page
-    a = ax[0, 0]
     colors = [plots.OI[k] for k in ("vermillion", "orange", "green", "sky", "purple")]
-    for w, col in zip(c.weights, colors):
-        a.plot(c.depths, np.maximum(res.gap[(w, False)], 1e-17), "o-", color=col,
-               markersize=3, label=f"plain, all w = {w}")
-    norm = np.max([res.gap[(w, True)] for w in c.weights], 0)
-    a.plot(c.depths, np.maximum(norm, 1e-17), "s--", color="black", markersize=3,
-           label="normalised (every w)")
-    a.set(yscale="log", ylim=(1e-18, 1e6), title="One step: first-order error",
-          xlabel="depth l (layers)", ylabel="|actual − predicted| / predicted")
-    a.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
-    off = [l for l, g in zip(c.depths, res.gap[(c.weights[0], False)]) if g > 1e6]
-    if off:
-        a.annotate(f"w = {c.weights[0]}: off the chart from l = {off[0]}\n"
-                   f"({res.gap[(c.weights[0], False)][-1]:.0e} at l = {c.depths[-1]})",
-                   xy=(off[0], 1e6), xytext=(0.03, 0.97), textcoords="axes fraction",
-                   va="top", fontsize=9, arrowprops=dict(arrowstyle="->", color="0.3"))
+    figs = []
+    for rule, title in (("decrease", "Step sized for a 0.1 decrease"),
+                        ("fixed", f"Fixed step ε = {c.fixed_lr:g}")):
+        fig, a = plots.figure()
+        gaps = res.gaps(rule)
+        for w, col in zip(c.weights, colors):
+            a.plot(c.depths, np.clip(gaps[(w, False)], 1e-17, 1e7), "o-", color=col,
+                   markersize=3, label=f"all w = {w}")
+        norm = np.max([gaps[(w, True)] for w in c.weights], 0)
+        a.plot(c.depths, np.maximum(norm, 1e-17), "s--", color="black", markersize=3,
+               label="normalised")
+        a.set(yscale="log", ylim=(1e-18, 1e8), title=title, xlabel="depth l (layers)",
+              ylabel="|actual − predicted| / |predicted|")
+        a.yaxis.set_major_locator(plots.ticker.LogLocator(numticks=6))
+        a.yaxis.set_minor_formatter(plots.ticker.NullFormatter())
+        figs.append(fig)
+    figs[0].axes[0].legend(loc="lower left", ncol=2, fontsize=8.5)
     lrs = np.array(c.lrs)
-    for axis, depth in zip(ax[0, 1:], c.train_depths):
+    for depth in c.train_depths:
+        fig, axis = plots.figure()
         for normalise in (False, True):
             key = (depth, normalise)
             rel = res.final_loss[key] / res.initial_loss[key]
@@ -182,8 +206,11 @@ def plot(res: ChainResult):
         axis.set(xscale="log", yscale="log", ylim=(1e-12, 300),
                  title=f"Training, depth {depth}",
                  xlabel="learning rate", ylabel="final loss / initial loss")
+        axis.xaxis.set_major_locator(plots.ticker.LogLocator(numticks=6))
+        axis.yaxis.set_major_locator(plots.ticker.LogLocator(numticks=6))
+        axis.yaxis.set_minor_formatter(plots.ticker.NullFormatter())
+        figs.append(fig)
     bar = matplotlib.patches.Patch(color="0.4")
-    plots.diverged_legend(ax[0, 1], extra=[(bar, "converged (all seeds)")],
-                          where=ax[0, 1], loc="center left", bbox_to_anchor=(1.0, 0.0))
-    plots.label_panels(ax)
-    return fig
+    plots.diverged_legend(figs[2].axes[0], extra=[(bar, "converged (all seeds)")],
+                          loc="lower left", fontsize=8)
+    return figs

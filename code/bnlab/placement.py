@@ -10,11 +10,13 @@ test accuracy and final training loss, the latter being what BN's placement shou
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 
 from . import data, plots
+from .batched import BatchedMLP, fit
 from .config import Profiles
-from .models import PLACEMENTS, mlp
-from .train import set_seed, train
+from .models import PLACEMENTS
+from .paired import paired
 
 LABEL = {"none": "no BN", "before": "BN before activation", "after": "BN after activation"}
 ACTS = ("relu", "sigmoid")
@@ -23,88 +25,95 @@ ACT_NAME = {"relu": "ReLU", "sigmoid": "Sigmoid"}
 
 @dataclass(frozen=True)
 class PlacementConfig(Profiles):
-    width: int = 100
+    width: int = 64          # 100 in earlier versions: 64 keeps 3 lrs x 5 seeds in budget
     depth: int = 4           # hidden layers
     batch_size: int = 64
-    lr: float = 0.1          # one lr for all six networks (a common default for SGD)
-    steps: int = 1500
-    eval_every: int = 250
+    lrs: tuple = (0.03, 0.1, 0.3)  # every network at each of these (0.1: SGD's common default)
+    steps: int = 800
+    eval_every: int = 100
     relu_init_gain: float | None = 1.0  # ReLU weights ~ N(0, gain^2 2/fan_in): 1.0 is He;
     # None: PyTorch's default. The sigmoid networks always keep PyTorch's default.
-    seeds: tuple = (0, 1, 2)
+    seeds: tuple = (0, 1, 2, 3, 4)
 
     @classmethod
     def full(cls):
-        return cls(width=256, depth=8, steps=20_000, eval_every=500)
+        return cls(width=256, depth=8, steps=20_000, eval_every=500, seeds=tuple(range(10)))
 
 
 @dataclass
 class PlacementResult:
     config: PlacementConfig
     eval_step: list = field(default_factory=list)
-    acc: dict = field(default_factory=dict)     # (act, placement) -> (seeds, evals)
-    loss: dict = field(default_factory=dict)    # (act, placement) -> (seeds,) final train loss
+    acc: dict = field(default_factory=dict)     # (act, placement, lr) -> (seeds, evals) test
+    train_acc: dict = field(default_factory=dict)  # (act, placement, lr) -> (seeds, evals)
+    loss: dict = field(default_factory=dict)    # (act, placement, lr) -> (seeds,) final loss
 
-    def final_acc(self, act, placement) -> float:
-        return float(self.acc[(act, placement)][:, -1].mean())
+    def seed_acc(self, act, placement, lr, which="test") -> np.ndarray:
+        return (self.acc if which == "test" else self.train_acc)[(act, placement, lr)][:, -1]
 
-    def final_acc_spread(self, act, placement) -> float:
-        a = self.acc[(act, placement)][:, -1]
-        return float(a.max() - a.min())
-
-    def seed_acc(self, act, placement) -> np.ndarray:
-        return self.acc[(act, placement)][:, -1]
-
-    def seed_loss(self, act, placement) -> np.ndarray:
+    def seed_loss(self, act, placement, lr) -> np.ndarray:
         """(seeds,) final training loss (mean of the last 50 mini-batches)."""
-        return self.loss[(act, placement)]
+        return self.loss[(act, placement, lr)]
 
-    def best(self, act) -> str:
-        return max(PLACEMENTS, key=lambda p: self.final_acc(act, p))
+    def after_vs_before(self, act, lr, measure="loss"):
+        """Paired: BN after the activation against BN before it; "loss" (training loss,
+        the optimisation measure) or "test" (test accuracy, generalisation)."""
+        if measure == "loss":
+            return paired(self.seed_loss(act, "before", lr), self.seed_loss(act, "after", lr),
+                          "loss", lower_is_better=True)
+        return paired(self.seed_acc(act, "before", lr), self.seed_acc(act, "after", lr),
+                      "accuracy")
+
+    def verdict(self, act, measure="loss") -> str:
+        """Over the learning rates: "better"/"worse" when every lr agrees, "level" when
+        every lr is level, else "mixed"."""
+        v = {self.after_vs_before(act, lr, measure).verdict for lr in self.config.lrs}
+        return v.pop() if len(v) == 1 else "mixed"
 
 
 def run(config: PlacementConfig, device="cpu") -> PlacementResult:
     d = data.mnist1d(device)
     res = PlacementResult(config)
+    S = len(config.seeds)
+    lr = torch.tensor([l for l in config.lrs for _ in config.seeds], device=device)
     for act in ACTS:
         for placement in PLACEMENTS:
-            accs, losses = [], []
-            for seed in config.seeds:
-                set_seed(seed)
-                model = mlp(d.n_features, d.n_classes, config.width, config.depth, act=act,
-                            bn=placement,
-                            init_gain=config.relu_init_gain if act == "relu" else None
-                            ).to(device)
-                h = train(model, d, steps=config.steps, lr=config.lr,
-                          batch_size=config.batch_size, seed=seed, eval_every=config.eval_every)
-                accs.append(h.test_acc)
-                losses.append(h.final_loss())
-            res.acc[(act, placement)] = np.array(accs)
-            res.loss[(act, placement)] = np.array(losses)
-            res.eval_step = h.eval_step
+            net = BatchedMLP([s for _ in config.lrs for s in config.seeds], d.n_features,
+                             d.n_classes, config.width, config.depth, act=act,
+                             norm="none" if placement == "none" else "bn",
+                             place="after" if placement == "after" else "before",
+                             init_gain=config.relu_init_gain if act == "relu" else None,
+                             device=device)
+            tr = fit(net, d, steps=config.steps, lr=lr, batch_size=config.batch_size,
+                     eval_every=config.eval_every)
+            final = tr.final_loss()
+            for k, l in enumerate(config.lrs):
+                sl = slice(k * S, (k + 1) * S)
+                res.acc[(act, placement, l)] = tr.test_acc[:, sl].T
+                res.train_acc[(act, placement, l)] = tr.train_acc[:, sl].T
+                res.loss[(act, placement, l)] = final[sl]
+            res.eval_step = tr.eval_step
     return res
 
 
-def plot(res: PlacementResult):
-    """Top row: test accuracy over training. Bottom row: final training loss, one
-    marker per seed (seed k: marker k)."""
-    fig, ax = plots.subplots(2, 2)
-    for col, act in enumerate(ACTS):
-        top, bottom = ax[0, col], ax[1, col]
-        for i, p in enumerate(PLACEMENTS):
-            color = plots.COLOR[p]
-            plots.band(top, res.eval_step, res.acc[(act, p)], color, label=LABEL[p])
-            for s, loss in enumerate(res.loss[(act, p)]):
-                bottom.plot(i, loss, plots.SEED_MARKERS[s], color=color,
-                            markerfacecolor="none", markersize=6)
-        top.set(title=f"{ACT_NAME[act]}: test acc.", xlabel="training step", ylim=(0, None))
-        top.xaxis.set_major_locator(plots.ticker.MaxNLocator(3))
-        bottom.set(title=f"{ACT_NAME[act]}: final train loss", xticks=range(3),
-                   xlim=(-0.5, 2.5), ylim=(0, None))
-        bottom.set_xticklabels(["none", "before", "after"])
-        bottom.set_xlabel("BN placement")
-    ax[0, 0].set(ylabel="fraction correct")
-    ax[1, 0].set(ylabel="loss (nats)")
-    fig.legend(*ax[0, 0].get_legend_handles_labels(), loc="outside lower center", ncol=2)
-    plots.label_panels(ax)
-    return fig
+def plot(res: PlacementResult) -> list:
+    """Per activation: final training loss, then final test accuracy, against the
+    learning rate; every seed a hollow marker (seed k: marker k), the mean a line."""
+    figs = []
+    lrs = np.asarray(res.config.lrs)
+    for what, ylabel in (("loss", "final training loss (nats)"), ("test", "final test accuracy")):
+        for act in ACTS:
+            fig, ax = plots.figure()
+            for k, p in enumerate(PLACEMENTS):
+                get = (lambda l: res.seed_loss(act, p, l)) if what == "loss" else \
+                    (lambda l: res.seed_acc(act, p, l))
+                ys = np.array([get(l) for l in lrs]).T            # (seeds, lrs)
+                shift = 1.0 + 0.04 * (k - 1)                      # keep markers apart
+                plots.seed_markers(ax, lrs * shift, ys, plots.COLOR[p], label=LABEL[p])
+            ax.set(xscale="log", title=f"{ACT_NAME[act]}: {'training loss' if what == 'loss' else 'test accuracy'}",
+                   xlabel="learning rate", ylabel=ylabel, xticks=lrs)
+            ax.xaxis.set_major_formatter(plots.ticker.FormatStrFormatter("%g"))
+            ax.xaxis.set_minor_formatter(plots.ticker.NullFormatter())
+            figs.append(fig)
+    figs[0].axes[0].legend(loc="best")
+    return figs

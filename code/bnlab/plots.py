@@ -22,17 +22,20 @@ COLOR = {
     "raw": OI["vermillion"],
     "bn": OI["blue"], "before": OI["blue"], "normalised": OI["blue"], "z-score": OI["blue"],
     "noisy": OI["orange"], "min-max": OI["orange"],
-    "after": OI["green"],
+    "after": OI["green"], "noise": OI["purple"],
+    "l1": OI["sky"], "l2": OI["green"], "linf": OI["black"],
 }
 
 
-# The article's figures are PHONE_WIDTH inches wide, one or two panels per row, so that
-# on a 375 px phone (about 343 px of figure at savefig.dpi 150) a 10 pt tick label is
-# 10 / 72 * 150 * 343 / (150 * 5) = 9.5 px tall: legible. Wider figures shrink it.
-PHONE_WIDTH = 5.0
-LEGIBLE = {"xtick.labelsize": 10, "ytick.labelsize": 10, "axes.labelsize": 10,
-           "axes.titlesize": 10.5, "legend.fontsize": 9.5, "font.size": 10}
-SEED_MARKERS = ("o", "s", "^", "D", "v", "P")  # seed k is drawn with marker k
+# The article's figures are sub-figures of PHONE_WIDTH inches, one panel each, laid side
+# by side on wide screens and stacked on phones (the blocks' `layout-ncol`). On a 375 px
+# phone a figure is about 343 CSS px wide, so a 10 pt tick label is
+# 10 / 72 * 343 / 4 = 11.9 CSS px tall (at least 11: tests/unit/experiments checks it).
+PHONE_WIDTH = 4.0
+PHONE_CSS_PX = 343
+LEGIBLE = {"xtick.labelsize": 10, "ytick.labelsize": 10, "axes.labelsize": 10.5,
+           "axes.titlesize": 11, "legend.fontsize": 9.5, "font.size": 10}
+SEED_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h")  # seed k is drawn with marker k
 
 
 def use_style():
@@ -49,11 +52,41 @@ def subplots(nrows=1, ncols=1, **kw):
     return plt.subplots(nrows, ncols, squeeze=False, **kw)
 
 
-def band(ax, x, ys, color, label=None, alpha=0.22, **kw):
-    """Mean over seeds as a line, min..max over seeds as a shaded band. ys: (seeds, len(x))."""
+def figure(**kw):
+    """One panel: (fig, ax) in the blog style; the size comes from rcParams (the
+    article's fig-width / fig-height) unless `figsize` is given."""
+    fig, ax = subplots(1, 1, **kw)
+    return fig, ax[0, 0]
+
+
+def band(ax, x, ys, color, label=None, **kw):
+    """Mean over seeds as a line, the min and max over seeds as thin lines of the same
+    colour (no translucent fill: overlapping fills of two colours merge into grey).
+    ys: (seeds, len(x))."""
     ys = np.asarray(ys, dtype=float)
-    ax.plot(x, ys.mean(0), color=color, label=label, **kw)
-    ax.fill_between(x, ys.min(0), ys.max(0), color=color, alpha=alpha, linewidth=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ax.plot(x, np.nanmean(ys, 0), color=color, label=label, **kw)
+        for edge in (np.nanmin(ys, 0), np.nanmax(ys, 0)):
+            ax.plot(x, edge, color=color, linewidth=0.7, alpha=0.8)
+
+
+def log_ticks(ax, axis="y"):
+    """A log axis with at least two labelled ticks: when its range is under a few
+    decades, label 1-2-5 steps instead of the decades alone."""
+    a = ax.yaxis if axis == "y" else ax.xaxis
+    lo, hi = sorted(ax.get_ylim() if axis == "y" else ax.get_xlim())
+    if lo <= 0 or np.log10(hi / lo) >= 2:
+        a.set_major_locator(ticker.LogLocator(numticks=5))
+        a.set_minor_formatter(ticker.NullFormatter())
+        return
+    if np.log10(hi / lo) < 0.7:  # under a factor of 5: plain numbers, placed linearly
+        a.set_major_locator(ticker.MaxNLocator(4))
+        a.set_major_formatter(ticker.ScalarFormatter())
+    else:
+        a.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+        a.set_major_formatter(ticker.LogFormatterSciNotation(labelOnlyBase=False))
+    a.set_minor_formatter(ticker.NullFormatter())
 
 
 def seed_markers(ax, x, ys, color, label=None, diverged=None, ceiling=None, **kw):
@@ -86,14 +119,23 @@ def diverged_legend(ax, extra=(), where=None, **kw):
     handles.append(matplotlib.lines.Line2D([], [], marker="x", color="0.3", linestyle="none",
                                            markersize=8, mew=2))
     labels.append("diverged (a seed)")
-    for k, m in enumerate(SEED_MARKERS[:3]):
-        handles.append(matplotlib.lines.Line2D([], [], marker=m, color="0.3",
-                                               markerfacecolor="none", linestyle="none"))
-        labels.append(f"seed {k}")
+    handles.append(matplotlib.lines.Line2D([], [], marker="o", color="0.3",
+                                           markerfacecolor="none", linestyle="none"))
+    labels.append("a seed (one shape each)")
     for h, label in extra:
         handles.append(h)
         labels.append(label)
+    # a framed, nearly opaque legend: where it has to sit over data, the data stay behind it
+    kw = {"frameon": True, "framealpha": 0.9, "edgecolor": "none", **kw}
     (where or ax).legend(handles, labels, **kw)
+
+
+def labelled_ticks(ax, axis="y") -> int:
+    """How many tick labels of an axis are drawn inside its limits (after a draw)."""
+    a = ax.yaxis if axis == "y" else ax.xaxis
+    lo, hi = sorted(ax.get_ylim() if axis == "y" else ax.get_xlim())
+    return sum(1 for t in a.get_major_ticks()
+               if t.label1.get_visible() and t.label1.get_text() and lo <= t.get_loc() <= hi)
 
 
 def label_panels(axes):

@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+import torch
+
 from . import data, plots
+from .batched import BatchedMLP, fit
 from .config import Profiles
-from .models import mlp
-from .train import set_seed, train
+from .paired import paired
 
 VARIANTS = ("none", "before")
 LABEL = {"none": "without BN", "before": "with BN"}
@@ -29,13 +31,13 @@ class SensitivityConfig(Profiles):
     diverge_above: float = 100.0            # cross-entropy starts at ln 10 = 2.3
     usable_within: float = 0.05             # "usable": test acc within 5 points of the best
     trained_above: float = 0.15             # "learned something": mean test acc above this
-    seeds: tuple = (0, 1, 2)
+    seeds: tuple = (0, 1, 2, 3, 4)
 
     @classmethod
     def full(cls):
         return cls(width=256, depth=10, steps=3000,
                    lrs=tuple(np.logspace(-4, 1.5, 12).round(6)),
-                   gains=tuple(np.logspace(-1.5, 1.5, 7).round(4)))
+                   gains=tuple(np.logspace(-1.5, 1.5, 7).round(4)), seeds=tuple(range(10)))
 
 
 @dataclass
@@ -89,61 +91,90 @@ class SensitivityResult:
         return int(sweep.diverged.any(0).sum())
 
 
+    def seed_decades(self, sweep: Sweep) -> np.ndarray:
+        """(seeds,) per seed: decades between the smallest and the largest swept value
+        whose test accuracy is within `usable_within` of that seed's best."""
+        out = []
+        for acc in np.where(sweep.diverged, np.nan, sweep.acc):
+            u = sweep.values[acc >= np.nanmax(acc) - self.config.usable_within]
+            out.append(np.log10(u.max() / u.min()))
+        return np.array(out)
+
+    def seed_trained(self, sweep: Sweep) -> np.ndarray:
+        """(seeds,) per seed: how many swept values trained (test accuracy above
+        `trained_above`, not diverged)."""
+        with np.errstate(invalid="ignore"):
+            return (np.where(sweep.diverged, 0, sweep.acc) > self.config.trained_above).sum(1)
+
+    def lr_window(self):
+        """Paired: usable learning-rate window in decades, BN against no BN."""
+        return paired(self.seed_decades(self.lr["none"]), self.seed_decades(self.lr["before"]),
+                      "decades")
+
+    def gains_trained(self):
+        """Paired: initialisation scales that trained, BN against no BN."""
+        return paired(self.seed_trained(self.gain["none"]),
+                      self.seed_trained(self.gain["before"]), "count")
+
+
 def _mean_acc(sweep: Sweep) -> np.ndarray:
     """Mean test accuracy over seeds; nan where any seed diverged."""
     return np.where(sweep.diverged.any(0), np.nan, sweep.acc.mean(0))
 
 
-def _one(config, d, variant, seed, lr, gain, device):
-    set_seed(seed)
-    model = mlp(d.n_features, d.n_classes, config.width, config.depth, act="relu",
-                bn=variant, init_gain=gain).to(device)
-    h = train(model, d, steps=config.steps, lr=lr, batch_size=config.batch_size, seed=seed,
-              eval_every=config.steps, diverge_above=config.diverge_above)
-    if h.diverged:
-        return np.inf, np.nan, True
-    return h.final_loss(last=20), h.final_acc, False
-
-
-def _sweep(config, d, variant, values, make, device):
-    out = np.array([[_one(config, d, variant, seed, *make(v), device) for v in values]
-                    for seed in config.seeds], dtype=float)  # (seeds, values, 3)
-    return Sweep(np.asarray(values, float), out[..., 0], out[..., 1], out[..., 2].astype(bool))
+def _sweep(config, d, variant, lrs, gains, device) -> Sweep:
+    """Every (value, seed) pair of one sweep as one batch of runs; `lrs` and `gains` are
+    per-value sequences, one of them constant."""
+    seeds = [s for _ in lrs for s in config.seeds]
+    net = BatchedMLP(seeds, d.n_features, d.n_classes, config.width, config.depth,
+                     act="relu", norm="none" if variant == "none" else "bn",
+                     init_gain=[g for g in gains for _ in config.seeds], device=device)
+    lr = torch.tensor([l for l in lrs for _ in config.seeds], device=device)
+    tr = fit(net, d, steps=config.steps, lr=lr, batch_size=config.batch_size,
+             eval_every=config.steps, diverge_above=config.diverge_above)
+    V, S = len(lrs), len(config.seeds)
+    shape = lambda a: np.asarray(a, float).reshape(V, S).T  # noqa: E731  (seeds, values)
+    div = shape(tr.diverged).astype(bool)
+    return Sweep(None, np.where(div, np.inf, shape(tr.final_loss(20))),
+                 np.where(div, np.nan, shape(tr.test_acc[-1])), div)
 
 
 def run(config: SensitivityConfig, device="cpu") -> SensitivityResult:
     d = data.mnist1d(device)
     res = SensitivityResult(config)
     for v in VARIANTS:
-        res.lr[v] = _sweep(config, d, v, config.lrs, lambda lr: (lr, 1.0), device)
-        res.gain[v] = _sweep(config, d, v, config.gains,
-                             lambda g: (config.lr_for_gains, g), device)
+        s = _sweep(config, d, v, config.lrs, [1.0] * len(config.lrs), device)
+        s.values = np.asarray(config.lrs, float)
+        res.lr[v] = s
+        s = _sweep(config, d, v, [config.lr_for_gains] * len(config.gains), config.gains, device)
+        s.values = np.asarray(config.gains, float)
+        res.gain[v] = s
     return res
 
 
-def plot(res: SensitivityResult):
-    fig, ax = plots.subplots(2, 2)
+def plot(res: SensitivityResult) -> list:
+    """Final training loss and test accuracy against the learning rate (He
+    initialisation), then against the initialisation scale (fixed lr): one figure each."""
     c = res.config
-    rows = [(res.lr, "learning rate", "He init"),
-            (res.gain, "init scale (× He std)", f"lr {c.lr_for_gains:g}")]
-    for r, (sweeps, xlabel, fixed) in enumerate(rows):
-        for v in VARIANTS:
-            s, col = sweeps[v], plots.COLOR[v]
-            plots.seed_markers(ax[r, 0], s.values, np.where(s.diverged, np.nan, s.loss), col,
-                               label=LABEL[v], diverged=s.diverged,
-                               ceiling=3.3 if v == "none" else 3.1)
-            plots.seed_markers(ax[r, 1], s.values, s.acc, col, label=LABEL[v],
-                               diverged=s.diverged, ceiling=0.03 if v == "none" else 0.06)
-        ax[r, 0].set(xscale="log", ylim=(0, 3.5), xlabel=xlabel,
-                     ylabel="final train loss",
-                     title=f"Loss, {fixed}")
-        ax[r, 0].axhline(np.log(10), color="0.5", linestyle=":", linewidth=1)
-        ax[r, 1].set(xscale="log", ylim=(0, None), xlabel=xlabel,
-                     ylabel="test accuracy",
-                     title=f"Accuracy, {fixed}")
-        ax[r, 1].axhline(0.1, color="0.5", linestyle=":", linewidth=1)
-    for axis in ax.ravel():
-        axis.xaxis.set_major_locator(plots.ticker.LogLocator(numticks=4))
-    plots.diverged_legend(ax[0, 0], where=fig, loc="outside lower center", ncol=3)
-    plots.label_panels(ax)
-    return fig
+    figs = []
+    for sweeps, xlabel, fixed in ((res.lr, "learning rate", "He init"),
+                                  (res.gain, "init scale (× He std)", f"lr {c.lr_for_gains:g}")):
+        for what in ("loss", "acc"):
+            fig, ax = plots.figure()
+            for v in VARIANTS:
+                s, col = sweeps[v], plots.COLOR[v]
+                ys = np.where(s.diverged, np.nan, s.loss) if what == "loss" else s.acc
+                top = (3.3 if v == "none" else 3.1) if what == "loss" else (0.03 if v == "none" else 0.06)
+                plots.seed_markers(ax, s.values, ys, col, label=LABEL[v], diverged=s.diverged,
+                                   ceiling=top)
+            if what == "loss":
+                ax.axhline(np.log(10), color="0.5", linestyle=":", linewidth=1)
+                ax.set(ylim=(0, 3.5), ylabel="final training loss", title=f"Loss, {fixed}")
+            else:
+                ax.axhline(0.1, color="0.5", linestyle=":", linewidth=1)
+                ax.set(ylim=(0, None), ylabel="test accuracy", title=f"Accuracy, {fixed}")
+            ax.set(xscale="log", xlabel=xlabel)
+            ax.xaxis.set_major_locator(plots.ticker.LogLocator(numticks=5))
+            figs.append(fig)
+    plots.diverged_legend(figs[0].axes[0], loc="upper center", ncol=2, fontsize=8)
+    return figs

@@ -157,6 +157,22 @@ class SchedulerUnreachableError(ExecBlocksError):
             f"or build on this machine without --executor / EXECBLOCKS_EXECUTOR.")
 
 
+class RerunError(ExecBlocksError):
+    """`invoke verify`: the rerun itself failed (a block raised, the bundle's venv could not
+    be made, it ran on another device than asked)."""
+
+    def __init__(self, article: str, how: str, detail: str):
+        super().__init__(f"verify: {article}: the rerun ({how}) failed: {detail}")
+
+
+class VerifyFailed(ExecBlocksError):
+    """`invoke verify`: a rerun moved something beyond tolerance (the drift table says what)."""
+
+    def __init__(self, articles: list[str]):
+        self.articles = articles
+        super().__init__(f"verify: beyond tolerance: {', '.join(articles)} (see the drift table above)")
+
+
 def file_being_written(traceback) -> str | None:
     """The file an OSError from write() was about (write() errors do not name it): the
     innermost frame's local holding a path (Pelican's writer keeps the page's path in one).

@@ -6,8 +6,9 @@
   over the caps are dropped with a notice, and one that cannot be saved fails its block.
   A PNG figure's every rendition (light, dark, narrower for phones; execkernel/renditions.py) is
   made here, once: the engine only stores them;
-- an audit hook records every file the article's code opens, and `collect()` reports
-  them with the project modules it imported, so results know what they depend on.
+- an audit hook records every file the article's code opens (and every file it renames,
+  replaces, removes, links or re-dates: those are writes), and `collect()` reports them
+  with the project modules it imported, so results know what they depend on.
 
 What article code uses (`device()`, `seed()`) lives in `code/reproducible.py`, which
 imports nothing from the engine, so a downloaded bundle runs without it. This module
@@ -97,9 +98,24 @@ def collect() -> None:
     }})
 
 
+# Audit events that change a file without opening it for writing: os.replace / os.rename
+# (both raise "os.rename": a module swapped in whole), remove, link, truncate, utime (a
+# forged mtime). The first argument, or the first two, are paths; all count as writes.
+_WRITE_EVENTS = {"os.rename": 2, "os.remove": 1, "os.link": 2, "os.symlink": 2, "os.truncate": 1,
+                 "os.utime": 1, "os.rmdir": 1, "shutil.rmtree": 1}
+
+
 def _audit(event: str, args: tuple) -> None:
     # Runs on every audited event in the kernel: keep it tiny and never raise.
     if event != "open":
+        paths = _WRITE_EVENTS.get(event)
+        if paths:
+            try:
+                for path in args[:paths]:
+                    if isinstance(path, (str, bytes, os.PathLike)):
+                        _opened_for_write.add(os.path.abspath(os.fsdecode(path)))
+            except Exception:
+                pass
         return
     try:
         path, mode, flags = args

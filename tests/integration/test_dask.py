@@ -8,12 +8,10 @@ must store what a local build stores.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
 import os
 import signal
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -24,9 +22,8 @@ import pytest
 from execblocks import status, update
 from execblocks.errors import WorkerLostError
 from execblocks.execute.jobs import job_for
-from support import invoke
+from support import engine_hidden_from_new_processes, invoke
 
-PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
 
 TORCH_ARTICLE = """\
 Title: Tensor
@@ -67,19 +64,6 @@ class Cluster:
     def workers(self) -> dict[str, str]:
         """Worker name -> address (a restarted worker keeps its name, not its address)."""
         return {w["name"]: address for address, w in self.client.scheduler_info(n_workers=-1)["workers"].items()}
-
-
-@contextlib.contextmanager
-def engine_hidden_from_new_processes():
-    """Worker processes start with this process's sys.path (multiprocessing's spawn):
-    without plugins/ on it, they cannot import the engine, as on a machine that only has
-    the requirements installed. (This process keeps it: execblocks is imported already.)"""
-    saved = sys.path[:]
-    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != PLUGINS]
-    try:
-        yield
-    finally:
-        sys.path[:] = saved
 
 
 # Probes run on the workers. Lambdas travel by value (cloudpickle), so the workers need

@@ -153,7 +153,7 @@ async def execute_article(article: Article, settings: EngineSettings,
         resources={"metadata": {"path": str(article.path.parent)}}, log=QUIET_LOG,
     )
     client.progress, client.article_label = progress, label
-    client.cap = OutputCap(settings.max_output)
+    client.cap = OutputCap(settings.max_output, settings.max_figures)
     t0 = time.perf_counter()
     executed_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
     error = None
@@ -163,6 +163,7 @@ async def execute_article(article: Article, settings: EngineSettings,
         if gpu is not None:
             env["CUDA_VISIBLE_DEVICES"] = gpu
         env[SCRATCH_ENV] = str(runtime_dir / "scratch")  # where a block may write (execute/project_writes.py)
+        env["EXECBLOCKS_ARTICLE"] = article.rel_path  # the watchdog names it when it kills leftovers
         (runtime_dir / "scratch").mkdir()
         await client.async_execute(env=env)
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:

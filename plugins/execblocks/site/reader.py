@@ -17,13 +17,15 @@ from pelican.utils import pelican_open
 
 from execblocks.config import EngineSettings
 from execblocks.references.crossref import ReferencesExtension
-from execblocks.errors import ExecBlocksError
-from execblocks.source.header import Header, blank_front_matter, pelican_metadata, read_header
+from execblocks.errors import ArticleMetadataError, ExecBlocksError
+from execblocks.source.header import COMPUTED_DATES, Header, blank_front_matter, pelican_metadata, read_header
 from execblocks.render.highlight import Highlighter, cache_file_for
 from execblocks.site.results_generator import static_path
 from execblocks.execute.plan import FRESH
 from execblocks.render.blocks import ExecBlocksExtension, RenderedArticle, provenance_text, run_table
 from execblocks.site.session import session_of
+from execblocks.store.results_folder import ResultsStore
+from execblocks.verify.summary import footer_line, of_results
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +87,10 @@ class ExecMarkdownReader(MarkdownReader):
         # only when there is such a field: a Markdown instance costs milliseconds).
         if any(name.lower() in self.settings["FORMATTED_FIELDS"] for name in meta):
             self._md = Markdown(**self.settings["MARKDOWN"])
-        metadata = self._parse_metadata(meta)
+        try:
+            metadata = self._parse_metadata(meta)
+        except ValueError as error:  # Pelican's date parser: its message names neither file nor field
+            raise self._metadata_error(header, source_path, session, error) from None
         if rendered is not None and entry is not None and entry.record is not None:
             article = rendered.article
             session.rendered[article.article_id] = rendered
@@ -99,8 +104,29 @@ class ExecMarkdownReader(MarkdownReader):
                 summary=provenance_text(entry.record.environment, provenance.duration_s if provenance else None,
                                         provenance.executed_at if provenance else None),
                 run=run_table(article, entry),
+                reproduced=reproduced(session.settings, article.article_id),
             )
         return content, metadata
+
+    def _metadata_error(self, header: Header, source_path, session, error: ValueError) -> ArticleMetadataError:
+        """Pelican could not process the header (a date it cannot read): say where."""
+        from pelican.utils import get_date
+
+        settings = session.settings if session else EngineSettings.from_pelican(self.settings)
+        try:
+            rel_path = Path(source_path).resolve().relative_to(settings.root).as_posix()
+        except ValueError:
+            rel_path = str(source_path)
+        for key in ("date", "modified"):
+            value = header.fields.get(key)
+            if isinstance(value, str) and value not in COMPUTED_DATES:
+                try:
+                    get_date(value)
+                except ValueError:
+                    return ArticleMetadataError(rel_path, header.line_of(key),
+                                                f"{key.capitalize()} {value!r} is not a date Pelican can read",
+                                                "Write it as `2026-11-25` (or `2026-11-25 14:30`).")
+        return ArticleMetadataError(rel_path, 0, f"Pelican cannot read the header: {error}")
 
     def _references(self, text: str, header: Header, source_path, session) -> ReferencesExtension:
         settings = session.settings if session else EngineSettings.from_pelican(self.settings)
@@ -130,3 +156,10 @@ class NotebookReader(ExecMarkdownReader):
         from execblocks.source.notebook_article import read_notebook
 
         return self.read_text(source_path, read_notebook(Path(source_path), str(source_path)).text)
+
+
+def reproduced(settings: EngineSettings, article_id: str) -> str:
+    """The footer's sentence from the verifications of the results shown (`invoke verify`)."""
+    store = ResultsStore(settings.results_dir)
+    verifications = store.verifications(article_id)
+    return footer_line(of_results(verifications, store.record_digest(article_id))) if verifications else ""

@@ -269,8 +269,10 @@ def load_yaml(text: str) -> Any:
     Raises YamlError."""
     import yaml
 
+    from execblocks.source.yamlbound import YamlBoundError, load_bounded
+
     try:
-        return yaml.load(text, Loader=yaml12_loader())
+        return load_bounded(text, yaml12_loader())  # an alias bomb is refused before it expands
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         if mark is not None and mark.line > text.count("\n"):
@@ -278,6 +280,8 @@ def load_yaml(text: str) -> Any:
             # file has: the last line, as the Python loader says.
             mark = yaml.Mark(mark.name, mark.index, text.count("\n"), mark.column, None, None)
         raise YamlError(str(error), mark) from None
+    except YamlBoundError as error:
+        raise YamlError(str(error), error.problem_mark) from None
     except ValueError as error:  # PyYAML's own constructors fail on some scalars ("0b_")
         raise YamlError(f"{text.strip()!r} cannot be read: {error}") from None
 

@@ -131,3 +131,58 @@ class Failure:
     def from_json(cls, data: dict) -> "Failure":
         return cls(data["key"], data["path"], int(data["line"]), int(data["block"]), data["error"],
                    dict(data["dependencies"]), data["at"])
+
+
+@dataclass(frozen=True)
+class Machine:
+    """Where a verification's rerun ran."""
+
+    host: str
+    cpu: str  # the CPU model ("unknown (cluster worker)" when it ran elsewhere)
+    gpu: str  # "none" when no GPU was used
+    device: str  # what the article's code ran on: cpu | cuda | mps
+    versions: dict[str, str] = field(default_factory=dict)  # python, numpy, torch, matplotlib as the run used them
+
+    @property
+    def identity(self) -> tuple:
+        """Two verifications ran on the same machine when these match."""
+        return (self.host, self.cpu, self.gpu, self.device)
+
+
+@dataclass(frozen=True)
+class Verification:
+    """One `invoke verify` of stored results (verifications.json holds the latest ones)."""
+
+    at: str  # ISO 8601, UTC
+    how: str  # "scratch copy" | "bundle, fresh venv" | "dask tcp://..."
+    machine: Machine
+    results: str  # sha256 of the record.json verified: later results are not vouched for by it
+    inputs: str  # digest of what decided the run (key + dependency hashes): `verify --changed`
+    tolerance: dict[str, float]  # the article's: rel, abs, figure, pixel
+    counts: dict[str, list[int]]  # kind -> [within tolerance, identical, total]
+    passed: bool
+    drifted: list[str] = field(default_factory=list)  # items beyond tolerance (the first 50)
+
+    def within(self, kinds: tuple[str, ...]) -> tuple[int, int]:
+        """(within tolerance, total) over these kinds of item."""
+        return (sum(self.counts.get(k, [0, 0, 0])[0] for k in kinds),
+                sum(self.counts.get(k, [0, 0, 0])[2] for k in kinds))
+
+    def to_json(self) -> dict:
+        machine = self.machine
+        return {"at": self.at, "how": self.how,
+                "machine": {"host": machine.host, "cpu": machine.cpu, "gpu": machine.gpu, "device": machine.device,
+                            "versions": dict(sorted(machine.versions.items()))},
+                "results": self.results, "inputs": self.inputs, "tolerance": dict(self.tolerance),
+                "counts": {k: list(v) for k, v in self.counts.items()}, "passed": self.passed,
+                "drifted": list(self.drifted)}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Verification":
+        machine = data["machine"]
+        return cls(data["at"], data["how"],
+                   Machine(machine["host"], machine["cpu"], machine["gpu"], machine["device"],
+                           dict(machine.get("versions", {}))),
+                   data["results"], data["inputs"], {k: float(v) for k, v in data["tolerance"].items()},
+                   {k: [int(n) for n in v] for k, v in data["counts"].items()}, bool(data["passed"]),
+                   list(data.get("drifted", [])))

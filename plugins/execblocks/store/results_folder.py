@@ -12,6 +12,8 @@ One entry per article, at `<results>/<article id>/`:
                      that reproduces the stored outputs byte for byte keeps the earlier
                      run as the one pages show (Provenance.shown), so pages do not change
     failure.json     the last failed run, kept beside the last good results
+    verifications.json  the latest `invoke verify` reruns (records.Verification), each
+                     naming the record.json it checked; kept when the results change
 
 Every write goes to a temp file and is renamed into place, so a killed build
 leaves either the old entry or the new one, and a half-written file fails its
@@ -34,13 +36,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from execblocks.errors import CorruptEntryError, StoreLockedError
-from execblocks.store.records import Failure, Provenance, Record
+from execblocks.store.records import Failure, Provenance, Record, Verification
 
 FORMAT = 2  # 2: typed record (store/records.py); timeout left the key
 RECORD = "record.json"
 NOTEBOOK = "notebook.ipynb"
 PROVENANCE = "provenance.json"
 FAILURE = "failure.json"
+VERIFICATIONS = "verifications.json"
+KEEP_VERIFICATIONS = 20  # the newest per article: enough history, a file that stays small
 
 if TYPE_CHECKING:  # nbformat (with jsonschema) and filelock load only when a run is stored
     import nbformat
@@ -212,6 +216,20 @@ class ResultsStore:
         except (FileNotFoundError, ValueError, UnicodeDecodeError, KeyError, TypeError):
             return None
 
+    def verifications(self, article_id: str) -> list[Verification]:
+        """The article's verifications, oldest first (none when there is no readable file).
+        The one reader of verifications.json."""
+        try:
+            data = json.loads((self.entry_dir(article_id) / VERIFICATIONS).read_text(encoding="utf-8"))
+            return [Verification.from_json(v) for v in data["verifications"]]
+        except (FileNotFoundError, ValueError, UnicodeDecodeError, KeyError, TypeError):
+            return []
+
+    def record_digest(self, article_id: str) -> str:
+        """sha256 of the entry's record.json: it holds every output file's checksum, so it
+        names these very outputs (what a verification vouches for)."""
+        return sha256_file(self.entry_dir(article_id) / RECORD)
+
     def entry_ids(self) -> list[str]:
         if not self.root.exists():
             return []
@@ -259,11 +277,19 @@ class ResultsStore:
         if not unchanged:
             atomic_write(directory / RECORD, record_bytes)
         self.clear_failure(article_id)
-        keep = set(files) | {RECORD, PROVENANCE}
+        # Verifications stay: each names the record.json it checked (older results' ones no
+        # longer count, but say the article was reproduced before).
+        keep = set(files) | {RECORD, PROVENANCE, VERIFICATIONS}
         for path in directory.iterdir():
             if path.is_file() and path.name not in keep and not path.name.startswith("."):
                 path.unlink()
         return self.read(article_id)
+
+    def add_verification(self, article_id: str, verification: Verification) -> None:
+        """Append a verification (the one writer of verifications.json)."""
+        kept = (self.verifications(article_id) + [verification])[-KEEP_VERIFICATIONS:]
+        atomic_write(self.entry_dir(article_id) / VERIFICATIONS,
+                     canonical_json({"verifications": [v.to_json() for v in kept]}).encode())
 
     def write_failure(self, article_id: str, failure: Failure) -> None:
         """Record a failed run without touching the last good results."""

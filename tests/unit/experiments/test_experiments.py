@@ -3,24 +3,26 @@
 import dataclasses
 import random
 
+import matplotlib
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from bnlab import (data, histograms, ics, ioffe, linear_chain, placement, scaling,
-                   sensitivity, smoothness)
+from bnlab import (data, histograms, ics, ioffe, linear_chain, placement, plots, scaling,
+                   schematic, sensitivity, smoothness)
 
 SEEDS = (0, 1)
 
 # module -> fields that shrink its quick profile to a test size
 SMALL = {
     scaling: dict(steps=50, seeds=SEEDS),
-    ioffe: dict(steps=40, eval_every=20, probe_every=20, lr_grid=(0.5, 2.0, 8.0), seeds=SEEDS),
+    ioffe: dict(steps=40, eval_every=20, probe_every=20, lr_grid=(0.5, 2.0, 8.0), width=16,
+                seeds=SEEDS),
     sensitivity: dict(steps=10, lrs=(0.01, 1.0, 100.0), gains=(0.1, 10.0), width=16,
                       depth=3, seeds=SEEDS),
     ics: dict(steps=20, every=10, eval_every=10, width=16, depth=3, layer=3, seeds=SEEDS),
-    smoothness: dict(steps=20, every=10, width=16, depth=3, dln_depth=6, dln_steps=20,
-                     dln_every=10, dln_n_train=64, seeds=SEEDS),
+    smoothness: dict(dln_depth=6, dln_steps=20, dln_every=10, dln_n_train=64,
+                     ics_layers=(2, 4), seeds=SEEDS),
     linear_chain: dict(depths=(1, 2, 5), steps=20, lrs=(1e-3, 1e-2, 1e-1, 1e1), seeds=SEEDS),
     placement: dict(steps=20, eval_every=10, width=16, depth=2, seeds=SEEDS),
     histograms: dict(steps=20, batch_size=64),
@@ -53,21 +55,40 @@ def test_quick_profile_is_deterministic_and_plots(module):
     assert len(a) == len(b) > 0
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x, y)
-    fig = module.plot(first)
-    assert isinstance(fig, Figure)
-    fig.canvas.draw()
-    for ax in fig.axes:
-        assert ax.get_title(), "every panel needs a title"
-        shows_x = any(t.get_visible() and t.get_text() for t in ax.get_xticklabels())
-        assert ax.get_xlabel() or not shows_x, "a panel with x tick labels needs an x label"
+    with matplotlib.rc_context({"figure.figsize": (plots.PHONE_WIDTH, 3.0)}):  # fig-width
+        figs = module.plot(first)
+    assert figs and all(isinstance(f, Figure) for f in figs)
+    for fig in figs:  # one panel per figure: sub-figures side by side, or stacked on phones
+        fig.canvas.draw()
+        assert len(fig.axes) == 1
+        check_panel(fig)
+
+
+def check_panel(fig):
+    """What every sub-figure of the article must satisfy."""
+    (ax,) = fig.axes
+    assert ax.get_title(), "every panel needs a title"
+    shows_x = any(t.get_visible() and t.get_text() for t in ax.get_xticklabels())
+    assert ax.get_xlabel() or not shows_x, "a panel with x tick labels needs an x label"
+    for axis in ("x", "y"):  # a log axis with one labelled tick cannot be read
+        if (ax.get_xscale() if axis == "x" else ax.get_yscale()) == "log":
+            assert plots.labelled_ticks(ax, axis) >= 2, f"{ax.get_title()}: {axis} axis"
+    # tick labels at least 11 CSS px on a phone, where the figure is PHONE_CSS_PX wide
+    px_per_pt = plots.PHONE_CSS_PX / (fig.get_figwidth() * 72)
+    for label in ax.get_xticklabels() + ax.get_yticklabels():
+        if label.get_visible() and label.get_text():
+            assert label.get_fontsize() * px_per_pt >= 11 - 1e-9, label.get_text()
+    # no truncated labels: every tick label's text is drawn whole (no "…" or clipping)
+    for label in ax.get_xticklabels() + ax.get_yticklabels():
+        assert not label.get_text().endswith(("…", "...")), label.get_text()
 
 
 @pytest.mark.parametrize("cls", list(CONFIG.values()), ids=lambda c: c.__name__)
 def test_profiles(cls):
     quick, full = cls.for_profile("quick"), cls.for_profile("full")
     assert quick == cls() and full != quick
-    if hasattr(quick, "seeds"):
-        assert quick.seeds == full.seeds == (0, 1, 2)
+    if hasattr(quick, "seeds"):  # paired statistics need at least 5 seeds, 10 in full
+        assert quick.seeds == (0, 1, 2, 3, 4) and full.seeds == tuple(range(10))
     with pytest.raises(ValueError):
         cls.for_profile("medium")
 
@@ -87,6 +108,7 @@ def test_ioffe_tuning_is_in_the_code_and_picks_the_best_grid_lr():
     assert res.tuned_lr == best
     for lr in config.lrs:  # the shown runs are the tuning's runs at those learning rates
         np.testing.assert_array_equal(res.tuning_acc[lr], res.seed_acc("none", lr))
+        assert res.speedup(lr).shape == (len(SEEDS),)
     pct = res.percentiles[("before", config.lrs[0])]
     assert pct.shape[2:] == (3, config.width)            # every unit of the last layer
     assert np.all(np.diff(pct, axis=2) >= 0)              # 15th <= 50th <= 85th
@@ -123,3 +145,11 @@ def test_scaling_stable_lr_matches_theory():
         swept = res.lr_max_sweep(name)
         assert swept <= theory * 1.0001 and swept * step > theory  # next grid lr diverged
     assert res.cond["raw"][0] > 1e3 * res.cond["z-score"][0]
+
+
+def test_schematic_is_drawn_by_code():
+    with matplotlib.rc_context({"figure.figsize": (plots.PHONE_WIDTH, 3.0)}):
+        fig = schematic.draw()
+    fig.canvas.draw()
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert len(texts) == 2 * len(schematic.STEPS) and any("gamma" in t for t in texts)
