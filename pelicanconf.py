@@ -43,7 +43,8 @@ EXECBLOCKS_MAX_TIMEOUT = 6 * 3600
 EXECBLOCKS_MAX_OUTPUT = 1_000_000
 # Block options for every block of the site, by Quarto name (e.g. {"fig-width": 7}).
 # An article's header can override them (`Execute-Echo: false`), a block's `#|` lines win.
-EXECBLOCKS_BLOCK_DEFAULTS = {}
+# Folded code says what the fold holds and what a click does (Quarto's default is "Code").
+EXECBLOCKS_BLOCK_DEFAULTS = {"code-summary": "Show code"}
 # How matplotlib figures are saved: "png" (192 dpi, sharp on HiDPI screens) or "svg".
 EXECBLOCKS_FIGURE_FORMAT = "png"
 # Each figure is also saved in the theme's dark colours, shown under a dark colour scheme.
@@ -91,7 +92,7 @@ DISPLAY_CATEGORIES_ON_MENU = False
 SOCIAL = []
 
 # 404.html is a direct template of the theme; servers show it for missing URLs.
-DIRECT_TEMPLATES = ["index", "tags", "categories", "authors", "archives", "404"]
+DIRECT_TEMPLATES = ["index", "tags", "categories", "authors", "archives", "404", "search"]
 
 # Index summaries: the first paragraph (never a code cell or figure), at most 60 words.
 SUMMARY_MAX_PARAGRAPHS = 1

@@ -245,6 +245,7 @@ def render(text: str, outputs: list, inline: dict | None = None):
 
 WIDTHS = {
     "desktop": {"viewport": {"width": 1280, "height": 900}},
+    "wide": {"viewport": {"width": 1920, "height": 1080}},
     "phone": {
         "viewport": {"width": 375, "height": 740},
         "device_scale_factor": 2,

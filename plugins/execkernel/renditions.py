@@ -31,10 +31,11 @@ import io
 from dataclasses import dataclass
 from typing import Callable
 
-# Narrower renditions, in pixels: what a phone's text column (about 343 CSS px) needs at
-# 3x and 2x pixel density, so a phone downloads no more than it shows. Made only when
+# Narrower renditions, in pixels: what a phone's text column (about 343 CSS px, at most
+# 382 on a 414 px screen) needs at 3x, 2x and 1x pixel density, so a phone downloads no
+# more than it shows (a 1x phone took the 720 px file for a 343 px slot). Made only when
 # clearly narrower than the full size (at most RENDITION_MAX_SHARE of it).
-PHONE_WIDTHS = (1080, 720)
+PHONE_WIDTHS = (1080, 720, 400)
 RENDITION_MAX_SHARE = 0.85
 # Palette PNG only when no more than 0.5 % of pixels move by more than 12/255 in any
 # channel, 0.1 % by more than 24/255, and the mean error stays under 2/255 (a white that

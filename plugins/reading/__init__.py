@@ -15,6 +15,7 @@ extension points only (it never writes a content object's private fields):
     all_generators_finalized   ... and stops the build there, before anything is written
     feed_generated             feed entries without permalinks, provenance lines, KaTeX HTML
     content_written, finalized sitemap.xml with lastmod from Modified/Date (if SITEMAP is set)
+    initialized, finalized     the static search index, by Pagefind from npm (search.py)
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 from .extension import MathRun, ReadingExtension
 from .feed import clean_for_feed
 from .mathcache import FormulaCache, cache_file_for
+from . import search
 from .mathrender import SCRIPT as KATEX_RENDER_SCRIPT, MathError
 from .sitemap import entry_for, render as render_sitemap
 from .text import plain_text
@@ -79,6 +81,7 @@ def _on_initialized(pelican) -> None:
     # `article.content|outline`: the table of contents (entries, top_level, show_toc).
     filters["outline"] = outline
     settings["JINJA_FILTERS"] = filters
+    search.configure(settings)
 
 
 def _on_run_start(pelican) -> None:
@@ -130,7 +133,7 @@ def _on_feed_generated(context, feed) -> None:
         return
     for item in feed.items:
         for key in ("content", "description"):
-            item[key] = clean_for_feed(item.get(key))
+            item[key] = clean_for_feed(item.get(key), item.get("link") or "")
 
 
 def _on_content_written(path, context) -> None:
@@ -143,9 +146,18 @@ def _on_content_written(path, context) -> None:
 
 
 def _on_finalized(pelican) -> None:
-    config = pelican.settings.get("SITEMAP")
-    if config is None or not enabled(pelican.settings):
+    """The site is written (into the folder execblocks swaps in after this): its sitemap and
+    its search index."""
+    if not enabled(pelican.settings):
         return
+    if pelican.settings.get("SITEMAP") is not None:
+        _write_sitemap(pelican)
+    if pelican.settings.get(search.SETTING):
+        search.build_index(Path(pelican.output_path), pelican.settings[search.SETTING])
+
+
+def _write_sitemap(pelican) -> None:
+    config = pelican.settings["SITEMAP"]
     state = pelican.settings.get(SITEMAP_STATE)
     entries = state.entries if state else []
     text = render_sitemap(entries, pelican.settings.get("SITEURL", ""), config.get("exclude", []))

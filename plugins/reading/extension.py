@@ -1,6 +1,6 @@
 """The reading transforms as a Python-Markdown extension, so each document's HTML leaves
 its reader finished: sections start at h2, footnotes are sidenotes, scrolling boxes are
-keyboard regions, and TeX is KaTeX's HTML + MathML.
+keyboard regions, numbers in tables do not wrap, and TeX is KaTeX's HTML + MathML.
 
 `_on_initialized` (__init__.py) adds one `ReadingExtension` per Pelican run to the run's
 MARKDOWN settings, so Pelican's Markdown reader and execblocks' reader (which builds its
@@ -26,8 +26,9 @@ from markdown.postprocessors import Postprocessor
 
 from .mathcache import FormulaCache
 from .mathrender import Formula, MathError, bad_formula, first_line, formulas, render_batch, replace_math
-from .regions import mark_scroll_regions
+from .regions import mark_scroll_regions, number_regions
 from .sidenotes import to_sidenotes
+from .tables import mark_numeric_cells
 from .toc import raise_headings
 
 PRIORITY = 10  # below raw_html (30), footnote (25), crossref_resolve (25), amp_substitute (20)
@@ -92,8 +93,10 @@ class MathRun:
 
 def finish(markup: str, math: MathRun) -> str:
     """A document's HTML as pages show it (the order matters: headings are raised before
-    anything looks at them; math last, so KaTeX's own markup is never rewritten)."""
-    return math.render(mark_scroll_regions(to_sidenotes(raise_headings(markup))))
+    anything looks at them; math after the regions, so KaTeX's own markup is never rewritten;
+    then every region, display math's included, has a name of its own)."""
+    markup = mark_numeric_cells(mark_scroll_regions(to_sidenotes(raise_headings(markup))))
+    return number_regions(math.render(markup))
 
 
 class ReadingPostprocessor(Postprocessor):

@@ -8,7 +8,8 @@ import html
 import re
 from dataclasses import dataclass
 
-HEADING = re.compile(r'<h(?P<level>[2-6]) id="(?P<id>[^"]+)"[^>]*>(?P<body>.*?)</h(?P=level)>', re.S)
+# Any attributes before the id: the References heading is `<h2 class="unnumbered" id=...>`.
+HEADING = re.compile(r'<h(?P<level>[2-6])\b[^>]*?\sid="(?P<id>[^"]+)"[^>]*>(?P<body>.*?)</h(?P=level)>', re.S)
 PERMALINK = re.compile(r'<a class="headerlink"[^>]*>.*?</a>', re.S)
 TAG = re.compile(r"<[^>]+>")
 # An article gets a table of contents from this many headings on.

@@ -50,7 +50,7 @@ def browser():
 
 @pytest.fixture(scope="session")
 def contexts(browser):
-    """contexts(width) -> the browser context for "desktop" or "phone", made once."""
+    """contexts(width) -> the browser context for "desktop", "wide" or "phone", made once."""
     made = {}
 
     def get(width: str):

@@ -33,6 +33,18 @@ plt.title("Growth");
 ```
 
 Prose after the figure.
+
+```{python}
+#| label: fig-pair
+#| fig-cap: Two panels
+#| fig-subcap: [Rising, Falling]
+#| layout-ncol: 2
+#| fig-width: 4
+#| fig-height: 3
+for ys in ([0, 1, 2], [2, 1, 0]):
+    plt.figure()
+    plt.plot(ys)
+```
 """
 
 
@@ -49,8 +61,8 @@ def figure_site(tmp_path_factory) -> str:
 def open_page(browser):
     contexts = []
 
-    def open_(url: str, color_scheme: str = "light", phone: bool = False):
-        options = ({"viewport": {"width": 375, "height": 740}, "device_scale_factor": 2, "is_mobile": True,
+    def open_(url: str, color_scheme: str = "light", phone: bool = False, pixel_ratio: int = 2):
+        options = ({"viewport": {"width": 375, "height": 740}, "device_scale_factor": pixel_ratio, "is_mobile": True,
                     "has_touch": True} if phone else {"viewport": {"width": 1280, "height": 900}})
         context = browser.new_context(color_scheme=color_scheme, **options)
         contexts.append(context)
@@ -117,12 +129,61 @@ def test_dark_scheme_chooses_the_dark_rendition_everywhere(figure_site, open_pag
     assert errors == []
 
 
-def test_a_phone_loads_its_narrow_rendition(figure_site, open_page):
-    page, _ = open_page(figure_site, phone=True)
+@pytest.mark.parametrize("pixel_ratio", [1, 2])
+def test_a_phone_loads_the_narrowest_rendition_that_fills_its_slot(figure_site, open_page, pixel_ratio):
+    page, _ = open_page(figure_site, phone=True, pixel_ratio=pixel_ratio)
     img = page.locator("a.figure-zoom img").first
-    candidates = dict(reversed(c.strip().split(" ")) for c in img.get_attribute("srcset").split(","))
-    smallest = candidates[min(candidates, key=lambda w: int(w[:-1]))]
-    assert img.evaluate("img => img.currentSrc").endswith(smallest.rsplit("/", 1)[-1])
+    candidates = {int(w[:-1]): url for url, w in (c.strip().split(" ") for c in img.get_attribute("srcset").split(","))}
+    slot = img.bounding_box()["width"] * pixel_ratio
+    wanted = min(w for w in candidates if w >= slot)  # 400 px at 1x, 720 px at 2x
+    assert wanted <= 1.25 * slot, f"no rendition near the {slot} px slot: {sorted(candidates)}"
+    assert img.evaluate("img => img.currentSrc").endswith(candidates[wanted].rsplit("/", 1)[-1]), (slot, candidates)
+
+
+SUBFIGURES = """() => [...document.querySelectorAll('#fig-pair .cell-subfigure')].map(f => {
+  const r = f.getBoundingClientRect();
+  return {left: r.left, top: r.top, width: r.width};
+})"""
+
+
+@pytest.mark.parametrize("phone", [False, True])
+def test_layout_ncol_subfigures_sit_side_by_side_and_stack_on_a_phone(figure_site, open_page, phone):
+    page, errors = open_page(figure_site, phone=phone)
+    first, second = page.evaluate(SUBFIGURES)
+    column = page.evaluate("document.querySelector('.post-body').getBoundingClientRect().width")
+    if phone:  # one under the other, each across the column
+        assert second["top"] > first["top"] + 50 and abs(second["left"] - first["left"]) < 2, (first, second)
+        assert first["width"] > 0.9 * column
+    else:  # one row, each about half the column
+        assert abs(second["top"] - first["top"]) < 2 and second["left"] > first["left"] + first["width"], (first, second)
+        assert first["width"] < 0.55 * column
+    assert errors == []
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_without_javascript_the_figure_links_the_full_size_of_its_scheme(browser, figure_site, scheme):
+    context = browser.new_context(java_script_enabled=False, color_scheme=scheme,
+                                  viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(figure_site, wait_until="load")
+        media = page.locator(".figure-media").first
+        light = media.locator("a.figure-zoom").get_attribute("href")
+        dark = media.locator("a.figure-zoom-dark").get_attribute("href")
+        assert dark != light and dark.rsplit("/", 1)[-1] in media.locator("source").get_attribute("srcset")
+        assert media.locator("img").is_visible()
+        # A click on the image and the keyboard both reach the scheme's full size.
+        box = media.locator("img").bounding_box()
+        with page.expect_navigation():
+            page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        assert page.url.endswith((dark if scheme == "dark" else light).rsplit("/", 1)[-1])
+        page.go_back(wait_until="load")
+        focusable = page.evaluate("""() => [...document.querySelectorAll('.figure-media a')].filter(a => {
+          const s = getComputedStyle(a); return s.display !== 'none' && s.visibility !== 'hidden'; })
+          .map(a => a.className)""")
+        assert focusable == ["figure-zoom-dark" if scheme == "dark" else "figure-zoom"] * len(focusable) and focusable
+    finally:
+        context.close()
 
 
 def test_a_printed_page_uses_the_light_rendition_even_in_dark_mode(figure_site, open_page):

@@ -19,7 +19,7 @@ def test_index(visit, screenshots, width):
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-@pytest.mark.parametrize("width", ["desktop", "phone"])
+@pytest.mark.parametrize("width", ["desktop", "wide", "phone"])
 def test_batchnorm_article(visit, screenshots, article_page, width, scheme):
     path = article_page(BATCHNORM)
     assert path, f"the built site has no article with slug {BATCHNORM!r}"

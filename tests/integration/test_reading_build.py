@@ -54,7 +54,7 @@ def test_math_is_html_when_the_site_is_built(prose):
     prose.build(**reading_settings())
     page = prose.html("notes")
     assert page.count('class="katex"') == 2 and "katex-display" in page
-    body = page[page.index('<div class="post-body">'):]
+    body = page[page.index('<div class="post-body"'):]
     assert "\\(" not in body and "$$" not in body and "\\pi" not in body.split("<annotation")[0]
     # <meta> descriptions: the formula as TeX, not KaTeX's glyphs; no sidenote text.
     assert '<meta name="description" content="The area is \\pi r^2, as everyone knows.' in page

@@ -294,7 +294,7 @@ def test_png_renditions_are_lighter_without_visible_loss():
     full, *phones = renditions(raster)
     assert Image.open(io.BytesIO(full.data)).mode == "P"  # a plot: the palette is invisible
     assert len(full.data) < 0.6 * len(buffer.getvalue()), (len(full.data), len(buffer.getvalue()))
-    assert phones and set(r.width for r in phones) <= {1080, 720}
+    assert phones and set(r.width for r in phones) <= {1080, 720, 400}
     sizes = [len(r.data) for r in (full, *phones)]
     assert sizes == sorted(sizes, reverse=True)  # each narrower rendition is lighter, or not kept
     narrowest = phones[-1]
@@ -327,11 +327,12 @@ def test_every_rendition_passes_the_loss_check_whichever_size_gave_the_palette(m
 
 
 def test_a_narrower_rendition_is_kept_only_when_clearly_narrower():
-    # 1100 px: 1080 is not clearly narrower (0.98 of it), 720 is (0.65).
+    # 1100 px: 1080 is not clearly narrower (0.98 of it), 720 (0.65) and 400 are.
     raster = figure_rasters(plt.figure(figsize=(1100 / DPI, 3)), DPI)[0].resize((1100, 500))
-    assert [r.width for r in renditions(raster)] == [1100, 720]
-    small = raster.resize((800, 360))  # 720 is 0.9 of 800: not made
-    assert [r.width for r in renditions(small)] == [800]
+    assert [r.width for r in renditions(raster)] == [1100, 720, 400]
+    small = raster.resize((800, 360))  # 720 is 0.9 of 800: not made; 400 (0.5) is
+    assert [r.width for r in renditions(small)] == [800, 400]
+    assert [r.width for r in renditions(raster.resize((450, 200)))] == [450]  # 400 is 0.89 of 450
 
 
 def test_a_narrower_rendition_that_is_not_lighter_is_dropped():
@@ -340,15 +341,16 @@ def test_a_narrower_rendition_that_is_not_lighter_is_dropped():
     colours = np.array([[255, 255, 255], [0, 0, 0], [230, 159, 0], [0, 114, 178]], dtype=np.uint8)
     noise = Image.fromarray(colours[np.random.default_rng(0).integers(0, 4, (300, 900))])
     smaller = renditions(noise.resize((720, 240), Image.Resampling.BOX))[0].data
-    (full,) = renditions(noise)
+    full, *narrower = renditions(noise)
     assert full.width == 900 and len(smaller) >= len(full.data)
+    assert 720 not in [r.width for r in narrower]
     assert (pixels(full.data) == pixels(noise)).all()
 
 
 def test_a_photo_like_image_stays_lossless():
     noise = np.random.default_rng(0).integers(0, 256, (200, 1200, 3), dtype=np.uint8)
     assert figure_png.visible_loss(Image.fromarray(noise), Image.fromarray(noise).quantize(256))
-    full, phone = renditions(Image.fromarray(noise))  # 1080 is too close to 1200: only 720
+    full, phone, *_ = renditions(Image.fromarray(noise))  # 1080 is too close to 1200: 720 first
     assert Image.open(io.BytesIO(full.data)).mode == "RGB"
     assert (pixels(full.data) == noise).all()
     assert phone.width == 720
@@ -404,7 +406,7 @@ def test_externalise_names_files_by_content_and_lists_renditions():
     for role in renditions_listed.values():
         assert all(set(item) == {"file", "width"} for item in role)  # the stored format, as before
         widths = [r["width"] for r in role]
-        assert widths == sorted(widths, reverse=True) and set(widths[1:]) <= {1080, 720}
+        assert widths == sorted(widths, reverse=True) and set(widths[1:]) <= {1080, 720, 400}
         for item in role:
             data = next(f.data for f in files if f.name == item["file"])
             assert Image.open(io.BytesIO(data)).width == item["width"]

@@ -91,6 +91,19 @@ def test_tbl_cap_replaces_the_outputs_own_caption():
     assert "old" not in out
 
 
+def test_a_tbl_label_alone_numbers_the_table_keeping_its_own_caption():
+    """A computed table the article names (`label: tbl-x`) is numbered even without `tbl-cap`."""
+    out = render_data("text/html", {"text/html": "<table><caption>Own <b>words</b></caption><tr><td>1</td></tr></table>"},
+                      BlockOptions(label="tbl-x"), lambda: 2)
+    assert '<table id="tbl-x"><caption><span class="table-number">Table 2.</span> Own <b>words</b></caption>' in out
+    bare = render_data("text/html", {"text/html": "<table><tr><td>1</td></tr></table>"}, BlockOptions(label="tbl-y"),
+                       lambda: 1)
+    assert '<table id="tbl-y"><caption><span class="table-number">Table 1.</span></caption>' in bare
+    plain = render_data("text/html", {"text/html": "<table><tr><td>1</td></tr></table>"}, BlockOptions(label="fig-z"),
+                        lambda: 1)
+    assert "<caption>" not in plain  # another kind of label: no number
+
+
 VEGA = {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "mark": "bar",
         "data": {"values": [{"a": "</script><script>alert(1)</script>"}]}}
 

@@ -4,7 +4,8 @@ import markdown
 import pytest
 
 from reading.feed import clean_for_feed
-from reading.regions import mark_scroll_regions
+from reading.regions import mark_scroll_regions, number_regions
+from reading.tables import mark_numeric_cells
 from reading.sidenotes import to_sidenotes
 from reading.text import plain_text
 from reading.toc import outline, raise_headings
@@ -20,12 +21,25 @@ def md(text: str) -> str:
 def test_code_output_and_tables_become_named_keyboard_regions():
     html = mark_scroll_regions(md("```python\nx = 1\n```\n\n| a |\n|---|\n| 1 |\n")
                                + '<div class="cell-output cell-output-stdout"><pre>out</pre></div>'
-                               + '<div class="cell-output cell-output-display"><table class="dataframe"></table></div>')
+                               + '<div class="cell-output cell-output-display"><table class="dataframe"></table></div>'
+                               + '<div class="cell-output cell-output-display"><pre class="json">{}</pre></div>'
+                               + '<div class="cell-output cell-output-display"><svg></svg></div>')
     assert '<div class="highlight"><pre tabindex="0" role="region" aria-label="Code">' in html
     assert '<div class="cell-output cell-output-stdout"><pre tabindex="0" role="region" aria-label="Output">' in html
-    assert '<div class="cell-output cell-output-display" tabindex="0" role="region" aria-label="Output">' in html
+    assert '<div class="cell-output cell-output-display" tabindex="0" role="region" aria-label="Output"><svg>' in html
     assert '<div class="table-scroll" tabindex="0" role="region" aria-label="Table"><table>' in html
+    # A block's table (with its attributes) gets the table's box, not a second region around it.
+    assert ('<div class="cell-output cell-output-display"><div class="table-scroll" tabindex="0" role="region" '
+            'aria-label="Table"><table class="dataframe"></table></div></div>') in html
     assert mark_scroll_regions(html) == html  # idempotent: never two tabindex attributes
+
+
+def test_repeated_region_names_are_numbered_in_reading_order():
+    html = mark_scroll_regions(md("```python\nx = 1\n```\n\n```python\ny = 2\n```\n\n| a |\n|---|\n| 1 |\n"))
+    named = number_regions(html)
+    assert named.index('aria-label="Code 1"') < named.index('aria-label="Code 2"')
+    assert 'aria-label="Table"' in named and 'aria-label="Table 1"' not in named  # only one: no number
+    assert number_regions(named) == named
 
 
 def test_footnotes_become_sidenotes_after_their_reference():
@@ -62,6 +76,22 @@ def test_feed_and_descriptions_lose_page_furniture():
                     '<mi>x</mi><annotation encoding="application/x-tex">x^2</annotation></semantics></math>'
                     '</span></span>.</p>')
     assert plain_text(html) == "A#Is x^2.1 s · cpu"
+
+
+def test_feed_links_within_the_article_are_absolute():
+    html = '<p>As <a class="citation-link" href="#ref-a">A</a> and <a href="https://x.org/#y">x</a>.</p>'
+    feed = clean_for_feed(html, "https://blog.example/post.html")
+    assert 'href="https://blog.example/post.html#ref-a"' in feed
+    assert 'href="https://x.org/#y"' in feed
+    assert clean_for_feed(html) == html  # no address known: left as it was
+    figure = ('<div class="figure-media"><a class="figure-zoom" href="a.png"><img src="a.png" alt="A"></a>'
+              '<a class="figure-zoom-dark" href="a-dark.png" aria-label="A" hidden></a></div>')
+    assert "a-dark.png" not in clean_for_feed(figure) and 'href="a.png"' in clean_for_feed(figure)
+
+
+def test_the_outline_includes_headings_with_attributes_before_their_id():
+    html = md("## One\n\n## Two\n\n") + '<section><h2 class="unnumbered" id="references">References</h2></section>'
+    assert [e.anchor for e in outline(html).entries] == ["one", "two", "references"]
 
 
 def test_the_markdown_extension_finishes_each_document_as_it_is_read(tmp_path):
@@ -111,3 +141,12 @@ def test_a_rejected_formula_is_blamed_on_the_document_whose_source_holds_it(tmp_
     assert math.unplaced == [] and str(math.errors[0]).startswith(f"{first}:3: Expected group")
     with pytest.raises(MathError):
         math.raise_first()
+
+
+def test_cells_holding_only_numbers_are_marked():
+    html = mark_numeric_cells("<tr><td>30.4 % (29.8–31.5 %)</td><td>-1.06 / -0.00 / +1.06</td><td>4.5e+08</td>"
+                              "<td>with BN</td><td>lr 0.5</td><td>—</td><td><code>1</code></td></tr>")
+    assert html == ('<tr><td class="num"><span class="nb">30.4 %</span> <span class="nb">(29.8–31.5 %)</span></td>'
+                    '<td class="num"><span class="nb">-1.06 /</span> <span class="nb">-0.00 /</span> '
+                    '<span class="nb">+1.06</span></td>'
+                    '<td class="num">4.5e+08</td><td>with BN</td><td>lr 0.5</td><td>—</td><td><code>1</code></td></tr>')

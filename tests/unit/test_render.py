@@ -79,6 +79,10 @@ def test_figure_offers_responsive_renditions_a_dark_source_and_a_full_size_link(
             f'{base}f-dark-half.png 900w" {sizes}>') in html
     assert f'<img src="{base}f.png" srcset="{base}f.png 1800w, {base}f-half.png 900w" {sizes} alt="C"' in html
     assert sorted(rendered.figures) == ["f-dark-half.png", "f-dark.png", "f-half.png", "f.png"]
+    # The dark full size has a link of its own (hidden; the theme shows it in dark mode without JS).
+    assert f'</a><a class="figure-zoom-dark" href="{base}f-dark.png" aria-label="C" hidden></a></div>' in html
+    light_only, _ = render("```{python}\nplot()\n```\n", [figure_output("g", dark=False)])
+    assert "figure-zoom-dark" not in light_only and "figure-media" not in light_only
 
 
 def test_fig_cap_list_captions_each_figure_and_fig_align_places_it():
@@ -100,6 +104,8 @@ def test_fig_subcap_with_layout_ncol_makes_one_figure_of_lettered_subfigures():
     assert '<figure class="cell-subfigure" id="fig-pair-2">' in html and "(b)</span> Right" in html
     assert html.count('class="figure-number"') == 1 and "Figure 1.</span> Both" in html
     assert rendered.warnings == []
+    # Each takes half the column (less the gap) on a wide screen, the screen's width on a phone.
+    assert html.count('sizes="(max-width: 600px) calc(100vw - 2rem), 340px"') == 4  # light and dark, twice
 
 
 def test_layout_ncol_with_a_caption_list_lays_out_separate_figures():
@@ -107,6 +113,7 @@ def test_layout_ncol_with_a_caption_list_lays_out_separate_figures():
                      [figure_output(n) for n in "abc"])
     assert '<div class="figure-grid" style="--layout-ncol: 3"><figure class="cell-figure">' in html
     assert [f"Figure {n}.</span> {c}" in html for n, c in ((1, "One"), (2, "Two"), (3, "Three"))] == [True] * 3
+    assert html.count('calc(100vw - 2rem), 218px"') == 6  # (704 - 2 gaps of 24) / 3, light and dark
 
 
 def test_repr_svg_output_is_shown_as_an_image():

@@ -332,7 +332,7 @@ class CrossRefResolver(Postprocessor):
 
 _HOW_TO_LABEL = {
     "fig": "Label a block's figure with `#| label: fig-name`.",
-    "tbl": "Label a block's table with `#| label: tbl-name` and `#| tbl-cap: ...`.",
+    "tbl": "Label a block's table with `#| label: tbl-name` (and caption it with `#| tbl-cap: ...`).",
     "eq": "Label display math as `$$ ... $$ {#eq-name}`.",
     "sec": "Label a heading as `## Title {#sec-name}`.",
 }

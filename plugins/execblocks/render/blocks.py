@@ -239,8 +239,9 @@ def _stderr(text: str, options) -> str:
     return "\n".join(shown)
 
 
-def _figure(output, mime, block, rendered, counter, in_block) -> str:
-    """One numbered figure: the image (a lightbox link), its number and caption."""
+def _figure(output, mime, block, rendered, counter, in_block, columns: int = 1) -> str:
+    """One numbered figure: the image (a lightbox link), its number and caption; `columns`:
+    how many share the row (a `layout-ncol` grid)."""
     options = block.options
     counter[0] += 1
     caption_text = options.figure_caption(in_block)
@@ -253,7 +254,7 @@ def _figure(output, mime, block, rendered, counter, in_block) -> str:
     if caption_text:
         caption += f" {html.escape(caption_text)}"
     return (f'<figure class="{_figure_classes(options)}"{figure_id}>'
-            f'{_picture(output, mime, rendered, alt, options.column)}'
+            f'{_picture(output, mime, rendered, alt, options.column, columns)}'
             f'<figcaption>{caption}</figcaption></figure>')
 
 
@@ -266,7 +267,7 @@ def _figure_grid(figures: list, block: Block, rendered: RenderedArticle, counter
     style = f' style="--layout-ncol: {int(columns)}"'
     one_figure = bool(options.fig_subcap) or isinstance(options.fig_cap, str)
     if not one_figure:
-        items = [_figure(o, _image_mime(o), block, rendered, counter, i) for i, o in enumerate(figures)]
+        items = [_figure(o, _image_mime(o), block, rendered, counter, i, columns) for i, o in enumerate(figures)]
         return f'<div class="figure-grid"{style}>{"".join(items)}</div>'
     counter[0] += 1
     label = _figure_anchor(options.label) if options.label else None
@@ -281,7 +282,7 @@ def _figure_grid(figures: list, block: Block, rendered: RenderedArticle, counter
         if subcap:
             subcaption += f" {html.escape(subcap)}"
         subfigures.append(f'<figure class="cell-subfigure"{sub_id}>'
-                          f'{_picture(output, _image_mime(output), rendered, alt, "grid")}'
+                          f'{_picture(output, _image_mime(output), rendered, alt, "grid", int(columns))}'
                           f'<figcaption>{subcaption}</figcaption></figure>')
     caption = f'<span class="figure-number">Figure {counter[0]}.</span>'
     if isinstance(options.fig_cap, str):
@@ -325,14 +326,18 @@ def _alt_text(output, block: Block, rendered: RenderedArticle, caption: str | No
 # The widest the page shows a figure, in CSS px: the text column (37em of 19 px) or the
 # page column; a phone shows it across the screen less its gutters. Never too small: a
 # browser picks the smallest rendition at least `sizes` x its pixel ratio.
+# Figures side by side (`layout-ncol`) share the column, less the grid's gaps (1.25rem);
+# on a phone (the same 600 px breakpoint as the theme's grid) they stack, one per row.
 COLUMN_PX = {"body": 704, "page": 1100, "grid": 704}
+GRID_GAP_PX = 24
 PHONE_SIZES = "(max-width: 600px) calc(100vw - 2rem)"
 
 
-def _picture(output, mime: str, rendered: RenderedArticle, alt: str, column: str) -> str:
+def _picture(output, mime: str, rendered: RenderedArticle, alt: str, column: str, columns: int = 1) -> str:
     """The image as `<picture>`: light renditions in `srcset`, dark ones in a
     `<source media="screen and (prefers-color-scheme: dark)">`, inside a link to the full-size
-    image that theme/static/js/lightbox.js turns into a keyboard-accessible lightbox."""
+    image that theme/static/js/lightbox.js turns into a keyboard-accessible lightbox.
+    `columns`: how many figures share the row, each getting its share of the column."""
     meta = output.get("metadata", {})
     stored = meta.get("execblocks", {})
     size = meta.get(mime, {})
@@ -342,7 +347,8 @@ def _picture(output, mime: str, rendered: RenderedArticle, alt: str, column: str
         rendered.figures.extend(item["file"] for item in role)
     width = int(size["width"]) if "width" in size else None
     dims = "".join(f' {k}="{int(size[k])}"' for k in ("width", "height") if k in size)
-    shown = min(width, COLUMN_PX[column]) if width and column in COLUMN_PX else width
+    slot = (COLUMN_PX[column] - GRID_GAP_PX * (columns - 1)) // max(columns, 1) if column in COLUMN_PX else None
+    shown = min(width, slot) if width and slot else width
 
     def candidates(items) -> str:
         """srcset="a.png 2112w, b.png 1056w" (or one SVG), with sizes when widths are known."""
@@ -357,9 +363,18 @@ def _picture(output, mime: str, rendered: RenderedArticle, alt: str, column: str
     img_srcset = f" {candidates(light)}" if len(light) > 1 else ""
     # One URL attribute per tag (href, src): Pelican resolves only one link per tag.
     full = f"{base}{html.escape(light[0]['file'], quote=True)}"
-    return (f'<a class="figure-zoom" href="{full}">'
+    link = (f'<a class="figure-zoom" href="{full}">'
             f'<picture>{source}<img src="{full}"{img_srcset} alt="{html.escape(alt, quote=True)}"{dims} '
             f'loading="lazy" decoding="async"></picture></a>')
+    if not dark:
+        return link
+    # A link to the dark full size, `hidden`: the stylesheet lays it over the image where the
+    # page is dark and has no JavaScript (which otherwise opens the rendition shown), so
+    # that reader is not sent to the light file.
+    label = html.escape(alt or "Enlarge the figure", quote=True)
+    dark_full = f"{base}{html.escape(dark[0]['file'], quote=True)}"
+    return (f'<div class="figure-media">{link}'
+            f'<a class="figure-zoom-dark" href="{dark_full}" aria-label="{label}" hidden></a></div>')
 
 
 def _provenance(block: Block, rendered: RenderedArticle, cell) -> str:

@@ -49,6 +49,7 @@ MIME_RANK = (
 )
 IMAGE_MIMES = ("image/svg+xml", "image/png")
 VEGA_MIME = re.compile(r"^application/vnd\.(?P<kind>vega|vegalite)\.v\d+\+json$")
+OWN_CAPTION = re.compile(r"<caption\b[^>]*>(.*?)</caption>", re.S)
 TABLE_OPEN = re.compile(r"<table\b[^>]*>(?:\s*<caption\b[^>]*>.*?</caption>)?", re.S)
 MATH_DELIMITERS = re.compile(r"^\s*(?:\$\$(?P<a>.*)\$\$|\\\[(?P<b>.*)\\\]|\$(?P<c>.*)\$)\s*$", re.S)
 
@@ -97,11 +98,15 @@ def render_data(mime: str | None, data: dict, options, table_number=None) -> str
 
 
 def with_table_caption(body: str, options, table_number) -> str:
-    """`body` with its first table numbered and captioned, when the block has `tbl-cap`."""
-    if getattr(options, "tbl_cap", None) and table_number and TABLE_OPEN.search(body):
+    """`body` with its first table numbered, when the block has `tbl-cap` (and captioned with
+    it) or a `tbl-` label (a table the article refers to by name is numbered like one it
+    captions: "Table 2.")."""
+    caption = getattr(options, "tbl_cap", None)
+    label = getattr(options, "label", None) or ""
+    if (caption or label.startswith("tbl-")) and table_number and TABLE_OPEN.search(body):
         number = table_number()
         if number is not None:
-            body = caption_table(body, options.tbl_cap, number, options.label)
+            body = caption_table(body, caption or "", number, label or None)
     return body
 
 
@@ -145,14 +150,15 @@ def vega_to_html(mime: str, spec) -> str:
 
 def caption_table(body: str, caption: str, number: int, label: str | None) -> str:
     """The first <table> gets the id (a `tbl-` label) and a numbered <caption>, which
-    replaces a caption the output brought along (`tbl-cap` is the author's word)."""
+    replaces a caption the output brought along (`tbl-cap` is the author's word); without
+    `tbl-cap`, the output's own caption (already sanitised) follows the number."""
     table_id = f' id="{html.escape(label, quote=True)}"' if label and label.startswith("tbl-") else ""
-    caption_html = (f'<caption><span class="table-number">Table {number}.</span> '
-                    f'{html.escape(caption)}</caption>')
 
     def add(match: re.Match) -> str:
         tag = match.group(0)[:match.group(0).index(">")]
-        return f"{tag}{table_id}>{caption_html}"
+        own = OWN_CAPTION.search(match.group(0))
+        text = f" {html.escape(caption)}" if caption else (f" {own[1].strip()}" if own and own[1].strip() else "")
+        return f'{tag}{table_id}><caption><span class="table-number">Table {number}.</span>{text}</caption>'
 
     return TABLE_OPEN.sub(add, body, count=1)
 

@@ -1,8 +1,9 @@
 // Enhancements for reading; every page works without them.
 // 1. A "Copy" button on each code box (name "Copy code", keyboard-operable, says "Copied").
 // 2. The table of contents: open in the margin on wide screens, and the entry of the
-//    section being read is marked (aria-current) as the reader scrolls.
+//    section in view is marked (aria-current) whichever way the reader got there.
 // 3. A link into a folded <details> unfolds it.
+// 4. A table that scrolls sideways says so.
 (function () {
   "use strict";
 
@@ -24,7 +25,7 @@
   }
 
   function addCopyButtons() {
-    var boxes = document.querySelectorAll(".post-body .highlight");
+    var boxes = document.querySelectorAll(".post-body .highlight, .cite-this .highlight");
     if (!boxes.length) return;
     var status = document.createElement("p");
     status.className = "visually-hidden";
@@ -76,18 +77,71 @@
       if (heading) byId[heading.id] = link;
       return heading;
     }).filter(Boolean);
-    if (!headings.length || !("IntersectionObserver" in window)) return;
+    if (!headings.length) return;
 
-    // The current section: the last heading above the upper third of the window.
+    // The section in view, from where the page is, however it got there (End, the
+    // scrollbar, find-in-page, a link): every scroll is measured, once per frame. It is the
+    // last heading above the upper third of the window; at the very end of the page, where
+    // the last sections can never reach that line, the last heading in the window. Right
+    // after a jump to an anchor (a citation, a back-link), it is the section that holds
+    // the anchor, until the reader scrolls on.
+    var current = null, pending = false, jump = null;
     var mark = function () {
-      var limit = window.innerHeight / 3, current = null;
-      headings.forEach(function (h) { if (h.getBoundingClientRect().top <= limit) current = h; });
+      pending = false;
+      var limit = window.innerHeight / 3, found = null;
+      if (jump && Math.abs(window.scrollY - jump.scrollY) < 2) limit = jump.top - window.scrollY;
+      else jump = null;
+      var atEnd = !jump && window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 2;
+      headings.forEach(function (h) {
+        var top = h.getBoundingClientRect().top;
+        if (top <= limit || (atEnd && top < window.innerHeight)) found = h;
+      });
+      if (found === current) return;
+      current = found;
       links.forEach(function (link) { link.removeAttribute("aria-current"); });
-      if (current) byId[current.id].setAttribute("aria-current", "true");
+      if (!found) return;
+      var link = byId[found.id];
+      link.setAttribute("aria-current", "location");
+      // Keep the marked entry visible in a margin contents list taller than the window.
+      var box = toc.getBoundingClientRect(), item = link.getBoundingClientRect();
+      if (item.top < box.top || item.bottom > box.bottom) toc.scrollTop += item.top - box.top - box.height / 2;
     };
-    var observer = new IntersectionObserver(mark, { rootMargin: "0px 0px -66% 0px", threshold: [0, 1] });
-    headings.forEach(function (h) { observer.observe(h); });
-    mark();
+    var schedule = function () {
+      if (!pending) { pending = true; window.requestAnimationFrame(mark); }
+    };
+    // The browser has scrolled to the anchor when hashchange arrives.
+    var jumped = function () {
+      var target = document.getElementById(decodeURIComponent(location.hash.slice(1)));
+      jump = target ? { top: window.scrollY + target.getBoundingClientRect().top + 1, scrollY: window.scrollY } : null;
+      schedule();
+    };
+    window.addEventListener("scroll", schedule, { passive: true });
+    window.addEventListener("resize", schedule);
+    window.addEventListener("hashchange", jumped);
+    if (location.hash) jumped(); else mark();
+
+    // Phones: the "Contents" button that brings the reader back shows once the list at the
+    // top is out of view.
+    var back = document.querySelector(".toc-return");
+    if (back && "IntersectionObserver" in window) {
+      new IntersectionObserver(function (entries) {
+        back.classList.toggle("is-hidden", entries[0].isIntersecting || entries[0].boundingClientRect.top > 0);
+      }).observe(toc);
+    }
+  }
+
+  // A table wider than its box gets a "Scroll sideways" hint (style.css), re-checked as
+  // the window's width changes.
+  function markScrollingTables() {
+    var boxes = document.querySelectorAll(".table-scroll");
+    if (!boxes.length || !("ResizeObserver" in window)) return;
+    var observer = new ResizeObserver(function (entries) {
+      entries.forEach(function (entry) {
+        var box = entry.target;
+        box.classList.toggle("is-scrollable", box.scrollWidth > box.clientWidth + 1);
+      });
+    });
+    boxes.forEach(function (box) { observer.observe(box); });
   }
 
   // A link to something inside a folded <details> (the footer's run table, folded code)
@@ -103,6 +157,7 @@
   function start() {
     addCopyButtons();
     followToc();
+    markScrollingTables();
     openTarget();
     window.addEventListener("hashchange", openTarget);
   }
