@@ -61,6 +61,11 @@ class Built:
     def text(self) -> str:
         return visible_text(self.html)
 
+    @property
+    def prose(self) -> str:
+        """The visible text outside code boxes (code may quote Pandoc syntax on purpose)."""
+        return visible_text(re.sub(r"<pre\b.*?</pre>", " ", self.html, flags=re.S))
+
 
 def case_names() -> list[str]:
     return sorted(p.name for p in CORPUS.iterdir() if p.is_dir() and (p / "SOURCE.md").exists())

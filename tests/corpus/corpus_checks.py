@@ -62,7 +62,7 @@ def link_texts(html: str, target: str) -> list[str]:
 def test_common(built, case):
     page = built(case)
     body = article_html(page.html)
-    text = page.text
+    text = page.prose
     # Pandoc's fenced divs and attribute syntax never reach the reader as text.
     assert ":::" not in text, f"{case}: a fenced div printed as text"
     assert not re.search(r"\{#(fig|tbl|sec|eq)-[\w-]+\}", text), f"{case}: a Pandoc attribute printed"
@@ -132,7 +132,7 @@ def test_quarto_demo_crossref(built):
     assert 'id="fig-multiple-1"' in subs and 'id="fig-multiple-2"' in subs
     assert "First" in subs and "Second" in subs and "Multiple" in subs
     # the Markdown table printed by tabulate, with its Pandoc caption
-    assert "Table: Here is the Caption" not in page.text
+    assert "Table: Here is the Caption" not in page.prose
     assert re.search(r"Table\s*1\W+Here is the Caption", page.text)
     assert link_texts(page.html, "tbl-mytable") == ["Table 1"]
 

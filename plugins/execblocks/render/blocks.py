@@ -42,6 +42,7 @@ class RenderedArticle:
     figures: list[str] = field(default_factory=list)  # file names used on the page
     warnings: list[str] = field(default_factory=list)
     tables: list[int] = field(default_factory=list)  # indexes of blocks with a numbered table
+    undescribed: list[int] = field(default_factory=list)  # fence lines of figures with no fig-alt/fig-cap
     highlighter: Highlighter = field(default_factory=Highlighter)  # the code's HTML, cached per article
 
     @property
@@ -89,6 +90,7 @@ class BlockPreprocessor(Preprocessor):
             markup = render_block(block, cells.get(block.index), self.rendered, figure_counter)
             out += ["", self.md.htmlStash.store(markup), ""]
             position = block.markdown_lines[1]
+        _warn_undescribed(self.rendered)
         self.rendered.highlighter.save()
         return out + lines[position:]
 
@@ -147,14 +149,20 @@ def render_block(block: Block, cell, rendered: RenderedArticle, figure_counter: 
         # grid, placed where the first one was.
         grouped = bool(options.fig_subcap) or (options.layout_ncol is not None and len(figures) > 1)
         in_block = 0  # figures so far in this block: the 2nd gets id "fig-label-2"
+        shown = []
         for output in cell.outputs:
             if grouped and _is_figure(output):
                 if output is figures[0]:
-                    parts.append(_figure_grid(figures, block, rendered, figure_counter))
+                    shown.append(_figure_grid(figures, block, rendered, figure_counter))
                 continue
-            parts.append(_render_output(output, block, rendered, figure_counter, in_block))
+            shown.append(_render_output(output, block, rendered, figure_counter, in_block))
             in_block += _is_figure(output)
-        parts.append(_provenance(block, rendered, cell))
+        shown = [p for p in shown if p]
+        if options.output_fold and shown:  # Jupyter Book's hide-output: folded, one click away
+            shown = ['<details class="output-fold"><summary>Output</summary>', *shown, "</details>"]
+        parts += shown
+        if shown:  # a block that shows nothing gets no provenance line either
+            parts.append(_provenance(block, rendered, cell))
     parts.append("</div>")
     # Last line of defence for the page and the feed: no control character in any markup.
     return show_controls("\n".join(p for p in parts if p))
@@ -240,21 +248,24 @@ def _stderr(text: str, options) -> str:
 
 
 def _figure(output, mime, block, rendered, counter, in_block) -> str:
-    """One numbered figure: the image (a lightbox link), its number and caption."""
+    """One figure: the image (a lightbox link), and, when it is labelled or captioned,
+    its number and caption (as Quarto: an uncaptioned plot is not "Figure N.")."""
     options = block.options
-    counter[0] += 1
     caption_text = options.figure_caption(in_block)
     alt = _alt_text(output, block, rendered, caption_text, in_block)
     figure_id = ""
     if options.label:
         suffix = f"-{in_block + 1}" if in_block else ""
         figure_id = f' id="{_figure_anchor(options.label)}{suffix}"'
-    caption = f'<span class="figure-number">Figure {counter[0]}.</span>'
-    if caption_text:
-        caption += f" {html.escape(caption_text)}"
+    caption = ""
+    if caption_text or options.label:
+        counter[0] += 1
+        caption = f'<span class="figure-number">Figure {counter[0]}.</span>'
+        if caption_text:
+            caption += f" {html.escape(caption_text)}"
+        caption = f"<figcaption>{caption}</figcaption>"
     return (f'<figure class="{_figure_classes(options)}"{figure_id}>'
-            f'{_picture(output, mime, rendered, alt, options.column)}'
-            f'<figcaption>{caption}</figcaption></figure>')
+            f'{_picture(output, mime, rendered, alt, options.column)}{caption}</figure>')
 
 
 def _figure_grid(figures: list, block: Block, rendered: RenderedArticle, counter: list[int]) -> str:
@@ -312,14 +323,26 @@ def _image_mime(output) -> str:
 
 
 def _alt_text(output, block: Block, rendered: RenderedArticle, caption: str | None, number: int) -> str:
+    """fig-alt, else the caption, else what the kernel read off the plot (its titles, axis
+    labels, kind of chart). A figure without fig-alt or fig-cap is noted for one warning
+    per article (_warn_undescribed), not one per figure."""
     given = block.options.figure_alt(number)
-    title = output.get("data", {}).get("text/plain", "")
+    described = output.get("data", {}).get("text/plain", "")
     if not (given or caption):
-        warning = (f"{rendered.article.rel_path}:{block.fence_line}: figure has neither fig-alt nor "
-                   f"fig-cap; add `#| fig-alt: ...` so screen readers can describe it")
-        rendered.warnings.append(warning)
-        logger.warning(warning)
-    return given or caption or (title if title and title != "Figure" else "")
+        rendered.undescribed.append(block.fence_line)
+    return given or caption or (described if described and described != "Figure" else "Figure")
+
+
+def _warn_undescribed(rendered: RenderedArticle) -> None:
+    if not rendered.undescribed:
+        return
+    lines = sorted(set(rendered.undescribed))
+    shown = ", ".join(str(n) for n in lines[:8]) + (", ..." if len(lines) > 8 else "")
+    warning = (f"{rendered.article.rel_path}:{lines[0]}: {len(rendered.undescribed)} figure(s) have "
+               f"neither fig-alt nor fig-cap (blocks at lines {shown}); their alt text is read off "
+               f"the plot (titles, axis labels): add `#| fig-alt: ...` to describe them")
+    rendered.warnings.append(warning)
+    logger.warning(warning)
 
 
 # The widest the page shows a figure, in CSS px: the text column (37em of 19 px) or the
