@@ -27,21 +27,31 @@ if TYPE_CHECKING:  # execute/kernel_run.py pulls in nbclient and zmq: only loade
 
 @dataclass
 class BuildReport:
-    plans: list[ArticlePlan]
+    plans: list[ArticlePlan]  # one per executable article
     executed: list["ExecutionResult"] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)
+    articles: list[Article] = field(default_factory=list)  # every article, executable or not, parsed once
 
     @property
     def failures(self) -> list["ExecutionResult"]:
         return [r for r in self.executed if r.error is not None]
 
 
+def parse(settings: EngineSettings) -> list[Article]:
+    """Every article under the content folder, parsed once (header, blocks, options)."""
+    return discover(settings.content_dir, settings.root, dict(settings.block_defaults))
+
+
+def executable(articles: list[Article]) -> list[Article]:
+    """The articles with blocks or inline values; what Pelican would reject fails now, before any block runs."""
+    found = [a for a in articles if a.executable]
+    for article in found:
+        check_metadata(article)
+    return found
+
+
 def executable_articles(settings: EngineSettings) -> list[Article]:
-    articles = [a for a in discover(settings.content_dir, settings.root, dict(settings.block_defaults))
-                if a.executable]
-    for article in articles:  # what Pelican would reject fails now, before any block runs
-        check_metadata(article.path, article.rel_path)
-    return articles
+    return executable(parse(settings))
 
 
 def select(articles: list[Article], names) -> list[Article]:
@@ -100,11 +110,14 @@ def update(settings: EngineSettings, progress: "Progress | None" = None) -> Buil
     from execblocks.execute.progress import Progress
 
     progress = progress or Progress()
-    articles = executable_articles(settings)
+    every = parse(settings)
+    articles = executable(every)
     for article in articles:
         for note in article.notes:  # options accepted for Quarto's sake that change nothing here
             progress.say(f"execblocks: note: {note}")
-    return MODES[settings.mode](articles, ResultsStore(settings.results_dir), settings, progress)
+    report = MODES[settings.mode](articles, ResultsStore(settings.results_dir), settings, progress)
+    report.articles = every
+    return report
 
 
 def _plan_only(articles, store, settings, progress) -> BuildReport:

@@ -34,6 +34,7 @@ import nh3
 from markdown.treeprocessors import Treeprocessor
 
 from execblocks.errors import ArticleSyntaxError
+from execblocks.source.header import Header
 
 DEFAULT_STYLE = Path(__file__).resolve().parent / "csl" / "harvard-cite-them-right.csl"
 # `, p. 3` / `, pp. 3-4` / `, chap. 2`: Pandoc's locator labels -> CSL locator types.
@@ -45,7 +46,6 @@ LOCATOR_TYPES = {"p": "page", "pp": "page", "page": "page", "pages": "page", "ch
                  "para": "paragraph", "paragraph": "paragraph", "l": "line", "line": "line",
                  "n": "note", "note": "note"}
 INLINE_TAGS = {"i", "b", "em", "strong", "span", "sup", "sub"}
-HEADER_LINE = re.compile(r"^(?P<key>[A-Za-z][A-Za-z0-9_-]*):\s*(?P<value>.*)$")
 
 
 @dataclass
@@ -86,48 +86,17 @@ def _merge(first, second):
     return first
 
 
-def header_fields(text: str) -> dict[str, object]:
-    """The article header's fields, lowercased: Pelican's `Key: value` lines, or YAML
-    front matter between `---` lines."""
-    lines = text.split("\n")
-    if lines and lines[0].strip() == "---":
-        end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
-        if end is not None:
-            import yaml  # only for a YAML header: most articles have none
-
-            try:
-                data = yaml.safe_load("\n".join(lines[1:end])) or {}
-            except yaml.YAMLError:
-                return {}
-            return {str(k).lower(): v for k, v in data.items()} if isinstance(data, dict) else {}
-    found = {}
-    for line in lines:
-        match = HEADER_LINE.match(line)
-        if not line.strip() or not match:
-            break
-        found[match["key"].lower()] = match["value"].strip()
-    return found
-
-
-def header_line(text: str, key: str) -> int:
-    """1-based line of a header field (1 when not found)."""
-    for number, line in enumerate(text.split("\n")):
-        if line.lower().startswith(key.lower() + ":"):
-            return number + 1
-    return 1
-
-
-def bibliography_for(text: str, article_path: Path, rel_path: str, settings: dict, root: Path) -> Bibliography | None:
-    """The article's bibliography (header, else site default), or None when it has none."""
-    header = header_fields(text)
-    if header.get("bibliography"):
-        entries, base, where = _paths(header["bibliography"]), article_path.parent, header_line(text, "bibliography")
+def bibliography_for(header: Header, article_path: Path, rel_path: str, settings: dict, root: Path) \
+        -> Bibliography | None:
+    """The article's bibliography (its header's, else the site's default), or None when it has none."""
+    if header.fields.get("bibliography"):
+        entries, base, where = _paths(header.fields["bibliography"]), article_path.parent, header.line_of("bibliography")
     elif settings.get("EXECBLOCKS_BIBLIOGRAPHY"):
         entries, base, where = _paths(settings["EXECBLOCKS_BIBLIOGRAPHY"]), root, 0
     else:
         return None
-    style_name = header.get("csl") or settings.get("EXECBLOCKS_CSL")
-    style_base = article_path.parent if header.get("csl") else root
+    style_name = header.fields.get("csl") or settings.get("EXECBLOCKS_CSL")
+    style_base = article_path.parent if header.fields.get("csl") else root
     style = (style_base / str(style_name)) if style_name else DEFAULT_STYLE
     paths = [(base / entry) for entry in entries]
     for path, entry in zip(paths, entries):
@@ -135,7 +104,7 @@ def bibliography_for(text: str, article_path: Path, rel_path: str, settings: dic
             raise _setting_error(rel_path, where, f"bibliography {entry} not found (looked for {path})",
                                  "Give the .bib file's path relative to the article.")
     if not style.is_file():
-        raise _setting_error(rel_path, header_line(text, "csl") if header.get("csl") else 0,
+        raise _setting_error(rel_path, header.line_of("csl") if header.fields.get("csl") else 0,
                              f"CSL style {style_name} not found (looked for {style})",
                              "Give the .csl file's path relative to the article (or the project root in EXECBLOCKS_CSL).")
     try:

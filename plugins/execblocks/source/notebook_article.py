@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from execblocks.errors import ArticleSyntaxError
-from execblocks.source.header import DELIMITER
+from execblocks.source.header import DELIMITER, Header
 
 # Jupyter Book / MyST-NB / nbconvert tag -> the block options that do the same here.
 TAG_OPTIONS: dict[str, dict[str, str]] = {
@@ -196,11 +196,8 @@ def read_notebook(path: Path, rel_path: str) -> NotebookText:
     return notebook_text(Path(path).read_text(encoding="utf-8"), rel_path)
 
 
-def wants_saved_outputs(text: str) -> bool:
+def wants_saved_outputs(header: Header) -> bool:
     """Quarto's `execute: enabled: false` in a notebook's header: show the outputs saved in
     the notebook instead of running it (the pelican-jupyter habit; opt-in)."""
-    from execblocks.source.header import find_front_matter
-
-    front = find_front_matter(text.split("\n"), "")
-    execute = front.data.get("execute") if front is not None else None
+    execute = header.fields.get("execute") if header.front is not None else None
     return isinstance(execute, dict) and execute.get("enabled") is False
