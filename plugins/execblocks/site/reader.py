@@ -28,6 +28,26 @@ from execblocks.site.session import session_of
 logger = logging.getLogger(__name__)
 
 
+QUARTO_NAMED = (".qmd", ".ipynb")
+
+
+def file_date(path: Path, dated: bool = False) -> dt.datetime:
+    """When the file was last changed: its last commit's date when git tracks it (a fresh
+    clone's mtimes are all the clone's time), else its modification time. `dated`: the
+    header has its own date, so only the mtime is wanted (no git process)."""
+    if not dated:
+        import subprocess
+
+        try:
+            done = subprocess.run(["git", "log", "-1", "--format=%cI", "--", path.name], cwd=path.parent,
+                                  capture_output=True, text=True, timeout=10)
+            if done.returncode == 0 and done.stdout.strip():
+                return dt.datetime.fromisoformat(done.stdout.strip())
+        except (OSError, subprocess.SubprocessError, ValueError):
+            pass
+    return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
+
+
 class ExecMarkdownReader(MarkdownReader):
     """Markdown articles (`.md`, and Quarto's `.qmd`)."""
 
@@ -76,8 +96,11 @@ class ExecMarkdownReader(MarkdownReader):
         # `Key: value` lines): Markdown sees blank lines in its place, so lines keep their numbers.
         content = self._md.convert("\n".join(blank_front_matter(lines, front)))
         if front is not None:
-            modified = dt.datetime.fromtimestamp(Path(source_path).stat().st_mtime, dt.timezone.utc)
-            meta = pelican_metadata(front, modified)
+            meta = pelican_metadata(front, file_date(Path(source_path), dated="date" in front.data))
+            if Path(source_path).suffix in QUARTO_NAMED and "slug" not in front.data:
+                # Quarto and Jupyter Book publish `lr-sweep.qmd` as lr-sweep.html, and its
+                # results and downloads already carry that name: the page does too.
+                meta["slug"] = [Path(source_path).stem]
         else:
             meta = getattr(self._md, "Meta", {})
         # Pelican renders `Summary:` and other formatted fields through self._md: give it

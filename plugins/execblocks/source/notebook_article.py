@@ -5,7 +5,11 @@ prose), so parsing, planning, running and rendering are the Markdown article's o
 Metadata, the first of these that the notebook has:
 1. a first cell (raw or Markdown) holding a `---` YAML front matter (Quarto's convention);
 2. a first Markdown cell whose first lines are Pelican `Key: value` lines (with `Title:`);
-3. a `pelican` mapping in the notebook's metadata.
+3. a `pelican` mapping in the notebook's metadata;
+4. else, as Jupyter Book, nbsphinx and Quarto read a plain notebook: the title is its first
+   `# Heading` (which then leaves the body: the page shows it as the title), and the date
+   is the file's (git or mtime, site/reader.py). With no heading either, the preflight
+   stops the build with the ways to give a notebook a title.
 
 Jupyter cell tags, as Jupyter Book, MyST-NB, nbconvert and nbsphinx read them, become the
 block options that mean the same (`TAG_OPTIONS`), written as `#|` lines at the top of the
@@ -43,6 +47,8 @@ TAG_OPTIONS: dict[str, dict[str, str]] = {
     "raises-exception": {"error": "true"},
     "skip-execution": {"eval": "false"},
 }
+# `# Title`, `# Title #`, `# Title {#id}`: the text is the title.
+TITLE_HEADING = re.compile(r"^#\s+(?P<text>.+?)\s*(?:\{[^}]*\})?\s*#*\s*$")
 OWN_OPTION = re.compile(r"^#\|\s+(?P<key>[\w-]+)\s*:")
 PELICAN_HEADER_LINE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*:\s*\S")
 SOURCE_KEY = re.compile(r'^(?P<indent>\s*)"source":')
@@ -88,8 +94,17 @@ def notebook_text(raw: str, rel_path: str) -> NotebookText:
         dumped = yaml.safe_dump(dict(nb.metadata["pelican"]), sort_keys=False, allow_unicode=True)
         for line in ["---", *dumped.rstrip("\n").split("\n"), "---", ""]:
             emit(line, 1)
+    title_at = None
+    if header is None and not isinstance(nb.metadata.get("pelican"), dict):
+        title_at, title = _heading_title(cells)
+        if title is not None:
+            file_line = where[title_at[0]] + title_at[1] if where[title_at[0]] else 1
+            for line in ["---", f"title: {json.dumps(title, ensure_ascii=False)}", "---", ""]:
+                emit(line, file_line)
     for index, cell in enumerate(cells):
         lines = cell.source.split("\n")
+        if title_at and index == title_at[0]:
+            lines = [*lines[:title_at[1]], "", *lines[title_at[1] + 1:]]  # the title is not a body heading
         if index == header:
             emit_source(index, lines)
             emit("", where[index] or 1)
@@ -107,6 +122,24 @@ def notebook_text(raw: str, rel_path: str) -> NotebookText:
             emit(fence, where[index] + len(lines) if where[index] else 1)
             emit("", where[index] or 1)
     return NotebookText("\n".join(out), tuple(origin))
+
+
+def _heading_title(cells) -> tuple[tuple[int, int] | None, str | None]:
+    """(cell index, line) and text of the notebook's first `# Heading`, if a Markdown cell
+    starts with one (after blank lines); a shown cell's first line that is not such a
+    heading means the notebook has none (a `#` heading further down is a section)."""
+    for index, cell in enumerate(cells):
+        if cell.cell_type == "markdown" and _removed(cell):
+            continue
+        if cell.cell_type != "markdown":
+            return None, None
+        lines = cell.source.split("\n")
+        for number, line in enumerate(lines):
+            if not line.strip():
+                continue
+            match = TITLE_HEADING.match(line)
+            return ((index, number), match["text"]) if match else (None, None)
+    return None, None
 
 
 def _removed(cell) -> bool:
