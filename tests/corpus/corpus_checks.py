@@ -43,10 +43,13 @@ def built(tmp_path_factory):
 
 
 def saved_images(notebook: Path) -> int:
-    """How many images the notebook's author saw (its saved outputs)."""
+    """How many figures and charts the notebook's author saw (its saved outputs: an image,
+    a Plotly or Vega-Lite bundle, or an Altair chart's HTML)."""
     cells = json.loads(notebook.read_text())["cells"]
+    visual = {"image/png", "image/svg+xml", "application/vnd.plotly.v1+json"}
     return sum(1 for c in cells if c["cell_type"] == "code" for o in c.get("outputs", [])
-               if {"image/png", "image/svg+xml"} & set(o.get("data", {})))
+               if visual & set(o.get("data", {})) or any("vegalite" in m for m in o.get("data", {}))
+               or "vega-embed" in "".join(o.get("data", {}).get("text/html", "")))
 
 
 def link_texts(html: str, target: str) -> list[str]:
@@ -95,7 +98,8 @@ def test_notebook_figures_match_saved_outputs(built, case):
     """A notebook published with its outputs: the page shows as many figures as its author saw."""
     expected = sum(saved_images(nb) for nb in (CORPUS / case).glob("*.ipynb"))
     page = built(case)
-    assert len(tags(article_html(page.html), "picture")) == expected
+    body = article_html(page.html)
+    assert len(tags(body, "picture")) + body.count("cell-output-chart") == expected
 
 
 # ---------------------------------------------------------------- each case
@@ -121,7 +125,7 @@ def test_quarto_demo_basics(built):
     assert len(tags(body, "picture")) == 1  # the bar chart, through the figure pipeline
     assert "Scores broken out by group and gender" in tags(body, "img")[0]["alt"]
     # the ipyleaflet map: interactive, or its static alternative with a warning; never its text repr
-    assert "Map(" not in page.text and "Layout(" not in page.text
+    assert "Map(" not in page.prose and "Layout(" not in page.prose
     assert re.search(r'class="[^"]*(leaflet|widget)', body) or \
         any("basics-jupyter.qmd:" in w and "map" in w.lower() for w in page.warnings)
     assert 'class="katex' in body

@@ -19,6 +19,7 @@ from markdown.preprocessors import Preprocessor
 from markdown.util import AtomicString
 
 from execblocks.render.highlight import Highlighter
+from execblocks.render.interactive import chart_html, chart_title, find_chart, widget_notice
 from execblocks.render.mime import (IMAGE_MIMES, has_vega, markdown_to_html, pick_mime, render_data,  # noqa: F401
                       sanitize_html, with_table_caption)
 from execblocks.source.parse import EXECUTABLE_INFO, FENCE_OPEN, INLINE_EXPR, Article, Block
@@ -213,13 +214,49 @@ def _render_output(output, block: Block, rendered: RenderedArticle, counter: lis
         return (f'<div class="cell-output cell-output-error" role="note"><pre>'
                 f'{text}</pre></div>')
     data = output.get("data", {})
-    mime = pick_mime(data, block.options.interactive)
+    chart = find_chart(data)
+    if chart is not None and block.options.interactive:
+        return _chart_figure(chart, block, counter, in_block)
+    notice = widget_notice(data)
+    if notice is not None:
+        _warn(rendered, f"{rendered.article.rel_path}:{block.fence_line}: a Jupyter widget is shown as a notice: "
+                        f"widgets need a running kernel (a chart library with a static or Vega/Plotly output can be drawn)")
+        return notice
+    mime = pick_mime({m: v for m, v in data.items() if chart is None or m != chart.source_mime},
+                     block.options.interactive)
     if mime in IMAGE_MIMES:
         return _figure(output, mime, block, rendered, counter, in_block)
-    if has_vega(data) and not block.options.interactive:
-        rendered.warnings.append(f"{rendered.article.rel_path}:{block.fence_line}: an interactive chart "
-                                 f"is shown as {mime}; add `#| interactive: true` to draw it")
+    if chart is not None:  # `interactive: false`: the bundle's best static representation
+        _warn(rendered, f"{rendered.article.rel_path}:{block.fence_line}: an interactive chart is shown as "
+                        f"{mime or 'nothing'} (interactive: false)")
     return render_data(mime, data, block.options, lambda: _table_number(block, rendered))
+
+
+def _warn(rendered: RenderedArticle, warning: str) -> None:
+    rendered.warnings.append(warning)
+    logger.warning(warning)
+
+
+def _chart_figure(chart, block: Block, counter: list[int], in_block: int) -> str:
+    """An interactive chart as a figure: numbered and captioned like an image figure when
+    it is labelled or captioned (`@fig-x` finds it), its label for screen readers from
+    fig-alt, the caption, or the chart's own title."""
+    options = block.options
+    caption_text = options.figure_caption(in_block)
+    label = options.figure_alt(in_block) or caption_text or chart_title(chart)
+    figure_id = ""
+    if options.label:
+        suffix = f"-{in_block + 1}" if in_block else ""
+        figure_id = f' id="{_figure_anchor(options.label)}{suffix}"'
+    caption = ""
+    if caption_text or options.label:
+        counter[0] += 1
+        caption = f'<span class="figure-number">Figure {counter[0]}.</span>'
+        if caption_text:
+            caption += f" {html.escape(caption_text)}"
+        caption = f"<figcaption>{caption}</figcaption>"
+    return (f'<figure class="{_figure_classes(options)} cell-output-chart cell-output-{chart.library}"{figure_id}>'
+            f'{chart_html(chart, label)}{caption}</figure>')
 
 
 def _table_number(block: Block, rendered: RenderedArticle) -> int | None:

@@ -51,7 +51,7 @@ class BlockOptions:
     column: str = "body"  # body | page (wider than the text) | screen
     depends: tuple[str, ...] = ()  # files read in ways the audit hook cannot see
     tbl_cap: str | None = None  # caption of the block's first table: a numbered "Table n." (i10x)
-    interactive: bool = False  # Vega-Lite/Vega charts drawn in the browser (else their fallback) (i10x)
+    interactive: bool = True  # Vega-Lite/Vega/Altair/Plotly charts drawn in the browser; false: their static fallback
     fig_subcap: tuple[str, ...] | None = None  # the block's figures as sub-figures (a), (b)...
     layout_ncol: int | None = None  # the block's figures side by side in this many columns
     fig_format: str | None = None  # png | svg | retina; None keeps EXECBLOCKS_FIGURE_FORMAT
