@@ -77,7 +77,7 @@ class EngineSettings:
         max_output = settings.get("EXECBLOCKS_MAX_OUTPUT", 1_000_000)
         if not isinstance(max_output, int) or isinstance(max_output, bool) or max_output <= 0:
             raise ConfigError(f"EXECBLOCKS_MAX_OUTPUT must be a positive int (bytes), got {max_output!r}")
-        workers = int(os.environ.get("EXECBLOCKS_WORKERS", settings.get("EXECBLOCKS_WORKERS", 0)))
+        workers = _workers(settings)
         figure_format = settings.get("EXECBLOCKS_FIGURE_FORMAT", "png")
         if figure_format not in FIGURE_FORMATS:
             raise ConfigError(f"EXECBLOCKS_FIGURE_FORMAT must be one of {', '.join(FIGURE_FORMATS)}, "
@@ -136,3 +136,17 @@ def checked_executor(value) -> str:
 def _guess_root(content: Path) -> Path:
     """The project root is the content folder's parent (where pelicanconf.py lives)."""
     return content.parent
+
+
+def _workers(settings: dict[str, Any]) -> int:
+    """How many CPU kernels run side by side (0: one per core). The environment variable,
+    when set, wins over pelicanconf.py: it is the per-run override (`EXECBLOCKS_WORKERS=1
+    invoke build`), as Pelican's command line wins over its settings file."""
+    if os.environ.get("EXECBLOCKS_WORKERS", "").strip():
+        text, where = os.environ["EXECBLOCKS_WORKERS"].strip(), "the environment variable EXECBLOCKS_WORKERS"
+        value = int(text) if text.isdigit() else text
+    else:
+        value, where = settings.get("EXECBLOCKS_WORKERS", 0), "EXECBLOCKS_WORKERS in the settings"
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ConfigError(f"{where} must be a whole number of kernels (0: one per CPU core), got {value!r}")
+    return value

@@ -85,14 +85,15 @@ def title_slug(article: Article) -> str | None:
     return slugify(article.title, regex_subs=DEFAULT_CONFIG["SLUG_REGEX_SUBSTITUTIONS"])
 
 
-def status(settings: EngineSettings) -> list[ArticlePlan]:
-    store = ResultsStore(settings.results_dir)
+def status(settings: EngineSettings, verify_files: bool = False) -> list[ArticlePlan]:
+    store = ResultsStore(settings.results_dir, verify_files)
     return plan_articles(executable_articles(settings), store, settings)
 
 
 def check(settings: EngineSettings) -> list[ArticlePlan]:
-    """Raise StaleResultsError when anything is not fresh (CI, publishing)."""
-    plans = status(settings)
+    """Raise StaleResultsError when anything is not fresh or a stored file fails its
+    checksum (CI, publishing)."""
+    plans = status(settings, verify_files=True)
     _raise_if_stale(plans)
     return plans
 
@@ -115,7 +116,8 @@ def update(settings: EngineSettings, progress: "Progress | None" = None) -> Buil
     for article in articles:
         for note in article.notes:  # options accepted for Quarto's sake that change nothing here
             progress.say(f"execblocks: note: {note}")
-    report = MODES[settings.mode](articles, ResultsStore(settings.results_dir), settings, progress)
+    store = ResultsStore(settings.results_dir, verify_files=settings.mode == "strict")  # publishing checks every file
+    report = MODES[settings.mode](articles, store, settings, progress)
     report.articles = every
     return report
 
