@@ -81,7 +81,7 @@ def prepare(case: str, root: Path) -> Path:
         text = path.read_text()
         assert text.count(old) == 1, f"{case}: the documented change no longer applies to {name}"
         path.write_text(text.replace(old, new))
-    (root / "code").mkdir()
+    (root / "code").mkdir(exist_ok=True)
     return content
 
 
