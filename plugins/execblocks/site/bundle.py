@@ -75,15 +75,52 @@ def bundle_paths(article: Article, settings: EngineSettings) -> tuple[str, list[
     return notebook.as_posix(), code_paths
 
 
-def setup_cell(code_paths: list[str]) -> nbformat.NotebookNode:
-    """The cell that does what the build's kernel environment does: code/ on sys.path."""
+def setup_cell(code_paths: list[str], figure_dpi: float) -> nbformat.NotebookNode:
+    """The cell that does what the build's kernel does around the blocks, in plain Python
+    and matplotlib: code/ on sys.path; a scratch folder when EXECBLOCKS_SCRATCH is unset (the
+    README tells authors to write there); figures drawn as the page shows them, 2x PNGs
+    (`retina`) at the page's pixels per inch, cropped as the page crops them (tight)."""
     paths = ", ".join(f"os.path.abspath({p!r})" for p in code_paths)
     cell = nbformat.v4.new_code_cell(
-        "# Added to the download: the blog runs this notebook with its code folder on sys.path.\n"
-        f"import os, sys\nsys.path[:0] = [{paths}]")
+        "# Added to the download: the blog runs this notebook with its code folder on sys.path,\n"
+        "# a scratch folder in EXECBLOCKS_SCRATCH, and figures drawn as its pages show them.\n"
+        f"import os, sys, tempfile\nsys.path[:0] = [{paths}]\n"
+        'os.environ.setdefault("EXECBLOCKS_SCRATCH", tempfile.mkdtemp(prefix="scratch-"))\n'
+        "%config InlineBackend.figure_formats = ['retina']\n"
+        "import matplotlib\n"
+        f'matplotlib.rcParams["figure.dpi"] = {figure_dpi / 2:g}  # retina: {figure_dpi:g} pixels per inch')
     cell.id = SETUP_TAG
     cell.metadata["tags"] = [SETUP_TAG]
     return cell
+
+
+def figure_cells(article: Article, default_dpi: float) -> dict[int, nbformat.NotebookNode]:
+    """Block index -> a cell to run before it that sets the figure size and resolution the
+    build set there (`fig-width`/`fig-height` and `fig-dpi`, the article's defaults
+    included): the same rule as the build's hidden cells (execute/run_notebook.py), as plain
+    matplotlib rcParams, so `jupyter execute` draws the page's figures at the page's sizes."""
+    cells, figsize, dpi = {}, None, None
+    for block in article.blocks:
+        if not block.options.eval:
+            continue
+        lines = []
+        wanted = (block.options.fig_width, block.options.fig_height)
+        if wanted != (None, None) and wanted != figsize:
+            width, height = block.options.fig_width or 6.4, block.options.fig_height or 4.8
+            lines.append(f'matplotlib.rcParams["figure.figsize"] = ({width:g}, {height:g})  '
+                         f"# fig-width, fig-height (inches)")
+            figsize = wanted
+        if block.options.fig_dpi != dpi:
+            lines.append(f'matplotlib.rcParams["figure.dpi"] = {(block.options.fig_dpi or default_dpi) / 2:g}  '
+                         f"# retina: fig-dpi {block.options.fig_dpi or default_dpi:g}")
+            dpi = block.options.fig_dpi
+        if lines:
+            cell = nbformat.v4.new_code_cell("# Added to the download: the page's figure settings for the next "
+                                             "block.\nimport matplotlib\n" + "\n".join(lines))
+            cell.id = f"{SETUP_TAG}-{block.index + 1}"
+            cell.metadata["tags"] = [SETUP_TAG]
+            cells[block.index] = cell
+    return cells
 
 
 def requirements_txt(environment: Environment) -> str:
@@ -125,8 +162,10 @@ or, with nbconvert installed (`pip install nbconvert`):
 
 Either writes `{PurePosixPath(notebook_path).parent / (stem + '-rerun.ipynb')}` next to the original, to compare.
 Both run the notebook from its own folder, as the blog's build did. Its first cell puts the
-code folder on `sys.path`; the rest are the article's blocks, unchanged. `BLOG_DEVICE=cpu`
-forces the CPU; otherwise the experiments use a GPU when torch sees one.
+code folder on `sys.path`, gives blocks a scratch folder (`EXECBLOCKS_SCRATCH`) and draws
+figures as the page does (2x PNGs); a cell marked "Added to the download" before a block
+sets the figure size the page used. The rest are the article's blocks, unchanged.
+`BLOG_DEVICE=cpu` forces the CPU; otherwise the experiments use a GPU when torch sees one.
 """
 
 
@@ -135,7 +174,18 @@ def reader_bundle(article: Article, entry: StoredEntry, notebook: nbformat.Noteb
     """The bundle for a stored (fresh) result: `notebook` is the downloadable notebook."""
     notebook_path, code_paths = bundle_paths(article, settings)
     notebook = copy.deepcopy(notebook)
-    notebook.cells.insert(0, setup_cell(code_paths))
+    dpi = settings.kernel_policy.figure_dpi
+    before = figure_cells(article, dpi)
+    cells = [setup_cell(code_paths, dpi)]
+    for cell in notebook.cells:
+        # the downloadable notebook's cells are the blocks, with ids "block-<n>" (1-based)
+        block = cell.get("metadata", {}).get("execblocks", {}).get("block")
+        if block is None and str(cell.get("id", "")).startswith("block-"):
+            block = int(cell["id"].removeprefix("block-")) - 1
+        if block in before:
+            cells.append(before[block])
+        cells.append(cell)
+    notebook.cells[:] = cells  # in place: assigning a new list to the copy's `cells` was lost on writing
     files = {notebook_path: nbformat.writes(notebook).encode() + b"\n"}
     for rel, digest in entry.record.dependencies.items():
         data = (settings.root / rel).read_bytes()
