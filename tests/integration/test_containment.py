@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from conftest import with_tasks
+from support import with_tasks
 from execblocks import BlockExecutionError
 
 pytestmark = pytest.mark.slow
