@@ -7,16 +7,19 @@ EXECBLOCKS_SCRATCH, as the README tells authors to, runs there too."""
 from __future__ import annotations
 
 import base64
+import io
+import os
+import re
 import struct
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from conftest import Project
-from test_bundle import plain_environment, unzip
+from support import Project
 
 pytestmark = pytest.mark.slow
 
@@ -55,6 +58,12 @@ plt.scatter([1, 2], [2, 1]);
 """
 
 
+def plain_environment() -> dict[str, str]:
+    """The reader's environment: nothing the engine or this repository sets."""
+    return {k: v for k, v in os.environ.items()
+            if not k.startswith(("EXECBLOCKS_", "PYTHON", "BLOG_", "BNLAB_", "MPL"))}
+
+
 def png_size(data: bytes) -> tuple[int, int]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     return struct.unpack(">II", data[16:24])
@@ -66,14 +75,13 @@ def test_jupyter_execute_of_the_bundle_draws_the_pages_figures_at_the_pages_size
     project.build()
     page = project.html("sizes")
     # the page's full-size figures, in page order (their src; srcset holds the narrower ones)
-    import re
-
     sources = re.findall(r'<img[^>]*\bsrc="([^"]+\.png)"', page)
     page_sizes = [png_size((project.output / src).read_bytes()) for src in sources]
     assert len(page_sizes) == 4
 
     unpacked = tmp_path / "reader"
-    unzip((project.output / "results/sizes/sizes.zip").read_bytes(), unpacked)
+    with zipfile.ZipFile(io.BytesIO((project.output / "results/sizes/sizes.zip").read_bytes())) as archive:
+        archive.extractall(unpacked)
     bundle = unpacked / "sizes"
     jupyter = Path(sys.executable).with_name("jupyter")
     done = subprocess.run([str(jupyter), "execute", "content/sizes.ipynb", "--output=sizes-rerun"], cwd=bundle,
