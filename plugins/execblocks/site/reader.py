@@ -149,7 +149,19 @@ class NotebookReader(ExecMarkdownReader):
         session = session_of(self.settings)
         parsed = session.article_for(source_path) if session else None
         if parsed is not None:  # converted once per build, by the update
-            return self.read_text(source_path, parsed.text)
-        from execblocks.source.notebook_article import read_notebook
+            text = parsed.text
+        else:
+            from execblocks.source.notebook_article import read_notebook
 
-        return self.read_text(source_path, read_notebook(Path(source_path), str(source_path)).text)
+            text = read_notebook(Path(source_path), str(source_path)).text
+        # A notebook with no block never reaches the preflight: say here what works in a
+        # notebook, instead of Pelican's "could not find information about 'title'".
+        from execblocks.errors import ArticleMetadataError
+        from execblocks.source.header import read_header
+        from execblocks.source.preflight import NOTEBOOK_TITLE_HINT
+
+        if read_header(text.split("\n"), str(source_path)).title is None:
+            error = ArticleMetadataError(str(source_path), 0, "missing Title", NOTEBOOK_TITLE_HINT)
+            logger.error("%s", error)  # Pelican's own log of a failed reader shows no reason
+            raise error
+        return self.read_text(source_path, text)
