@@ -1,8 +1,8 @@
 """What each corpus article's page must show, as its author saw it (Quarto's render,
-JupyterLab, nbsphinx, MyST-NB). Run by hand while the engine learns these documents:
+JupyterLab, nbsphinx, MyST-NB). Part of the suite (marked slow: each case runs its kernel):
 
-    .venv/bin/pytest -q tests/corpus/corpus_checks.py            # every case (kernels: minutes)
-    .venv/bin/pytest -q tests/corpus/corpus_checks.py -k hello   # one case
+    .venv/bin/pytest -q tests/corpus/test_corpus.py            # every case (about 2.5 min here)
+    .venv/bin/pytest -q tests/corpus/test_corpus.py -k hello   # one case
 
 Each case builds alone in a temp project with the repository's settings. Every page gets
 the common checks (builds, titled, no Pandoc syntax printed as text, every figure through
