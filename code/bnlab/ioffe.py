@@ -47,6 +47,10 @@ class IoffeConfig(Profiles):
     def full(cls):
         return cls(steps=50_000, eval_every=1000, probe_every=1000)
 
+    @classmethod
+    def short(cls):
+        return cls(steps=200, eval_every=50, probe_every=50)
+
 
 @dataclass
 class IoffeResult:

@@ -37,6 +37,10 @@ class SensitivityConfig(Profiles):
                    lrs=tuple(np.logspace(-4, 1.5, 12).round(6)),
                    gains=tuple(np.logspace(-1.5, 1.5, 7).round(4)))
 
+    @classmethod
+    def short(cls):
+        return cls(steps=30)
+
 
 @dataclass
 class Sweep:

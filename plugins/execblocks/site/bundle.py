@@ -79,7 +79,8 @@ def setup_cell(code_paths: list[str], figure_dpi: float) -> nbformat.NotebookNod
     """The cell that does what the build's kernel does around the blocks, in plain Python
     and matplotlib: code/ on sys.path; a scratch folder when EXECBLOCKS_SCRATCH is unset (the
     README tells authors to write there); figures drawn as the page shows them, 2x PNGs
-    (`retina`) at the page's pixels per inch, cropped as the page crops them (tight)."""
+    (`retina`) at the page's pixels per inch (whatever `figure.dpi` the article's style sets),
+    cropped as the page crops them (tight)."""
     paths = ", ".join(f"os.path.abspath({p!r})" for p in code_paths)
     cell = nbformat.v4.new_code_cell(
         "# Added to the download: the blog runs this notebook with its code folder on sys.path,\n"
@@ -87,18 +88,25 @@ def setup_cell(code_paths: list[str], figure_dpi: float) -> nbformat.NotebookNod
         f"import os, sys, tempfile\nsys.path[:0] = [{paths}]\n"
         'os.environ.setdefault("EXECBLOCKS_SCRATCH", tempfile.mkdtemp(prefix="scratch-"))\n'
         "%config InlineBackend.figure_formats = ['retina']\n"
-        "import matplotlib\n"
-        f'matplotlib.rcParams["figure.dpi"] = {figure_dpi / 2:g}  # retina: {figure_dpi:g} pixels per inch')
+        f"{_print_dpi(figure_dpi)}")
     cell.id = SETUP_TAG
     cell.metadata["tags"] = [SETUP_TAG]
     return cell
 
 
+def _print_dpi(dpi: float) -> str:
+    """Jupyter's inline backend saves a figure at the pixels per inch this says, whatever
+    the figure's own `figure.dpi` (an article's style may set it): the page's resolution."""
+    return (f"%config InlineBackend.print_figure_kwargs = {{'bbox_inches': 'tight', 'dpi': {dpi:g}}}"
+            f"  # {dpi:g} pixels per inch, as the page")
+
+
 def figure_cells(article: Article, default_dpi: float) -> dict[int, nbformat.NotebookNode]:
     """Block index -> a cell to run before it that sets the figure size and resolution the
-    build set there (`fig-width`/`fig-height` and `fig-dpi`, the article's defaults
-    included): the same rule as the build's hidden cells (execute/run_notebook.py), as plain
-    matplotlib rcParams, so `jupyter execute` draws the page's figures at the page's sizes."""
+    build set there (`fig-width`/`fig-height` as plain matplotlib rcParams, `fig-dpi` as the
+    inline backend's resolution; the article's defaults included): the same rule as the
+    build's hidden cells (execute/run_notebook.py), so `jupyter execute` draws the page's
+    figures at the page's sizes."""
     cells, figsize, dpi = {}, None, None
     for block in article.blocks:
         if not block.options.eval:
@@ -111,8 +119,7 @@ def figure_cells(article: Article, default_dpi: float) -> dict[int, nbformat.Not
                          f"# fig-width, fig-height (inches)")
             figsize = wanted
         if block.options.fig_dpi != dpi:
-            lines.append(f'matplotlib.rcParams["figure.dpi"] = {(block.options.fig_dpi or default_dpi) / 2:g}  '
-                         f"# retina: fig-dpi {block.options.fig_dpi or default_dpi:g}")
+            lines.append(_print_dpi(block.options.fig_dpi or default_dpi))
             dpi = block.options.fig_dpi
         if lines:
             cell = nbformat.v4.new_code_cell("# Added to the download: the page's figure settings for the next "
@@ -146,6 +153,15 @@ def requirements_txt(environment: Environment) -> str:
 
 def readme(article: Article, notebook_path: str, top: str, python: str) -> str:
     stem = PurePosixPath(notebook_path).stem
+    short = article.header.text("rerun-short") if article.header else None
+    # The article's header may name a short run (`Rerun-Short: BNLAB_PROFILE=short`): a smoke
+    # test of every block that a reader can afford before the full rerun.
+    short_run = (f"""
+A short run first (every block, smaller experiments: minutes on a laptop CPU; its numbers
+are not the article's, its figures have the article's sizes):
+
+    {short.strip()} jupyter execute {notebook_path} --output={stem}-short
+""" if short and short.strip() else "")
     return f"""# {article.slug}: rerun the experiments of "{article.rel_path}"
 
 This folder holds the article's executed notebook (`{notebook_path}`) and every project
@@ -155,7 +171,7 @@ file its run read, at the same place as in the blog's repository. It ran with Py
     python -m venv .venv && . .venv/bin/activate
     pip install -r requirements.txt
     jupyter execute {notebook_path} --output={stem}-rerun
-
+{short_run}
 or, with nbconvert installed (`pip install nbconvert`):
 
     jupyter nbconvert --to notebook --execute {notebook_path} --output {stem}-rerun.ipynb
