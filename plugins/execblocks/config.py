@@ -31,6 +31,7 @@ class EngineSettings:
     code_dirs: tuple[Path, ...]
     output_dir: Path
     mode: str = "auto"
+    cache_dir: Path | None = None  # Pelican's CACHE_PATH (highlight and formula caches), when set
     timeout: int = 1800
     max_timeout: int = 6 * 3600  # the ceiling no block can raise its timeout past (execute/timeouts.py)
     max_output: int = 1_000_000  # bytes of text one block keeps; the rest is cut (execute/output_cap.py)
@@ -108,6 +109,8 @@ class EngineSettings:
             code_dirs=tuple((root / d).resolve() for d in code_dirs),
             output_dir=Path(settings.get("OUTPUT_PATH", "output")).resolve(),
             mode=mode,
+            # A relative CACHE_PATH is the project's, as render/highlight.py reads it.
+            cache_dir=(root / settings["CACHE_PATH"]).resolve() if settings.get("CACHE_PATH") else None,
             timeout=timeout,
             max_timeout=max_timeout,
             max_output=max_output,

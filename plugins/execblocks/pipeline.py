@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from execkernel.policy import FIGURE_PIPELINE
+
 from execblocks.config import EngineSettings
 from execblocks.errors import BuildInterrupted, ExecBlocksError, StaleResultsError, StoreWriteError, WorkerLostError
 from execblocks.source.parse import ARTICLE_SUFFIXES, Article, discover
@@ -256,6 +258,7 @@ def store_result(store: ResultsStore, result: "ExecutionResult", settings: Engin
                      for n, (i, v) in enumerate(zip(article.inline, result.inline_values))),
         dependencies=dependencies,
         environment=Environment(result.device or "cpu", result.versions, current_environment(), result.packages),
+        figure_pipeline=FIGURE_PIPELINE,
     )
     provenance = Provenance(result.executed_at, result.duration_s, tuple(result.block_seconds), result.host)
     return store.write(article.article_id, record, result.notebook, provenance,

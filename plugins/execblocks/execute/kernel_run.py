@@ -31,6 +31,7 @@ from execblocks.execute.output_cap import OutputCap
 from execblocks.config import BlockOptions, EngineSettings
 from execblocks.execute.containment import ContainedKernelManager, how_it_died, oom_kills
 from execblocks.errors import BlockExecutionError
+from execblocks.private_uses import warn_if_gone
 from execblocks.execute.timeouts import block_limit
 from execblocks.execute.run_notebook import (HIDDEN, build_notebook, inline_markdown, inline_values, locate_error, point_tracebacks_at_article,
                        public_notebook, run_info)
@@ -142,6 +143,7 @@ async def execute_article(article: Article, settings: EngineSettings,
         return limit_for(cell).seconds
 
     runtime_dir = Path(tempfile.mkdtemp(prefix="execblocks-"))
+    warn_if_gone()  # ContainedKernelManager overrides a private method: say so if it is gone
     km = ContainedKernelManager(kernel_name=settings.kernel_name, transport="ipc")
     # ipc sockets are files: keep them in a private temp folder, never in the project.
     km.connection_file = str(runtime_dir / f"kernel-{uuid.uuid4().hex[:8]}.json")
@@ -152,7 +154,7 @@ async def execute_article(article: Article, settings: EngineSettings,
         resources={"metadata": {"path": str(article.path.parent)}}, log=QUIET_LOG,
     )
     client.progress, client.article_label = progress, label
-    client.cap = OutputCap(settings.max_output)
+    client.cap = OutputCap(settings.max_output, settings.max_figures)
     t0 = time.perf_counter()
     executed_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
     error = None
@@ -162,6 +164,7 @@ async def execute_article(article: Article, settings: EngineSettings,
         if gpu is not None:
             env["CUDA_VISIBLE_DEVICES"] = gpu
         env[SCRATCH_ENV] = str(runtime_dir / "scratch")  # where a block may write (execute/project_writes.py)
+        env["EXECBLOCKS_ARTICLE"] = article.rel_path  # the watchdog names it when it kills leftovers
         (runtime_dir / "scratch").mkdir()
         await client.async_execute(env=env)
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:

@@ -17,8 +17,8 @@ from pelican.utils import pelican_open
 
 from execblocks.config import EngineSettings
 from execblocks.references.crossref import ReferencesExtension
-from execblocks.errors import ExecBlocksError
-from execblocks.source.header import Header, blank_front_matter, pelican_metadata, read_header
+from execblocks.errors import ArticleMetadataError, ExecBlocksError
+from execblocks.source.header import COMPUTED_DATES, Header, blank_front_matter, pelican_metadata, read_header
 from execblocks.render.highlight import Highlighter, cache_file_for
 from execblocks.site.results_generator import static_path
 from execblocks.execute.plan import FRESH
@@ -108,7 +108,10 @@ class ExecMarkdownReader(MarkdownReader):
         # only when there is such a field: a Markdown instance costs milliseconds).
         if any(name.lower() in self.settings["FORMATTED_FIELDS"] for name in meta):
             self._md = Markdown(**self.settings["MARKDOWN"])
-        metadata = self._parse_metadata(meta)
+        try:
+            metadata = self._parse_metadata(meta)
+        except ValueError as error:  # Pelican's date parser: its message names neither file nor field
+            raise self._metadata_error(header, source_path, session, error) from None
         if rendered is not None and entry is not None and entry.record is not None:
             article = rendered.article
             session.rendered[article.article_id] = rendered
@@ -124,6 +127,26 @@ class ExecMarkdownReader(MarkdownReader):
                 run=run_table(article, entry),
             )
         return content, metadata
+
+    def _metadata_error(self, header: Header, source_path, session, error: ValueError) -> ArticleMetadataError:
+        """Pelican could not process the header (a date it cannot read): say where."""
+        from pelican.utils import get_date
+
+        settings = session.settings if session else EngineSettings.from_pelican(self.settings)
+        try:
+            rel_path = Path(source_path).resolve().relative_to(settings.root).as_posix()
+        except ValueError:
+            rel_path = str(source_path)
+        for key in ("date", "modified"):
+            value = header.fields.get(key)
+            if isinstance(value, str) and value not in COMPUTED_DATES:
+                try:
+                    get_date(value)
+                except ValueError:
+                    return ArticleMetadataError(rel_path, header.line_of(key),
+                                                f"{key.capitalize()} {value!r} is not a date Pelican can read",
+                                                "Write it as `2026-11-25` (or `2026-11-25 14:30`).")
+        return ArticleMetadataError(rel_path, 0, f"Pelican cannot read the header: {error}")
 
     def _references(self, text: str, header: Header, source_path, session) -> ReferencesExtension:
         settings = session.settings if session else EngineSettings.from_pelican(self.settings)

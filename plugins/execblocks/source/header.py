@@ -56,12 +56,11 @@ class FrontMatter:
     lines: tuple[str, ...] = field(repr=False, default=())  # the YAML text's lines
 
     def line_of(self, key: str) -> int:
-        """1-based file line where `key:` is written (the header's first line if not found)."""
+        """1-based file line where `key:` is written (the header's first line if not found);
+        the last such line when the key is repeated, as PyYAML keeps the last value."""
         pattern = re.compile(rf"^\s*{re.escape(key)}\s*:")
-        for number, line in enumerate(self.lines):
-            if pattern.match(line):
-                return self.first_line + 2 + number
-        return self.first_line + 1
+        found = [number for number, line in enumerate(self.lines) if pattern.match(line)]
+        return self.first_line + 2 + found[-1] if found else self.first_line + 1
 
 
 # Pelican's header line: `Key: value`, up to the first blank line.
