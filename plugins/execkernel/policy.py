@@ -9,8 +9,10 @@ FIGURE_DPI = 192  # pixels per inch of saved figures: twice the page's 96 px/in,
 # figure saving and dark recolouring, renditions.py). It is in every result's key, so
 # results whose figures the current code would draw differently are stale: raise it with
 # any change that moves a pixel or a byte of a stored figure. (1: every result stored
-# before it existed; 2: savefig's tight box, the dark rendition redrawn, not replayed.)
-FIGURE_PIPELINE = 2
+# before it existed; 2: savefig's tight box, the dark rendition redrawn, not replayed;
+# 3: plt.show() ends the figures drawn so far, an undescribed figure's text names its kind
+# and axis labels.)
+FIGURE_PIPELINE = 3
 
 
 @dataclass(frozen=True)

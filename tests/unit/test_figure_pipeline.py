@@ -25,7 +25,7 @@ PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
 # and the fingerprint of that code (docstrings and comments left out) when FIGURE_PIPELINE
 # was last set.
 FIGURE_CODE = {"execkernel/renditions.py": None, "execkernel/hooks.py": re.compile(r"figure|render|recolo|dark|svg|png|DARK_", re.I)}
-FINGERPRINT = {2: "85750407c7edde52"}
+FINGERPRINT = {2: "85750407c7edde52", 3: "183a200f0f715233"}
 
 TEXT = "Title: T\nDate: 2026-01-01\n\n```{python}\nimport matplotlib.pyplot as plt\nplt.plot([1, 2])\n```\n"
 
