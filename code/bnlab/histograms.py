@@ -34,6 +34,10 @@ class HistConfig(Profiles):
     def full(cls):
         return cls(steps=5000)
 
+    @classmethod
+    def short(cls):
+        return cls(steps=100)
+
 
 @dataclass
 class HistResult:

@@ -54,6 +54,10 @@ class ICSConfig(Profiles):
         return cls(width=512, depth=10, steps=20_000, every=500, eval_every=500, layer=8,
                    seeds=tuple(range(10)))
 
+    @classmethod
+    def short(cls):
+        return cls(steps=80, every=20, eval_every=40)
+
 
 @dataclass
 class ICSResult:

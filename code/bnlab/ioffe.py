@@ -48,6 +48,10 @@ class IoffeConfig(Profiles):
     def full(cls):
         return cls(steps=50_000, eval_every=500, probe_every=1000, seeds=FULL_SEEDS)
 
+    @classmethod
+    def short(cls):
+        return cls(steps=200, eval_every=50, probe_every=50)
+
 
 @dataclass
 class IoffeResult:

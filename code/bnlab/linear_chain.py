@@ -79,6 +79,10 @@ class ChainConfig(Profiles):
         return cls(depths=tuple(range(1, 51)), train_depths=(4, 32), steps=2000,
                    lrs=tuple(np.logspace(-5, 1, 49).round(8)), seeds=tuple(range(10)))
 
+    @classmethod
+    def short(cls):
+        return cls(depths=tuple(range(1, 11)), steps=30, lrs=tuple(np.logspace(-4, 1, 6).round(8)))
+
 
 @dataclass
 class ChainResult:

@@ -39,6 +39,10 @@ class PlacementConfig(Profiles):
     def full(cls):
         return cls(width=256, depth=8, steps=20_000, eval_every=500, seeds=tuple(range(10)))
 
+    @classmethod
+    def short(cls):
+        return cls(steps=200, eval_every=50)
+
 
 @dataclass
 class PlacementResult:

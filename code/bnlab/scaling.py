@@ -33,6 +33,10 @@ class ScalingConfig(Profiles):
     def full(cls):
         return cls(steps=5000, lrs_per_decade=8, seeds=tuple(range(10)))  # tiny data: < 1 s
 
+    @classmethod
+    def short(cls):
+        return cls(steps=60, lrs_per_decade=2)
+
     @property
     def lrs(self) -> np.ndarray:
         a, b = self.lr_decades

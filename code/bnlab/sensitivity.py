@@ -39,6 +39,10 @@ class SensitivityConfig(Profiles):
                    lrs=tuple(np.logspace(-4, 1.5, 12).round(6)),
                    gains=tuple(np.logspace(-1.5, 1.5, 7).round(4)), seeds=tuple(range(10)))
 
+    @classmethod
+    def short(cls):
+        return cls(steps=30)
+
 
 @dataclass
 class Sweep:

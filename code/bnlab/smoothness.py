@@ -70,6 +70,10 @@ class SmoothnessConfig(Profiles):
         return cls(dln_steps=10_000, dln_every=500, seeds=tuple(range(10)),
                    eta_factors=tuple(np.geomspace(0.01, 30.0, 16).round(4)))
 
+    @classmethod
+    def short(cls):
+        return cls(steps=80, every=20, dln_steps=60, dln_every=20)
+
 
 @dataclass
 class DLNRun:

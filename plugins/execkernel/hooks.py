@@ -57,6 +57,8 @@ def install(**policy) -> None:
         plain = shell.display_formatter.formatters["text/plain"]
         plain.for_type_by_name("matplotlib.figure", "Figure", lambda fig, p, cycle: None)
         _name_cells_in_warnings(shell)
+        # `%matplotlib inline` would hand figures to matplotlib-inline, past the pipeline.
+        shell.register_magic_function(_matplotlib_magic, magic_kind="line", magic_name="matplotlib")
         from execkernel import flood_guard
 
         flood_guard.install(_policy.max_output)  # after the figure hook: its notice comes last
@@ -186,6 +188,27 @@ def _save_open_figures(result=None) -> None:
         _fail_block(result, error)
     finally:
         plt.close("all")
+
+
+def show_figures() -> None:
+    """`plt.show()` in a block (execkernel/backend.py): the figures drawn so far end here,
+    through the pipeline, in order; a figure that cannot be saved raises in the block."""
+    import matplotlib.pyplot as plt
+
+    try:
+        _publish_figures(plt)
+    finally:
+        plt.close("all")
+
+
+def _matplotlib_magic(line: str = "") -> None:
+    """`%matplotlib [inline]`, as notebooks start: figures already show inline, through the
+    figure pipeline (sizes, 2x PNG, dark twin), so the line changes nothing. Other GUIs
+    (`widget`, `qt`, ...) cannot be on a built page: said once, figures stay images."""
+    choice = (line.split() or ["inline"])[0]
+    if choice not in ("inline", "agg", "Agg"):
+        print(f"%matplotlib {choice}: a built page shows figures as images; "
+              f"they are saved as with %matplotlib inline", file=sys.stderr)
 
 
 def _publish_figures(plt) -> None:
@@ -386,8 +409,34 @@ def _fail_block(result, error: Exception) -> None:
 
 
 def _figure_title(figure) -> str:
+    """What a screen reader hears when the author gave no fig-alt or caption: the plot's
+    own titles, else per panel its kind and axis labels ("A line plot of y against x")."""
     titles = [figure.get_suptitle()] + [ax.get_title() for ax in figure.axes]
-    return "; ".join(t for t in titles if t) or "Figure"
+    if any(titles):
+        return "; ".join(t for t in titles if t)
+    panels = [_describe_axes(ax) for ax in figure.axes if ax.get_visible() and ax.has_data()]
+    if not panels:
+        return "Figure"
+    if len(panels) == 1:
+        return panels[0]
+    return f"{len(panels)} panels: " + "; ".join(p[0].lower() + p[1:] for p in panels)
+
+
+def _describe_axes(ax) -> str:
+    collection_kinds = {"PathCollection": "scatter plot", "QuadMesh": "heatmap", "LineCollection": "line plot"}
+    found = (["image"] * bool(ax.images) + ["line plot"] * bool(ax.lines)
+             + [collection_kinds.get(type(c).__name__, "filled area") for c in ax.collections]
+             + ["bar chart"] * bool(ax.patches))
+    kinds = list(dict.fromkeys(found))
+    if ax.name == "polar":
+        kinds = ["polar " + k for k in kinds] or ["polar plot"]
+    text = "A " + " with ".join(kinds[:2] or ["plot"])
+    xlabel, ylabel = ax.get_xlabel(), ax.get_ylabel()
+    if xlabel and ylabel:
+        text += f" of {ylabel} against {xlabel}"
+    elif xlabel or ylabel:
+        text += f" ({xlabel or ylabel})"
+    return text
 
 
 def _versions() -> dict[str, str]:

@@ -10,7 +10,8 @@ FIGURE_DPI = 192  # pixels per inch of saved figures: twice the page's 96 px/in,
 # results whose figures the current code would draw differently are stale: raise it with
 # any change that moves a pixel or a byte of a stored figure. (1: every result stored
 # before it existed; 2: savefig's tight box, the dark rendition redrawn, not replayed;
-# 3: a 400 px rendition for 1x phones.)
+# 3: a 400 px rendition for 1x phones; plt.show() ends the figures drawn so far; an
+# undescribed figure's text names its kind and axis labels.)
 FIGURE_PIPELINE = 3
 
 

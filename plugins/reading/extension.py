@@ -24,6 +24,7 @@ from pathlib import Path
 from markdown import Extension
 from markdown.postprocessors import Postprocessor
 
+from . import divs, fences, links
 from .mathcache import FormulaCache
 from .mathrender import Formula, MathError, bad_formula, first_line, formulas, render_batch, replace_math
 from .regions import mark_scroll_regions, number_regions
@@ -115,3 +116,6 @@ class ReadingExtension(Extension):
 
     def extendMarkdown(self, md):  # noqa: N802 (Python-Markdown's name)
         md.postprocessors.register(ReadingPostprocessor(md, self.math), "reading", PRIORITY)
+        divs.register(md)  # Pandoc's fenced divs: callouts, layouts, figure divs, margin notes
+        fences.register(md)  # ```python title="x"```, MyST's ```{margin}``` / ```{note}```: fences, not prose
+        links.register(md)  # `surus.png`, `other.ipynb#x` beside the article: Pelican's {attach}/{filename}

@@ -87,3 +87,14 @@ def test_a_block_inside_an_html_comment_is_never_run(project):
     page = project.html("commented")
     assert "<pre>runs\n</pre>" in page
     assert "must not run" not in page.replace("<!--", "\x00").split("\x00", 1)[0]  # hidden, if shown at all
+
+
+def test_a_missing_package_says_to_add_it_to_requirements_and_the_venv(project):
+    project.write("content/missing.md", article("import numpy\nimport no_such_package_here.sub"))
+    with pytest.raises(BlockExecutionError) as caught:
+        project.build()
+    message = str(caught.value)
+    assert message.startswith("content/missing.md:6: block 1 raised ModuleNotFoundError: "
+                              "No module named 'no_such_package_here'")
+    assert "`no_such_package_here` to requirements.txt" in message and ".venv/bin/pip install" in message
+    assert "error: true" not in message

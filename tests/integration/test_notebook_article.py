@@ -98,13 +98,13 @@ def test_saved_outputs_are_shown_only_when_asked(nb_project, capfd):
 
     nb_project.write("content/nb.ipynb", saved("computed in Jupyter\n"))
     nb_project.build()
-    html = nb_project.html("saved-outputs")
+    html = nb_project.html("nb")
     assert printed(html, "computed in Jupyter\n</pre>")  # `this_would_fail()` never ran
     assert "Not executed" not in html
     assert "<figure" in html and len(list((nb_project.output / "results" / "nb").glob("*.png"))) == 1
     nb_project.write("content/nb.ipynb", saved("saved again\n"))
     nb_project.build()
-    assert printed(nb_project.html("saved-outputs"), "saved again\n</pre>")
+    assert printed(nb_project.html("nb"), "saved again\n</pre>")
 
 
 def test_a_notebook_is_converted_to_markdown_once_per_build(project: Project, monkeypatch):

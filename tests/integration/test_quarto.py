@@ -147,7 +147,7 @@ def quarto_site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def basics(quarto_site) -> str:
-    return quarto_site.html("quarto-basics")
+    return quarto_site.html("basics")  # Quarto publishes basics.qmd as basics.html
 
 
 def printed(html: str, text: str) -> bool:
@@ -262,9 +262,9 @@ def test_quartos_own_examples_build_unchanged(tmp_path):
     project.write("content/hello.qmd", HELLO_QMD)
     project.write("content/demo/matplotlib.qmd", MATPLOTLIB_DEMO)
     project.build()
-    hello = project.html("quarto-basics")
+    hello = project.html("hello")  # hello.qmd -> hello.html, as Quarto
     assert '<figure class="cell-figure" id="fig-polar">' in hello and "A line plot on a polar axis" in hello
     assert '<details class="cell-fold"><summary>Code</summary>' in hello  # format: html: code-fold: true
-    demo = project.html("matplotlib-demo")
+    demo = project.html("matplotlib")
     assert '<figure class="cell-figure" id="fig-polar">' in demo and "cell-code" not in demo  # echo: false
     assert (project.results / "demo" / "matplotlib" / "record.json").is_file()

@@ -98,3 +98,26 @@ def test_site_default_bibliography_and_yaml_front_matter():
     assert 'href="#ref-ioffe2015"' in html
     assert read_header("---\ntitle: A\nbibliography: [a.bib, b.bib]\n---\n\nText".split("\n"), "a.md").fields == \
         {"title": "A", "bibliography": ["a.bib", "b.bib"]}
+
+
+def test_a_closing_references_heading_of_the_document_holds_the_bibliography():
+    html = convert("Normalising helps [@ioffe2015].\n\n## References\n")
+    assert html.count(">References") == 1  # the document's own heading, no second one
+    assert html.index('id="references"') < html.index('<div class="references" id="refs" role="doc-bibliography">')
+    assert 'id="ref-ioffe2015"' in html.split('id="refs"')[1]
+
+
+def test_a_refs_div_is_where_the_bibliography_goes():
+    from reading import divs
+
+    class Divs(markdown.Extension):
+        def extendMarkdown(self, md):  # noqa: N802
+            divs.register(md)
+
+    text = "Title: A\nBibliography: refs.bib\n\nIt helps [@ioffe2015].\n\n# Sources\n\n::: {#refs}\n:::\n\nAfter.\n"
+    bib = bibliography_for(read_header(text.split("\n"), "content/a.md"), DATA / "a.md", "content/a.md", {}, DATA)
+    md = markdown.Markdown(extensions=SITE["extensions"] + [ReferencesExtension("content/a.md", text, bib), Divs()],
+                           extension_configs=SITE["extension_configs"])
+    html = md.convert(text)
+    assert ">References" not in html
+    assert html.index("Sources") < html.index('id="ref-ioffe2015"') < html.index("After.")

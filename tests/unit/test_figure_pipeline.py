@@ -24,8 +24,8 @@ PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
 # values and reports are not figure code: changing them must not ask for a new version);
 # and the fingerprint of that code (docstrings and comments left out) when FIGURE_PIPELINE
 # was last set.
-FIGURE_CODE = {"execkernel/renditions.py": None, "execkernel/hooks.py": re.compile(r"figure|render|recolo|dark|svg|png|DARK_", re.I)}
-FINGERPRINT = {2: "85750407c7edde52", 3: "e0c9e3dae507874c"}
+FIGURE_CODE = {"execkernel/renditions.py": None, "execkernel/backend.py": None, "execkernel/hooks.py": re.compile(r"figure|render|recolo|dark|svg|png|DARK_", re.I)}
+FINGERPRINT = {2: "85750407c7edde52", 3: "b27d4b630eaca333"}
 
 TEXT = "Title: T\nDate: 2026-01-01\n\n```{python}\nimport matplotlib.pyplot as plt\nplt.plot([1, 2])\n```\n"
 

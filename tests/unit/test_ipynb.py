@@ -98,3 +98,34 @@ def test_discover_finds_md_qmd_and_ipynb_and_refuses_two_with_one_name(tmp_path,
     (content / "m.qmd").write_text("---\ntitle: M2\n---\n")
     with pytest.raises(ArticleSyntaxError, match="content/m.qmd:1: content/m.md has the same name"):
         discover(content, tmp_path)
+
+
+def test_a_cell_ending_in_a_newline_is_located_at_its_own_line(tmp_path, content):
+    path = write_notebook(content / "nb.ipynb", [
+        nbformat.v4.new_markdown_cell("# A plain notebook\n\nProse."),
+        nbformat.v4.new_code_cell("x = 1\ny = 2\n"),  # Jupyter saves many cells like this
+        nbformat.v4.new_code_cell("#| ecko: false\nx = 1\n"),
+    ])
+    with pytest.raises(ArticleSyntaxError) as caught:
+        parse_article(path, tmp_path, content)
+    assert caught.value.line == file_line(path, '"#| ecko: false\\n"') > 1
+
+
+def test_a_plain_notebook_is_titled_by_its_first_heading_and_tags_are_options(tmp_path, content):
+    path = write_notebook(content / "plain.ipynb", [
+        nbformat.v4.new_markdown_cell("Hidden note", metadata={"nbsphinx": "hidden"}),
+        nbformat.v4.new_markdown_cell("# Simple Line Plots\n\nIntro."),
+        nbformat.v4.new_code_cell("setup = 1", metadata={"tags": ["remove-cell"]}),
+        nbformat.v4.new_code_cell("#| echo: true\n1 / 0", metadata={"tags": ["raises-exception", "remove-input"]}),
+        nbformat.v4.new_code_cell("print(2)", metadata={"tags": ["hide-cell"],
+                                                        "mystnb": {"code_prompt_show": "Show the print"}}),
+    ])
+    article = parse_article(path, tmp_path, content)
+    assert article.header.title == "Simple Line Plots"
+    assert "# Simple Line Plots" not in notebook_text(path.read_text(), "plain").text  # not a body heading too
+    assert "Hidden note" not in notebook_text(path.read_text(), "plain").text
+    first, second, third = (b.options for b in article.blocks)
+    assert first.include is False
+    assert second.error is True and second.echo is True  # the cell's own `#| echo: true` wins over its tag
+    assert third.code_fold is True and third.output_fold is True and third.code_summary == "Show the print"
+    assert [b.code for b in article.blocks] == ["setup = 1", "1 / 0", "print(2)"]  # tag options are not code

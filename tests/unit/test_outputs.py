@@ -108,17 +108,63 @@ VEGA = {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "mark": "b
         "data": {"values": [{"a": "</script><script>alert(1)</script>"}]}}
 
 
-def test_vega_lite_is_interactive_only_where_the_author_opts_in():
+def test_vega_lite_is_drawn_unless_the_author_opts_out():
     data = {"application/vnd.vegalite.v5+json": VEGA, "text/plain": "alt.Chart(...)"}
     html, rendered = render("```{python}\nchart\n```\n", [display(data)])
-    assert "vega-chart" not in html and "alt.Chart(...)" in html
-    assert "interactive: true" in rendered.warnings[0]
-
-    html, _ = render("```{python}\n#| interactive: true\nchart\n```\n", [display(data)])
-    assert '<div class="vega-chart" data-vega-kind="vegalite"></div>' in html
+    assert '<div class="vega-chart" data-vega-kind="vegalite" role="img"' in html
+    assert "needs JavaScript" in html  # never an empty box, even without JavaScript
     spec = html.split('<script type="application/json" class="vega-spec">')[1].split("</script>")[0]
     assert "<" not in spec  # the spec can never close its script element
     assert json.loads(spec) == VEGA
+    assert "figure-number" not in html  # uncaptioned: not numbered
+
+    html, rendered = render("```{python}\n#| interactive: false\nchart\n```\n", [display(data)])
+    assert "vega-chart" not in html and "alt.Chart(...)" in html
+    assert "content/a.md:1: an interactive chart is shown as text/plain" in rendered.warnings[0]
+
+
+# What Altair 6's default renderer displays: a page that loads vega-embed from a CDN.
+ALTAIR_HTML = ('<style>#altair-viz-1.vega-embed {width: 100%}</style><div id="altair-viz-1"></div>'
+               '<script type="text/javascript">(function(spec, embedOpt){})\n'
+               '  var spec = {"$schema": "https://vega.github.io/schema/vega-lite/v6.4.1.json", '
+               '"mark": "point", "title": "Bills"};\n  var embedOpt = {"mode": "vega-lite"};\n'
+               '  vegaEmbed("#altair-viz-1", spec, embedOpt);</script>')
+
+
+# Altair 6's "universal" template (its default): the spec is the argument of its function.
+ALTAIR_UNIVERSAL = ('<div id="altair-viz-2"></div><script type="text/javascript">\n'
+                    '  (function(spec, embedOpt){\n    const paths = {"vega-embed": '
+                    '"https://cdn.jsdelivr.net/npm/vega-embed@7?noext"};\n  })({"$schema": '
+                    '"https://vega.github.io/schema/vega-lite/v6.4.1.json", "mark": "point", "title": "Bills"}, '
+                    '{"mode": "vega-lite"});\n</script>')
+
+
+@pytest.mark.parametrize("altair_html", [ALTAIR_HTML, ALTAIR_UNIVERSAL])
+def test_an_altair_html_chart_is_drawn_from_its_spec_captioned_and_numbered(altair_html):
+    data = {"text/html": altair_html, "text/plain": "alt.Chart(...)"}
+    html, _ = render("```{python}\n#| label: fig-bills\n#| fig-cap: Bill sizes\nchart\n```\n", [display(data)])
+    assert '<figure class="cell-figure cell-output-chart cell-output-vega" id="fig-bills">' in html
+    assert '<span class="figure-number">Figure 1.</span> Bill sizes</figcaption>' in html
+    assert 'aria-label="Bill sizes"' in html and "cdn" not in html.lower() and "vegaEmbed" not in html
+    spec = json.loads(html.split('class="vega-spec">')[1].split("</script>")[0])
+    assert spec["mark"] == "point"
+
+
+def test_a_plotly_figure_is_drawn_by_the_shipped_plotly():
+    data = {"application/vnd.plotly.v1+json": {"data": [{"type": "scatter", "x": [1], "y": [2]}],
+                                               "layout": {"title": {"text": "Life expectancy"}}}}
+    html, _ = render("```{python}\nfig.show()\n```\n", [display(data)])
+    assert '<div class="plotly-chart" role="img" aria-label="Life expectancy">' in html
+    spec = json.loads(html.split('class="plotly-spec">')[1].split("</script>")[0])
+    assert spec["data"][0]["y"] == [2]
+
+
+def test_a_widget_is_a_notice_and_a_warning_not_its_repr():
+    data = {"application/vnd.jupyter.widget-view+json": {"model_id": "x"},
+            "text/plain": "Map(center=[52.2, 0.1], controls=(ZoomControl(...)))"}
+    html, rendered = render("```{python}\nm\n```\n", [display(data)])
+    assert "a Map widget" in html and "Map(center" not in html
+    assert rendered.warnings[0].startswith("content/a.md:1: a Jupyter widget is shown as a notice")
 
 
 @pytest.mark.parametrize("mime", ["text/html", "text/markdown"])

@@ -52,7 +52,7 @@ def test_unknown_option_is_an_error_naming_it_and_its_line():
 @pytest.mark.parametrize("line, message", [
     ("#| echo: maybe", "option 'echo' expects true, false or fenced, got 'maybe'"),
     ("#| timeout: soon", "option 'timeout' expects int"),
-    ("#| column: margin", "option 'column' must be one of"),
+    ("#| column: sidebar", "option 'column' must be one of"),
     ("#| echo: [unclosed", "not valid YAML"),
 ])
 def test_bad_option_values(line, message):

@@ -102,7 +102,8 @@ def kernel_environment(settings: EngineSettings) -> dict[str, str]:
     if env.get("PYTHONPATH"):
         paths.append(env["PYTHONPATH"])
     env["PYTHONPATH"] = os.pathsep.join(paths)
-    env["MPLBACKEND"] = "Agg"
+    # Agg, plus a show() that ends the figures drawn so far, as Jupyter's inline backend does.
+    env["MPLBACKEND"] = "module://execkernel.backend"
     env["PYTHONHASHSEED"] = "0"
     # One BLAS/OpenMP thread per kernel: parallelism comes from running kernels side by side.
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):

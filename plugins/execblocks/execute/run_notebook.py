@@ -152,6 +152,11 @@ def locate_error(article: Article, nb, cell_index: int, exc: Exception, why: str
     elif error_output is not None:
         ename, evalue = error_output["ename"], error_output["evalue"]
         frames = [strip_escapes(f) for f in error_output.get("traceback", [])]
+        missing = re.match(r"No module named '([\w.]+)'", evalue or "") if ename == "ModuleNotFoundError" else None
+        if missing:  # the author's next step: the package, in the project's requirements and venv
+            package = missing[1].split(".")[0]
+            hint = (f"Install it: add the package that provides `{package}` to requirements.txt and run "
+                    f"`.venv/bin/pip install -r requirements.txt` (the kernel runs the project's .venv).")
     else:
         ename, evalue, frames = type(exc).__name__, str(exc), []
     # Engine frames (the hidden cells' runtime) are not the author's business.

@@ -219,14 +219,29 @@ class CitationProcessor(Treeprocessor):
         return text
 
     def _append_references(self, root, engine, bib, uses) -> None:
-        section = etree.Element("section")
-        section.set("class", "references")
-        section.set("id", "refs")
+        """The bibliography goes where the document says, as in Pandoc and Quarto: into its
+        `::: {#refs}` div; else under its own closing "References" heading; else into a
+        "References" section of its own at the end (before the footnotes)."""
+        placed = next((e for e in root.iter() if e.get("id") == "refs"), None)
+        headings = [child for child in root if re.fullmatch(r"h[1-6]", child.tag)]
+        closing = headings[-1] if headings and "".join(headings[-1].itertext()).strip().lower() in \
+            ("references", "bibliography", "works cited") else None
+        if placed is not None:
+            section = placed
+            section.set("class", " ".join(filter(None, [section.get("class"), "references"])))
+        elif closing is not None:
+            section = etree.Element("div")
+            section.set("id", "refs")
+            section.set("class", "references")
+        else:
+            section = etree.Element("section")
+            section.set("class", "references")
+            section.set("id", "refs")
+            heading = etree.SubElement(section, "h2")
+            heading.set("class", "unnumbered")
+            heading.set("id", "references")
+            heading.text = "References"
         section.set("role", "doc-bibliography")
-        heading = etree.SubElement(section, "h2")
-        heading.set("class", "unnumbered")
-        heading.set("id", "references")
-        heading.text = "References"
         body = etree.SubElement(section, "div")
         body.set("class", "csl-bib-body")
         for item, entry in zip(engine.items, engine.bibliography()):
@@ -243,6 +258,8 @@ class CitationProcessor(Treeprocessor):
             div.set("class", "csl-entry")
             div.set("id", f"ref-{key}")
             div.text = self.md.htmlStash.store(f'{entry_html} <span class="ref-backlinks">{links}</span>')
+        if placed is not None:
+            return  # already where the author put it
         footnotes = next((i for i, child in enumerate(root) if "footnote" in (child.get("class") or "").split()), None)
         if footnotes is None:
             root.append(section)

@@ -272,13 +272,18 @@ class SectionNumberer(Treeprocessor):
 
 class _TargetCollector(HTMLParser):
     """Ids with a cross-reference prefix, paired with the next number span of their kind
-    (the innermost open target wins, so a sub-figure inside a figure gets its own)."""
+    (the innermost open target wins, so a sub-figure inside a figure gets its own).
+    A sub-figure's number is its letter span "(a)" after its figure's number: "2(a)", as
+    Quarto writes `@fig-x-1`; the figure's own number comes after its sub-figures, so
+    sub-figures are numbered when the whole page is read (`close`)."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.numbers: dict[str, str] = {}
         self.pending: dict[str, list[str]] = {kind: [] for kind in KINDS}
         self.reading: tuple[str, list[str]] | None = None
+        self.subfigures: dict[str, tuple[str, str]] = {}  # sub-figure label -> (its figure's label, letter)
+        self._letter: tuple[str, str, list[str]] | None = None
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -286,21 +291,39 @@ class _TargetCollector(HTMLParser):
         if match:
             self.pending[match["kind"]].append(attrs["id"])
         classes = (attrs.get("class") or "").split()
+        if "subfigure-letter" in classes and len(self.pending["fig"]) >= 2:
+            sub = self.pending["fig"].pop()
+            self._letter = (sub, self.pending["fig"][-1], [])
+            return
         kind = next((NUMBER_CLASSES[c] for c in classes if c in NUMBER_CLASSES), None)
         if kind and self.pending[kind]:
             self.reading = (self.pending[kind].pop(), [])
 
     def handle_data(self, data):
+        if self._letter:
+            self._letter[2].append(data)
         if self.reading:
             self.reading[1].append(data)
 
     def handle_endtag(self, tag):
+        if self._letter and tag == "span":
+            sub, parent, text = self._letter
+            letter = re.search(r"\([a-z0-9]+\)", "".join(text))
+            if letter:
+                self.subfigures[sub] = (parent, letter.group(0))
+            self._letter = None
         if self.reading and tag == "span":
             label, text = self.reading
             number = re.search(r"\d+(?:\.\d+)*(?:\s*\([a-z]\))?", "".join(text))
             if number:
                 self.numbers[label] = number.group(0)
             self.reading = None
+
+    def close(self):
+        super().close()
+        for sub, (parent, letter) in self.subfigures.items():
+            if parent in self.numbers:
+                self.numbers[sub] = self.numbers[parent] + letter
 
 
 class CrossRefResolver(Postprocessor):

@@ -19,6 +19,7 @@ from markdown.preprocessors import Preprocessor
 from markdown.util import AtomicString
 
 from execblocks.render.highlight import Highlighter
+from execblocks.render.interactive import chart_html, chart_title, find_chart, widget_notice
 from execblocks.render.mime import (IMAGE_MIMES, has_vega, markdown_to_html, pick_mime, render_data,  # noqa: F401
                       sanitize_html, with_table_caption)
 from execblocks.source.parse import EXECUTABLE_INFO, FENCE_OPEN, INLINE_EXPR, Article, Block
@@ -42,6 +43,7 @@ class RenderedArticle:
     figures: list[str] = field(default_factory=list)  # file names used on the page
     warnings: list[str] = field(default_factory=list)
     tables: list[int] = field(default_factory=list)  # indexes of blocks with a numbered table
+    undescribed: list[int] = field(default_factory=list)  # fence lines of figures with no fig-alt/fig-cap
     highlighter: Highlighter = field(default_factory=Highlighter)  # the code's HTML, cached per article
 
     @property
@@ -89,6 +91,7 @@ class BlockPreprocessor(Preprocessor):
             markup = render_block(block, cells.get(block.index), self.rendered, figure_counter)
             out += ["", self.md.htmlStash.store(markup), ""]
             position = block.markdown_lines[1]
+        _warn_undescribed(self.rendered)
         self.rendered.highlighter.save()
         return out + lines[position:]
 
@@ -147,14 +150,20 @@ def render_block(block: Block, cell, rendered: RenderedArticle, figure_counter: 
         # grid, placed where the first one was.
         grouped = bool(options.fig_subcap) or (options.layout_ncol is not None and len(figures) > 1)
         in_block = 0  # figures so far in this block: the 2nd gets id "fig-label-2"
+        shown = []
         for output in cell.outputs:
             if grouped and _is_figure(output):
                 if output is figures[0]:
-                    parts.append(_figure_grid(figures, block, rendered, figure_counter))
+                    shown.append(_figure_grid(figures, block, rendered, figure_counter))
                 continue
-            parts.append(_render_output(output, block, rendered, figure_counter, in_block))
+            shown.append(_render_output(output, block, rendered, figure_counter, in_block))
             in_block += _is_figure(output)
-        parts.append(_provenance(block, rendered, cell))
+        shown = [p for p in shown if p]
+        if options.output_fold and shown:  # Jupyter Book's hide-output: folded, one click away
+            shown = ['<details class="output-fold"><summary>Output</summary>', *shown, "</details>"]
+        parts += shown
+        if shown:  # a block that shows nothing gets no provenance line either
+            parts.append(_provenance(block, rendered, cell))
     parts.append("</div>")
     # Last line of defence for the page and the feed: no control character in any markup.
     return show_controls("\n".join(p for p in parts if p))
@@ -205,13 +214,49 @@ def _render_output(output, block: Block, rendered: RenderedArticle, counter: lis
         return (f'<div class="cell-output cell-output-error" role="note"><pre>'
                 f'{text}</pre></div>')
     data = output.get("data", {})
-    mime = pick_mime(data, block.options.interactive)
+    chart = find_chart(data)
+    if chart is not None and block.options.interactive:
+        return _chart_figure(chart, block, counter, in_block)
+    notice = widget_notice(data)
+    if notice is not None:
+        _warn(rendered, f"{rendered.article.rel_path}:{block.fence_line}: a Jupyter widget is shown as a notice: "
+                        f"widgets need a running kernel (a chart library with a static or Vega/Plotly output can be drawn)")
+        return notice
+    mime = pick_mime({m: v for m, v in data.items() if chart is None or m != chart.source_mime},
+                     block.options.interactive)
     if mime in IMAGE_MIMES:
         return _figure(output, mime, block, rendered, counter, in_block)
-    if has_vega(data) and not block.options.interactive:
-        rendered.warnings.append(f"{rendered.article.rel_path}:{block.fence_line}: an interactive chart "
-                                 f"is shown as {mime}; add `#| interactive: true` to draw it")
+    if chart is not None:  # `interactive: false`: the bundle's best static representation
+        _warn(rendered, f"{rendered.article.rel_path}:{block.fence_line}: an interactive chart is shown as "
+                        f"{mime or 'nothing'} (interactive: false)")
     return render_data(mime, data, block.options, lambda: _table_number(block, rendered))
+
+
+def _warn(rendered: RenderedArticle, warning: str) -> None:
+    rendered.warnings.append(warning)
+    logger.warning(warning)
+
+
+def _chart_figure(chart, block: Block, counter: list[int], in_block: int) -> str:
+    """An interactive chart as a figure: numbered and captioned like an image figure when
+    it is labelled or captioned (`@fig-x` finds it), its label for screen readers from
+    fig-alt, the caption, or the chart's own title."""
+    options = block.options
+    caption_text = options.figure_caption(in_block)
+    label = options.figure_alt(in_block) or caption_text or chart_title(chart)
+    figure_id = ""
+    if options.label:
+        suffix = f"-{in_block + 1}" if in_block else ""
+        figure_id = f' id="{_figure_anchor(options.label)}{suffix}"'
+    caption = ""
+    if caption_text or options.label:
+        counter[0] += 1
+        caption = f'<span class="figure-number">Figure {counter[0]}.</span>'
+        if caption_text:
+            caption += f" {html.escape(caption_text)}"
+        caption = f"<figcaption>{caption}</figcaption>"
+    return (f'<figure class="{_figure_classes(options)} cell-output-chart cell-output-{chart.library}"{figure_id}>'
+            f'{chart_html(chart, label)}{caption}</figure>')
 
 
 def _table_number(block: Block, rendered: RenderedArticle) -> int | None:
@@ -240,22 +285,25 @@ def _stderr(text: str, options) -> str:
 
 
 def _figure(output, mime, block, rendered, counter, in_block, columns: int = 1) -> str:
-    """One numbered figure: the image (a lightbox link), its number and caption; `columns`:
+    """One figure: the image (a lightbox link), and, when it is labelled or captioned,
+    its number and caption (as Quarto: an uncaptioned plot is not "Figure N."); `columns`:
     how many share the row (a `layout-ncol` grid)."""
     options = block.options
-    counter[0] += 1
     caption_text = options.figure_caption(in_block)
     alt = _alt_text(output, block, rendered, caption_text, in_block)
     figure_id = ""
     if options.label:
         suffix = f"-{in_block + 1}" if in_block else ""
         figure_id = f' id="{_figure_anchor(options.label)}{suffix}"'
-    caption = f'<span class="figure-number">Figure {counter[0]}.</span>'
-    if caption_text:
-        caption += f" {html.escape(caption_text)}"
+    caption = ""
+    if caption_text or options.label:
+        counter[0] += 1
+        caption = f'<span class="figure-number">Figure {counter[0]}.</span>'
+        if caption_text:
+            caption += f" {html.escape(caption_text)}"
+        caption = f"<figcaption>{caption}</figcaption>"
     return (f'<figure class="{_figure_classes(options)}"{figure_id}>'
-            f'{_picture(output, mime, rendered, alt, options.column, columns)}'
-            f'<figcaption>{caption}</figcaption></figure>')
+            f'{_picture(output, mime, rendered, alt, options.column, columns)}{caption}</figure>')
 
 
 def _figure_grid(figures: list, block: Block, rendered: RenderedArticle, counter: list[int]) -> str:
@@ -313,14 +361,26 @@ def _image_mime(output) -> str:
 
 
 def _alt_text(output, block: Block, rendered: RenderedArticle, caption: str | None, number: int) -> str:
+    """fig-alt, else the caption, else what the kernel read off the plot (its titles, axis
+    labels, kind of chart). A figure without fig-alt or fig-cap is noted for one warning
+    per article (_warn_undescribed), not one per figure."""
     given = block.options.figure_alt(number)
-    title = output.get("data", {}).get("text/plain", "")
+    described = output.get("data", {}).get("text/plain", "")
     if not (given or caption):
-        warning = (f"{rendered.article.rel_path}:{block.fence_line}: figure has neither fig-alt nor "
-                   f"fig-cap; add `#| fig-alt: ...` so screen readers can describe it")
-        rendered.warnings.append(warning)
-        logger.warning(warning)
-    return given or caption or (title if title and title != "Figure" else "")
+        rendered.undescribed.append(block.fence_line)
+    return given or caption or (described if described and described != "Figure" else "Figure")
+
+
+def _warn_undescribed(rendered: RenderedArticle) -> None:
+    if not rendered.undescribed:
+        return
+    lines = sorted(set(rendered.undescribed))
+    shown = ", ".join(str(n) for n in lines[:8]) + (", ..." if len(lines) > 8 else "")
+    warning = (f"{rendered.article.rel_path}:{lines[0]}: {len(rendered.undescribed)} figure(s) have "
+               f"neither fig-alt nor fig-cap (blocks at lines {shown}); their alt text is read off "
+               f"the plot (titles, axis labels): add `#| fig-alt: ...` to describe them")
+    rendered.warnings.append(warning)
+    logger.warning(warning)
 
 
 # The widest the page shows a figure, in CSS px: the text column (37em of 19 px) or the

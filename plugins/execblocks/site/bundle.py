@@ -75,15 +75,59 @@ def bundle_paths(article: Article, settings: EngineSettings) -> tuple[str, list[
     return notebook.as_posix(), code_paths
 
 
-def setup_cell(code_paths: list[str]) -> nbformat.NotebookNode:
-    """The cell that does what the build's kernel environment does: code/ on sys.path."""
+def setup_cell(code_paths: list[str], figure_dpi: float) -> nbformat.NotebookNode:
+    """The cell that does what the build's kernel does around the blocks, in plain Python
+    and matplotlib: code/ on sys.path; a scratch folder when EXECBLOCKS_SCRATCH is unset (the
+    README tells authors to write there); figures drawn as the page shows them, 2x PNGs
+    (`retina`) at the page's pixels per inch (whatever `figure.dpi` the article's style sets),
+    cropped as the page crops them (tight)."""
     paths = ", ".join(f"os.path.abspath({p!r})" for p in code_paths)
     cell = nbformat.v4.new_code_cell(
-        "# Added to the download: the blog runs this notebook with its code folder on sys.path.\n"
-        f"import os, sys\nsys.path[:0] = [{paths}]")
+        "# Added to the download: the blog runs this notebook with its code folder on sys.path,\n"
+        "# a scratch folder in EXECBLOCKS_SCRATCH, and figures drawn as its pages show them.\n"
+        f"import os, sys, tempfile\nsys.path[:0] = [{paths}]\n"
+        'os.environ.setdefault("EXECBLOCKS_SCRATCH", tempfile.mkdtemp(prefix="scratch-"))\n'
+        "%config InlineBackend.figure_formats = ['retina']\n"
+        f"{_print_dpi(figure_dpi)}")
     cell.id = SETUP_TAG
     cell.metadata["tags"] = [SETUP_TAG]
     return cell
+
+
+def _print_dpi(dpi: float) -> str:
+    """Jupyter's inline backend saves a figure at the pixels per inch this says, whatever
+    the figure's own `figure.dpi` (an article's style may set it): the page's resolution."""
+    return (f"%config InlineBackend.print_figure_kwargs = {{'bbox_inches': 'tight', 'dpi': {dpi:g}}}"
+            f"  # {dpi:g} pixels per inch, as the page")
+
+
+def figure_cells(article: Article, default_dpi: float) -> dict[int, nbformat.NotebookNode]:
+    """Block index -> a cell to run before it that sets the figure size and resolution the
+    build set there (`fig-width`/`fig-height` as plain matplotlib rcParams, `fig-dpi` as the
+    inline backend's resolution; the article's defaults included): the same rule as the
+    build's hidden cells (execute/run_notebook.py), so `jupyter execute` draws the page's
+    figures at the page's sizes."""
+    cells, figsize, dpi = {}, None, None
+    for block in article.blocks:
+        if not block.options.eval:
+            continue
+        lines = []
+        wanted = (block.options.fig_width, block.options.fig_height)
+        if wanted != (None, None) and wanted != figsize:
+            width, height = block.options.fig_width or 6.4, block.options.fig_height or 4.8
+            lines.append(f'matplotlib.rcParams["figure.figsize"] = ({width:g}, {height:g})  '
+                         f"# fig-width, fig-height (inches)")
+            figsize = wanted
+        if block.options.fig_dpi != dpi:
+            lines.append(_print_dpi(block.options.fig_dpi or default_dpi))
+            dpi = block.options.fig_dpi
+        if lines:
+            cell = nbformat.v4.new_code_cell("# Added to the download: the page's figure settings for the next "
+                                             "block.\nimport matplotlib\n" + "\n".join(lines))
+            cell.id = f"{SETUP_TAG}-{block.index + 1}"
+            cell.metadata["tags"] = [SETUP_TAG]
+            cells[block.index] = cell
+    return cells
 
 
 def requirements_txt(environment: Environment) -> str:
@@ -109,6 +153,15 @@ def requirements_txt(environment: Environment) -> str:
 
 def readme(article: Article, notebook_path: str, top: str, python: str) -> str:
     stem = PurePosixPath(notebook_path).stem
+    short = article.header.text("rerun-short") if article.header else None
+    # The article's header may name a short run (`Rerun-Short: BNLAB_PROFILE=short`): a smoke
+    # test of every block that a reader can afford before the full rerun.
+    short_run = (f"""
+A short run first (every block, smaller experiments: minutes on a laptop CPU; its numbers
+are not the article's, its figures have the article's sizes):
+
+    {short.strip()} jupyter execute {notebook_path} --output={stem}-short
+""" if short and short.strip() else "")
     return f"""# {article.slug}: rerun the experiments of "{article.rel_path}"
 
 This folder holds the article's executed notebook (`{notebook_path}`) and every project
@@ -118,15 +171,17 @@ file its run read, at the same place as in the blog's repository. It ran with Py
     python -m venv .venv && . .venv/bin/activate
     pip install -r requirements.txt
     jupyter execute {notebook_path} --output={stem}-rerun
-
+{short_run}
 or, with nbconvert installed (`pip install nbconvert`):
 
     jupyter nbconvert --to notebook --execute {notebook_path} --output {stem}-rerun.ipynb
 
 Either writes `{PurePosixPath(notebook_path).parent / (stem + '-rerun.ipynb')}` next to the original, to compare.
 Both run the notebook from its own folder, as the blog's build did. Its first cell puts the
-code folder on `sys.path`; the rest are the article's blocks, unchanged. `BLOG_DEVICE=cpu`
-forces the CPU; otherwise the experiments use a GPU when torch sees one.
+code folder on `sys.path`, gives blocks a scratch folder (`EXECBLOCKS_SCRATCH`) and draws
+figures as the page does (2x PNGs); a cell marked "Added to the download" before a block
+sets the figure size the page used. The rest are the article's blocks, unchanged.
+`BLOG_DEVICE=cpu` forces the CPU; otherwise the experiments use a GPU when torch sees one.
 """
 
 
@@ -135,7 +190,18 @@ def reader_bundle(article: Article, entry: StoredEntry, notebook: nbformat.Noteb
     """The bundle for a stored (fresh) result: `notebook` is the downloadable notebook."""
     notebook_path, code_paths = bundle_paths(article, settings)
     notebook = copy.deepcopy(notebook)
-    notebook.cells.insert(0, setup_cell(code_paths))
+    dpi = settings.kernel_policy.figure_dpi
+    before = figure_cells(article, dpi)
+    cells = [setup_cell(code_paths, dpi)]
+    for cell in notebook.cells:
+        # the downloadable notebook's cells are the blocks, with ids "block-<n>" (1-based)
+        block = cell.get("metadata", {}).get("execblocks", {}).get("block")
+        if block is None and str(cell.get("id", "")).startswith("block-"):
+            block = int(cell["id"].removeprefix("block-")) - 1
+        if block in before:
+            cells.append(before[block])
+        cells.append(cell)
+    notebook.cells[:] = cells  # in place: assigning a new list to the copy's `cells` was lost on writing
     files = {notebook_path: nbformat.writes(notebook).encode() + b"\n"}
     for rel, digest in entry.record.dependencies.items():
         data = (settings.root / rel).read_bytes()

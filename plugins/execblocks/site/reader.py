@@ -30,6 +30,26 @@ from execblocks.verify.summary import footer_line, of_results
 logger = logging.getLogger(__name__)
 
 
+QUARTO_NAMED = (".qmd", ".ipynb")
+
+
+def file_date(path: Path, dated: bool = False) -> dt.datetime:
+    """When the file was last changed: its last commit's date when git tracks it (a fresh
+    clone's mtimes are all the clone's time), else its modification time. `dated`: the
+    header has its own date, so only the mtime is wanted (no git process)."""
+    if not dated:
+        import subprocess
+
+        try:
+            done = subprocess.run(["git", "log", "-1", "--format=%cI", "--", path.name], cwd=path.parent,
+                                  capture_output=True, text=True, timeout=10)
+            if done.returncode == 0 and done.stdout.strip():
+                return dt.datetime.fromisoformat(done.stdout.strip())
+        except (OSError, subprocess.SubprocessError, ValueError):
+            pass
+    return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
+
+
 class ExecMarkdownReader(MarkdownReader):
     """Markdown articles (`.md`, and Quarto's `.qmd`)."""
 
@@ -78,8 +98,11 @@ class ExecMarkdownReader(MarkdownReader):
         # `Key: value` lines): Markdown sees blank lines in its place, so lines keep their numbers.
         content = self._md.convert("\n".join(blank_front_matter(lines, front)))
         if front is not None:
-            modified = dt.datetime.fromtimestamp(Path(source_path).stat().st_mtime, dt.timezone.utc)
-            meta = pelican_metadata(front, modified)
+            meta = pelican_metadata(front, file_date(Path(source_path), dated="date" in front.data))
+            if Path(source_path).suffix in QUARTO_NAMED and "slug" not in front.data:
+                # Quarto and Jupyter Book publish `lr-sweep.qmd` as lr-sweep.html, and its
+                # results and downloads already carry that name: the page does too.
+                meta["slug"] = [Path(source_path).stem]
         else:
             meta = getattr(self._md, "Meta", {})
         # Pelican renders `Summary:` and other formatted fields through self._md: give it
@@ -152,10 +175,22 @@ class NotebookReader(ExecMarkdownReader):
         session = session_of(self.settings)
         parsed = session.article_for(source_path) if session else None
         if parsed is not None:  # converted once per build, by the update
-            return self.read_text(source_path, parsed.text)
-        from execblocks.source.notebook_article import read_notebook
+            text = parsed.text
+        else:
+            from execblocks.source.notebook_article import read_notebook
 
-        return self.read_text(source_path, read_notebook(Path(source_path), str(source_path)).text)
+            text = read_notebook(Path(source_path), str(source_path)).text
+        # A notebook with no block never reaches the preflight: say here what works in a
+        # notebook, instead of Pelican's "could not find information about 'title'".
+        from execblocks.errors import ArticleMetadataError
+        from execblocks.source.preflight import NOTEBOOK_TITLE_HINT
+
+        header = parsed.header if parsed is not None else read_header(text.split("\n"), str(source_path))
+        if header.title is None:
+            error = ArticleMetadataError(str(source_path), 0, "missing Title", NOTEBOOK_TITLE_HINT)
+            logger.error("%s", error)  # Pelican's own log of a failed reader shows no reason
+            raise error
+        return self.read_text(source_path, text)
 
 
 def reproduced(settings: EngineSettings, article_id: str) -> str:

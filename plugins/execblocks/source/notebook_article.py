@@ -5,7 +5,16 @@ prose), so parsing, planning, running and rendering are the Markdown article's o
 Metadata, the first of these that the notebook has:
 1. a first cell (raw or Markdown) holding a `---` YAML front matter (Quarto's convention);
 2. a first Markdown cell whose first lines are Pelican `Key: value` lines (with `Title:`);
-3. a `pelican` mapping in the notebook's metadata.
+3. a `pelican` mapping in the notebook's metadata;
+4. else, as Jupyter Book, nbsphinx and Quarto read a plain notebook: the title is its first
+   `# Heading` (which then leaves the body: the page shows it as the title), and the date
+   is the file's (git or mtime, site/reader.py). With no heading either, the preflight
+   stops the build with the ways to give a notebook a title.
+
+Jupyter cell tags, as Jupyter Book, MyST-NB, nbconvert and nbsphinx read them, become the
+block options that mean the same (`TAG_OPTIONS`), written as `#|` lines at the top of the
+block unless the cell sets that option itself; a Markdown cell tagged `remove-cell` (or
+nbsphinx's `"nbsphinx": "hidden"`) is left out.
 
 The outputs saved in the notebook are not used: its code cells run at build time, like
 any article's blocks, and their results are stored in results/.
@@ -24,6 +33,23 @@ from pathlib import Path
 from execblocks.errors import ArticleSyntaxError
 from execblocks.source.header import DELIMITER, Header
 
+# Jupyter Book / MyST-NB / nbconvert tag -> the block options that do the same here.
+TAG_OPTIONS: dict[str, dict[str, str]] = {
+    "remove-cell": {"include": "false"},
+    "remove_cell": {"include": "false"},  # nbconvert's TagRemovePreprocessor spelling
+    "remove-input": {"echo": "false"},
+    "remove_input": {"echo": "false"},
+    "remove-output": {"output": "false"},
+    "remove_output": {"output": "false"},
+    "hide-input": {"code-fold": "true"},
+    "hide-output": {"output-fold": "true"},
+    "hide-cell": {"code-fold": "true", "output-fold": "true"},
+    "raises-exception": {"error": "true"},
+    "skip-execution": {"eval": "false"},
+}
+# `# Title`, `# Title #`, `# Title {#id}`: the text is the title.
+TITLE_HEADING = re.compile(r"^#\s+(?P<text>.+?)\s*(?:\{[^}]*\})?\s*#*\s*$")
+OWN_OPTION = re.compile(r"^#\|\s+(?P<key>[\w-]+)\s*:")
 PELICAN_HEADER_LINE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*:\s*\S")
 SOURCE_KEY = re.compile(r'^(?P<indent>\s*)"source":')
 
@@ -68,21 +94,78 @@ def notebook_text(raw: str, rel_path: str) -> NotebookText:
         dumped = yaml.safe_dump(dict(nb.metadata["pelican"]), sort_keys=False, allow_unicode=True)
         for line in ["---", *dumped.rstrip("\n").split("\n"), "---", ""]:
             emit(line, 1)
+    title_at = None
+    if header is None and not isinstance(nb.metadata.get("pelican"), dict):
+        title_at, title = _heading_title(cells)
+        if title is not None:
+            file_line = where[title_at[0]] + title_at[1] if where[title_at[0]] else 1
+            for line in ["---", f"title: {json.dumps(title, ensure_ascii=False)}", "---", ""]:
+                emit(line, file_line)
     for index, cell in enumerate(cells):
         lines = cell.source.split("\n")
+        if title_at and index == title_at[0]:
+            lines = [*lines[:title_at[1]], "", *lines[title_at[1] + 1:]]  # the title is not a body heading
         if index == header:
             emit_source(index, lines)
             emit("", where[index] or 1)
         elif cell.cell_type == "markdown":
+            if _removed(cell):
+                continue
             emit_source(index, lines)
             emit("", where[index] or 1)
         elif cell.cell_type == "code" and cell.source.strip():
             fence = "`" * max(3, 1 + _longest_backtick_run(cell.source))
             emit(f"{fence}{{python}}", (where[index] or 2) - 1)  # the `"source": [` line
+            for line in tag_option_lines(cell, lines):
+                emit(line, (where[index] or 2) - 1)
             emit_source(index, lines)
             emit(fence, where[index] + len(lines) if where[index] else 1)
             emit("", where[index] or 1)
     return NotebookText("\n".join(out), tuple(origin))
+
+
+def _heading_title(cells) -> tuple[tuple[int, int] | None, str | None]:
+    """(cell index, line) and text of the notebook's first `# Heading`, if a Markdown cell
+    starts with one (after blank lines); a shown cell's first line that is not such a
+    heading means the notebook has none (a `#` heading further down is a section)."""
+    for index, cell in enumerate(cells):
+        if cell.cell_type == "markdown" and _removed(cell):
+            continue
+        if cell.cell_type != "markdown":
+            return None, None
+        lines = cell.source.split("\n")
+        for number, line in enumerate(lines):
+            if not line.strip():
+                continue
+            match = TITLE_HEADING.match(line)
+            return ((index, number), match["text"]) if match else (None, None)
+    return None, None
+
+
+def _removed(cell) -> bool:
+    tags = cell.get("metadata", {}).get("tags", [])
+    return "remove-cell" in tags or "remove_cell" in tags or cell.get("metadata", {}).get("nbsphinx") == "hidden"
+
+
+def tag_option_lines(cell, lines: list[str]) -> list[str]:
+    """`#| key: value` lines for the cell's tags (and MyST-NB's / nbsphinx's cell metadata),
+    leaving out any option the cell's own `#|` lines set (the author's own word wins)."""
+    metadata = cell.get("metadata", {})
+    wanted: dict[str, str] = {}
+    for tag in metadata.get("tags", []):
+        wanted.update(TAG_OPTIONS.get(tag, {}))
+    if metadata.get("nbsphinx") == "hidden":
+        wanted["include"] = "false"
+    prompt = (metadata.get("mystnb") or {}).get("code_prompt_show")
+    if isinstance(prompt, str) and prompt.strip() and "code-fold" in wanted:
+        wanted["code-summary"] = json.dumps(prompt.replace("{type}", "code").strip())
+    own = set()
+    for line in lines:
+        match = OWN_OPTION.match(line)
+        if not match:
+            break
+        own.add(match["key"])
+    return [f"#| {key}: {value}" for key, value in wanted.items() if key not in own]
 
 
 def _header_cell(cells) -> int | None:
@@ -120,6 +203,8 @@ def _source_lines(raw: str, nb) -> list[int]:
     found = []
     for key, cell in zip(keys, nb.cells):
         expected = cell.source.split("\n")
+        if len(expected) > 1 and expected[-1] == "":
+            expected = expected[:-1]  # a source ending in "\n": its last file line holds that newline
         ok = True
         for offset, line in enumerate(expected):
             text = file_lines[key + 1 + offset].strip().rstrip(",") if key + 1 + offset < len(file_lines) else ""

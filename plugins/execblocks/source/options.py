@@ -51,12 +51,13 @@ class BlockOptions:
     column: str = "body"  # body | page (wider than the text) | screen
     depends: tuple[str, ...] = ()  # files read in ways the audit hook cannot see
     tbl_cap: str | None = None  # caption of the block's first table: a numbered "Table n." (i10x)
-    interactive: bool = False  # Vega-Lite/Vega charts drawn in the browser (else their fallback) (i10x)
+    interactive: bool = True  # Vega-Lite/Vega/Altair/Plotly charts drawn in the browser; false: their static fallback
     fig_subcap: tuple[str, ...] | None = None  # the block's figures as sub-figures (a), (b)...
     layout_ncol: int | None = None  # the block's figures side by side in this many columns
     fig_format: str | None = None  # png | svg | retina; None keeps EXECBLOCKS_FIGURE_FORMAT
     fig_dpi: float | None = None  # pixels per inch of saved PNGs; None keeps 192 (2x the page's 96)
     fig_align: str = "default"  # left | center | right (default: centred)
+    output_fold: bool = False  # true: the outputs folded in a closed <details> (Jupyter Book's hide-output)
 
     def execution_fields(self) -> dict[str, Any]:
         """The options that change what running the block produces (part of the cache key).
@@ -188,6 +189,22 @@ def _between(low: float, high: float, what: str, whole: bool = False) -> Callabl
     return check
 
 
+# Quarto's other column names -> the closest width this theme has (margin columns stay in
+# the text column: a figure is too wide for the margin here).
+QUARTO_COLUMNS = {"body-outset": "body", "body-outset-left": "body", "body-outset-right": "body",
+                  "page-inset": "page", "page-inset-left": "page", "page-inset-right": "page",
+                  "page-left": "page", "page-right": "page", "screen-inset": "screen",
+                  "screen-inset-shaded": "screen", "screen-inset-left": "screen",
+                  "screen-inset-right": "screen", "screen-left": "screen", "screen-right": "screen",
+                  "margin": "body"}
+
+
+def _column(name: str, value: Any) -> Any:
+    if value in QUARTO_COLUMNS:
+        return QUARTO_COLUMNS[value]
+    return _choice(*COLUMNS, *QUARTO_COLUMNS)(name, value)
+
+
 # Quarto option name -> (BlockOptions field, check).
 BLOCK_OPTIONS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "include": ("include", _boolean()),
@@ -207,7 +224,7 @@ BLOCK_OPTIONS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "fig-height": ("fig_height", _number),
     "label": ("label", _label),
     "timeout": ("timeout", _int),
-    "column": ("column", _choice(*COLUMNS)),
+    "column": ("column", _column),
     "depends": ("depends", _files),
     "tbl-cap": ("tbl_cap", _text),
     "interactive": ("interactive", _boolean()),
@@ -217,6 +234,7 @@ BLOCK_OPTIONS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "fig-format": ("fig_format", _choice(*BLOCK_FIGURE_FORMATS)),
     "fig-dpi": ("fig_dpi", _between(10, 1200, "pixels per inch")),
     "fig-align": ("fig_align", _choice(*FIG_ALIGNS)),
+    "output-fold": ("output_fold", _boolean()),
 }
 assert {attr for attr, _ in BLOCK_OPTIONS.values()} == {f.name for f in fields(BlockOptions)}
 

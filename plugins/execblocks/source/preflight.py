@@ -13,8 +13,9 @@ from execblocks.source.header import COMPUTED_DATES
 from execblocks.source.parse import Article
 
 NOTEBOOK_TITLE_HINT = ("A notebook gets its title from a first cell (raw or Markdown) holding a YAML header "
-                       "(---, title: ..., ---), a first Markdown cell of `Title: ...` lines, or a `pelican` "
-                       "mapping with `title` in the notebook's metadata (Edit > Notebook Metadata in JupyterLab).")
+                       "(---, title: ..., ---), a first Markdown cell of `Title: ...` lines or starting with "
+                       "`# Title`, or a `pelican` mapping with `title` in the notebook's metadata "
+                       "(Edit > Notebook Metadata in JupyterLab).")
 TITLE_HINT = ("Pelican skips an article without one: add a `Title: ...` line at the top of the file (before "
               "the first blank line), or `title:` in its YAML header.")
 

@@ -1,5 +1,5 @@
-// Draw the interactive charts of blocks marked `#| interactive: true` (execblocks'
-// outputs.py): each <div class="vega-chart"> is followed by its Vega-Lite or Vega spec as
+// Draw the Vega-Lite / Vega charts of the page (Altair's too; execblocks'
+// render/interactive.py): each <div class="vega-chart"> is followed by its Vega-Lite or Vega spec as
 // inert JSON. Vega is the theme's own copy (static/vega/); data is never fetched from
 // another site: a spec that names a remote URL shows a note instead of a chart.
 document.addEventListener("DOMContentLoaded", function () {
@@ -17,6 +17,7 @@ document.addEventListener("DOMContentLoaded", function () {
     try {
       var spec = JSON.parse(script.textContent);
       if (el.dataset.vegaKind === "vegalite") spec = vegaLite.compile(spec).spec;
+      el.textContent = "";  // the "needs JavaScript" line gives way to the chart
       var view = new vega.View(vega.parse(spec), {
         renderer: "svg", container: el, hover: true, loader: loader,
       });

@@ -1,0 +1,279 @@
+"""What each corpus article's page must show, as its author saw it (Quarto's render,
+JupyterLab, nbsphinx, MyST-NB). Part of the suite (marked slow: each case runs its kernel):
+
+    .venv/bin/pytest -q tests/corpus/test_corpus.py            # every case (about 2.5 min here)
+    .venv/bin/pytest -q tests/corpus/test_corpus.py -k hello   # one case
+
+Each case builds alone in a temp project with the repository's settings. Every page gets
+the common checks (builds, titled, no Pandoc syntax printed as text, every figure through
+the figure pipeline with real alt text, every image found); then the case's own checks.
+Where a notebook was published with its outputs, those saved outputs are what its author
+saw, and the page is compared with them (number of figures, printed text).
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from corpus_build import CORPUS, Built, article_html, build, case_names, figures, tags
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    cache: dict[str, Built | Exception] = {}
+
+    def get(case: str) -> Built:
+        if case not in cache:  # a case builds once; a failed build fails each of its checks
+            try:
+                cache[case] = build(case, tmp_path_factory.mktemp(case))
+            except Exception as error:
+                cache[case] = error
+        if isinstance(cache[case], Exception):
+            raise cache[case]
+        return cache[case]
+
+    return get
+
+
+def saved_images(notebook: Path) -> int:
+    """How many figures and charts the notebook's author saw (its saved outputs: an image,
+    a Plotly or Vega-Lite bundle, or an Altair chart's HTML)."""
+    cells = json.loads(notebook.read_text())["cells"]
+    visual = {"image/png", "image/svg+xml", "application/vnd.plotly.v1+json"}
+    return sum(1 for c in cells if c["cell_type"] == "code" for o in c.get("outputs", [])
+               if visual & set(o.get("data", {})) or any("vegalite" in m for m in o.get("data", {}))
+               or "vega-embed" in "".join(o.get("data", {}).get("text/html", "")))
+
+
+def link_texts(html: str, target: str) -> list[str]:
+    """Texts of the links that point at #target."""
+    return [htmllib.unescape(re.sub(r"<[^>]+>", "", m)).replace("\xa0", " ") for m in
+            re.findall(rf'<a\b[^>]*href="[^"]*#{re.escape(target)}"[^>]*>(.*?)</a>', html, re.S)]
+
+
+# ---------------------------------------------------------------- every page
+
+
+# Cases whose source cannot become a page here, by design: what the build must say instead.
+STOPS = {"quarto-callouts-nb": "missing Title"}  # no header, no `# heading`: Pelican needs a title
+
+
+@pytest.mark.parametrize("case", [c for c in case_names() if c not in STOPS])
+def test_common(built, case):
+    page = built(case)
+    body = article_html(page.html)
+    text = page.prose
+    # Pandoc's fenced divs and attribute syntax never reach the reader as text.
+    assert ":::" not in text, f"{case}: a fenced div printed as text"
+    assert not re.search(r"\{#(fig|tbl|sec|eq)-[\w-]+\}", text), f"{case}: a Pandoc attribute printed"
+    # matplotlib's repr is not alt text, and no figure escapes the figure pipeline.
+    assert "<Figure size" not in body, f"{case}: a matplotlib repr on the page"
+    for img in tags(body, "img"):
+        assert img.get("alt", "").strip(), f"{case}: an image without alt text: {img.get('src')}"
+        assert "base64," not in img.get("src", ""), f"{case}: an inline base64 image (bypassed the pipeline)"
+        src = img["src"].split("#")[0]
+        if not src.startswith(("http:", "https:", "data:")):
+            assert (page.page.parent / src).resolve().exists(), f"{case}: image not found: {src}"
+    # No empty caption: only labelled or captioned figures are numbered (as in Quarto).
+    assert not re.search(r"Figure\s+\d+(\([a-z]\))?[.:]?\s*</(span|strong|b)>\s*</figcaption>", body), \
+        f"{case}: an empty 'Figure N.' caption"
+    # Never an empty box where an output should be.
+    assert not re.search(r"<div[^>]*class=\"[^\"]*(output|vega|plotly)[^\"]*\"[^>]*>\s*</div>", body), \
+        f"{case}: an empty output box"
+
+
+PUBLISHED_WITH_FIGURES = [c for c in case_names()
+                          if any(saved_images(nb) for nb in (CORPUS / c).glob("*.ipynb"))]
+
+
+@pytest.mark.parametrize("case", PUBLISHED_WITH_FIGURES)
+def test_notebook_figures_match_saved_outputs(built, case):
+    """A notebook published with its outputs: the page shows as many figures as its author saw."""
+    expected = sum(saved_images(nb) for nb in (CORPUS / case).glob("*.ipynb"))
+    page = built(case)
+    body = article_html(page.html)
+    assert len(tags(body, "picture")) + body.count("cell-output-chart") == expected
+
+
+# ---------------------------------------------------------------- each case
+
+
+def test_quarto_hello(built):
+    page = built("quarto-hello")
+    assert "<title>Quarto Basics" in page.html
+    [figure] = figures(page.html)
+    assert "A line plot on a polar axis" in figure and 'id="fig-polar"' in figure
+    assert link_texts(page.html, "fig-polar") == ["Figure 1"]
+    assert "<details" in article_html(page.html)  # format: html: code-fold: true
+
+
+def test_quarto_demo_basics(built):
+    page = built("quarto-demo-basics")
+    body = article_html(page.html)
+    # the callout: a box of kind tip whose title is its ## heading, not a section of the article
+    assert re.search(r'class="[^"]*callout[^"]*tip', body)
+    assert not re.search(r"<h2[^>]*>\s*Learn more", body), "a callout's title became a heading"
+    assert "Learn more" in page.text
+    assert "<table" in body and "one" in page.text  # the DataFrame
+    assert len(tags(body, "picture")) == 1  # the bar chart, through the figure pipeline
+    assert "Scores broken out by group and gender" in tags(body, "img")[0]["alt"]
+    # the ipyleaflet map: interactive, or its static alternative with a warning; never its text repr
+    assert "Map(" not in page.prose and "Layout(" not in page.prose
+    assert re.search(r'class="[^"]*(leaflet|widget)', body) or \
+        any("basics-jupyter.qmd:" in w and "map" in w.lower() for w in page.warnings)
+    assert 'class="katex' in body
+
+
+def test_quarto_demo_crossref(built):
+    page = built("quarto-demo-crossref")
+    assert link_texts(page.html, "fig-scores") == ["Figure 1"]
+    assert link_texts(page.html, "fig-multiple-1") == ["Figure 2(a)"]
+    assert link_texts(page.html, "fig-multiple-2") == ["Figure 2(b)"]
+    subs = figures(page.html)[1]
+    assert 'id="fig-multiple-1"' in subs and 'id="fig-multiple-2"' in subs
+    assert "First" in subs and "Second" in subs and "Multiple" in subs
+    # the Markdown table printed by tabulate, with its Pandoc caption
+    assert "Table: Here is the Caption" not in page.prose
+    assert re.search(r"Table\s*1\W+Here is the Caption", page.text)
+    assert link_texts(page.html, "tbl-mytable") == ["Table 1"]
+
+
+def test_quarto_demo_layout(built):
+    page = built("quarto-demo-layout")
+    body = article_html(page.html)
+    pictures = tags(body, "img")
+    # plt.show() ends a figure: two figures, side by side, not one figure with both lines
+    assert len(tags(body, "picture")) == 2 and pictures[0]["src"] != pictures[1]["src"]
+    # the layout-ncol div holds two tables side by side
+    layout = re.search(r'<div[^>]*(layout-ncol|columns)[^>]*>.*?</table>.*?</table>', body, re.S)
+    assert layout, "the two tables are not in one layout"
+
+
+def test_quarto_figure_examples(built):
+    page = built("quarto-figure-examples")
+    body = article_html(page.html)
+    assert 'id="fig-elephants"' in body and 'id="fig-surus"' in body and 'id="fig-hanno"' in body
+    assert re.search(r"Figure\s*1\W+Famous Elephants", page.text)
+    assert "(a)" in page.text and "Surus" in page.text and "(b)" in page.text
+    # the fence with text after its info string is a code block, and nothing after it is swallowed
+    code = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<pre\b.*?</pre>", body, re.S)]
+    assert code and "quarto render _examples.qmd --to pdf" in code[0]
+    assert re.search(r"<h2[^>]*>.*Figure Basics", body) and re.search(r"<h2[^>]*>.*Vertical Alignment", body)
+    assert len(tags(body, "img")) == 17  # every image of the guide: 1 + 2 + 2 + 4 + 3 + 3 + 2
+
+
+def test_quarto_computations(built):
+    page = built("quarto-computations")
+    body = article_html(page.html)
+    assert "<title>Quarto Computations" in page.html
+    assert "array([[ 0,  1,  2,  3,  4]" in page.text.replace("\n", " ") or "[ 0, 1, 2, 3, 4]" in page.text
+    assert len(tags(body, "picture")) == 1  # the errorbar figure
+    # the Plotly chart: drawn by the plotly.js shipped with the site, loaded only here
+    assert re.search(r'class="[^"]*plotly', body)
+    scripts = [s.get("src", "") for s in tags(page.html, "script")]
+    assert any("plotly" in s for s in scripts) and not any(s.startswith(("http:", "https:", "//")) for s in scripts)
+
+
+def test_quarto_layout_nb(built):
+    page = built("quarto-layout-nb")
+    assert "<title>Quarto Layout" in page.html
+    assert len(tags(article_html(page.html), "picture")) == 1
+    assert "Matplotlib Gallery" in page.text  # the footnote, as a sidenote
+
+
+def test_quarto_crossref_nb(built):
+    page = built("quarto-crossref-nb")
+    assert link_texts(page.html, "fig-simple") == ["Figure 1"]
+    assert link_texts(page.html, "eq-stddev") == ["Equation 1"]
+    assert link_texts(page.html, "sec-plot")  # "Section N"
+
+
+def test_quarto_callouts_nb(tmp_path):
+    """No title anywhere: the build says so, naming the ways a notebook can have one (the
+    callout itself is checked in tests/unit/test_divs.py)."""
+    with pytest.raises(AssertionError) as stopped:
+        build("quarto-callouts-nb", tmp_path)
+    message = str(stopped.value)
+    assert STOPS["quarto-callouts-nb"] in message and "callouts.ipynb" in message
+    assert "`# Title`" in message and "`pelican` mapping" in message
+
+
+def test_quarto_penguins(built):
+    page = built("quarto-penguins")
+    body = article_html(page.html)
+    assert "<title>Palmer Penguins (.ipynb)" in page.html
+    assert "<table" in body and "Chinstrap" in page.text
+    alts = [img["alt"] for img in tags(body, "img")]
+    assert "A density plot of bill ratio by species." in alts  # fig-alt, uncaptioned: not numbered
+    assert "Density plot of bill depth by species." in alts and "Density plot of bill length by species." in alts
+    assert re.search(r"Figure\s*1\W+Marginal distributions of bill dimensions", page.text)
+    # the Altair chart: a numbered, captioned, interactive figure
+    assert re.search(r"Figure\s*2\W+A scatterplot of bill dimensions", page.text)
+    assert re.search(r'class="[^"]*vega', body)
+    scripts = [s.get("src", "") for s in tags(page.html, "script")]
+    assert any("vega" in s for s in scripts)
+
+
+def test_pdsh_numpy_basics(built):
+    page = built("pdsh-numpy-basics")
+    assert "<title>The Basics of NumPy Arrays" in page.html
+    assert "array([5, 0, 3, 3, 7, 9])" in page.text or "x1" in page.text
+
+
+def test_pdsh_line_plots(built):
+    page = built("pdsh-line-plots")
+    body = article_html(page.html)
+    assert "<title>Simple Line Plots" in page.html
+    assert len(tags(body, "picture")) == 14
+    # through the pipeline: a phone rendition and a dark twin for each
+    assert len(re.findall(r'<source[^>]*prefers-color-scheme: dark', body)) == 14
+    assert "Figure 1" not in page.text  # uncaptioned figures are not numbered
+    assert sum("uncaptioned" in w or "alt text" in w for w in page.warnings) <= 1  # once per article
+
+
+def test_pdsh_feature_engineering(built):
+    page = built("pdsh-feature-engineering")
+    body = article_html(page.html)
+    assert "<title>Feature Engineering" in page.html
+    assert body.count("<table") >= 2
+    assert len(tags(body, "picture")) == 3
+
+
+def test_nbsphinx_hidden_cells(built):
+    page = built("nbsphinx-hidden-cells")
+    assert "<title>Hidden Cells" in page.html
+    assert "42" in page.text  # the hidden cell ran
+    assert "answer = 6 * 7" not in page.text and "I am a hidden Markdown cell" not in page.text
+
+
+def test_nbsphinx_allow_errors(built):
+    page = built("nbsphinx-allow-errors")
+    assert "<title>Ignoring Errors on a Per-Cell Basis" in page.html
+    assert "NameError" in page.text  # the tagged cell's error is shown, the build goes on
+    assert page.text.count("'no problem'") >= 2
+
+
+def test_nbsphinx_cell_tag(built):
+    page = built("nbsphinx-cell-tag")
+    imgs = tags(article_html(page.html), "img")
+    assert len(imgs) == 2
+    for img in imgs:  # figsize=[6, 3]
+        assert abs(int(img["width"]) / int(img["height"]) - 2) < 0.15
+
+
+def test_mystnb_hide_cell_content(built):
+    page = built("mystnb-hide-cell-content")
+    body = article_html(page.html)
+    assert "<title>Hide Code Cell Content" in page.html
+    folds = re.findall(r"<details\b.*?</details>", body, re.S)
+    # hide-input folds the code, hide-output the output, hide-cell both: 1 + 1 + 2 x 1 folds at least
+    assert len(folds) >= 4
+    assert any('print("hide-input")' in f.replace("&quot;", '"') or "hide-input" in f for f in folds)
+    assert "My show message" in body
