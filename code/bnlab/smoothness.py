@@ -72,7 +72,7 @@ class SmoothnessConfig(Profiles):
 
     @classmethod
     def short(cls):
-        return cls(steps=80, every=20, dln_steps=60, dln_every=20)
+        return cls(dln_steps=60, dln_every=20)
 
 
 @dataclass
