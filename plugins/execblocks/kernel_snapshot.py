@@ -1,0 +1,209 @@
+"""The kernel's state after a block, saved to a file and put back into a fresh kernel
+(what lets an edit to block k rerun from block k instead of from the top).
+
+Runs inside the article's kernel and imports nothing from the engine. A snapshot holds:
+
+- the user namespace (every name a block bound; IPython's own names are left out),
+  pickled in one piece with cloudpickle so that objects shared between names stay
+  shared (an optimiser and the model whose parameters it holds);
+- the global random states: Python's `random`, NumPy's legacy global generator, torch's
+  CPU generator and, when CUDA was initialised, every CUDA device's generator;
+- matplotlib's rcParams (styles, `plt.rcParams[...] = ...`), the working directory,
+  the files in the article's scratch folder, the modules imported so far (imported
+  again, in order, before the namespace is loaded), and what the caller adds (`extra`).
+
+Functions and classes the blocks defined are pickled by value (cloudpickle's way), but
+a function keeps the live namespace as its globals: `def f(): return scale * x` must see
+a later block's `scale`, as in the kernel it came from.
+
+A name that cannot be pickled (a socket, a generator, an open file, a CUDA stream)
+makes the snapshot fail as `Unpicklable`, naming it; the build then reruns from the top.
+Taking a snapshot never changes what a block computes: it only reads the state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import pickle
+import re
+import sys
+import tarfile
+import types
+
+# IPython's history names (_, __, _i3, _7, ...) and dunders are the shell's, not the article's.
+SHELL_NAME = re.compile(r"_+|_i+|_i?\d+|__.*__")
+
+
+class Unpicklable(Exception):
+    """The state holds something pickle cannot save; `names` says what."""
+
+    def __init__(self, names: list[tuple[str, str]]):
+        self.names = names
+        super().__init__("; ".join(f"{name} ({why})" for name, why in names))
+
+
+def _shell():
+    from IPython import get_ipython
+
+    return get_ipython()
+
+
+def user_names(shell) -> dict:
+    """The article's names: the namespace without what IPython put there."""
+    hidden = shell.user_ns_hidden
+    return {name: value for name, value in shell.user_ns.items()
+            if name not in hidden and not SHELL_NAME.fullmatch(name)}
+
+
+def _rebuild_function(code, name, defaults, closure, kwdefaults, qualname, attributes, module):
+    """A function defined in a block, rebuilt with the live namespace as its globals."""
+    function = types.FunctionType(code, _shell().user_ns, name, defaults, closure)
+    function.__kwdefaults__ = kwdefaults
+    function.__qualname__ = qualname
+    function.__module__ = module
+    function.__dict__.update(attributes)
+    return function
+
+
+def _pickler_class():
+    import cloudpickle
+
+    class NamespacePickler(cloudpickle.Pickler):
+        """cloudpickle, except that a function whose globals are the namespace is rebuilt
+        against the namespace it is loaded into (cloudpickle gives it a private copy)."""
+
+        namespace: dict = {}
+
+        def reducer_override(self, obj):
+            if isinstance(obj, types.FunctionType) and obj.__globals__ is self.namespace:
+                return _rebuild_function, (obj.__code__, obj.__name__, obj.__defaults__, obj.__closure__,
+                                           obj.__kwdefaults__, obj.__qualname__, dict(obj.__dict__),
+                                           obj.__module__)
+            return super().reducer_override(obj)
+
+    return NamespacePickler
+
+
+def _dumps(value, namespace: dict) -> bytes:
+    buffer = io.BytesIO()
+    pickler = _pickler_class()(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.namespace = namespace
+    pickler.dump(value)
+    return buffer.getvalue()
+
+
+def random_states() -> dict:
+    """Every global generator a block may have drawn from, as it stands now."""
+    import random
+
+    states = {"python": random.getstate()}
+    if "numpy" in sys.modules:
+        states["numpy"] = sys.modules["numpy"].random.get_state()
+    if "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        states["torch"] = torch.get_rng_state()
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def _set_random_states(states: dict) -> None:
+    import random
+
+    random.setstate(states["python"])
+    if "numpy" in states:
+        import numpy
+
+        numpy.random.set_state(states["numpy"])
+    if "torch" in states:
+        import torch
+
+        torch.set_rng_state(states["torch"])
+        if "cuda" in states:
+            torch.cuda.set_rng_state_all(states["cuda"])
+
+
+def _rc_params() -> dict | None:
+    if "matplotlib" not in sys.modules:
+        return None
+    params = dict(sys.modules["matplotlib"].rcParams)
+    params.pop("backend", None)  # the kernel's, set by MPLBACKEND: never the article's
+    return params
+
+
+def _scratch_files(folder: str | None, limit: int) -> bytes:
+    """The scratch folder as a tar (files a block wrote for a later one)."""
+    if not folder or not os.path.isdir(folder):
+        return b""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        tar.add(folder, arcname=".")
+    if buffer.tell() > limit:
+        raise Unpicklable([("EXECBLOCKS_SCRATCH", f"scratch files over {limit:,} bytes")])
+    return buffer.getvalue()
+
+
+def take(scratch: str | None = None, extra: dict | None = None, scratch_limit: int = 1 << 30) -> bytes:
+    """The state as bytes (a header of plain values, then the pickled state); raises
+    Unpicklable naming what pickle refused."""
+    shell = _shell()
+    names = user_names(shell)
+    header = {"modules": [name for name, module in list(sys.modules.items()) if module is not None],
+              "cwd": os.getcwd(), "extra": extra or {}}
+    snapshot = {"names": names, "random": random_states(), "rc": _rc_params(),
+                "scratch": _scratch_files(scratch, scratch_limit)}
+    try:
+        return pickle.dumps(header, protocol=pickle.HIGHEST_PROTOCOL) + _dumps(snapshot, shell.user_ns)
+    except Exception:  # noqa: BLE001 - find which name it was, then say so
+        pass
+    culprits = []
+    for name, value in names.items():
+        try:
+            _dumps(value, shell.user_ns)
+        except Exception as error:  # noqa: BLE001 - pickle raises many kinds
+            culprits.append((name, f"{type(error).__name__}: {error}"))
+    raise Unpicklable(culprits or [("(global state)", "random states or rcParams could not be pickled")])
+
+
+def globals_digest() -> str:
+    """sha256 of the global state a block may read without naming it (random states,
+    rcParams): equal digests mean a later block sees the same generators and style."""
+    return hashlib.sha256(pickle.dumps((random_states(), _rc_params()), protocol=4)).hexdigest()
+
+
+def restore(data: bytes, scratch: str | None = None) -> dict:
+    """Put a snapshot's state into this (fresh) kernel; returns its `extra`."""
+    shell = _shell()
+    stream = io.BytesIO(data)
+    header = pickle.load(stream)
+    # The modules the run had imported, in its order, before anything is unpickled: the
+    # same sys.modules as the run (import side effects, the packages it is recorded to use).
+    import_modules(header["modules"])
+    snapshot = pickle.load(stream)
+    os.chdir(header["cwd"])
+    if scratch and snapshot["scratch"]:
+        with tarfile.open(fileobj=io.BytesIO(snapshot["scratch"])) as tar:
+            tar.extractall(scratch, filter="data")
+    if snapshot["rc"] is not None:
+        import matplotlib
+
+        matplotlib.rcParams.update(snapshot["rc"])
+    shell.user_ns.update(snapshot["names"])
+    _set_random_states(snapshot["random"])
+    return header["extra"]
+
+
+def import_modules(names: list[str]) -> None:
+    """Import, in order, the modules a run had imported (failures are left alone: some
+    modules only import as part of their package)."""
+    import importlib
+
+    for name in names:
+        if name in sys.modules or name == "__main__":
+            continue
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - a module that cannot import alone is not ours to fix
+            pass
