@@ -207,3 +207,104 @@ def import_modules(names: list[str]) -> None:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - a module that cannot import alone is not ours to fix
             pass
+
+
+# -- taking one after every block of a run ------------------------------------------------
+
+class _Run:
+    """What the engine asked for this run: where to write, which cells are blocks."""
+
+    def __init__(self, staging: str, blocks: dict[int, int], scratch: str | None, extra, scratch_limit: int):
+        self.staging = staging  # a folder outside the project; the engine moves the files to its cache
+        self.blocks = blocks  # execution count -> block index
+        self.scratch = scratch
+        self.extra = extra  # () -> dict: the engine's own kernel state (figure policy, device)
+        self.scratch_limit = scratch_limit
+        self.reads: set[str] = set()
+        self.writes: set[str] = set()
+        self.modules = _module_files()
+        self.quiet = False  # our own files are not the block's reads
+
+
+_run: _Run | None = None
+
+
+def _module_files() -> set[str]:
+    return {os.path.abspath(f) for m in list(sys.modules.values())
+            if isinstance(f := getattr(m, "__file__", None), str) and f.endswith(".py")}
+
+
+def install(staging: str, blocks: dict[int, int], scratch: str | None = None, extra=dict,
+            scratch_limit: int = 1 << 30) -> None:
+    """Hidden cell: after each block cell (by execution count), write the state after it
+    (`<block>.snap`) and what it read (`<block>.json`) into `staging`. Registered after
+    the figure hook, so a block's figures are saved and closed first."""
+    global _run
+    _run = _Run(staging, {int(k): v for k, v in blocks.items()}, scratch, extra, scratch_limit)
+    sys.addaudithook(_audit)
+    _shell().events.register("post_run_cell", _after_cell)
+
+
+def _audit(event: str, args: tuple) -> None:
+    if event != "open" or _run is None or _run.quiet:
+        return
+    try:
+        path, mode, flags = args
+        if path is None or isinstance(path, int):
+            return
+        path = os.path.abspath(os.fsdecode(path))
+        writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+            mode is None and flags & (os.O_WRONLY | os.O_RDWR))
+        (_run.writes if writing else _run.reads).add(path)
+    except Exception:  # noqa: BLE001 - an audit hook must never raise
+        pass
+
+
+def _after_cell(result) -> None:
+    import json
+
+    run = _run
+    block = run.blocks.get(result.execution_count) if run is not None else None
+    if block is None:  # an engine cell, or a run that takes no snapshots
+        return
+    run.quiet = True
+    try:
+        modules = _module_files()
+        info = {"block": block, "reads": sorted(run.reads), "writes": sorted(run.writes),
+                "modules": sorted(modules - run.modules), "digest": globals_digest(),
+                "snapshot": None, "unpicklable": None}
+        run.reads, run.writes, run.modules = set(), set(), modules
+        try:
+            data = take(run.scratch, run.extra(), run.scratch_limit)
+        except Unpicklable as error:
+            info["unpicklable"] = [list(pair) for pair in error.names]
+        else:
+            name = f"{block}.snap"
+            with open(os.path.join(run.staging, name), "wb") as file:
+                file.write(data)
+            info["snapshot"] = name
+        with open(os.path.join(run.staging, f"{block}.json"), "w") as file:
+            json.dump(info, file)
+    except Exception as error:  # noqa: BLE001 - a snapshot must never fail the block
+        print(f"execblocks: no snapshot after block {block + 1}: {type(error).__name__}: {error}",
+              file=sys.stderr)
+    finally:
+        run.quiet = False
+
+
+def restore_file(path: str, next_count: int, scratch: str | None = None) -> dict:
+    """Hidden cell of a resumed run: the state from `path`, and the kernel's execution
+    count set so the next cell gets the number it has in a full run (tracebacks, the
+    stored notebook and warnings name cells by it)."""
+    if _run is not None:
+        _run.quiet = True
+    try:
+        with open(path, "rb") as file:
+            extra = restore(file.read(), scratch)
+    finally:
+        if _run is not None:
+            _run.quiet = False
+            _run.modules = _module_files()
+    shell = _shell()
+    shell.execution_count = next_count - 1  # IPython adds one when this cell ends
+    return extra

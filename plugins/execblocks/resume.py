@@ -1,0 +1,205 @@
+"""Resuming a run from the kernel's state before the first changed block.
+
+After every block of a local run the kernel saves its state (kernel_snapshot.py) to a
+staging folder; `SnapshotCache.keep` files it under the build cache (never committed):
+
+    <cache>/<article id>/<prefix>.snap   the state after block i
+    <cache>/<article id>/<prefix>.json   what a resume from it needs: for blocks 0..i, the
+                                          executed cell, its seconds, and the project files
+                                          it read with their hashes; the device
+    <cache>/cells/<sha256>.json          executed cells, shared by every snapshot that has them
+
+`<prefix>` is the hash of what decides blocks 0..i (the settings in the execution key,
+then each block's code and execution options in turn): a snapshot can only be found by a
+build whose first i+1 blocks are those that made it. `find` takes the latest one whose
+blocks' files are unchanged too, so an edit to block k, or to a file first read by block
+k, resumes from the state after block k-1. The cache is bounded (EXECBLOCKS_SNAPSHOT_BYTES):
+the least recently used snapshots go first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CELLS = "cells"
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Where a run starts: block `start`, from `snapshot` (the state after block start-1)."""
+
+    start: int = 0
+    snapshot: Path | None = None
+    cells: tuple[dict, ...] = ()  # blocks 0..start-1 as executed before (raw notebook cells)
+    reads: tuple[str, ...] = ()  # project-relative files those blocks read
+    block_seconds: tuple[float, ...] = ()
+    device: str | None = None
+    why_not: str = ""  # when start is 0 although an earlier run left snapshots: why
+
+    @property
+    def resumed(self) -> bool:
+        return self.start > 0
+
+
+@dataclass
+class Staged:
+    """What the kernel left in the staging folder for one block."""
+
+    block: int
+    reads: list[str] = field(default_factory=list)  # absolute paths: files and imported modules
+    snapshot: Path | None = None
+    unpicklable: list[tuple[str, str]] = field(default_factory=list)
+    digest: str = ""
+
+
+def prefix_keys(base: str, fingerprints: list[dict]) -> list[str]:
+    """keys[i]: the hash of `base` (the settings in the execution key) and blocks 0..i."""
+    keys, running = [], base
+    for fingerprint in fingerprints:
+        running = hashlib.sha256((running + json.dumps(fingerprint, sort_keys=True)).encode()).hexdigest()
+        keys.append(running)
+    return keys
+
+
+def read_staged(staging: Path) -> dict[int, Staged]:
+    found = {}
+    for info_file in staging.glob("*.json"):
+        info = json.loads(info_file.read_text())
+        snapshot = staging / info["snapshot"] if info.get("snapshot") else None
+        found[info["block"]] = Staged(info["block"], info["reads"] + info["modules"], snapshot,
+                                      [tuple(pair) for pair in info.get("unpicklable") or []], info["digest"])
+    return found
+
+
+class SnapshotCache:
+    """The snapshots of every article, under one folder, at most `limit` bytes."""
+
+    def __init__(self, folder: Path, limit: int, hashes):
+        self.folder = Path(folder)
+        self.limit = limit
+        self.hashes = hashes  # path -> sha256, shared by the whole build (plan.FileHashes)
+
+    def _article(self, article_id: str) -> Path:
+        return self.folder / article_id
+
+    def find(self, article_id: str, keys: list[str], root: Path) -> Resume:
+        """The latest usable snapshot for these prefix keys (blocks 0..n-1), or a full run."""
+        folder = self._article(article_id)
+        why_not = ""
+        for index in range(len(keys) - 1, -1, -1):
+            info_file = folder / f"{keys[index]}.json"
+            try:
+                info = json.loads(info_file.read_text())
+            except (OSError, ValueError):
+                continue
+            if not self._files_unchanged(info["blocks"], root):
+                continue
+            if not info.get("snapshot") or not (folder / info["snapshot"]).is_file():
+                if info.get("unpicklable") and not why_not:
+                    names = ", ".join(f"{name} ({why})" for name, why in info["unpicklable"])
+                    why_not = f"the state after block {index + 1} could not be saved: {names}"
+                continue
+            cells = [self._cell(b["cell"]) for b in info["blocks"]]
+            if any(cell is None for cell in cells):
+                continue
+            snapshot = folder / info["snapshot"]
+            os.utime(snapshot)  # used: the last to be dropped
+            return Resume(start=index + 1, snapshot=snapshot, cells=tuple(cells),
+                          reads=tuple(sorted({rel for b in info["blocks"] for rel in b["reads"]})),
+                          block_seconds=tuple(b["seconds"] for b in info["blocks"]),
+                          device=info.get("device"))
+        return Resume(why_not=why_not)
+
+    def _files_unchanged(self, blocks: list[dict], root: Path) -> bool:
+        for block in blocks:
+            for rel, digest in block["reads"].items():
+                if self.hashes(root / rel) != digest:
+                    return False
+        return True
+
+    def _cell(self, digest: str) -> dict | None:
+        try:
+            return json.loads((self.folder / CELLS / f"{digest}.json").read_text())
+        except (OSError, ValueError):
+            return None
+
+    def _put_cell(self, cell: dict) -> str:
+        text = json.dumps(cell, sort_keys=True)
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        path = self.folder / CELLS / f"{digest}.json"
+        if not path.exists():
+            _write(path, text.encode())
+        return digest
+
+    def keep(self, article_id: str, keys: list[str], resume: Resume, cells: list[dict], seconds: list[float],
+             staged: dict[int, Staged], reads_of, device: str | None) -> None:
+        """File the snapshots a run staged. `cells[i]`/`seconds[i]`: every block's executed
+        cell and time (resumed ones included); `reads_of(paths)`: project files -> hashes."""
+        folder = self._article(article_id)
+        blocks = [{"cell": self._put_cell(c), "seconds": s, "reads": r}
+                  for c, s, r in zip(cells[:resume.start], seconds, self._resumed_reads(resume))]
+        for index in range(resume.start, len(keys)):
+            block = staged.get(index)
+            if block is None:  # the run stopped before it (an error), or it did not run
+                break
+            blocks.append({"cell": self._put_cell(cells[index]), "seconds": seconds[index],
+                           "reads": reads_of(block.reads)})
+            info = {"block": index, "blocks": blocks, "device": device, "snapshot": None,
+                    "digest": block.digest}
+            if block.snapshot is not None:
+                name = f"{keys[index]}.snap"
+                folder.mkdir(parents=True, exist_ok=True)
+                shutil.move(block.snapshot, folder / name)
+                info["snapshot"] = name
+            else:
+                info["unpicklable"] = [list(pair) for pair in block.unpicklable]
+            _write(folder / f"{keys[index]}.json", json.dumps(info).encode())
+        self.prune()
+
+    def _resumed_reads(self, resume: Resume) -> list[dict]:
+        """The reads of the blocks a resume took over, block by block, from its own record."""
+        if not resume.resumed:
+            return []
+        info = json.loads(resume.snapshot.with_suffix(".json").read_text())
+        return [b["reads"] for b in info["blocks"]]
+
+    def size(self) -> int:
+        return sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file()) if self.folder.is_dir() else 0
+
+    def prune(self) -> None:
+        """Drop the least recently used snapshots until the cache fits its limit, then the
+        cells no snapshot refers to any more."""
+        if not self.folder.is_dir():
+            return
+        snapshots = sorted(self.folder.glob("*/*.snap"), key=lambda p: p.stat().st_mtime_ns)
+        total = self.size()
+        dropped = False
+        while snapshots and total > self.limit:
+            oldest = snapshots.pop(0)
+            total -= oldest.stat().st_size
+            oldest.unlink()
+            info = oldest.with_suffix(".json")
+            if info.exists():
+                total -= info.stat().st_size
+                info.unlink()
+            dropped = True
+        if dropped:
+            used = set()
+            for info in self.folder.glob("*/*.json"):
+                used.update(b["cell"] for b in json.loads(info.read_text())["blocks"])
+            for cell in (self.folder / CELLS).glob("*.json"):
+                if cell.stem not in used:
+                    cell.unlink()
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Temp file + rename: a killed build leaves no half-written cache file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temp.write_bytes(data)
+    os.replace(temp, path)
