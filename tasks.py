@@ -37,7 +37,7 @@ def engine_call(function, *args, **kwargs):
 
 def site_build(settings_file, **settings):
     """One Pelican run with these Pelican settings on top of `settings_file`."""
-    from execblocks import site
+    from execblocks.site import build as site
 
     return engine_call(site.build, settings_file, **settings)
 
@@ -54,7 +54,7 @@ def clean(c):
     """Remove generated files (not the committed results)."""
     import shutil
 
-    from execblocks.atomic_output import spare_path
+    from execblocks.site.atomic_output import spare_path
 
     shutil.rmtree(CONFIG["deploy_path"], ignore_errors=True)
     shutil.rmtree(spare_path(Path(CONFIG["deploy_path"]).resolve()), ignore_errors=True)  # the site before last
@@ -85,8 +85,9 @@ def run(c, article):
 @task
 def status(c):
     """Show every executable article: fresh / stale / missing / failed, and why."""
-    from execblocks import site, status as engine_status
-    from execblocks.report import status_table
+    from execblocks import status as engine_status
+    from execblocks.site import build as site
+    from execblocks.site.status_table import status_table
 
     print(status_table(engine_call(engine_status, site.engine_settings(CONFIG["settings_base"]))))
 
@@ -94,7 +95,8 @@ def status(c):
 @task
 def check(c):
     """Exit non-zero when any stored result is stale or missing (for CI and publishing)."""
-    from execblocks import check as engine_check, site
+    from execblocks import check as engine_check
+    from execblocks.site import build as site
 
     plans = engine_call(engine_check, site.engine_settings(CONFIG["settings_base"]))
     print(f"execblocks: all {len(plans)} executable article(s) are fresh")
@@ -122,7 +124,7 @@ def reserve(c):
 @task
 def livereload(c):
     """Serve the site, rebuild on every change (articles, code/, theme), reload the browser."""
-    from execblocks import site
+    from execblocks.site import build as site
     from livereload import Server
 
     rebuild = site.rebuilder(CONFIG["settings_base"], report=lambda message: print(message, file=sys.stderr))
@@ -138,7 +140,7 @@ def livereload(c):
 @task
 def preview(c):
     """Build the production site (publishconf.py: SITEURL from the environment, committed results only)."""
-    from execblocks import site
+    from execblocks.site import build as site
 
     engine_call(site.require_siteurl, CONFIG["settings_publish"])
     site_build(CONFIG["settings_publish"])

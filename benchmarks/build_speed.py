@@ -48,7 +48,7 @@ REPO = Path(__file__).resolve().parents[1]
 # the median of 5 pairs moved by +-0.05 between runs of the bench; 9 pairs narrow that.
 PAIRS = int(os.environ.get("BENCH_PAIRS", "9"))
 sys.path.insert(0, str(REPO / "plugins"))
-from execblocks.runtime import FIGURE_DPI  # noqa: E402 - the engine's own dpi, so savefig matches it
+from execkernel.policy import FIGURE_DPI  # noqa: E402 - the engine's own dpi, so savefig matches it
 
 PLOT = "fig, ax = plt.subplots()\nax.plot([1, 3, 2, 4])\nax.set_title('Line {i}')"
 # The last block of a measured article prints its kernel's CPU seconds: the kernel is not
@@ -252,7 +252,7 @@ def savefig_alone() -> float:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
         import sys; sys.path.insert(0, {str(REPO / 'plugins')!r})
-        from execblocks.runtime import FIGURE_DPI
+        from execkernel.policy import FIGURE_DPI
         times = []
         for i in range(11):
             {PLOT.replace(chr(10), chr(10) + '            ')}
@@ -266,7 +266,7 @@ def savefig_alone() -> float:
 
 
 def figure_stages() -> dict[str, float]:
-    """Median CPU ms of each kernel-side stage of the benchmark's figure (figure_png.py),
+    """Median CPU ms of each kernel-side stage of the benchmark's figure (execkernel/renditions.py),
     each on a freshly made figure, beside matplotlib's own savefig, in one plain Python
     process: what the figure line's total is made of, without the build's noise."""
     own = subprocess.run([sys.executable, "-c", textwrap.dedent(f"""\
@@ -275,8 +275,8 @@ def figure_stages() -> dict[str, float]:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
         import sys; sys.path.insert(0, {str(REPO / 'plugins')!r})
-        from execblocks import figure_png, runtime
-        dpi = runtime.FIGURE_DPI
+        from execkernel import hooks as runtime, renditions as figure_png
+        dpi = FIGURE_DPI
         stages = {{}}
         def timed(name, work):
             {PLOT.replace(chr(10), chr(10) + '            ').format(i=0)}
@@ -308,10 +308,10 @@ def freshness_check(root: Path, count: int = 2000) -> tuple[float, float, int]:
 
     from execblocks import status
     from execblocks.config import EngineSettings
-    from execblocks.execute import ExecutionResult
-    from execblocks.parse import parse_text
-    from execblocks.pipeline import _store_result
-    from execblocks.store import ResultsStore
+    from execblocks.execute.kernel_run import ExecutionResult
+    from execblocks.source.parse import parse_text
+    from execblocks.pipeline import store_result
+    from execblocks.store.results_folder import ResultsStore
 
     content = root / "content"
     content.mkdir(parents=True)
@@ -330,7 +330,7 @@ def freshness_check(root: Path, count: int = 2000) -> tuple[float, float, int]:
             cell.metadata["execblocks"] = {"block": block.index}
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"{n * 2}\n")]
             notebook.cells.append(cell)
-        _store_result(store, ExecutionResult(article, notebook, [str(n)], [], "cpu", {"python": "3.11"},
+        store_result(store, ExecutionResult(article, notebook, [str(n)], [], "cpu", {"python": "3.11"},
                                              [0.001, 0.001], 0.1, "2026-01-01T00:00:00+00:00"), settings)
     start, start_cpu = time.perf_counter(), time.process_time()
     plans = status(settings)

@@ -1,4 +1,4 @@
-"""CPU cost of a figure's dark raster, replayed (figure_replay.py) against redrawn.
+"""CPU cost of a figure's dark raster, replayed (execkernel/figure_replay.py) against redrawn.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/dark_replay.py [repeats]
 
@@ -23,9 +23,10 @@ import numpy as np  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "plugins"), str(REPO / "code")]
-from execblocks import figure_png, figure_replay, runtime  # noqa: E402
+from execkernel import figure_replay, hooks as runtime, renditions as figure_png  # noqa: E402
+from execkernel.policy import FIGURE_DPI  # noqa: E402
 
-DPI = runtime.FIGURE_DPI
+DPI = FIGURE_DPI
 
 
 def benchmark_line():

@@ -72,7 +72,7 @@ def engine_settings(root: Path, **overrides):
 
 def timed_update(settings) -> float:
     from execblocks import update
-    from execblocks.progress import Progress
+    from execblocks.execute.progress import Progress
 
     start = time.perf_counter()
     update(settings, Progress(stream=io.StringIO(), forward_output=False))

@@ -29,7 +29,8 @@ def main() -> int:
     parser.add_argument("--copy-to", type=Path, help="folder for a copy of record.json and provenance.json")
     args = parser.parse_args()
 
-    from execblocks import pipeline, site
+    from execblocks import pipeline
+    from execblocks.site import build as site
     from execblocks.config import EngineSettings
 
     settings = EngineSettings.from_pelican(

@@ -8,7 +8,7 @@ the bytes a phone downloads for the BatchNorm article's figures. Prints; asserts
    three panels, the blog style): built once with EXECBLOCKS_DARK_FIGURES = False and
    once with the default (dark on); the difference over N is what the second save costs.
    The encoding (palette PNG + narrower renditions of one scheme, made in the kernel by
-   figure_png.py) is timed directly on a stored figure.
+   execkernel/renditions.py) is timed directly on a stored figure.
 2. Bytes: for each figure of results/batchnorm, the stored renditions (or, for results
    stored before renditions existed, the renditions made now from the stored PNG), and
    which one a 375 px wide phone picks at device pixel ratio 1, 2 and 3 (the browser
@@ -79,12 +79,12 @@ def cpu_seconds_of_build(conf: Path, dark: bool) -> tuple[float, float]:
 
 
 def renditions_of(png: bytes):
-    """The renditions figure_png.py makes from a raster, here from a stored PNG decoded."""
+    """The renditions execkernel/renditions.py makes from a raster, here from a stored PNG decoded."""
     import io
 
     from PIL import Image
 
-    from execblocks.figure_png import _flatten, renditions
+    from execkernel.renditions import _flatten, renditions
 
     with Image.open(io.BytesIO(png)) as image:
         image.load()

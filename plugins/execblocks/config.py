@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
-# Block options live in options.py; re-exported here, where settings are looked for.
-from .options import BlockOptions, OptionError, validate_options  # noqa: F401
+from execblocks.errors import ConfigError
+from execkernel.policy import KernelPolicy
+# Block options live in source/options.py; re-exported here, where settings are looked for.
+from execblocks.source.options import BlockOptions, OptionError, validate_options  # noqa: F401
 
 MODES = ("auto", "force", "strict", "off")
 FIGURE_FORMATS = ("png", "svg")
@@ -31,8 +32,8 @@ class EngineSettings:
     output_dir: Path
     mode: str = "auto"
     timeout: int = 1800
-    max_timeout: int = 6 * 3600  # the ceiling no block can raise its timeout past (limits.py)
-    max_output: int = 1_000_000  # bytes of text one block keeps; the rest is cut (capping.py)
+    max_timeout: int = 6 * 3600  # the ceiling no block can raise its timeout past (execute/timeouts.py)
+    max_output: int = 1_000_000  # bytes of text one block keeps; the rest is cut (execute/output_cap.py)
     kernel_name: str = "python3"
     workers: int = 0  # 0: one per CPU core
     environment_in_key: bool = False
@@ -48,6 +49,17 @@ class EngineSettings:
     @property
     def engine_dir(self) -> Path:
         return Path(__file__).resolve().parent
+
+    @property
+    def kernel_dir(self) -> Path:
+        """The kernel-side package (plugins/execkernel), beside the engine."""
+        return self.engine_dir.with_name("execkernel")
+
+    @property
+    def kernel_policy(self) -> KernelPolicy:
+        return KernelPolicy(figure_format=self.figure_format, dark_figures=self.dark_figures,
+                            max_figures=self.max_figures, max_figure_pixels=self.max_figure_pixels,
+                            max_output=self.max_output)
 
     @classmethod
     def from_pelican(cls, settings: dict[str, Any], mode: str | None = None) -> "EngineSettings":

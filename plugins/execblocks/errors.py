@@ -6,6 +6,8 @@ Every error the engine raises on purpose derives from `ExecBlocksError`; its
 
 from __future__ import annotations
 
+import os
+
 
 class ExecBlocksError(Exception):
     exitcode = 1
@@ -105,9 +107,7 @@ class StoreWriteError(ExecBlocksError):
 
     def __init__(self, article: str, error: OSError):
         if not error.filename:  # write() errors do not name the file: the writer's frame does
-            from .fatal import _file_being_written
-
-            error.filename = _file_being_written(error.__traceback__)
+            error.filename = file_being_written(error.__traceback__)
         where = f"{error.filename}: " if error.filename else ""
         super().__init__(f"execblocks: could not store the results of {article}: {where}"
                          f"{error.strerror or error}\n  The previous results are intact; free some space "
@@ -131,3 +131,41 @@ class BuildInterrupted(ExecBlocksError):
                          f"{'it' if len(running) == 1 else 'them'} (results stored earlier are kept). "
                          f"Build again to run {'it' if len(running) == 1 else 'them'}.")
 
+
+
+class SiteBuildError(ExecBlocksError):
+    """Pelican logged an error (shown above it) and `--fatal errors` stopped the build."""
+
+    def __init__(self):
+        super().__init__("pelican: the build stopped at the error logged above; the site was not finished")
+
+
+class SiteWriteError(ExecBlocksError):
+    """Pelican could not write the site (a full disk, a file-size limit); `message` names the file."""
+
+    def __init__(self, message: str):
+        super().__init__(f"pelican: {message}")
+
+
+class SchedulerUnreachableError(ExecBlocksError):
+    """`--executor tcp://...` names a Dask scheduler that did not answer."""
+
+    def __init__(self, address: str, cause: str, waited_s: float):
+        super().__init__(
+            f"execblocks: cannot reach the Dask scheduler at {address} within {waited_s:g} s "
+            f"({cause}).\n  Start one there (`dask scheduler`, then `dask worker {address}`), "
+            f"or build on this machine without --executor / EXECBLOCKS_EXECUTOR.")
+
+
+def file_being_written(traceback) -> str | None:
+    """The file an OSError from write() was about (write() errors do not name it): the
+    innermost frame's local holding a path (Pelican's writer keeps the page's path in one).
+    Reads frame locals, which no API promises: listed in execblocks/private_uses.py."""
+    found = None
+    while traceback is not None:
+        names = traceback.tb_frame.f_locals
+        candidates = [os.fspath(names[n]) for n in ("complete_path", "path", "filename")
+                      if isinstance(names.get(n), (str, os.PathLike))]
+        found = next((c for c in candidates if os.path.isabs(c)), candidates[0] if candidates else found)
+        traceback = traceback.tb_next
+    return found

@@ -1,8 +1,8 @@
-"""The engine in one function per task: parse -> plan -> execute -> store.
+"""The engine in one function per task: parse -> plan -> lock -> run -> store -> prune.
 
-`update` is what each Pelican run calls before it reads any article (see session.py);
-`status` and `check` are the same pipeline stopped after planning. Rendering
-(render.py) only ever reads what `update` stored and planned.
+`update` is what each Pelican run calls before it reads any article (site/pelican_signals.py);
+its build mode picks one strategy from `MODES`. `status` and `check` are the same pipeline
+stopped after planning. Rendering (render/) only ever reads what `update` stored and planned.
 """
 
 from __future__ import annotations
@@ -11,18 +11,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import EngineSettings
-from .errors import BuildInterrupted, ExecBlocksError, StaleResultsError, StoreWriteError, WorkerLostError
-from .parse import ARTICLE_SUFFIXES, Article, discover
-from .preflight import check_metadata
-from .plan import FRESH, ArticlePlan, block_fingerprint, current_environment, declared_dependencies, \
+from execblocks.config import EngineSettings
+from execblocks.errors import BuildInterrupted, ExecBlocksError, StaleResultsError, StoreWriteError, WorkerLostError
+from execblocks.source.parse import ARTICLE_SUFFIXES, Article, discover
+from execblocks.source.preflight import check_metadata
+from execblocks.execute.plan import FRESH, ArticlePlan, block_fingerprint, current_environment, declared_dependencies, \
     execution_key, hash_dependencies, plan_articles
-from .record import Environment, Failure, InlineValue, Provenance, Record
-from .store import ResultsStore, StoredEntry
+from execblocks.store.records import Environment, Failure, InlineValue, Provenance, Record
+from execblocks.store.results_folder import ResultsStore, StoredEntry
 
-if TYPE_CHECKING:  # execute.py pulls in nbclient and zmq: only loaded when something runs
-    from .execute import ExecutionResult
-    from .progress import Progress
+if TYPE_CHECKING:  # execute/kernel_run.py pulls in nbclient and zmq: only loaded when something runs
+    from execblocks.execute.kernel_run import ExecutionResult
+    from execblocks.execute.progress import Progress
 
 
 @dataclass
@@ -94,25 +94,48 @@ def _raise_if_stale(plans: list[ArticlePlan]) -> None:
 
 
 def update(settings: EngineSettings, progress: "Progress | None" = None) -> BuildReport:
-    """Parse and plan every executable article once, run what settings.mode says must run
-    (stale ones; all in `force`; settings.only too), store it, and return the plans the
-    render stage uses. Raises the first execution error, after every article that could
-    run has been stored."""
-    from .progress import Progress
+    """Parse and plan every executable article once, run what settings.mode says must run,
+    store it, and return the plans the render stage uses. Raises the first execution error,
+    after every article that could run has been stored."""
+    from execblocks.execute.progress import Progress
 
     progress = progress or Progress()
-    interrupted: BuildInterrupted | None = None
     articles = executable_articles(settings)
     for article in articles:
         for note in article.notes:  # options accepted for Quarto's sake that change nothing here
             progress.say(f"execblocks: note: {note}")
-    store = ResultsStore(settings.results_dir)
-    if settings.mode in ("strict", "off"):
-        plans = plan_articles(articles, store, settings)
-        if settings.mode == "strict":
-            _raise_if_stale(plans)
-        return BuildReport(plans)
-    forced = {a.article_id for a in (articles if settings.mode == "force" else select(articles, settings.only))}
+    return MODES[settings.mode](articles, ResultsStore(settings.results_dir), settings, progress)
+
+
+def _plan_only(articles, store, settings, progress) -> BuildReport:
+    """Mode `off`: render what is stored, run nothing."""
+    return BuildReport(plan_articles(articles, store, settings))
+
+
+def _fresh_or_fail(articles, store, settings, progress) -> BuildReport:
+    """Mode `strict` (publishing): stale results stop the build."""
+    plans = plan_articles(articles, store, settings)
+    _raise_if_stale(plans)
+    return BuildReport(plans)
+
+
+def _run_stale(articles, store, settings, progress) -> BuildReport:
+    """Mode `auto`: run what is stale, and what `settings.only` names."""
+    return _bring_up_to_date(articles, {a.article_id for a in select(articles, settings.only)},
+                             store, settings, progress)
+
+
+def _run_all(articles, store, settings, progress) -> BuildReport:
+    """Mode `force`: run every executable article."""
+    return _bring_up_to_date(articles, {a.article_id for a in articles}, store, settings, progress)
+
+
+MODES = {"off": _plan_only, "strict": _fresh_or_fail, "auto": _run_stale, "force": _run_all}
+
+
+def _bring_up_to_date(articles: list[Article], forced: set[str], store: ResultsStore, settings: EngineSettings,
+                      progress: "Progress") -> BuildReport:
+    """plan -> lock -> plan again -> run -> store -> prune."""
     live = {a.article_id for a in articles}
     plans = plan_articles(articles, store, settings, force=forced)
     if _nothing_to_write(plans, store, live):
@@ -123,43 +146,9 @@ def update(settings: EngineSettings, progress: "Progress | None" = None) -> Buil
     with store.lock(settings.lock_timeout, say=progress.say):
         # Again under the lock: a build that held it may have just stored these results.
         plans = plan_articles(articles, store, settings, force=forced)
-        stale = [p for p in plans if p.needs_run]
-        for plan in stale:
-            declared_dependencies(plan.article, settings.root)  # a missing or outside file stops the build before it runs
-        for plan in plans:
-            if not plan.needs_run and plan.entry and plan.entry.failure:
-                # The code went back to what the good results were made from.
-                store.clear_failure(plan.article.article_id)
-        for plan in stale:
-            progress.say(f"execblocks: {plan.article.rel_path} ({plan.state}): {'; '.join(plan.reasons)}")
-        if not stale:
-            progress.say(f"execblocks: nothing to execute ({len(plans)} article(s) fresh)")
-        report = BuildReport(plans)
-        saved = [p for p in stale if p.article.saved_outputs]
-        if saved:  # notebooks that ship their outputs (opt-in): stored as they are, nothing runs
-            from .ipynb import saved_outputs_result
-
-            report.executed = [saved_outputs_result(p.article) for p in saved]
-        to_run = [p for p in stale if not p.article.saved_outputs]
-        if to_run:
-            from .schedule import executor_for, job_for
-            from .writes import run_watched
-
-            try:
-                report.executed += run_watched(settings, lambda: executor_for(settings).run(
-                    [job_for(p) for p in to_run], settings, progress), progress.say)
-            except BuildInterrupted as error:  # Ctrl-C or SIGTERM: keep what ended before it, then stop
-                interrupted = error
-                report.executed += error.finished
-        stored = {}
-        for result in report.executed:
-            try:
-                entry = _store_result(store, result, settings)
-            except OSError as error:  # a full disk: one plain line, the old entry stays whole
-                raise StoreWriteError(result.article.rel_path, error) from None
-            if entry is not None:  # what was just stored is what the render stage must see
-                stored[result.article.article_id] = ArticlePlan(result.article, FRESH, entry=entry)
-        report.plans = [stored.get(p.article.article_id, p) for p in plans]
+        stale = _prepare(plans, store, settings, progress)
+        executed, interrupted = _execute(stale, settings, progress)
+        report = BuildReport(_store_all(executed, plans, store, settings), executed)
         report.pruned = store.prune(live)
         for article_id in report.pruned:
             progress.say(f"execblocks: pruned results of {article_id} (no such article any more)")
@@ -170,13 +159,67 @@ def update(settings: EngineSettings, progress: "Progress | None" = None) -> Buil
     return report
 
 
+def _prepare(plans: list[ArticlePlan], store: ResultsStore, settings: EngineSettings, progress: "Progress") \
+        -> list[ArticlePlan]:
+    """The plans that must run, each said with its reasons; failure records whose code went
+    back to what the good results were made from are cleared."""
+    stale = [p for p in plans if p.needs_run]
+    for plan in stale:
+        declared_dependencies(plan.article, settings.root)  # a missing or outside file stops the build before it runs
+    for plan in plans:
+        if not plan.needs_run and plan.entry and plan.entry.failure:
+            store.clear_failure(plan.article.article_id)
+    for plan in stale:
+        progress.say(f"execblocks: {plan.article.rel_path} ({plan.state}): {'; '.join(plan.reasons)}")
+    if not stale:
+        progress.say(f"execblocks: nothing to execute ({len(plans)} article(s) fresh)")
+    return stale
+
+
+def _execute(stale: list[ArticlePlan], settings: EngineSettings, progress: "Progress") \
+        -> tuple[list["ExecutionResult"], BuildInterrupted | None]:
+    """Run the stale articles; on Ctrl-C or SIGTERM keep what ended before it."""
+    executed = []
+    saved = [p for p in stale if p.article.saved_outputs]
+    if saved:  # notebooks that ship their outputs (opt-in): stored as they are, nothing runs
+        from execblocks.execute.saved_outputs import saved_outputs_result
+
+        executed = [saved_outputs_result(p.article) for p in saved]
+    to_run = [p for p in stale if not p.article.saved_outputs]
+    if not to_run:
+        return executed, None
+    from execblocks.execute.project_writes import run_watched
+    from execblocks.execute.jobs import job_for
+    from execblocks.execute.schedule import executor_for
+
+    try:
+        return executed + run_watched(settings, lambda: executor_for(settings).run(
+            [job_for(p) for p in to_run], settings, progress), progress.say), None
+    except BuildInterrupted as error:
+        return executed + error.finished, error
+
+
+def _store_all(executed: list["ExecutionResult"], plans: list[ArticlePlan], store: ResultsStore,
+               settings: EngineSettings) -> list[ArticlePlan]:
+    """Store each run; the plans the render stage sees (what was just stored is fresh)."""
+    stored = {}
+    for result in executed:
+        try:
+            entry = store_result(store, result, settings)
+        except OSError as error:  # a full disk: one plain line, the old entry stays whole
+            raise StoreWriteError(result.article.rel_path, error) from None
+        if entry is not None:
+            stored[result.article.article_id] = ArticlePlan(result.article, FRESH, entry=entry)
+    return [stored.get(p.article.article_id, p) for p in plans]
+
+
 def _nothing_to_write(plans: list[ArticlePlan], store: ResultsStore, live: set[str]) -> bool:
     """Nothing to run, no failure record to clear, no entry to prune."""
     return (not any(p.needs_run or (p.entry and p.entry.failure) for p in plans)
             and set(store.entry_ids()) <= live)
 
 
-def _store_result(store: ResultsStore, result: "ExecutionResult", settings: EngineSettings) -> StoredEntry | None:
+def store_result(store: ResultsStore, result: "ExecutionResult", settings: EngineSettings) -> StoredEntry | None:
     """Write a run's results (or its failure, returning None); the entry as now stored."""
     article = result.article
     key = execution_key(article, settings)

@@ -10,7 +10,7 @@ rendered something new or stopped using an entry, keeping just the entries it us
 never grows. A missing, unreadable or corrupt file costs the rendering again, nothing
 else; an unwritable one means the next build renders again. The cache is never published.
 
-The file logic is the same as execblocks' highlight cache (highlight.py), kept twice on
+The file logic is the same as execblocks' highlight cache (render/highlight.py), kept twice on
 purpose: the two plugins are independent (reading works without the engine), and Pelican
 loads each plugin by path, so they cannot import a shared module beside them.
 """

@@ -101,7 +101,7 @@ def test_cross_reference_and_citation_back_link_go_to_their_targets(contexts, re
 @pytest.mark.browser
 def test_opted_in_vega_lite_chart_is_drawn_by_the_themes_own_vega(contexts, tmp_path):
     from execblocks.config import BlockOptions
-    from execblocks.outputs import render_data
+    from execblocks.render.mime import render_data
 
     spec = {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "mark": "bar",
             "data": {"values": [{"run": "bn", "loss": 0.3}, {"run": "plain", "loss": 0.7}]},

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from execblocks.store import ResultsStore
+from execblocks.store.results_folder import ResultsStore
 
 pytestmark = pytest.mark.slow
 

@@ -84,7 +84,7 @@ explode()
     message = str(error)
     assert message.startswith("content/broken.md:6: block 1 raised ValueError: no such thing")
     assert "content/broken.md, line 9" in message  # the call project, rewritten from "Cell In[..]"
-    assert "execblocks/runtime.py" not in message and "nbclient" not in message
+    assert "execkernel/hooks.py" not in message and "nbclient" not in message
 
 
 def test_error_true_renders_the_traceback(project):

@@ -23,7 +23,7 @@ import pytest
 
 from execblocks import status, update
 from execblocks.errors import WorkerLostError
-from execblocks.schedule import job_for
+from execblocks.execute.jobs import job_for
 from test_tasks import invoke
 
 PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
@@ -229,7 +229,7 @@ def test_a_worker_lost_with_no_retry_left_is_a_clear_error(project, tmp_path):
 
 @pytest.mark.slow
 def test_an_unreachable_scheduler_fails_quickly_naming_its_address(project):
-    from execblocks.dask_executor import SchedulerUnreachableError
+    from execblocks.errors import SchedulerUnreachableError
 
     address = "tcp://127.0.0.1:9"  # discard: nothing listens there
     started = time.monotonic()

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from execblocks import BlockExecutionError, status
-from execblocks.plan import FRESH, STALE, FAILED
+from execblocks.execute.plan import FRESH, STALE, FAILED
 
 OTHER = """\
 Title: Other
@@ -99,7 +99,7 @@ print(subprocess.run(["cat", "../data/seen-by-cat.txt"], capture_output=True, te
 
 def test_environment_change_is_reported_not_invalidating(project, monkeypatch):
     project.build()
-    import execblocks.plan as plan
+    import execblocks.execute.plan as plan
 
     real = plan.current_environment()
     monkeypatch.setattr(plan, "current_environment", lambda: dict(real, numpy="0.0.1"))

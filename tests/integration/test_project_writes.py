@@ -67,8 +67,8 @@ def test_depends_outside_the_project_is_refused(project, target):
 def test_depends_inside_the_project_through_a_link_is_fine(project):
     project.write("data/table.csv", "a\n1\n")
     os.symlink(project.root / "data" / "table.csv", project.content / "table.csv")
-    from execblocks.plan import declared_dependencies
-    from execblocks.parse import parse_article
+    from execblocks.execute.plan import declared_dependencies
+    from execblocks.source.parse import parse_article
 
     project.write("content/ok.md", "Title: Ok\nDate: 2026-01-02\n\n```{python}\n#| depends: [table.csv]\nx = 1\n```\n")
     article = parse_article(project.content / "ok.md", project.root, project.content)

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 import execblocks
-from execblocks import parse, site
+from execblocks.site import build as site
+from execblocks.source import parse
 
 pytestmark = pytest.mark.slow
 

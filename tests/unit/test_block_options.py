@@ -7,10 +7,10 @@ import nbformat
 import pytest
 
 from execblocks.errors import ArticleSyntaxError
-from execblocks.parse import parse_text
-from execblocks.render import ExecBlocksExtension, RenderedArticle, run_table
-from execblocks.record import Environment, Provenance, Record
-from execblocks.store import StoredEntry
+from execblocks.source.parse import parse_text
+from execblocks.render.blocks import ExecBlocksExtension, RenderedArticle, run_table
+from execblocks.store.records import Environment, Provenance, Record
+from execblocks.store.results_folder import StoredEntry
 
 ROOT = Path("/project")
 CONTENT = ROOT / "content"

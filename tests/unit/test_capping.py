@@ -3,8 +3,8 @@
 
 import nbformat
 
-from execblocks.capping import OutputCap, apply_terminal_controls
-from execblocks.terminal import ansi_to_html, plain_text
+from execblocks.execute.output_cap import OutputCap, apply_terminal_controls
+from execblocks.render.ansi import ansi_to_html, plain_text
 
 
 def stream(text, name="stdout"):

@@ -6,8 +6,8 @@ from pathlib import Path
 import markdown
 import pytest
 
-from execblocks.citations import bibliography_for, header_fields
-from execblocks.crossref import ReferencesExtension
+from execblocks.references.citations import bibliography_for, header_fields
+from execblocks.references.crossref import ReferencesExtension
 from execblocks.errors import ArticleSyntaxError
 
 DATA = Path(__file__).parent / "data"

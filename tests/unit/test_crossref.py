@@ -4,12 +4,12 @@ import markdown
 import nbformat
 import pytest
 
-from execblocks.crossref import ReferencesExtension
+from execblocks.references.crossref import ReferencesExtension
 from execblocks.errors import ArticleSyntaxError
-from execblocks.parse import parse_text
-from execblocks.record import Environment, Record
-from execblocks.render import ExecBlocksExtension, RenderedArticle
-from execblocks.store import StoredEntry
+from execblocks.source.parse import parse_text
+from execblocks.store.records import Environment, Record
+from execblocks.render.blocks import ExecBlocksExtension, RenderedArticle
+from execblocks.store.results_folder import StoredEntry
 from pathlib import Path
 
 ROOT = Path("/project")

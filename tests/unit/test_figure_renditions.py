@@ -1,5 +1,5 @@
-"""Figure renditions: made in the kernel (figure_png.py, runtime.py's dark recolouring)
-and stored by the engine (figures.py), on real matplotlib figures drawn in this process."""
+"""Figure renditions: made in the kernel (execkernel/renditions.py, execkernel/hooks.py's dark recolouring)
+and stored by the engine (store/images.py), on real matplotlib figures drawn in this process."""
 
 import base64
 import hashlib
@@ -17,13 +17,14 @@ from PIL import Image
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from execblocks import figure_png, runtime  # noqa: E402
-from execblocks.figure_png import figure_pngs, figure_rasters, renditions  # noqa: E402
-from execblocks.figures import UnsafeSVG, externalise, sanitize_svg  # noqa: E402
+from execkernel import hooks as runtime, renditions as figure_png  # noqa: E402
+from execkernel.policy import FIGURE_DPI  # noqa: E402
+from execkernel.renditions import figure_pngs, figure_rasters, renditions  # noqa: E402
+from execblocks.store.images import UnsafeSVG, externalise, sanitize_svg  # noqa: E402
 
 STYLE = "code/blog.mplstyle"
 PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
-DPI = runtime.FIGURE_DPI
+DPI = FIGURE_DPI
 DARK_BACKGROUND = tuple(int(runtime.DARK_BACKGROUND[i:i + 2], 16) for i in (1, 3, 5))
 
 
@@ -374,7 +375,7 @@ def chunk_types(png: bytes) -> list[str]:
 # -- the kernel's output, stored by the engine --------------------------------------------
 
 def figure_output(figure, dark=True) -> dict:
-    """The display data runtime.py publishes for a PNG figure."""
+    """The display data execkernel/hooks.py publishes for a PNG figure."""
     mime, light, size, extra = runtime._render_png(figure, DPI, dark)
     return {"output_type": "display_data", "data": {mime: light, "text/plain": "Curves"},
             "metadata": {mime: size, "execblocks": {"figure": True, **extra}}}
@@ -421,7 +422,7 @@ def test_storing_a_figure_needs_no_image_library(tmp_path):
     (tmp_path / "output.json").write_text(json.dumps(figure_output(plot())))
     probe = ("import json, sys\n"
              f"sys.path.insert(0, {str(PLUGINS)!r})\n"
-             "from execblocks.figures import externalise\n"
+             "from execblocks.store.images import externalise\n"
              f"output = json.load(open({str(tmp_path / 'output.json')!r}))\n"
              "files = externalise(output, lambda data, suffix: str(len(data)) + suffix)\n"
              "print(json.dumps({'files': len(files), 'heavy': sorted({'PIL', 'numpy', 'matplotlib'} & set(sys.modules))}))\n")

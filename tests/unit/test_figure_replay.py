@@ -1,4 +1,4 @@
-"""The dark raster by replay (figure_replay.py): for each kind of figure, the replayed dark
+"""The dark raster by replay (execkernel/figure_replay.py): for each kind of figure, the replayed dark
 raster is the redraw's pixel for pixel, or the replay declines and the redraw runs."""
 
 import matplotlib
@@ -9,9 +9,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patheffects import withStroke  # noqa: E402
 
-from execblocks import figure_png, figure_replay, runtime  # noqa: E402
+from execkernel import figure_replay, hooks as runtime, renditions as figure_png  # noqa: E402
+from execkernel.policy import FIGURE_DPI  # noqa: E402
 
-DPI = runtime.FIGURE_DPI
+DPI = FIGURE_DPI
 
 
 @pytest.fixture(autouse=True)

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from execblocks.errors import ArticleSyntaxError
-from execblocks.frontmatter import blank_front_matter, find_front_matter, pelican_metadata
-from execblocks.parse import parse_text
+from execblocks.source.header import blank_front_matter, find_front_matter, pelican_metadata
+from execblocks.source.parse import parse_text
 
 ROOT = Path("/project")
 CONTENT = ROOT / "content"

@@ -8,8 +8,8 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
-from execblocks import highlight as cache
-from execblocks.highlight import Highlighter, cache_file_for
+from execblocks.render import highlight as cache
+from execblocks.render.highlight import Highlighter, cache_file_for
 
 CODE = "import numpy as np\nx = np.arange(3)  # a comment\nprint(x.sum())\n"
 

@@ -33,11 +33,11 @@ import pelican, pelican.readers, pelican.generators, pelican.writers, pelican.pl
 pelican_own = loaded()
 
 import execblocks, reading
-# Not execblocks.downloads: output.py imports it only when a download must be (re)written.
-import execblocks.output, execblocks.reader, execblocks.srcset, execblocks.atomic_output, execblocks.fatal
-import execblocks.render, execblocks.citations, execblocks.crossref, execblocks.figures
+# Not execblocks.site.downloads: site/results_generator.py imports it only when a download must be (re)written.
+import execblocks.site.results_generator, execblocks.site.reader, execblocks.render.srcset, execblocks.site.atomic_output, execblocks.site.plain_errors
+import execblocks.render.blocks, execblocks.references.citations, execblocks.references.crossref, execblocks.store.images
 import reading.feed, reading.mathrender, reading.regions, reading.sidenotes, reading.sitemap, reading.toc
-from execblocks.parse import parse_text
+from execblocks.source.parse import parse_text
 
 root = Path(sys.argv[3])
 text = "Title: T\nDate: 2026-01-01\n\nSome prose.\n\n```{python}\n#| label: fig-one\n#| fig-cap: A line\nprint(1)\n```\n\nA value: `{python} 1 + 1`.\n"

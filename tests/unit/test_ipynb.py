@@ -6,8 +6,8 @@ import nbformat
 import pytest
 
 from execblocks.errors import ArticleSyntaxError
-from execblocks.ipynb import notebook_text
-from execblocks.parse import discover, parse_article, parse_text
+from execblocks.source.notebook_article import notebook_text
+from execblocks.source.parse import discover, parse_article, parse_text
 
 
 def write_notebook(path: Path, cells: list, **metadata) -> Path:

@@ -4,7 +4,7 @@
 import pytest
 
 from execblocks.config import BlockOptions, ConfigError, EngineSettings
-from execblocks.limits import block_limit
+from execblocks.execute.timeouts import block_limit
 
 
 def settings(**values) -> EngineSettings:

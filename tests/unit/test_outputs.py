@@ -6,7 +6,7 @@ import nbformat
 import pytest
 
 from execblocks.config import BlockOptions
-from execblocks.outputs import pick_mime, render_data
+from execblocks.render.mime import pick_mime, render_data
 from test_render import render
 
 PANDAS_HTML = """<div>

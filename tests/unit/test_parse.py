@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from execblocks.errors import ArticleSyntaxError
-from execblocks.parse import find_fences, parse_text
+from execblocks.source.parse import find_fences, parse_text
 
 ROOT = Path("/project")
 CONTENT = ROOT / "content"
@@ -125,7 +125,7 @@ Inline <!-- `{python} hidden_inline` --> and `{python} 1 + 1`.
 
 
 def test_fences_markdown_does_not_render_as_code_are_never_executed(tmp_path):
-    from execblocks.parse import parse_text
+    from execblocks.source.parse import parse_text
 
     path = tmp_path / "content" / "hidden.md"
     path.parent.mkdir()

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from execblocks.errors import ExecBlocksError
-from execblocks.parse import parse_text
+from execblocks.source.parse import parse_text
 from execblocks.pipeline import select
 
 ROOT = Path("/project")

@@ -3,8 +3,8 @@
 from pathlib import Path
 
 from execblocks.config import EngineSettings
-from execblocks.parse import parse_text
-from execblocks.plan import execution_key, is_dependency
+from execblocks.source.parse import parse_text
+from execblocks.execute.plan import execution_key, is_dependency
 
 
 def settings(root: Path, **kw) -> EngineSettings:

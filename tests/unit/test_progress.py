@@ -2,7 +2,7 @@
 
 import io
 
-from execblocks.progress import Progress
+from execblocks.execute.progress import Progress
 
 
 class Terminal(io.StringIO):

@@ -3,11 +3,11 @@
 import nbformat
 import markdown
 
-from execblocks.crossref import ReferencesExtension
-from execblocks.parse import parse_text
-from execblocks.render import ExecBlocksExtension, RenderedArticle, sanitize_html
-from execblocks.record import Environment, InlineValue, Provenance, Record
-from execblocks.store import StoredEntry
+from execblocks.references.crossref import ReferencesExtension
+from execblocks.source.parse import parse_text
+from execblocks.render.blocks import ExecBlocksExtension, RenderedArticle, sanitize_html
+from execblocks.store.records import Environment, InlineValue, Provenance, Record
+from execblocks.store.results_folder import StoredEntry
 
 from pathlib import Path
 
@@ -147,7 +147,7 @@ def test_a_block_without_output_gets_no_provenance_line():
 
 def test_pages_show_the_run_that_produced_the_outputs():
     """Provenance.shown (kept by the store while outputs stay the same) wins over the last run."""
-    from execblocks.render import run_table
+    from execblocks.render.blocks import run_table
 
     html, rendered = render("```{python}\nprint(1)\n```\n", [nbformat.v4.new_output("stream", name="stdout", text="1\n")])
     entry = rendered.entry
@@ -159,7 +159,7 @@ def test_pages_show_the_run_that_produced_the_outputs():
 
 
 def test_the_run_table_links_only_blocks_that_are_on_the_page():
-    from execblocks.render import run_table
+    from execblocks.render.blocks import run_table
 
     _, rendered = render("```{python}\n#| include: false\nx = 1\n```\n", [])
     (row,) = run_table(rendered.article, rendered.entry).blocks

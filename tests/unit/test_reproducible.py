@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import reproducible
-from execblocks import runtime
+from execkernel import hooks as runtime
 
 CODE = Path(__file__).resolve().parents[2] / "code"
 

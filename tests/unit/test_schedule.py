@@ -5,14 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from execblocks import execute
+from execblocks.execute import kernel_run as execute
 from execblocks.config import EngineSettings
-from execblocks.parse import parse_text
-from execblocks.plan import ArticlePlan
-from execblocks.progress import Progress
-from execblocks.record import Environment, Provenance, Record
-from execblocks.schedule import Job, LocalPool, executor_for, job_for, order, visible_gpus
-from execblocks.store import StoredEntry
+from execblocks.source.parse import parse_text
+from execblocks.execute.plan import ArticlePlan
+from execblocks.execute.progress import Progress
+from execblocks.store.records import Environment, Provenance, Record
+from execblocks.execute.jobs import Job, job_for, order
+from execblocks.execute.schedule import LocalPool, executor_for, visible_gpus
+from execblocks.store.results_folder import StoredEntry
 
 ROOT = Path("/project")
 

@@ -1,9 +1,9 @@
-"""execblocks.srcset: `{static}` srcset candidates take the folder Pelican gave the figure's src."""
+"""execblocks.render.srcset: `{static}` srcset candidates take the folder Pelican gave the figure's src."""
 
 import jinja2
 from markupsafe import Markup
 
-from execblocks.srcset import finalize_resolving_srcset, install, resolve_srcset
+from execblocks.render.srcset import finalize_resolving_srcset, install, resolve_srcset
 
 PICTURE = ('<a class="figure-zoom" href="{src}"><picture><source media="screen and (prefers-color-scheme: dark)" '
            'srcset="{{static}}/results/fig/d.png 1800w, {{static}}/results/fig/d-half.png 900w" sizes="704px">'

@@ -7,8 +7,8 @@ import nbformat
 import pytest
 
 from execblocks.errors import CorruptEntryError, StoreLockedError
-from execblocks.record import Environment, Failure, Provenance, Record
-from execblocks.store import ResultsStore
+from execblocks.store.records import Environment, Failure, Provenance, Record
+from execblocks.store.results_folder import ResultsStore
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32).decode()
 
@@ -68,7 +68,7 @@ def test_stored_notebook_reads_back_as_nbformat_would(tmp_path):
 def test_record_missing_a_field_is_corrupt_not_a_keyerror(tmp_path):
     import json
 
-    from execblocks.store import _record_checksum
+    from execblocks.store.results_folder import _record_checksum
 
     store = ResultsStore(tmp_path)
     store.write("post", record("k"), notebook(), provenance())
@@ -158,7 +158,7 @@ def test_written_files_are_readable_as_the_umask_allows(tmp_path, umask, expecte
     import os
     import stat
 
-    from execblocks.store import atomic_write
+    from execblocks.store.results_folder import atomic_write
 
     old = os.umask(umask)
     try:

@@ -1,4 +1,4 @@
-"""wire.py and bundle.py's pure parts: a remote run's answer as data, the zip's bytes."""
+"""execute/dask/wire.py and site/bundle.py's pure parts: a remote run's answer as data, the zip's bytes."""
 
 import io
 import zipfile
@@ -6,12 +6,12 @@ from pathlib import Path
 
 import nbformat
 
-from execblocks.bundle import deterministic_zip, requirements_txt
+from execblocks.site.bundle import deterministic_zip, requirements_txt
 from execblocks.errors import BlockExecutionError
-from execblocks.execute import ExecutionResult
-from execblocks.parse import parse_text
-from execblocks.record import Environment
-from execblocks.wire import error_from_data, error_to_data, result_from_data, result_to_data
+from execblocks.execute.kernel_run import ExecutionResult
+from execblocks.source.parse import parse_text
+from execblocks.store.records import Environment
+from execblocks.execute.dask.wire import error_from_data, error_to_data, result_from_data, result_to_data
 
 ROOT = Path("/project")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from execblocks.options import YamlError, _NOT_SIMPLE, _simple_yaml, _yaml12_loader, load_yaml
+from execblocks.source.options import YamlError, _NOT_SIMPLE, _simple_yaml, _yaml12_loader, load_yaml
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -1,0 +1,1 @@
+"""The execute stage on a dask.distributed cluster."""

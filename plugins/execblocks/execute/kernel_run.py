@@ -1,0 +1,216 @@
+"""Kernels: run an article's blocks in one Jupyter kernel and capture what they produce.
+
+Execution is nbclient's (the engine behind nbconvert's ExecutePreprocessor) over an
+ipykernel started with the `ipc` transport, so blocks behave exactly as notebook cells.
+This module owns the kernel's lifecycle (start, run through nbclient, stop) and
+forwards stream output live to the terminal; the notebook it runs, the cleaned copy
+it stores and the located error come from execute/run_notebook.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import datetime as dt
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+from execblocks.execute.output_cap import OutputCap
+from execblocks.config import BlockOptions, EngineSettings
+from execblocks.execute.containment import ContainedKernelManager, how_it_died, oom_kills
+from execblocks.errors import BlockExecutionError
+from execblocks.execute.timeouts import block_limit
+from execblocks.execute.run_notebook import (HIDDEN, build_notebook, inline_markdown, inline_values, locate_error, point_tracebacks_at_article,
+                       public_notebook, run_info)
+from execblocks.source.parse import Article
+from execblocks.execute.progress import Progress
+from execblocks.execute.project_writes import SCRATCH_ENV
+
+# nbclient logs timeouts and dead kernels as errors before raising; the engine reports them
+# itself, at file:line (and Pelican's --fatal errors would turn the log line into a crash).
+QUIET_LOG = logging.getLogger("execblocks.nbclient")
+QUIET_LOG.setLevel(logging.CRITICAL)
+
+
+@dataclass
+class ExecutionResult:
+    """What one run of an article produced: everything the store writes."""
+
+    article: Article
+    notebook: nbformat.NotebookNode  # the blocks as executed notebook cells (hidden cells removed)
+    inline_values: list[str]
+    reads: list[Path]  # files under the project the run opened or imported
+    device: str | None
+    versions: dict[str, str]
+    block_seconds: list[float]
+    duration_s: float
+    executed_at: str
+    error: BlockExecutionError | None = None
+    packages: dict[str, str] = field(default_factory=dict)  # distribution -> version, all the blocks imported
+    host: str | None = None  # the cluster worker that ran it; None: this machine
+    writes: list[Path] = field(default_factory=list)  # files the run opened for writing (execute/project_writes.py)
+    inline_markdown: list[bool] = field(default_factory=list)  # values that asked to be Markdown
+
+
+class _ArticleClient(NotebookClient):
+    """nbclient's client, plus live forwarding of what blocks print."""
+
+    progress: Progress | None = None
+    article_label = ""
+    cap: OutputCap | None = None  # execute/output_cap.py: a flood is cut as it arrives
+
+    @asynccontextmanager
+    async def async_setup_kernel(self, **kwargs):
+        """nbclient's, without its SIGINT/SIGTERM handlers and atexit hook: those shut the
+        kernel down under the running cell, which then failed as a DeadKernelError and was
+        stored as the article's failure. Here the engine owns the kernel (killed in
+        execute_article's `finally`, its watchdog if the build dies) and the pool owns the
+        signals (execute/schedule.py: the runs are cancelled and nothing is stored for them)."""
+        if self.km is None:
+            self.km = self.create_kernel_manager()
+        if not self.km.has_kernel:
+            await self.async_start_new_kernel(**kwargs)
+        if self.kc is None:
+            await self.async_start_new_kernel_client()
+        yield
+
+    def process_message(self, msg, cell, cell_index):
+        if self.cap is not None and not self.cap.admit(msg, cell_index):
+            return None
+        if msg["msg_type"] == "stream" and HIDDEN not in cell.metadata.get("tags", []) and self.progress:
+            self.progress.stream(self.article_label, msg["content"]["text"])
+        return super().process_message(msg, cell, cell_index)
+
+
+def kernel_environment(settings: EngineSettings) -> dict[str, str]:
+    env = dict(os.environ)
+    # code/ for the experiments, the engine's parent for `execkernel.hooks`.
+    paths = [str(p) for p in settings.code_dirs] + [str(settings.engine_dir.parent)]
+    if env.get("PYTHONPATH"):
+        paths.append(env["PYTHONPATH"])
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    env["MPLBACKEND"] = "Agg"
+    env["PYTHONHASHSEED"] = "0"
+    # One BLAS/OpenMP thread per kernel: parallelism comes from running kernels side by side.
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        env.setdefault(name, "1")
+    env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
+    return env
+
+
+async def execute_article(article: Article, settings: EngineSettings,
+                          progress: Progress | None = None, gpu: str | None = None) -> ExecutionResult:
+    nb = build_notebook(article, settings.kernel_policy)
+    label = article.rel_path
+    block_seconds = [0.0] * len(article.blocks)
+    started: dict[int, float] = {}
+    current: dict[str, int] = {"cell": -1}
+
+    def on_cell_start(cell, cell_index):
+        current["cell"] = cell_index
+        started[cell_index] = time.perf_counter()
+        block = cell.metadata.get("execblocks", {}).get("block")
+        if block is not None and progress:
+            progress.block_start(label, block, len(article.blocks), article.blocks[block].fence_line)
+
+    def on_cell_executed(cell, cell_index, execute_reply):
+        client.cap.finish_cell(cell, cell_index)  # instead of nbclient's quadratic coalescing
+        block = cell.metadata.get("execblocks", {}).get("block")
+        if block is not None:
+            block_seconds[block] = time.perf_counter() - started[cell_index]
+            if progress:
+                progress.block_done(label, block, block_seconds[block])
+
+    def limit_for(cell):
+        block = cell.metadata.get("execblocks", {}).get("block")
+        return block_limit(article.blocks[block].options if block is not None else BlockOptions(), settings)
+
+    def timeout_for(cell):
+        return limit_for(cell).seconds
+
+    runtime_dir = Path(tempfile.mkdtemp(prefix="execblocks-"))
+    km = ContainedKernelManager(kernel_name=settings.kernel_name, transport="ipc")
+    # ipc sockets are files: keep them in a private temp folder, never in the project.
+    km.connection_file = str(runtime_dir / f"kernel-{uuid.uuid4().hex[:8]}.json")
+    km.ip = str(runtime_dir / "ipc")
+    client = _ArticleClient(
+        nb, km=km, timeout_func=timeout_for, record_timing=False, coalesce_streams=False,
+        allow_errors=False, on_cell_start=on_cell_start, on_cell_executed=on_cell_executed,
+        resources={"metadata": {"path": str(article.path.parent)}}, log=QUIET_LOG,
+    )
+    client.progress, client.article_label = progress, label
+    client.cap = OutputCap(settings.max_output)
+    t0 = time.perf_counter()
+    executed_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    error = None
+    oom_before = oom_kills()
+    try:
+        env = kernel_environment(settings)
+        if gpu is not None:
+            env["CUDA_VISIBLE_DEVICES"] = gpu
+        env[SCRATCH_ENV] = str(runtime_dir / "scratch")  # where a block may write (execute/project_writes.py)
+        (runtime_dir / "scratch").mkdir()
+        await client.async_execute(env=env)
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
+        if isinstance(exc, CellTimeoutError):
+            why = limit_for(nb.cells[current["cell"]]).message()
+        elif isinstance(exc, DeadKernelError):
+            why = "the kernel " + how_it_died(km.exit_status(), oom_before)
+        else:
+            why = ""
+        error = locate_error(article, nb, current["cell"], exc, why)
+    finally:
+        # We own the kernel manager, so nbclient leaves the kernel to us.
+        if client.kc is not None:
+            client.kc.stop_channels()
+        if km.has_kernel:
+            # Killed, not asked: the watchdog (execute/kernel_launcher.py) then takes every process a
+            # block started down with it. (A polite shutdown let a block's setsid() child
+            # outlive the build in tests; the cost is that rusage, and so /usr/bin/time,
+            # does not count the kernel's CPU: benchmarks read the kernel's own count.)
+            await km.shutdown_kernel(now=True)
+        shutil.rmtree(runtime_dir, ignore_errors=True)
+    duration = time.perf_counter() - t0
+    point_tracebacks_at_article(article, nb)
+    info = run_info(nb) if error is None else {}
+    return ExecutionResult(
+        article=article,
+        notebook=public_notebook(nb),
+        inline_values=inline_values(nb, len(article.inline)),
+        inline_markdown=inline_markdown(nb, len(article.inline)),
+        reads=[Path(p) for p in info.get("reads", []) + info.get("modules", [])],
+        device=info.get("device"),
+        versions=info.get("versions", {}),
+        packages=info.get("packages", {}),
+        block_seconds=block_seconds,
+        duration_s=duration,
+        executed_at=executed_at,
+        error=error,
+        writes=[Path(p) for p in info.get("writes", [])],
+    )
+
+
+def run_blocking(coroutine):
+    """Run a coroutine to completion from synchronous code, on a loop of its own."""
+    if sys.platform == "win32":  # pragma: no cover - zmq needs the selector loop there
+        asyncio.set_event_loop_policy(asyncio.WindowsSelectorEventLoopPolicy())
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    # This thread already runs an event loop (a notebook, Playwright's sync API):
+    # give the kernels a loop of their own in a worker thread.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

@@ -1,0 +1,215 @@
+"""Keys, freshness, and what must run.
+
+An article's results are fresh when the key (its blocks' code, the options that
+change execution, inline expressions, the kernel) matches the stored one AND every
+file the last run read still has the content hash recorded then. The environment
+(library versions, device) is recorded and reported, and only invalidates results
+when EXECBLOCKS_ENVIRONMENT_IN_KEY asks for it: a CPU-only CI may publish results
+computed on a GPU.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+from execblocks.config import EngineSettings
+from execblocks.errors import ArticleSyntaxError, CorruptEntryError
+from execblocks.source.parse import Article, Block
+from execblocks.store.records import BlockFingerprint, Environment, Failure, Record
+from execblocks.store.results_folder import ResultsStore, StoredEntry, sha256_file
+
+FRESH, STALE, MISSING, FAILED = "fresh", "stale", "missing", "failed"
+# Folder names never recorded as dependencies: tooling, caches, and build products.
+IGNORED_PARTS = {".git", "__pycache__", ".pytest_cache", ".ipynb_checkpoints", "node_modules"}
+
+
+@dataclass
+class ArticlePlan:
+    article: Article
+    state: str  # fresh | stale | missing | failed
+    reasons: list[str] = field(default_factory=list)  # why it is not fresh
+    entry: StoredEntry | None = None
+
+    @property
+    def needs_run(self) -> bool:
+        return self.state != FRESH
+
+    @property
+    def notes(self) -> list[str]:
+        """What changed in the environment since the run (library versions, device): shown
+        by `invoke status`, computed only when asked (reading versions costs milliseconds)."""
+        if self.entry is None or self.entry.record is None:
+            return []
+        return _environment_notes(self.entry.record.environment)
+
+
+def block_fingerprint(block: Block) -> BlockFingerprint:
+    return BlockFingerprint(block.index, block.code_hash, block.options.execution_fields())
+
+
+def execution_key(article: Article, settings: EngineSettings) -> str:
+    """sha256 of what decides a run's outputs: each block's code and execution options
+    (BlockOptions.execution_fields), the inline expressions, the kernel, the figure format."""
+    payload = {
+        "kernel": settings.kernel_name,
+        "figure_format": settings.figure_format,
+        "blocks": [{"code": b.code_hash, "options": b.options.execution_fields()} for b in article.blocks],
+        "inline": [i.expr for i in article.inline],
+    }
+    # Figure settings away from their defaults change what is stored (defaults stay out of
+    # the key, so results stored before these settings existed stay fresh).
+    for name, value, default in (("dark_figures", settings.dark_figures, True),
+                                 ("max_figures", settings.max_figures, 50),
+                                 ("max_figure_pixels", settings.max_figure_pixels, 25_000_000)):
+        if value != default:
+            payload[name] = value
+    if settings.environment_in_key:
+        payload["environment"] = current_environment()
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def current_environment() -> dict[str, str]:
+    """Versions as installed now, read from package metadata (importing nothing heavy)."""
+    return dict(_installed_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _installed_versions() -> dict[str, str]:
+    # Read once per planning pass (plan_articles clears it): each read costs milliseconds.
+    versions = {"python": ".".join(map(str, sys.version_info[:3]))}
+    for name, dist in (("numpy", "numpy"), ("torch", "torch"), ("matplotlib", "matplotlib")):
+        try:
+            versions[name] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def is_dependency(path: Path, settings: EngineSettings) -> bool:
+    """Files under the project a result may depend on: not the environment, not outputs."""
+    try:
+        rel = path.relative_to(settings.root)
+    except ValueError:
+        return False
+    excluded = [settings.results_dir, settings.output_dir, settings.engine_dir, settings.kernel_dir,
+                Path(sys.prefix).resolve()]
+    if any(path == d or d in path.parents for d in excluded):
+        return False
+    return not (IGNORED_PARTS & set(rel.parts)) and path.is_file()
+
+
+def hash_dependencies(paths, settings: EngineSettings) -> dict[str, str]:
+    found = {}
+    for path in paths:
+        path = Path(os.path.realpath(path))
+        if is_dependency(path, settings):
+            found[path.relative_to(settings.root).as_posix()] = sha256_file(path)
+    return dict(sorted(found.items()))
+
+
+def declared_dependencies(article: Article, root: Path | None = None) -> list[Path]:
+    """`#| depends:` paths, relative to the article's folder (its working directory), and
+    inside the project `root` once symlinks are resolved: `../../etc/passwd`, `/etc/passwd`
+    or a link pointing out are refused, not silently recorded (or not)."""
+    found = []
+    for block in article.blocks:
+        for name in block.options.depends:
+            path = article.path.parent / name
+            if root is not None and not Path(os.path.realpath(path)).is_relative_to(Path(os.path.realpath(root))):
+                raise ArticleSyntaxError(article.rel_path, block.fence_line,
+                                         f"depends: {name} is outside the project ({root.name}/); "
+                                         f"list files of the project only (a symlink must point inside it too)")
+            if not path.is_file():
+                raise ArticleSyntaxError(article.rel_path, block.fence_line,
+                                         f"depends: {name} is not a file (paths are relative to "
+                                         f"the article's folder, {article.path.parent.name}/)")
+            found.append(path)
+    return found
+
+
+def plan_article(article: Article, store: ResultsStore, settings: EngineSettings) -> ArticlePlan:
+    try:
+        entry = store.read(article.article_id)
+    except CorruptEntryError as exc:
+        return ArticlePlan(article, STALE, [f"stored result is corrupt ({exc.detail})"])
+    if entry is None:
+        return ArticlePlan(article, MISSING, ["no stored result"])
+    key = execution_key(article, settings)
+    failure = entry.failure
+    if entry.record is None:  # only a failure on record, never a success
+        return ArticlePlan(article, FAILED, [_failure_reason(failure)], entry=entry)
+    record = entry.record
+    reasons = []
+    if record.key != key:
+        reasons = _what_changed(article, record, settings) or ["execution settings changed"]
+    reasons += _changed_dependencies(record.dependencies, settings)
+    if failure and failure.key == key and not _changed_dependencies(failure.dependencies, settings):
+        return ArticlePlan(article, FAILED, [_failure_reason(failure)] + reasons, entry)
+    return ArticlePlan(article, STALE if reasons else FRESH, reasons, entry)
+
+
+def _failure_reason(failure: Failure | None) -> str:
+    if failure is None:
+        return "last run failed"
+    return f"last run failed at {failure.path}:{failure.line}: {failure.error}"
+
+
+def _what_changed(article: Article, record: Record, settings: EngineSettings) -> list[str]:
+    reasons = []
+    stored = record.blocks
+    for block in article.blocks:
+        if block.index >= len(stored):
+            reasons.append(f"block {block.index + 1} (line {block.fence_line}) is new")
+        elif stored[block.index] != block_fingerprint(block):
+            what = "code" if stored[block.index].code != block.code_hash else "options"
+            reasons.append(f"block {block.index + 1} (line {block.fence_line}) {what} changed")
+    if len(stored) > len(article.blocks):
+        reasons.append(f"{len(stored) - len(article.blocks)} block(s) removed")
+    if [i.expr for i in record.inline] != [i.expr for i in article.inline]:
+        reasons.append("inline `{python}` expressions changed")
+    if record.kernel != settings.kernel_name:
+        reasons.append(f"kernel changed ({record.kernel} -> {settings.kernel_name})")
+    if settings.environment_in_key and record.environment.installed != current_environment():
+        reasons.append("environment changed (EXECBLOCKS_ENVIRONMENT_IN_KEY is on)")
+    return reasons
+
+
+def _changed_dependencies(recorded: dict[str, str], settings: EngineSettings) -> list[str]:
+    reasons = []
+    for rel, digest in recorded.items():
+        path = settings.root / rel
+        if not path.exists():
+            reasons.append(f"{rel} was deleted")
+        elif sha256_file(path) != digest:
+            reasons.append(f"{rel} changed")
+    return reasons
+
+
+def _environment_notes(environment: Environment) -> list[str]:
+    notes = []
+    now = current_environment()
+    for name, version in environment.versions.items():
+        if name in now and now[name] != version:
+            notes.append(f"{name} {version} when run, {now[name]} now")
+    wanted = os.environ.get("BLOG_DEVICE")
+    if wanted and environment.device and wanted != environment.device:
+        notes.append(f"ran on {environment.device}, BLOG_DEVICE is {wanted}")
+    return notes
+
+
+def plan_articles(articles: list[Article], store: ResultsStore, settings: EngineSettings,
+                  force: set[str] = frozenset()) -> list[ArticlePlan]:
+    """One plan per article; the fresh ones whose id is in `force` are marked to rerun."""
+    _installed_versions.cache_clear()  # a long-lived process (livereload) sees new installs
+    plans = [plan_article(a, store, settings) for a in articles]
+    for plan in plans:
+        if plan.state == FRESH and plan.article.article_id in force:
+            plan.state, plan.reasons = STALE, ["forced"]
+    return plans

@@ -1,0 +1,178 @@
+"""Notebooks: build the one nbclient runs from an article, clean it for storage, and
+locate an error at the article's file and line.
+
+Pure functions on nbformat nodes; nothing here starts a kernel (execute/kernel_run.py does).
+"""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+from execkernel import hooks
+from execkernel.policy import KernelPolicy
+from execblocks.errors import ERROR_TRUE_HINT, BlockExecutionError
+from execblocks.source.parse import Article
+from execblocks.render.ansi import strip_escapes
+
+HIDDEN = "execblocks-hidden"
+CELL_FRAME = re.compile(r"Cell In\[(\d+)\], line (\d+)")
+MEMORY_ADDRESS = re.compile(r"(<[\w.]+(?: object)?) at 0x[0-9a-fA-F]+>")
+
+
+def build_notebook(article: Article, policy: KernelPolicy) -> nbformat.NotebookNode:
+    """The notebook nbclient runs: hidden setup (the kernel side, installed with `policy`),
+    the blocks, inline values, hidden collect. Hidden cells are the one way the engine
+    tells the kernel side anything."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    cells = [_hidden(policy.install_source())]
+    figsize = None
+    figure_policy = (None, None)  # (fig-format, fig-dpi) the kernel's figure hook uses now
+    for block in article.blocks:
+        wanted = (block.options.fig_width, block.options.fig_height)
+        if block.options.eval and wanted != (None, None) and wanted != figsize:
+            width, height = block.options.fig_width or 6.4, block.options.fig_height or 4.8
+            cells.append(_hidden(f"__execblocks__.set_figsize({width!r}, {height!r})"))
+            figsize = wanted
+        policy = (block.options.figure_format, block.options.fig_dpi)
+        if block.options.eval and policy != figure_policy:
+            cells.append(_hidden(f"__execblocks__.figure_options({policy[0]!r}, {policy[1]!r})"))
+            figure_policy = policy
+        cell = nbformat.v4.new_code_cell(block.code)
+        cell.metadata["execblocks"] = {"block": block.index, "line": block.code_line}
+        tags = []
+        if not block.options.eval:
+            tags.append("skip-execution")
+        if block.options.error:
+            tags.append("raises-exception")  # nbclient lets this one cell fail
+        if tags:
+            cell.metadata["tags"] = tags
+        cells.append(cell)
+    for number, inline in enumerate(article.inline):
+        cell = _hidden(f"__execblocks__.inline_value({inline.expr})")
+        cell.metadata["execblocks"] = {"inline": number, "line": inline.line}
+        cells.append(cell)
+    cells.append(_hidden("__execblocks__.collect()"))
+    nb.cells = cells
+    return nb
+
+
+def _hidden(source: str) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_code_cell(source)
+    cell.metadata["tags"] = [HIDDEN]
+    return cell
+
+
+def public_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The executed notebook a reader downloads: the blocks only, no engine cells."""
+    public = nbformat.v4.new_notebook(metadata=nb.metadata)
+    public.cells = [c for c in nb.cells if HIDDEN not in c.metadata.get("tags", [])]
+    for cell in public.cells:
+        # nbformat gives new cells random ids; stable ones keep the stored bytes stable.
+        cell.id = f"block-{cell.metadata['execblocks']['block'] + 1}"
+        # Source lines move with prose edits, which must not churn the stored files.
+        cell.metadata["execblocks"] = {"block": cell.metadata["execblocks"]["block"]}
+        cell.metadata.pop("execution", None)
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if isinstance(data.get("text/plain"), str):
+                # A default repr's memory address differs on every run: mask it.
+                data["text/plain"] = MEMORY_ADDRESS.sub(r"\1 at 0x…>", data["text/plain"])
+    return public
+
+
+def inline_values(nb: nbformat.NotebookNode, count: int) -> list[str]:
+    values = [""] * count
+    for cell in nb.cells:
+        number = cell.metadata.get("execblocks", {}).get("inline")
+        if number is None:
+            continue
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "display_data":
+                values[number] = output["data"].get("text/markdown", output["data"].get("text/plain", ""))
+    return values
+
+
+def inline_markdown(nb: nbformat.NotebookNode, count: int) -> list[bool]:
+    """Which inline values asked to be Markdown (hooks.inline_value)."""
+    flags = [False] * count
+    for cell in nb.cells:
+        number = cell.metadata.get("execblocks", {}).get("inline")
+        if number is not None:
+            flags[number] = any("text/markdown" in o.get("data", {}) for o in cell.get("outputs", []))
+    return flags
+
+
+def run_info(nb: nbformat.NotebookNode) -> dict:
+    for output in nb.cells[-1].get("outputs", []):
+        data = output.get("data", {})
+        if hooks.RUN_MIME in data:
+            return data[hooks.RUN_MIME]
+    return {}
+
+
+def _traceback_rewriter(article: Article, nb):
+    """A function turning IPython's "Cell In[3], line 2" into "content/x.md, line 12"."""
+    count_to_line = {c.get("execution_count"): c.metadata["execblocks"]["line"]
+                     for c in nb.cells if "line" in c.metadata.get("execblocks", {})}
+
+    def to_file(match: re.Match) -> str:
+        start = count_to_line.get(int(match[1]))
+        return match[0] if start is None else f"{article.rel_path}, line {start + int(match[2]) - 1}"
+
+    return lambda text: CELL_FRAME.sub(to_file, strip_escapes(text))
+
+
+def point_tracebacks_at_article(article: Article, nb) -> None:
+    """Rendered tracebacks (`#| error: true`) and warnings name the article's file and line."""
+    rewrite = _traceback_rewriter(article, nb)
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                output["traceback"] = [rewrite(line) for line in output.get("traceback", [])]
+            elif output.get("output_type") == "stream" and "Cell In[" in output.get("text", ""):
+                output["text"] = rewrite(output["text"])
+
+
+def locate_error(article: Article, nb, cell_index: int, exc: Exception, why: str = "") -> BlockExecutionError:
+    """Turn nbclient's exception into one that names the article's file and line."""
+    cell = nb.cells[cell_index] if 0 <= cell_index < len(nb.cells) else None
+    meta = cell.metadata.get("execblocks", {}) if cell is not None else {}
+    error_output = next((o for o in (cell.get("outputs", []) if cell is not None else [])
+                         if o.get("output_type") == "error"), None)
+    hint = ERROR_TRUE_HINT
+    if isinstance(exc, CellTimeoutError):  # `error: true` would not help with these two
+        ename, evalue, frames, hint = "TimeoutError", why or str(exc).splitlines()[0], [], ""
+    elif isinstance(exc, DeadKernelError):
+        ename, evalue, frames, hint = "DeadKernelError", why or "the kernel died", [], ""
+    elif error_output is not None:
+        ename, evalue = error_output["ename"], error_output["evalue"]
+        frames = [strip_escapes(f) for f in error_output.get("traceback", [])]
+    else:
+        ename, evalue, frames = type(exc).__name__, str(exc), []
+    # Engine frames (the hidden cells' runtime) are not the author's business.
+    frames = [f for f in frames if "execkernel/hooks.py" not in f and "execkernel\\hooks.py" not in f]
+    line = meta.get("line", 0)
+    count = cell.get("execution_count") if cell is not None else None
+    for frame in frames:
+        for match in CELL_FRAME.finditer(frame):
+            if int(match[1]) == count:
+                line = meta.get("line", 0) + int(match[2]) - 1
+    rewrite = _traceback_rewriter(article, nb)
+    traceback = "\n".join(rewrite(f) for f in frames)
+    if "inline" in meta:
+        # The hidden cell's wrapper call is the engine's, not the author's: keep the frames below it.
+        traceback = "\n".join(rewrite(f) for f in frames if "__execblocks__.inline_value(" not in f
+                              and "Traceback (most recent call last)" not in f and f.strip("-\n "))
+        expr = article.inline[meta["inline"]].expr
+        return BlockExecutionError(article.rel_path, meta["line"], 0, ename, evalue, traceback,
+                                   subject=f"the inline value `{{python}} {expr}`",
+                                   hint="" if hint == "" else "Fix the expression: inline values are "
+                                   "evaluated after the article's last block, in the same kernel.")
+    block = meta.get("block", -1)
+    return BlockExecutionError(article.rel_path, line, block + 1 if block >= 0 else 0, ename, evalue, traceback,
+                               source=article.blocks[block].code if block >= 0 else "", hint=hint)

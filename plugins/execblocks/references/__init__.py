@@ -1,0 +1,1 @@
+"""Cross-references (@fig-x, @tbl-x, @sec-x) and citations (BibTeX + CSL)."""

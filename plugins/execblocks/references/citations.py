@@ -1,0 +1,324 @@
+"""Citations: `[@key]`, `@key`, `[see @a; @b, p. 3]` against a BibTeX file, formatted
+with a CSL style by citeproc-py, and a generated "References" section with back-links.
+
+Where the bibliography comes from: the article's header (`Bibliography: refs.bib`, a path
+relative to the article; several paths separated by commas, or a YAML list in front
+matter), else the site's `EXECBLOCKS_BIBLIOGRAPHY` (relative to the project root). The
+style: the header's `Csl:`, else `EXECBLOCKS_CSL`, else the author-date style shipped in
+`csl/` (Cite Them Right Harvard, CC BY-SA, from the CSL project).
+
+references/crossref.py finds the citations in the prose (its docstring says how `@` is told apart
+from e-mail addresses and code); `CitationProcessor` renders them in document order:
+
+- bracketed, `[@a; @b, p. 3]` -> "(A and B, 2015; C, 2020, p. 3)": each item rendered by
+  citeproc and joined with the style's own layout prefix, delimiter and suffix, so each
+  item can link to its entry;
+- narrative, `@a` -> "A and B (2015)"; `@a [p. 3]` -> "A and B (2015, p. 3)";
+- `-@a` inside brackets -> "(2015)" (the author is named in the sentence).
+
+Each rendered item is a link `#ref-<key>` with id `cite-<key>-<n>`; each entry of the
+References section links back to every citation of it. An unknown key is an
+`ArticleSyntaxError` naming the file and line of its first use.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import warnings
+import xml.etree.ElementTree as etree
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nh3
+from markdown.treeprocessors import Treeprocessor
+
+from execblocks.errors import ArticleSyntaxError
+
+DEFAULT_STYLE = Path(__file__).resolve().parent / "csl" / "harvard-cite-them-right.csl"
+# `, p. 3` / `, pp. 3-4` / `, chap. 2`: Pandoc's locator labels -> CSL locator types.
+LOCATOR = re.compile(r"^,?\s*(?P<label>pp?|pages?|chap|chapter|sec|section|§|fig|figure|vol|volume|"
+                     r"para|paragraph|l|line|n|note)\.?\s+(?P<value>[\w–—\-:., ]+?)\s*$", re.I)
+LOCATOR_TYPES = {"p": "page", "pp": "page", "page": "page", "pages": "page", "chap": "chapter",
+                 "chapter": "chapter", "sec": "section", "section": "section", "§": "section",
+                 "fig": "figure", "figure": "figure", "vol": "volume", "volume": "volume",
+                 "para": "paragraph", "paragraph": "paragraph", "l": "line", "line": "line",
+                 "n": "note", "note": "note"}
+INLINE_TAGS = {"i", "b", "em", "strong", "span", "sup", "sub"}
+HEADER_LINE = re.compile(r"^(?P<key>[A-Za-z][A-Za-z0-9_-]*):\s*(?P<value>.*)$")
+
+
+@dataclass
+class Bibliography:
+    """The references an article may cite, and the style they are formatted in."""
+
+    source: object  # citeproc BibliographySource (keys lowercased)
+    style: object  # citeproc CitationStylesStyle
+    paths: list[str]  # as shown in messages
+    urls: dict[str, str] = field(default_factory=dict)  # key -> url field of the entry
+
+    @classmethod
+    def load(cls, bib_paths: list[Path], style_path: Path, shown: list[str]) -> "Bibliography":
+        from citeproc import CitationStylesStyle
+        from citeproc.source.bibtex import BibTeX
+        from citeproc.source.bibtex.bibparse import BibTeXParser
+
+        source, urls = None, {}
+        with warnings.catch_warnings():  # citeproc warns about every field it skips (url, eprint...)
+            warnings.simplefilter("ignore")
+            for path in bib_paths:
+                loaded = BibTeX(str(path), encoding="utf-8")
+                source = loaded if source is None else _merge(source, loaded)
+                for key, entry in BibTeXParser(str(path), encoding="utf-8").items():
+                    url = str(entry.get("url", "")).strip()
+                    if url.startswith(("https://", "http://")):
+                        urls[key.lower()] = url
+            style = CitationStylesStyle(str(style_path), validate=False)
+        return cls(source, style, shown, urls)
+
+    def __contains__(self, key: str) -> bool:
+        return key.lower() in self.source
+
+
+def _merge(first, second):
+    for key in second:
+        first[key] = second[key]
+    return first
+
+
+def header_fields(text: str) -> dict[str, object]:
+    """The article header's fields, lowercased: Pelican's `Key: value` lines, or YAML
+    front matter between `---` lines."""
+    lines = text.split("\n")
+    if lines and lines[0].strip() == "---":
+        end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
+        if end is not None:
+            import yaml  # only for a YAML header: most articles have none
+
+            try:
+                data = yaml.safe_load("\n".join(lines[1:end])) or {}
+            except yaml.YAMLError:
+                return {}
+            return {str(k).lower(): v for k, v in data.items()} if isinstance(data, dict) else {}
+    found = {}
+    for line in lines:
+        match = HEADER_LINE.match(line)
+        if not line.strip() or not match:
+            break
+        found[match["key"].lower()] = match["value"].strip()
+    return found
+
+
+def header_line(text: str, key: str) -> int:
+    """1-based line of a header field (1 when not found)."""
+    for number, line in enumerate(text.split("\n")):
+        if line.lower().startswith(key.lower() + ":"):
+            return number + 1
+    return 1
+
+
+def bibliography_for(text: str, article_path: Path, rel_path: str, settings: dict, root: Path) -> Bibliography | None:
+    """The article's bibliography (header, else site default), or None when it has none."""
+    header = header_fields(text)
+    if header.get("bibliography"):
+        entries, base, where = _paths(header["bibliography"]), article_path.parent, header_line(text, "bibliography")
+    elif settings.get("EXECBLOCKS_BIBLIOGRAPHY"):
+        entries, base, where = _paths(settings["EXECBLOCKS_BIBLIOGRAPHY"]), root, 0
+    else:
+        return None
+    style_name = header.get("csl") or settings.get("EXECBLOCKS_CSL")
+    style_base = article_path.parent if header.get("csl") else root
+    style = (style_base / str(style_name)) if style_name else DEFAULT_STYLE
+    paths = [(base / entry) for entry in entries]
+    for path, entry in zip(paths, entries):
+        if not path.is_file():
+            raise _setting_error(rel_path, where, f"bibliography {entry} not found (looked for {path})",
+                                 "Give the .bib file's path relative to the article.")
+    if not style.is_file():
+        raise _setting_error(rel_path, header_line(text, "csl") if header.get("csl") else 0,
+                             f"CSL style {style_name} not found (looked for {style})",
+                             "Give the .csl file's path relative to the article (or the project root in EXECBLOCKS_CSL).")
+    try:
+        return Bibliography.load(paths, style, entries)
+    except Exception as error:  # citeproc's parser raises bare exceptions on malformed files
+        raise _setting_error(rel_path, where, f"cannot read bibliography {', '.join(entries)}: {error}",
+                             "Check the BibTeX syntax of the entry it names.") from None
+
+
+def _setting_error(rel_path: str, line: int, message: str, hint: str) -> Exception:
+    if line:
+        return ArticleSyntaxError(rel_path, line, message, hint)
+    from execblocks.errors import ConfigError
+    return ConfigError(f"EXECBLOCKS_BIBLIOGRAPHY / EXECBLOCKS_CSL: {message}")
+
+
+def _paths(value) -> list[str]:
+    if isinstance(value, (list, tuple)):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [part.strip() for part in str(value).split(",") if part.strip()]
+
+
+def _clean(markup: str) -> str:
+    """citeproc's HTML escapes the entry's text; this keeps only inline formatting anyway."""
+    return nh3.clean(str(markup), tags=INLINE_TAGS, attributes={"span": {"style"}})
+
+
+def _locator(suffix: str):
+    """`, p. 3` -> (Locator, ""); `, and elsewhere` -> (None, ", and elsewhere")."""
+    from citeproc import Locator
+
+    match = LOCATOR.match(suffix)
+    if not match:
+        return None, suffix
+    return Locator(LOCATOR_TYPES[match["label"].lower()], match["value"]), ""
+
+
+class CitationProcessor(Treeprocessor):
+    """Renders the citation placeholders references/crossref.py left, and appends the References."""
+
+    def __init__(self, md, state):
+        super().__init__(md)
+        self.state = state
+
+    def run(self, root):
+        bib: Bibliography | None = self.state.bibliography
+        spans = [e for e in root.iter("span") if e.get("class") == "citation" and e.get("data-cite")]
+        if bib is None or not spans:
+            return
+        from citeproc import Citation, CitationItem, CitationStylesBibliography, formatter
+
+        citations = [self.state.citations[int(span.get("data-cite"))] for span in spans]
+        for citation in citations:
+            for item in citation.items:
+                if item.key not in bib:
+                    raise ArticleSyntaxError(
+                        self.state.rel_path, self.state.line_of(item.key),
+                        f"unknown citation key @{item.key} (not in {', '.join(bib.paths)})",
+                        "Add the entry to the .bib file, or fix the key's spelling.")
+        engine = CitationStylesBibliography(bib.style, bib.source, formatter.html)
+        singles = []  # (span, item, citeproc Citation of that one item)
+        for span, citation in zip(spans, citations):
+            for item in citation.items:
+                locator, _ = _locator(item.suffix)
+                cite = CitationItem(item.key, locator=locator) if locator else CitationItem(item.key)
+                singles.append((span, item, Citation([cite])))
+        for _, _, cite in singles:
+            engine.register(cite)
+        engine.sort()
+        layout = bib.style.root.citation.layout
+        prefix, suffix = layout.get("prefix", ""), layout.get("suffix", "")
+        delimiter = layout.get("delimiter", "; ")
+        uses: dict[str, list[str]] = {}  # key -> ids of its citations, in document order
+        rendered: dict[int, list[str]] = {}
+        for span, item, cite in singles:
+            key = item.key.lower()
+            anchors = uses.setdefault(key, [])
+            anchor = f"cite-{key}-{len(anchors) + 1}"
+            anchors.append(anchor)
+            text = self._item_text(engine, bib, item, cite, prefix, suffix,
+                                   citations[spans.index(span)].narrative)
+            link = (f'<a class="citation-link" id="{html.escape(anchor, quote=True)}" '
+                    f'href="#ref-{html.escape(key, quote=True)}">{text}</a>')
+            before = html.escape(item.prefix) + " " if item.prefix else ""
+            _, extra = _locator(item.suffix)
+            rendered.setdefault(id(span), []).append(before + link + html.escape(extra))
+        for span, citation in zip(spans, citations):
+            parts = rendered[id(span)]
+            markup = parts[0] if citation.narrative else prefix + delimiter.join(parts) + suffix
+            span.text = self.md.htmlStash.store(markup)
+            del span.attrib["data-cite"]
+        self._append_references(root, engine, bib, uses)
+
+    def _item_text(self, engine, bib, item, cite, prefix, suffix, narrative) -> str:
+        reference = bib.source[item.key.lower()]
+        locator, _ = _locator(item.suffix)
+        year = _year(reference)
+        if narrative or item.suppress_author:
+            located = year + (_locator_text(engine, bib, item) if locator else "")
+            if item.suppress_author:
+                return html.escape(located)
+            return f"{_authors(reference, _et_al_min(bib.style))} ({html.escape(located)})"
+        text = _clean(engine.cite(cite, lambda missing: None))
+        if text.startswith(prefix) and text.endswith(suffix):
+            text = text[len(prefix):len(text) - len(suffix)] if suffix else text[len(prefix):]
+        return text
+
+    def _append_references(self, root, engine, bib, uses) -> None:
+        section = etree.Element("section")
+        section.set("class", "references")
+        section.set("id", "refs")
+        section.set("role", "doc-bibliography")
+        heading = etree.SubElement(section, "h2")
+        heading.set("class", "unnumbered")
+        heading.set("id", "references")
+        heading.text = "References"
+        body = etree.SubElement(section, "div")
+        body.set("class", "csl-bib-body")
+        for item, entry in zip(engine.items, engine.bibliography()):
+            key = item.key
+            entry_html = _clean(entry)
+            url = bib.urls.get(key)
+            if url and url not in entry_html:
+                entry_html += f' <a href="{html.escape(url, quote=True)}">{html.escape(url)}</a>'
+            links = " ".join(
+                f'<a class="ref-backlink" href="#{html.escape(anchor, quote=True)}" '
+                f'aria-label="Back to citation {n} of {html.escape(key)}">↩{"" if len(uses[key]) == 1 else n}</a>'
+                for n, anchor in enumerate(uses[key], 1))
+            div = etree.SubElement(body, "div")
+            div.set("class", "csl-entry")
+            div.set("id", f"ref-{key}")
+            div.text = self.md.htmlStash.store(f'{entry_html} <span class="ref-backlinks">{links}</span>')
+        footnotes = next((i for i, child in enumerate(root) if "footnote" in (child.get("class") or "").split()), None)
+        if footnotes is None:
+            root.append(section)
+        else:
+            root.insert(footnotes, section)
+
+
+def _year(reference) -> str:
+    issued = reference.get("issued") if hasattr(reference, "get") else None
+    try:
+        return str(issued["year"])
+    except (TypeError, KeyError):
+        return "n.d."
+
+
+def _et_al_min(style) -> int:
+    """From how many authors the style's citations write "et al." (CSL's et-al-min)."""
+    try:
+        return int(style.root.citation.get("et-al-min", 3))
+    except (AttributeError, ValueError):
+        return 3
+
+
+def _authors(reference, et_al_min: int = 3) -> str:
+    """Family names as an author-date style names them in running text."""
+    names = reference.get("author") or reference.get("editor") or []
+    # "van Laarhoven": a non-dropping particle stays with the family name in running text.
+    families = [" ".join(str(part) for part in (n.get("non-dropping-particle"), n.get("family") or n.get("given"))
+                         if part) for n in names]
+    if not families:
+        return html.escape(str(reference.get("title", "")))
+    if len(families) >= et_al_min:
+        return f"{html.escape(families[0])} <i>et al.</i>"
+    if len(families) == 1:
+        return html.escape(families[0])
+    return html.escape(", ".join(families[:-1]) + f" and {families[-1]}")
+
+
+def _locator_text(engine, bib, item) -> str:
+    """", p. 3" as the style writes it: the style's rendering of the citation, minus the
+    same citation without its locator."""
+    from citeproc import Citation, CitationItem
+
+    locator, _ = _locator(item.suffix)
+    with_locator, without = Citation([CitationItem(item.key, locator=locator)]), Citation([CitationItem(item.key)])
+    for citation in (with_locator, without):
+        engine.register(citation)  # cite() needs the citation bound to the bibliography
+    with_locator, without = (str(engine.cite(c, lambda m: None)) for c in (with_locator, without))
+    layout = bib.style.root.citation.layout
+    suffix = layout.get("suffix", "")
+    base = without[:len(without) - len(suffix)] if suffix and without.endswith(suffix) else without
+    rest = with_locator[len(base):]
+    rest = rest[:len(rest) - len(suffix)] if suffix and rest.endswith(suffix) else rest
+    return html.unescape(nh3.clean(rest, tags=set()))

@@ -1,0 +1,1 @@
+"""Stored results -> HTML: blocks, MIME renderers, ANSI text, highlighting, srcset."""

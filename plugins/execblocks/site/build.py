@@ -1,0 +1,99 @@
+"""A site build as tasks.py asks for it: one Pelican run, its settings, its errors.
+
+`build()` runs Pelican exactly once; the engine's update happens inside that run
+(the plugin's `get_generators` handler) and the run's BuildSession comes back. What
+differs between `build`, `build --force`, `run ARTICLE`, `rebuild` and `preview` is
+only which settings file and which Pelican settings (`EXECBLOCKS_MODE`, `EXECBLOCKS_ONLY`,
+`DELETE_OUTPUT_DIRECTORY`) the run gets; nothing goes through the environment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from execblocks.config import EngineSettings
+from execblocks.errors import ConfigError, ExecBlocksError, SiteBuildError, SiteWriteError, file_being_written
+from execblocks.site.session import SESSION_KEY, BuildSession, session_of
+
+FEED_WARNING = "Feeds generated without SITEURL"
+
+
+def read_settings(settings_file: str, quiet_feeds: bool = False, **overrides: Any) -> dict:
+    """Pelican's settings from `settings_file` with `overrides` on top (as `pelican -e` gives).
+    `quiet_feeds` drops Pelican's warning about feeds without SITEURL, for tasks that
+    write no feed (status, check)."""
+    from pelican.settings import read_settings as pelican_read_settings
+
+    with _without_feed_warning() if quiet_feeds else contextlib.nullcontext():
+        return pelican_read_settings(settings_file, override=overrides)
+
+
+def engine_settings(settings_file: str) -> EngineSettings:
+    return EngineSettings.from_pelican(read_settings(settings_file, quiet_feeds=True))
+
+
+def build(settings_file: str, **overrides: Any) -> BuildSession:
+    """One Pelican run (results brought up to date inside it). Raises ExecBlocksError with
+    a file:line message when a block fails or results are stale in strict mode."""
+    from pelican import Pelican
+    from pelican.log import init as init_logging
+
+    init_logging(fatal="errors", name="pelican")  # as `pelican --fatal errors`; once per process
+    settings = read_settings(settings_file, **overrides)
+    try:
+        Pelican(settings).run()
+    except RuntimeError as error:
+        if str(error) != "Warning or error encountered":  # pelican.log.FatalLogger's
+            raise
+        raise SiteBuildError() from None
+    except OSError as error:  # a full disk: one line naming the file (site/plain_errors.py), not a traceback
+        from execblocks.site.plain_errors import plain_message
+
+        if not error.filename:
+            error.filename = file_being_written(error.__traceback__)
+        raise SiteWriteError(plain_message(error)) from None
+    return session_of(settings)
+
+
+def require_siteurl(settings_file: str) -> str:
+    """The production SITEURL, or a ConfigError saying how to give it."""
+    siteurl = read_settings(settings_file, quiet_feeds=True).get("SITEURL", "")
+    if not siteurl.startswith(("http://", "https://")):
+        raise ConfigError(f"SITEURL is {siteurl!r} in {settings_file}; a published site needs its address, "
+                          f"e.g. `SITEURL=https://you.github.io/blog invoke publish`")
+    return siteurl
+
+
+def rebuilder(settings_file: str, report: Callable[[str], None]) -> Callable[[], bool]:
+    """livereload's callback: each call is one `build`; a failure is reported, not raised,
+    so the server keeps serving the last good site. Returns whether the build succeeded."""
+    def rebuild() -> bool:
+        try:
+            build(settings_file)
+            return True
+        except ExecBlocksError as error:
+            report(str(error))
+            return False
+
+    return rebuild
+
+
+@contextlib.contextmanager
+def _without_feed_warning() -> Iterator[None]:
+    class DropFeedWarning(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            return not record.getMessage().startswith(FEED_WARNING)
+
+    logger, dropper = logging.getLogger("pelican.settings"), DropFeedWarning()
+    logger.addFilter(dropper)
+    try:
+        yield
+    finally:
+        logger.removeFilter(dropper)
+
+
+__all__ = ["build", "read_settings", "engine_settings", "require_siteurl", "rebuilder", "SiteBuildError",
+           "SESSION_KEY"]

@@ -1,0 +1,124 @@
+"""Pelican's Markdown reader, plus the execblocks extension for articles that have
+executable blocks. It reads stored results; it never runs, parses or plans anything:
+this run's BuildSession (site/session.py) already holds each article parsed and planned.
+
+Besides Pelican's `Key: value` headers it reads a YAML front matter (source/header.py),
+Quarto's `.qmd` files, and Jupyter notebooks as the Markdown they amount to (source/notebook_article.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+from markdown import Markdown
+from pelican.readers import MarkdownReader
+from pelican.utils import pelican_open
+
+from execblocks.config import EngineSettings
+from execblocks.references.crossref import ReferencesExtension
+from execblocks.errors import ExecBlocksError
+from execblocks.source.header import blank_front_matter, find_front_matter, pelican_metadata
+from execblocks.render.highlight import Highlighter, cache_file_for
+from execblocks.site.results_generator import static_path
+from execblocks.execute.plan import FRESH
+from execblocks.render.blocks import ExecBlocksExtension, RenderedArticle, provenance_text, run_table
+from execblocks.site.session import session_of
+
+logger = logging.getLogger(__name__)
+
+
+class ExecMarkdownReader(MarkdownReader):
+    """Markdown articles (`.md`, and Quarto's `.qmd`)."""
+
+    file_extensions = [*MarkdownReader.file_extensions, "qmd"]
+
+    def read(self, source_path):
+        with pelican_open(source_path) as text:
+            return self.read_text(source_path, text)
+
+    def read_text(self, source_path, text: str):
+        try:
+            return self._read_text(source_path, text)
+        except ExecBlocksError as error:
+            # Pelican logs a reader's exception as "Could not process <file>" alone: say what
+            # is wrong and where (an unknown cross-reference, file:line) before it does.
+            logger.error("%s", error)
+            raise
+
+    def _read_text(self, source_path, text: str):
+        from execblocks.site.article_results import ArticleResults
+
+        session = session_of(self.settings)
+        plan = session.plan_for(source_path) if session else None
+        lines = text.split("\n")
+        front = find_front_matter(lines, str(source_path))
+        extensions = list(self.settings["MARKDOWN"].get("extensions", []))
+        rendered = entry = None
+        if plan is not None:  # executable blocks: render them from the stored results
+            article, entry = plan.article, plan.entry
+            if plan.state != FRESH:  # only in mode "off": strict and auto stop or run first
+                logger.warning("execblocks: %s is %s (%s); rendering without its results",
+                               article.rel_path, plan.state, "; ".join(plan.reasons))
+                entry = None
+            rendered = RenderedArticle(article, entry, highlighter=Highlighter(
+                cache_file_for(self.settings, session.settings.root, article.article_id)))
+            extensions.append(ExecBlocksExtension(rendered))
+        # Cross-references and citations work in every article, executable or not.
+        extensions.append(self._references(text, source_path, session))
+        self._source_path = source_path
+        self._md = Markdown(**dict(self.settings["MARKDOWN"], extensions=extensions))
+        # A YAML header is read here, not by the meta extension (which knows only flat
+        # `Key: value` lines): Markdown sees blank lines in its place, so lines keep their numbers.
+        content = self._md.convert("\n".join(blank_front_matter(lines, front)))
+        if front is not None:
+            modified = dt.datetime.fromtimestamp(Path(source_path).stat().st_mtime, dt.timezone.utc)
+            meta = pelican_metadata(front, modified)
+        else:
+            meta = getattr(self._md, "Meta", {})
+        # Pelican renders `Summary:` and other formatted fields through self._md: give it
+        # one without the block extension, which belongs to the whole article only (made
+        # only when there is such a field: a Markdown instance costs milliseconds).
+        if any(name.lower() in self.settings["FORMATTED_FIELDS"] for name in meta):
+            self._md = Markdown(**self.settings["MARKDOWN"])
+        metadata = self._parse_metadata(meta)
+        if rendered is not None and entry is not None and entry.record is not None:
+            article = rendered.article
+            session.rendered[article.article_id] = rendered
+            provenance = entry.provenance.shown if entry.provenance else None  # what pages show
+            metadata["execblocks"] = ArticleResults(
+                notebook_path=static_path(article.article_id, f"{article.slug}.ipynb"),
+                script_path=static_path(article.article_id, f"{article.slug}.py"),
+                bundle_path=static_path(article.article_id, f"{article.slug}.zip"),
+                provenance=provenance,
+                environment=entry.record.environment,
+                summary=provenance_text(entry.record.environment, provenance.duration_s if provenance else None,
+                                        provenance.executed_at if provenance else None),
+                run=run_table(article, entry),
+            )
+        return content, metadata
+
+    def _references(self, text: str, source_path, session) -> ReferencesExtension:
+        settings = session.settings if session else EngineSettings.from_pelican(self.settings)
+        path = Path(source_path).resolve()
+        try:
+            rel_path = path.relative_to(settings.root).as_posix()
+        except ValueError:
+            rel_path = str(source_path)
+        bibliography = None
+        if "bibliography" in text.lower() or self.settings.get("EXECBLOCKS_BIBLIOGRAPHY"):
+            from execblocks.references.citations import bibliography_for  # citeproc: only for articles that cite
+
+            bibliography = bibliography_for(text, path, rel_path, self.settings, settings.root)
+        return ReferencesExtension(rel_path, text, bibliography)
+
+
+class NotebookReader(ExecMarkdownReader):
+    """Jupyter notebooks: read as the Markdown article they amount to (see source/notebook_article.py)."""
+
+    file_extensions = ["ipynb"]
+
+    def read(self, source_path):
+        from execblocks.source.notebook_article import read_notebook
+
+        return self.read_text(source_path, read_notebook(Path(source_path), str(source_path)).text)

@@ -1,0 +1,1 @@
+"""Reading articles: .md/.qmd/.ipynb files -> Article (header, blocks, options, source lines)."""

@@ -1,0 +1,357 @@
+"""Articles -> executable blocks, with their options and source lines.
+
+The syntax is Quarto's: a fence whose info string is `{python}` runs; `#| key: value`
+lines at the top of the block are its options (YAML values); `` `{python} expr` `` in
+prose is an inline value. A plain ```` ```python ```` fence is only highlighted.
+
+`find_fences` is the one fence scanner, run once per article per build: the Markdown
+extension in render/blocks.py swaps the lines each Block records (fence_line..close_line), so
+execution and rendering can never disagree about which block is which.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+
+from execblocks.source.header import blank_front_matter, execution_options, find_front_matter
+from execblocks.source.options import BlockOptions, OptionError, YamlError, ignored_notes, is_option, load_yaml, \
+    unknown_option_message, validate_options
+from execblocks.errors import ArticleSyntaxError
+
+# An opening fence: up to 3 spaces, then 3+ backticks or tildes, then the info string.
+FENCE_OPEN = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*?)\s*$")
+EXECUTABLE_INFO = re.compile(r"^\{\s*python3?\s*(?P<attrs>[^}]*)\}$")
+OPTION_LINE = re.compile(r"^#\|(?P<body>.*)$")
+INLINE_EXPR = re.compile(r"`\{python\}\s+(?P<expr>[^`]+?)\s*`")
+# What every executable fence's info and every inline value contains: a text without it
+# is prose only, and its lines need no scanning for either.
+MAY_EXECUTE = re.compile(r"\{\s*python")
+METADATA_LINE = re.compile(r"^(?P<key>[A-Za-z][A-Za-z0-9_-]*):\s*(?P<value>.*)$")
+ARTICLE_OPTION_PREFIX = "execute-"  # `Execute-Echo: false` in the header sets echo for every block
+
+
+@dataclass(frozen=True)
+class Fence:
+    """A fenced region of the file; lines are 0-based indexes into the file's lines."""
+
+    open_line: int
+    close_line: int  # index of the closing fence (== len(lines) when unclosed)
+    info: str
+    executable: bool
+
+    @property
+    def body_range(self) -> range:
+        return range(self.open_line + 1, self.close_line)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One executable block. Line numbers are 1-based lines of the article file."""
+
+    index: int  # 0-based position among the article's executable blocks
+    code: str  # the source without its `#|` option lines
+    options: BlockOptions
+    fence_line: int  # the ```{python} line
+    code_line: int  # file line of the first line of `code`
+    close_line: int = 0  # the closing fence's line
+    fenced_source: str = ""  # the opening fence and `#|` lines, as written (`echo: fenced`)
+    # (opening, closing) fence lines in the Markdown text the article renders from:
+    # render/blocks.py swaps them for the block's HTML. The file's own lines, except in a
+    # notebook, whose Markdown form is generated (source/notebook_article.py).
+    markdown_lines: tuple[int, int] = (0, 0)
+
+    @property
+    def code_hash(self) -> str:
+        return hashlib.sha256(self.code.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class InlineExpr:
+    expr: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Article:
+    path: Path  # absolute path of the source file
+    rel_path: str  # path relative to the project root, as shown in messages
+    article_id: str  # path relative to the content folder, without suffix: the results key
+    slug: str
+    blocks: tuple[Block, ...]
+    inline: tuple[InlineExpr, ...]
+    title: str | None = None  # the `Title:` header, for the slug Pelican derives from it
+    notes: tuple[str, ...] = ()  # "file:line: ..." lines for the author (ignored options)
+    saved_outputs: bool = False  # a notebook shown with the outputs saved in it, not run
+
+    @property
+    def executable(self) -> bool:
+        return bool(self.blocks or self.inline)
+
+
+def find_fences(lines: list[str]) -> list[Fence]:
+    """Every fenced region, outermost only (a ```{python} shown inside a ````markdown
+    example fence is text, not a block)."""
+    fences, i = [], 0
+    while i < len(lines):
+        comment_end = _comment_end(lines, i)
+        if comment_end is not None:
+            # An HTML comment that spans lines hides everything in it from the reader, fences
+            # included (Python-Markdown renders them inside the comment): a region, never run.
+            fences.append(Fence(i, comment_end, "<!--", False))
+            i = comment_end + 1
+            continue
+        match = FENCE_OPEN.match(lines[i])
+        if not match:
+            i += 1
+            continue
+        fence, info = match["fence"], match["info"]
+        if fence[0] == "`" and "`" in info:  # CommonMark: backtick info may not hold backticks
+            i += 1
+            continue
+        close = _find_close(lines, i + 1, fence)
+        executable = not match["indent"] and bool(EXECUTABLE_INFO.match(info))
+        fences.append(Fence(i, close, info, executable))
+        i = close + 1
+    return fences
+
+
+def _comment_end(lines: list[str], start: int) -> int | None:
+    """When line `start` opens an HTML comment it does not close, the line that closes it
+    (the file's end when none does); else None."""
+    line = lines[start]
+    if "<!--" not in line or FENCE_OPEN.match(line):
+        return None
+    text = re.sub(r"`[^`]*`", "", line)  # `<!--` inside a code span is text
+    opened = text.rfind("<!--")
+    if opened < 0 or "-->" in text[opened + 4:]:
+        return None
+    for j in range(start + 1, len(lines)):
+        if "-->" in lines[j]:
+            return j
+    return len(lines) - 1
+
+
+def _find_close(lines: list[str], start: int, fence: str) -> int:
+    closer = re.compile(rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}\s*$")
+    for j in range(start, len(lines)):
+        if closer.match(lines[j]):
+            return j
+    return len(lines)
+
+
+def parse_text(text: str, path: Path, root: Path, content_dir: Path, defaults: dict | None = None) -> Article:
+    """`defaults`: the site's block options (EXECBLOCKS_BLOCK_DEFAULTS). Precedence is
+    block `#|` lines > the article's header (YAML front matter or `Execute-<option>:`
+    lines) > site defaults."""
+    lines = text.split("\n")
+    rel_path = _relative(path, root)
+    notes: list[str] = []
+    front = find_front_matter(lines, rel_path)
+    if front is not None:
+        header_options, notes = execution_options(front, rel_path)
+        lines = blank_front_matter(lines, front)
+    else:
+        header_options = _article_options(lines, rel_path)
+    inherited = {**(defaults or {}), **header_options}
+    if "output" in header_options:
+        inherited.pop("results", None)
+    if "results" in header_options:
+        inherited.pop("output", None)
+    may_execute = MAY_EXECUTE.search(text) is not None
+    fences = find_fences(lines) if may_execute else []
+    blocks: list[Block] = []
+    labels: dict[str, int] = {}
+    for fence in fences:
+        if not fence.executable:
+            continue
+        if fence.close_line >= len(lines):
+            raise ArticleSyntaxError(rel_path, fence.open_line + 1, "executable block is never closed",
+                                     "Close it with a line of backticks as long as its opening fence.")
+        block = _parse_block(len(blocks), fence, lines, rel_path, inherited, notes)
+        label = block.options.label
+        if label is not None and label in labels:
+            raise ArticleSyntaxError(rel_path, block.fence_line, f"label {label!r} is already used by the "
+                                     f"block at line {labels[label]}", "Labels become HTML ids: make each unique.")
+        if label is not None:
+            labels[label] = block.fence_line
+        blocks.append(block)
+    inline = _inline_exprs(lines, fences) if may_execute else []
+    resolved = _resolved(path)
+    article_id = resolved.relative_to(_resolved(content_dir)).with_suffix("").as_posix()
+    slug = str(front.data["slug"]) if front is not None and front.data.get("slug") else _slug(lines, path)
+    if front is not None:
+        title = str(front.data["title"]) if front.data.get("title") is not None else None
+    else:
+        title = _header_value(lines, "title")
+    return Article(path=resolved, rel_path=rel_path, article_id=article_id,
+                   slug=slug, blocks=tuple(blocks), inline=tuple(inline), notes=tuple(notes), title=title)
+
+
+def parse_article(path: Path, root: Path, content_dir: Path, defaults: dict | None = None) -> Article:
+    if Path(path).suffix == ".ipynb":
+        return parse_notebook(Path(path), root, content_dir, defaults)
+    return parse_text(Path(path).read_text(encoding="utf-8"), Path(path), root, content_dir, defaults)
+
+
+def parse_notebook(path: Path, root: Path, content_dir: Path, defaults: dict | None = None) -> Article:
+    """A `.ipynb` article: the same Article its Markdown form gives, with every line number
+    pointing into the notebook file (see source/notebook_article.py)."""
+    from execblocks.source.notebook_article import map_line, read_notebook, wants_saved_outputs  # only for notebook articles
+
+    rel_path = _relative(path, root)
+    source = read_notebook(path, rel_path)
+
+    def at(line: int) -> int:
+        return map_line(line, source.file_lines)
+
+    try:
+        article = parse_text(source.text, path, root, content_dir, defaults)
+    except ArticleSyntaxError as error:
+        raise ArticleSyntaxError(error.path, at(error.line), error.message, error.hint) from None
+    notes = tuple(re.sub(r"^([^:]+):(\d+):", lambda m: f"{m[1]}:{at(int(m[2]))}:", note) for note in article.notes)
+    return replace(article,
+                   blocks=tuple(replace(b, fence_line=at(b.fence_line), code_line=at(b.code_line),
+                                        close_line=at(b.close_line)) for b in article.blocks),
+                   inline=tuple(replace(i, line=at(i.line)) for i in article.inline),
+                   notes=notes, saved_outputs=wants_saved_outputs(source.text))
+
+
+def _article_options(lines: list[str], rel_path: str) -> dict:
+    """Block options the article's header sets for all its blocks (`Execute-Echo: false`)."""
+    found = {}
+    for number, line in enumerate(lines):
+        if not line.strip():
+            break
+        match = METADATA_LINE.match(line)
+        if not match or not match["key"].lower().startswith(ARTICLE_OPTION_PREFIX):
+            continue
+        name = match["key"].lower().removeprefix(ARTICLE_OPTION_PREFIX)
+        try:
+            value = load_yaml(match["value"]) if match["value"].strip() else None
+            if not is_option(name):
+                raise OptionError(name, unknown_option_message(name))
+            validate_options({name: value})
+        except (YamlError, OptionError) as error:
+            raise ArticleSyntaxError(rel_path, number + 1, f"header option {match['key']}: {error}") from None
+        found[name] = value
+    return found
+
+
+def _parse_block(index: int, fence: Fence, lines: list[str], rel_path: str, inherited: dict,
+                 notes: list[str]) -> Block:
+    body = [lines[j] for j in fence.body_range]
+    fence_line = fence.open_line + 1
+    option_lines = []
+    for number, line in enumerate(body):
+        match = OPTION_LINE.match(line)
+        if not match:
+            break
+        if match["body"] and not match["body"].startswith(" "):
+            # Quarto only reads `#| ` (with the space) as an option; it would run this line
+            # as a comment and silently drop the option. Say so instead.
+            raise ArticleSyntaxError(rel_path, fence_line + 1 + number,
+                                     f"option line {line.strip()!r} needs a space after '#|'",
+                                     f"Write `#| {match['body'].strip()}`: Quarto reads only `#| ` lines as options.")
+        option_lines.append(match["body"][1:])
+    attrs = EXECUTABLE_INFO.match(fence.info)["attrs"].strip()
+    if attrs:
+        raise ArticleSyntaxError(rel_path, fence_line, f"unsupported fence attributes {attrs!r}",
+                                 "Put options on `#| key: value` lines at the top of the block.")
+    try:
+        raw = load_yaml("\n".join(option_lines)) if any(t.strip() for t in option_lines) else {}
+    except YamlError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = fence_line + 1 + (mark.line if mark else 0)
+        raise ArticleSyntaxError(rel_path, line, f"block options are not valid YAML: {exc}",
+                                 "Write each option as `#| key: value`.") from None
+    if not isinstance(raw, dict):
+        raise ArticleSyntaxError(rel_path, fence_line + 1, "block options must be `#| key: value` lines")
+
+    def line_of(key: str) -> int:
+        return fence_line + 1 + next((n for n, text in enumerate(option_lines)
+                                      if text.strip().startswith(f"{key}:")), 0)
+
+    try:
+        validate_options(raw)
+    except OptionError as error:
+        raise ArticleSyntaxError(rel_path, line_of(error.key), str(error)) from None
+    for note in ignored_notes(raw):
+        notes.append(f"{rel_path}:{line_of(note.split(chr(39))[1])}: {note}")
+    merged = {**inherited, **raw}
+    if "output" in raw and "results" in inherited:
+        merged.pop("results")  # the block's own word wins over the article's
+    if "results" in raw and "output" in inherited:
+        merged.pop("output")
+    options = BlockOptions(**validate_options(merged))
+    code = "\n".join(body[len(option_lines):])
+    return Block(index=index, code=code, options=options, fence_line=fence_line,
+                 code_line=fence_line + 1 + len(option_lines), close_line=fence.close_line + 1,
+                 fenced_source="\n".join([lines[fence.open_line].strip(), *body[:len(option_lines)]]),
+                 markdown_lines=(fence_line, fence.close_line + 1))
+
+
+def _inline_exprs(lines: list[str], fences: list[Fence]) -> list[InlineExpr]:
+    inside = set()
+    for fence in fences:
+        inside.update(range(fence.open_line, fence.close_line + 1))
+    found = []
+    for number, line in enumerate(lines):
+        if number in inside:
+            continue
+        # A comment within the line hides its inline values from the reader: never run them.
+        if "{python}" not in line:
+            continue
+        for match in INLINE_EXPR.finditer(re.sub(r"<!--.*?-->", "", line) if "<!--" in line else line):
+            found.append(InlineExpr(expr=match["expr"], line=number + 1))
+    return found
+
+
+def _slug(lines: list[str], path: Path) -> str:
+    """Pelican's `Slug:` metadata when the header has it, else the file's stem."""
+    return _header_value(lines, "slug") or path.stem
+
+
+def _header_value(lines: list[str], key: str) -> str | None:
+    for line in lines:
+        if not line.strip():
+            break
+        match = METADATA_LINE.match(line)
+        if match and match["key"].lower() == key:
+            return match["value"].strip()
+    return None
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return _resolved(path).relative_to(_resolved(root)).as_posix()
+    except ValueError:
+        return str(path)
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolved(path) -> Path:
+    # Resolving is a system call per path component; a build asks for the same few
+    # folders once per article (thousands of times on a big site).
+    return Path(path).resolve()
+
+
+ARTICLE_SUFFIXES = (".md", ".qmd", ".ipynb")
+
+
+def discover(content_dir: Path, root: Path, defaults: dict | None = None) -> list[Article]:
+    """Every article (Markdown, Quarto, Jupyter notebook) under the content folder, parsed, in a stable order."""
+    paths = sorted(p for p in content_dir.rglob("*") if p.suffix in ARTICLE_SUFFIXES and p.is_file()
+                   and not any(part.startswith(".") for part in p.relative_to(content_dir).parts))
+    articles = [parse_article(p, root, content_dir, defaults) for p in paths]
+    seen: dict[str, Article] = {}
+    for article in articles:
+        if article.article_id in seen:
+            raise ArticleSyntaxError(article.rel_path, 1, f"{seen[article.article_id].rel_path} has the same "
+                                     "name: their results would share one folder", "Rename one of them.")
+        seen[article.article_id] = article
+    return articles

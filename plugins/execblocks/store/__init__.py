@@ -1,0 +1,1 @@
+"""The committed results folder: typed records, entries written atomically, images, pruning."""

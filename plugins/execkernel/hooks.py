@@ -1,0 +1,409 @@
+"""The engine's side of an article's kernel (hidden cells call it; article code never does):
+
+- after every block, every open matplotlib figure is saved with one fixed policy
+  (PNG, fixed dpi, no metadata: stable bytes; or SVG, per site or block), twice --
+  as drawn and recoloured for the dark theme -- and displayed, then closed; figures
+  over the caps are dropped with a notice, and one that cannot be saved fails its block.
+  A PNG figure's every rendition (light, dark, narrower for phones; execkernel/renditions.py) is
+  made here, once: the engine only stores them;
+- an audit hook records every file the article's code opens, and `collect()` reports
+  them with the project modules it imported, so results know what they depend on.
+
+What article code uses (`device()`, `seed()`) lives in `code/reproducible.py`, which
+imports nothing from the engine, so a downloaded bundle runs without it. This module
+must stay cheap to import: no matplotlib, numpy or torch at import time.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import io
+import os
+import random
+import sys
+
+from execkernel.policy import KernelPolicy
+
+RUN_MIME = "application/vnd.execblocks.run+json"
+# The article-side helper module (code/reproducible.py), looked up by name, never imported:
+# its `picked()` says which device the article's code chose.
+DEVICE_MODULE = "reproducible"
+# Libraries whose versions go into the provenance record when the article imported them.
+TRACKED_PACKAGES = ("numpy", "torch", "matplotlib", "scipy", "sklearn", "pandas", "mnist1d")
+
+_opened_for_read: set[str] = set()
+_opened_for_write: set[str] = set()
+_installed = False
+_modules_at_start: set[str] = set()  # top-level modules the kernel had before any block ran
+
+
+def install(**policy) -> None:
+    """Called by the engine's hidden first cell with KernelPolicy's fields."""
+    global _installed, _policy
+    if _installed:
+        return
+    _installed = True
+    _policy = KernelPolicy(**policy)
+    _modules_at_start.update(name.partition(".")[0] for name in sys.modules)
+    random.seed(0)
+    sys.addaudithook(_audit)
+    shell = _shell()
+    if shell is not None:
+        shell.events.register("post_run_cell", _save_open_figures)
+        # A block that ends with a Figure expression would also print "<Figure size ...>";
+        # the figure itself is shown by _save_open_figures, so its text repr is empty.
+        plain = shell.display_formatter.formatters["text/plain"]
+        plain.for_type_by_name("matplotlib.figure", "Figure", lambda fig, p, cycle: None)
+        _name_cells_in_warnings(shell)
+        from execkernel import flood_guard
+
+        flood_guard.install(_policy.max_output)  # after the figure hook: its notice comes last
+
+
+def set_figsize(width: float, height: float) -> None:
+    """Hidden cell the engine runs before a block with fig-width / fig-height."""
+    import matplotlib
+
+    matplotlib.rcParams["figure.figsize"] = (width, height)
+
+
+def inline_value(value: object) -> None:
+    """Hidden cell for an inline `{python} expr`: its str() goes into the prose, as text.
+    A value that asks to be Markdown (IPython's `Markdown("*x*")`, as in Quarto) is Markdown."""
+    from IPython.display import publish_display_data
+
+    data = {"text/plain": str(value)}
+    if callable(getattr(value, "_repr_markdown_", None)):
+        data["text/markdown"] = value._repr_markdown_()
+    publish_display_data(data)
+
+
+def collect() -> None:
+    """Hidden last cell: report what the run read, imported and used."""
+    from IPython.display import publish_display_data
+
+    modules = sorted(
+        {os.path.abspath(f) for m in list(sys.modules.values())
+         if isinstance(f := getattr(m, "__file__", None), str) and f.endswith(".py")}
+    )
+    publish_display_data({RUN_MIME: {
+        "reads": sorted(_opened_for_read - _opened_for_write),
+        "writes": sorted(_opened_for_write),
+        "modules": modules,
+        "device": _picked_device(),
+        "versions": _versions(),
+        "packages": _packages(),
+    }})
+
+
+def _audit(event: str, args: tuple) -> None:
+    # Runs on every audited event in the kernel: keep it tiny and never raise.
+    if event != "open":
+        return
+    try:
+        path, mode, flags = args
+        if path is None or isinstance(path, int):
+            return
+        path = os.path.abspath(os.fsdecode(path))
+        writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+            mode is None and flags & (os.O_WRONLY | os.O_RDWR))
+        (_opened_for_write if writing else _opened_for_read).add(path)
+    except Exception:
+        pass
+
+
+def _name_cells_in_warnings(shell) -> None:
+    """Warnings name the cell ("Cell In[3], line 2", as tracebacks do), not the kernel's
+    temp file /tmp/ipykernel_<pid>/<hash>.py, whose pid would change the stored bytes on
+    every run; the engine then rewrites it to the article's file and line."""
+    import warnings
+
+    original = warnings.formatwarning
+    cells = getattr(shell.compile, "_filename_map", {})
+
+    def formatwarning(message, category, filename, lineno, line=None):
+        if filename in cells:
+            return f"Cell In[{cells[filename]}], line {lineno}: {category.__name__}: {message}\n"
+        return original(message, category, filename, lineno, line)
+
+    warnings.formatwarning = formatwarning
+
+
+class FigureError(Exception):
+    """A figure the engine could not save: the block fails at its own file and line."""
+
+
+def figure_options(format: str | None = None, dpi: float | None = None) -> None:
+    """Hidden cell the engine runs before a block whose fig-format / fig-dpi differ from
+    the previous block's (None: the policy's, i.e. the site's)."""
+    _figure_policy.update(format=format, dpi=dpi)
+
+
+_figure_policy: dict = {"format": None, "dpi": None}
+_policy = KernelPolicy()
+# The theme's dark background and text colours: a dark rendition sits on the page like text.
+DARK_BACKGROUND, DARK_FOREGROUND = "#15171b", "#e3e6ea"
+
+
+def _save_open_figures(result=None) -> None:
+    """post_run_cell hook: save and display every open figure, then close them all.
+
+    IPython swallows a hook's exception and prints the engine's traceback into the
+    cell while the cell still counts as a success. Instead, a failure here (a figure
+    too large for Agg, a mathtext error that only shows when drawing) becomes the
+    block's own error: shown as a FigureError, and reported to the kernel's reply.
+    """
+    if "matplotlib.pyplot" not in sys.modules:
+        return
+    import matplotlib.pyplot as plt
+
+    try:
+        _publish_figures(plt)
+    except Exception as error:  # noqa: BLE001 - every failure becomes the block's error
+        _fail_block(result, error)
+    finally:
+        plt.close("all")
+
+
+def _publish_figures(plt) -> None:
+    from IPython.display import publish_display_data
+
+    fmt = _figure_policy["format"] or _policy.figure_format
+    dpi = _figure_policy["dpi"] or _policy.figure_dpi
+    dark = _policy.dark_figures
+    max_figures, max_pixels = _policy.max_figures, _policy.max_figure_pixels
+    numbers = plt.get_fignums()
+    for position, number in enumerate(numbers[:max_figures], start=1):
+        figure = plt.figure(number)
+        inches_w, inches_h = figure.get_size_inches()
+        pixels = round(inches_w * dpi) * round(inches_h * dpi)
+        if pixels > max_pixels:
+            print(f"figure {position} not shown: {inches_w:g} x {inches_h:g} in at {dpi:g} dpi is "
+                  f"{pixels:,} pixels, over EXECBLOCKS_MAX_FIGURE_PIXELS = {max_pixels:,}; "
+                  f"make it smaller (fig-width, fig-height, fig-dpi)", file=sys.stderr)
+            continue
+        try:
+            if fmt == "svg":
+                mime, (light, size) = "image/svg+xml", _render_svg(figure)
+                renditions = {"dark": {mime: _render_dark_svg(figure)}} if dark else {}
+            else:
+                mime, light, size, renditions = _render_png(figure, dpi, dark)
+        except Exception as error:
+            raise FigureError(f"figure {position} could not be saved: {type(error).__name__}: {error}") from None
+        publish_display_data(
+            {mime: light, "text/plain": _figure_title(figure)},
+            metadata={mime: size, "execblocks": {"figure": True, **renditions}},
+        )
+    if len(numbers) > max_figures:
+        print(f"{len(numbers) - max_figures} more figures not shown: a block shows at most "
+              f"EXECBLOCKS_MAX_FIGURES = {max_figures}", file=sys.stderr)
+
+
+def _render_png(figure, dpi: float, dark: bool) -> tuple[str, str, dict, dict]:
+    """A PNG figure as (mime, its light full-size PNG for the notebook, CSS size in px,
+    the execblocks metadata of its other renditions). The notebook's image/png stays
+    an ordinary PNG any viewer shows; the rest travels in the metadata, base64, as
+
+        "dark": {"image/png": full-size dark PNG}          (as an SVG figure's dark one)
+        "narrower": {"light": [{"width", "png"}...], "dark": [...]}   (widest first)
+    """
+    from execkernel.renditions import figure_pngs
+
+    pngs = figure_pngs(figure, dpi, _dark_recolouring if dark else None)
+    full = pngs.light[0]
+    size = {"width": round(full.width * 96 / dpi), "height": round(full.height * 96 / dpi)}
+
+    def listed(encoded) -> list[dict]:
+        return [{"width": e.width, "png": base64.b64encode(e.data).decode("ascii")} for e in encoded]
+
+    renditions: dict = {"narrower": {"light": listed(pngs.light[1:])}}
+    if pngs.dark:
+        renditions["dark"] = {"image/png": base64.b64encode(pngs.dark[0].data).decode("ascii")}
+        renditions["narrower"]["dark"] = listed(pngs.dark[1:])
+    return "image/png", base64.b64encode(full.data).decode("ascii"), size, renditions
+
+
+def _dark_recolouring(figure, artists=None):
+    """Recolour `figure` for the dark theme; returns what puts every colour back.
+    `artists`: the figure's `findobj()` when the caller has just made it (execkernel/figure_replay.py;
+    a second walk runs every axis' tick locators again)."""
+    undo = _recolour_for_dark(figure, artists)
+
+    def restore() -> None:
+        for step in reversed(undo):
+            step()
+
+    return restore
+
+
+def _render_svg(figure) -> tuple[str, dict]:
+    """One figure as SVG text and its CSS size in px."""
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    # A fixed hash salt and no date: the same figure gives the same SVG bytes.
+    with plt.rc_context({"svg.hashsalt": "execblocks"}):
+        figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    width, height = (round(v * 96) for v in figure.get_size_inches())
+    return buffer.getvalue().decode("utf-8"), {"width": width, "height": height}
+
+
+def _render_dark_svg(figure) -> str:
+    """The same figure on the theme's dark background: non-data colours recoloured,
+    saved again, then every colour put back (the author may still use the figure)."""
+    restore = _dark_recolouring(figure)
+    try:
+        return _render_svg(figure)[0]
+    finally:
+        restore()
+
+
+def _recolour_for_dark(figure, artists=None) -> list:
+    """Grey-scale colours (backgrounds, text, spines, ticks, grid, legend frames, black
+    lines) are mirrored onto the dark palette: white becomes the page background, black
+    its text colour. Saturated colours are data (Okabe-Ito reads on dark) and stay, as
+    do images and colour-mapped collections."""
+    from matplotlib import cbook
+    from matplotlib.collections import Collection
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    from matplotlib.text import Text
+
+    undo: list = []
+
+    def swap(getter, setter) -> None:
+        old = getter()
+        new = _dark_colour(old)
+        if new is not None:
+            setter(new)
+            undo.append(lambda: setter(old))
+
+    for artist in figure.findobj() if artists is None else artists:
+        if isinstance(artist, Text):
+            swap(artist.get_color, artist.set_color)
+            box = artist.get_bbox_patch()  # an annotation's box is not among its children
+            if box is not None:
+                swap(box.get_facecolor, box.set_facecolor)
+                swap(box.get_edgecolor, box.set_edgecolor)
+        elif isinstance(artist, Line2D):
+            swap(artist.get_color, artist.set_color)
+            # An "auto" marker colour is the line's: it follows it. Swapping it too would
+            # read the line's new colour and map it a second time (a black line's markers
+            # came out near the background), and its undo would leave that colour behind.
+            if not cbook._str_lower_equal(artist._markerfacecolor, "auto"):
+                swap(artist.get_markerfacecolor, artist.set_markerfacecolor)
+            if not cbook._str_equal(artist._markeredgecolor, "auto"):
+                swap(artist.get_markeredgecolor, artist.set_markeredgecolor)
+        elif isinstance(artist, Patch):
+            swap(artist.get_facecolor, artist.set_facecolor)
+            swap(artist.get_edgecolor, artist.set_edgecolor)
+        elif isinstance(artist, Collection):
+            if artist.get_array() is None:  # colour-mapped faces are data
+                swap(artist.get_facecolor, artist.set_facecolor)
+            if not cbook._str_equal(artist._edgecolors, "face"):  # "face" follows the faces, as above
+                swap(artist.get_edgecolor, artist.set_edgecolor)
+    return undo
+
+
+def _dark_colour(colour):
+    """The dark-palette twin of a colour (or of an Nx4 array of colours); None to keep it."""
+    try:
+        if hasattr(colour, "ndim") and colour.ndim == 2:
+            if len(colour) == 0:
+                return None
+            mapped = [_dark_single(tuple(row)) for row in colour]
+            if all(m is None for m in mapped):
+                return None
+            return [m if m is not None else tuple(row) for m, row in zip(mapped, colour)]
+        if hasattr(colour, "ndim"):  # a 1-D array: one colour
+            colour = tuple(colour)
+        return _dark_single(colour)
+    except TypeError:  # an unhashable colour spec to_rgba would reject anyway
+        return None
+
+
+@functools.lru_cache(maxsize=4096)  # a figure asks for the same few colours hundreds of times
+def _dark_single(colour):
+    """_dark_colour of one hashable colour spec."""
+    from matplotlib.colors import to_rgba
+
+    if isinstance(colour, str) and colour in ("none", "auto", "face"):
+        return None
+    try:
+        r, g, b, a = to_rgba(colour)
+    except (TypeError, ValueError):
+        return None
+    if max(r, g, b) - min(r, g, b) > 0.1 or a == 0:
+        return None
+    lightness = (r + g + b) / 3
+    back, fore = to_rgba(DARK_BACKGROUND), to_rgba(DARK_FOREGROUND)
+    return tuple(bk + (fg - bk) * (1 - lightness) for bk, fg in zip(back[:3], fore[:3])) + (a,)
+
+
+def _fail_block(result, error: Exception) -> None:
+    """Make the current block fail with `error`, shown without the engine's frames."""
+    shell = _shell()
+    if not isinstance(error, FigureError):
+        error = FigureError(f"{type(error).__name__}: {error}")
+    if shell is not None and hasattr(shell, "_showtraceback"):
+        # ipykernel's hook: the error output is this one line, not a "Traceback" header
+        # over no frames (the engine's frames are not the author's business).
+        shell._showtraceback(FigureError, error, [f"FigureError: {error}"])
+    elif shell is not None:
+        shell.showtraceback(exc_tuple=(FigureError, error, None))
+    if result is not None and result.error_in_exec is None and result.error_before_exec is None:
+        result.error_in_exec = error
+
+
+def _figure_title(figure) -> str:
+    titles = [figure.get_suptitle()] + [ax.get_title() for ax in figure.axes]
+    return "; ".join(t for t in titles if t) or "Figure"
+
+
+def _versions() -> dict[str, str]:
+    import platform
+    from importlib import metadata
+
+    versions = {"python": platform.python_version()}
+    dist_names = {"sklearn": "scikit-learn"}
+    for name in TRACKED_PACKAGES:
+        if name in sys.modules:
+            try:
+                versions[name] = metadata.version(dist_names.get(name, name))
+            except metadata.PackageNotFoundError:
+                versions[name] = getattr(sys.modules[name], "__version__", "unknown")
+    return versions
+
+
+def _packages() -> dict[str, str]:
+    """Every installed distribution the blocks imported (directly or not), with its version,
+    plus ipykernel: what a reader's requirements.txt must pin to rerun the article."""
+    from importlib import metadata
+
+    imported = {name.partition(".")[0] for name in list(sys.modules)} - _modules_at_start
+    imported -= set(sys.stdlib_module_names)
+    imported.add("ipykernel")
+    owners = metadata.packages_distributions()
+    found = {}
+    for name in imported:
+        for dist in owners.get(name, []):
+            try:
+                found[metadata.metadata(dist)["Name"]] = metadata.version(dist)
+            except metadata.PackageNotFoundError:
+                pass
+    return dict(sorted(found.items(), key=lambda item: item[0].lower()))
+
+
+def _picked_device() -> str | None:
+    helper = sys.modules.get(DEVICE_MODULE)
+    picked = getattr(helper, "picked", None)
+    return picked() if callable(picked) else None
+
+
+def _shell():
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()

@@ -1,0 +1,21 @@
+"""What the engine tells the kernel side, as one dataclass (the install cell's arguments)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+FIGURE_DPI = 192  # pixels per inch of saved figures: twice the page's 96 px/in, sharp on HiDPI screens
+
+
+@dataclass(frozen=True)
+class KernelPolicy:
+    figure_format: str = "png"  # png | svg: the site's; a block's fig-format overrides it
+    figure_dpi: float = FIGURE_DPI
+    dark_figures: bool = True  # also save each figure recoloured for the dark theme
+    max_figures: int = 50  # figures shown per block
+    max_figure_pixels: int = 25_000_000  # a larger figure is dropped with a notice
+    max_output: int = 1_000_000  # bytes of output per block (the flood guard's budget is twice this)
+
+    def install_source(self) -> str:
+        """The hidden first cell: binds only `__execblocks__` in the article's namespace."""
+        return f"import execkernel.hooks as __execblocks__\n__execblocks__.install(**{asdict(self)!r})"
