@@ -88,10 +88,10 @@ def shared_corpus(root: Path, count: int) -> None:
     from pelican.settings import read_settings
 
     from execblocks.config import EngineSettings
-    from execblocks.execute import ExecutionResult
-    from execblocks.parse import parse_text
-    from execblocks.pipeline import _store_result
-    from execblocks.store import ResultsStore
+    from execblocks.execute.kernel_run import ExecutionResult
+    from execblocks.pipeline import store_result
+    from execblocks.source.parse import parse_text
+    from execblocks.store.results_folder import ResultsStore
 
     modules = []
     for n in range(SHARED):
@@ -114,7 +114,7 @@ def shared_corpus(root: Path, count: int) -> None:
             cell.metadata["execblocks"] = {"block": block.index}
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"{2 * n}\n")] if block.index else []
             notebook.cells.append(cell)
-        _store_result(store, ExecutionResult(article, notebook, [str(2 * n)], modules, "cpu", {"python": "3.11"},
+        store_result(store, ExecutionResult(article, notebook, [str(2 * n)], modules, "cpu", {"python": "3.11"},
                                              [0.001, 0.001], 0.1, "2026-01-01T00:00:00+00:00"), settings)
 
 

@@ -1,6 +1,6 @@
 """blocknames.py: which names a block reads, binds and may mutate, and which later blocks a rerun reaches."""
 
-from execblocks.blocknames import block_names, last_block_to_run
+from execblocks.execute.blocknames import block_names, last_block_to_run
 
 
 def test_assignment_imports_defs_bind_and_reads_are_loads():

@@ -3,7 +3,7 @@
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from execblocks import kernel_snapshot
+from execkernel import snapshot as kernel_snapshot
 
 
 @pytest.fixture
