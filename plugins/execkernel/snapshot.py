@@ -306,5 +306,5 @@ def restore_file(path: str, next_count: int, scratch: str | None = None) -> dict
             _run.quiet = False
             _run.modules = _module_files()
     shell = _shell()
-    shell.execution_count = next_count - 1  # IPython adds one when this cell ends
+    shell.execution_count = next_count  # IPython counted this cell before running it
     return extra

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import datetime as dt
+import json
 import logging
 import os
 import shutil
@@ -32,8 +33,10 @@ from execblocks.config import BlockOptions, EngineSettings
 from execblocks.execute.containment import ContainedKernelManager, how_it_died, oom_kills
 from execblocks.errors import BlockExecutionError
 from execblocks.execute.timeouts import block_limit
-from execblocks.execute.run_notebook import (HIDDEN, build_notebook, inline_markdown, inline_values, locate_error, point_tracebacks_at_article,
-                       public_notebook, run_info)
+from execblocks.execute.resume import Resume, Snapshots
+from execblocks.execute.run_notebook import (HIDDEN, assembled, block_cells, build_notebook, inline_markdown,
+                                             inline_values, keep_snapshots, locate_error,
+                                             point_tracebacks_at_article, public_notebook, resumed_notebook, run_info)
 from execblocks.source.parse import Article
 from execblocks.execute.progress import Progress
 from execblocks.execute.project_writes import SCRATCH_ENV
@@ -62,6 +65,12 @@ class ExecutionResult:
     host: str | None = None  # the cluster worker that ran it; None: this machine
     writes: list[Path] = field(default_factory=list)  # files the run opened for writing (execute/project_writes.py)
     inline_markdown: list[bool] = field(default_factory=list)  # values that asked to be Markdown
+    # Resuming (execute/resume.py): where this run started, the raw executed cell of every
+    # block (for the snapshot cache), and the folder where the kernel left its snapshots.
+    resume: Resume = field(default_factory=Resume)
+    block_cells: list[dict] = field(default_factory=list)
+    staging: Path | None = None
+    restore_failed: bool = False  # the resumed kernel could not take the snapshot back
 
 
 class _ArticleClient(NotebookClient):
@@ -70,6 +79,12 @@ class _ArticleClient(NotebookClient):
     progress: Progress | None = None
     article_label = ""
     cap: OutputCap | None = None  # execute/output_cap.py: a flood is cut as it arrives
+    counts: list[int | None] | None = None  # a resumed run's execution counts: a full run's
+
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        if self.counts is not None and self.counts[cell_index] is not None:
+            execution_count = self.counts[cell_index]
+        return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
 
     @asynccontextmanager
     async def async_setup_kernel(self, **kwargs):
@@ -110,9 +125,38 @@ def kernel_environment(settings: EngineSettings) -> dict[str, str]:
     return env
 
 
-async def execute_article(article: Article, settings: EngineSettings,
-                          progress: Progress | None = None, gpu: str | None = None) -> ExecutionResult:
-    nb = build_notebook(article, settings.kernel_policy)
+async def execute_article(article: Article, settings: EngineSettings, progress: Progress | None = None,
+                          gpu: str | None = None, snapshots: Snapshots | None = None,
+                          resuming: bool = True) -> ExecutionResult:
+    """Run an article's blocks in a fresh kernel. With `snapshots`, the kernel keeps its
+    state after each block, and (`resuming`) the run resumes from the latest usable one;
+    a run whose snapshot cannot be restored is run again from the top."""
+    resume = snapshots.find(article) if snapshots is not None and resuming else Resume()
+    if resume.why_not and progress:
+        progress.say(f"execblocks: {article.rel_path}: runs from the top: {resume.why_not}")
+    elif resume.resumed and progress:
+        progress.say(f"execblocks: {article.rel_path}: resumed at block {resume.start + 1} from the state "
+                     f"after block {resume.start}")
+    result = await _execute(article, settings, progress, gpu, snapshots, resume)
+    if result.restore_failed:
+        if progress:
+            progress.say(f"execblocks: {article.rel_path}: the snapshot could not be restored "
+                         f"({result.error.ename}: {result.error.evalue}); running from the top")
+        if result.staging is not None:
+            shutil.rmtree(result.staging, ignore_errors=True)
+        result = await _execute(article, settings, progress, gpu, snapshots, Resume())
+    return result
+
+
+async def _execute(article: Article, settings: EngineSettings, progress: Progress | None, gpu: str | None,
+                   snapshots: Snapshots | None, resume: Resume) -> ExecutionResult:
+    full = build_notebook(article, settings.kernel_policy)
+    staging = None
+    if snapshots is not None:
+        staging = snapshots.staging()
+        keep_snapshots(full, settings.kernel_policy, str(staging))
+    nb, counts, cut = (resumed_notebook(full, resume.start, str(resume.snapshot)) if resume.resumed
+                       else (full, None, 0))
     label = article.rel_path
     block_seconds = [0.0] * len(article.blocks)
     started: dict[int, float] = {}
@@ -152,6 +196,7 @@ async def execute_article(article: Article, settings: EngineSettings,
     )
     client.progress, client.article_label = progress, label
     client.cap = OutputCap(settings.max_output)
+    client.counts = counts
     t0 = time.perf_counter()
     executed_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
     error = None
@@ -160,8 +205,12 @@ async def execute_article(article: Article, settings: EngineSettings,
         env = kernel_environment(settings)
         if gpu is not None:
             env["CUDA_VISIBLE_DEVICES"] = gpu
-        env[SCRATCH_ENV] = str(runtime_dir / "scratch")  # where a block may write (execute/project_writes.py)
-        (runtime_dir / "scratch").mkdir()
+        # Where a block may write (execute/project_writes.py). With snapshots, one folder per
+        # article that every run gets again: a path a block kept in a variable still works
+        # after a resume, which puts back the files the blocks before it wrote.
+        scratch = snapshots.scratch(article) if snapshots is not None else runtime_dir / "scratch"
+        env[SCRATCH_ENV] = str(scratch)
+        scratch.mkdir()
         await client.async_execute(env=env)
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
         if isinstance(exc, CellTimeoutError):
@@ -182,7 +231,16 @@ async def execute_article(article: Article, settings: EngineSettings,
             # does not count the kernel's CPU: benchmarks read the kernel's own count.)
             await km.shutdown_kernel(now=True)
         shutil.rmtree(runtime_dir, ignore_errors=True)
+        if snapshots is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     duration = time.perf_counter() - t0
+    reads = [settings.root / rel for rel in resume.reads]
+    if resume.resumed:
+        if error is None:
+            nb = assembled(full, nb, cut, list(resume.cells), article)
+        block_seconds[:resume.start] = resume.block_seconds
+    # Before the tracebacks name the article's lines: cached cells get the lines of the day.
+    cells = [json.loads(json.dumps(nb.cells[n])) for n in block_cells(nb).values()] if error is None else []
     point_tracebacks_at_article(article, nb)
     info = run_info(nb) if error is None else {}
     return ExecutionResult(
@@ -190,8 +248,8 @@ async def execute_article(article: Article, settings: EngineSettings,
         notebook=public_notebook(nb),
         inline_values=inline_values(nb, len(article.inline)),
         inline_markdown=inline_markdown(nb, len(article.inline)),
-        reads=[Path(p) for p in info.get("reads", []) + info.get("modules", [])],
-        device=info.get("device"),
+        reads=[Path(p) for p in info.get("reads", []) + info.get("modules", [])] + reads,
+        device=info.get("device") or resume.device,
         versions=info.get("versions", {}),
         packages=info.get("packages", {}),
         block_seconds=block_seconds,
@@ -199,6 +257,10 @@ async def execute_article(article: Article, settings: EngineSettings,
         executed_at=executed_at,
         error=error,
         writes=[Path(p) for p in info.get("writes", [])],
+        resume=resume,
+        block_cells=cells,
+        staging=staging,
+        restore_failed=resume.resumed and error is not None and current["cell"] == 1,
     )
 
 

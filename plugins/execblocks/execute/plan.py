@@ -123,6 +123,8 @@ def is_dependency(path: Path, settings: EngineSettings) -> bool:
         return False
     excluded = [settings.results_dir, settings.output_dir, settings.engine_dir, settings.kernel_dir,
                 Path(sys.prefix).resolve()]
+    if settings.snapshot_dir is not None:  # the snapshot cache: the engine's, never the article's
+        excluded.append(settings.snapshot_dir)
     if any(path == d or d in path.parents for d in excluded):
         return False
     return not (IGNORED_PARTS & set(rel.parts)) and path.is_file()

@@ -23,8 +23,16 @@ import hashlib
 import json
 import os
 import shutil
+import stat
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from execblocks.config import EngineSettings
+    from execblocks.execute.kernel_run import ExecutionResult
+    from execblocks.source.parse import Article
 
 CELLS = "cells"
 
@@ -137,10 +145,12 @@ class SnapshotCache:
         return digest
 
     def keep(self, article_id: str, keys: list[str], resume: Resume, cells: list[dict], seconds: list[float],
-             staged: dict[int, Staged], reads_of, device: str | None) -> None:
+             staged: dict[int, Staged], reads_of, device: str | None) -> list[str]:
         """File the snapshots a run staged. `cells[i]`/`seconds[i]`: every block's executed
-        cell and time (resumed ones included); `reads_of(paths)`: project files -> hashes."""
+        cell and time (resumed ones included); `reads_of(i, paths)`: block i's project files
+        -> hashes. Returns what could not be kept, said per block."""
         folder = self._article(article_id)
+        notes = []
         blocks = [{"cell": self._put_cell(c), "seconds": s, "reads": r}
                   for c, s, r in zip(cells[:resume.start], seconds, self._resumed_reads(resume))]
         for index in range(resume.start, len(keys)):
@@ -148,7 +158,7 @@ class SnapshotCache:
             if block is None:  # the run stopped before it (an error), or it did not run
                 break
             blocks.append({"cell": self._put_cell(cells[index]), "seconds": seconds[index],
-                           "reads": reads_of(block.reads)})
+                           "reads": reads_of(index, block.reads)})
             info = {"block": index, "blocks": blocks, "device": device, "snapshot": None,
                     "digest": block.digest}
             if block.snapshot is not None:
@@ -158,8 +168,11 @@ class SnapshotCache:
                 info["snapshot"] = name
             else:
                 info["unpicklable"] = [list(pair) for pair in block.unpicklable]
+                notes.append(f"no snapshot after block {index + 1}: "
+                             + ", ".join(f"{name} ({why})" for name, why in block.unpicklable))
             _write(folder / f"{keys[index]}.json", json.dumps(info).encode())
         self.prune()
+        return notes
 
     def _resumed_reads(self, resume: Resume) -> list[dict]:
         """The reads of the blocks a resume took over, block by block, from its own record."""
@@ -203,3 +216,58 @@ def _write(path: Path, data: bytes) -> None:
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temp.write_bytes(data)
     os.replace(temp, path)
+
+
+class Snapshots:
+    """The engine's handle on snapshots for one build (local kernels only: a Dask worker's
+    state stays on the worker)."""
+
+    def __init__(self, settings: "EngineSettings"):
+        from execblocks.execute.plan import file_hash
+
+        self.settings = settings
+        self.cache = SnapshotCache(settings.snapshot_dir, settings.snapshot_bytes, file_hash)
+
+    def keys(self, article: "Article") -> list[str]:
+        from execblocks.execute.plan import settings_key
+
+        return prefix_keys(settings_key(self.settings),
+                           [{"code": b.code_hash, "options": b.options.execution_fields()} for b in article.blocks])
+
+    def find(self, article: "Article") -> Resume:
+        return self.cache.find(article.article_id, self.keys(article), self.settings.root)
+
+    def staging(self) -> Path:
+        """A private folder outside the project where the kernel writes its snapshots."""
+        return Path(tempfile.mkdtemp(prefix="execblocks-snapshots-"))
+
+    def scratch(self, article: "Article") -> Path:
+        """The article's scratch folder: the same path on every run (emptied first), in a
+        folder of this user's that no one else can enter."""
+        base = Path(tempfile.gettempdir()) / f"execblocks-scratch-{os.getuid()}"
+        base.mkdir(mode=0o700, exist_ok=True)
+        info = base.lstat()
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+            return Path(tempfile.mkdtemp(prefix="execblocks-scratch-")) / "scratch"  # not ours: a private one
+        folder = base / hashlib.sha256(str(article.path).encode()).hexdigest()[:16]
+        shutil.rmtree(folder, ignore_errors=True)
+        return folder
+
+    def keep(self, result: "ExecutionResult") -> list[str]:
+        """File what a successful run's kernel staged; what could not be kept, said."""
+        if result.staging is None:
+            return []
+        try:
+            if result.error is not None or result.restore_failed:
+                return []
+            from execblocks.execute.plan import hash_dependencies
+
+            article = result.article
+            declared = {b.index: [article.path.parent / name for name in b.options.depends] for b in article.blocks}
+            return self.cache.keep(
+                article.article_id, self.keys(article), result.resume, result.block_cells, result.block_seconds,
+                read_staged(result.staging),
+                lambda index, paths: hash_dependencies([Path(p) for p in paths] + declared[index], self.settings),
+                result.device)
+        finally:
+            shutil.rmtree(result.staging, ignore_errors=True)

@@ -61,6 +61,60 @@ def build_notebook(article: Article, policy: KernelPolicy) -> nbformat.NotebookN
     return nb
 
 
+def execution_counts(nb: nbformat.NotebookNode) -> list[int | None]:
+    """The execution count nbclient and IPython give each cell in a full run (None: not run):
+    one more for every code cell with code and without `skip-execution`."""
+    counts, count = [], 0
+    for cell in nb.cells:
+        runs = (cell.cell_type == "code" and cell.source.strip()
+                and "skip-execution" not in cell.metadata.get("tags", []))
+        count += bool(runs)
+        counts.append(count if runs else None)
+    return counts
+
+
+def block_cells(nb: nbformat.NotebookNode) -> dict[int, int]:
+    """block index -> its cell's index in the notebook."""
+    return {c.metadata["execblocks"]["block"]: n for n, c in enumerate(nb.cells)
+            if "block" in c.metadata.get("execblocks", {})}
+
+
+def keep_snapshots(nb: nbformat.NotebookNode, policy: KernelPolicy, staging: str) -> None:
+    """Make the install cell ask the kernel for its state after every block, which it
+    tells by the block cell's execution count."""
+    counts = execution_counts(nb)
+    blocks = {counts[n]: block for block, n in block_cells(nb).items() if counts[n] is not None}
+    nb.cells[0].source = policy.install_source({"staging": staging, "blocks": blocks})
+
+
+def resumed_notebook(nb: nbformat.NotebookNode, start: int, snapshot: str) \
+        -> tuple[nbformat.NotebookNode, list[int | None], int]:
+    """The notebook a run resumed at block `start` executes: the install cell, a cell that
+    restores the state after block start-1, then every cell after that block's (the hidden
+    figure cells before block `start` included). Returns it, the execution counts its cells
+    get (those of a full run), and where its cells begin in the full notebook."""
+    counts = execution_counts(nb)
+    cut = block_cells(nb)[start - 1] + 1
+    following = max(c for c in counts[:cut] if c is not None) + 1
+    run = nbformat.v4.new_notebook(metadata=nb.metadata)
+    run.cells = [nb.cells[0], _hidden(f"__execblocks__.resume({snapshot!r}, {following})")] + nb.cells[cut:]
+    return run, [1, 2] + counts[cut:], cut
+
+
+def assembled(nb: nbformat.NotebookNode, run: nbformat.NotebookNode, cut: int, cached: list[dict],
+              article: Article) -> nbformat.NotebookNode:
+    """A resumed run's notebook as a full run leaves it: the blocks before the cut as they
+    were executed before (their source lines as the article has them now), then the cells
+    this run executed."""
+    whole = nbformat.v4.new_notebook(metadata=run.metadata)
+    whole.cells = list(nb.cells[:cut]) + list(run.cells[2:])
+    for block, cell in enumerate(cached):
+        node = nbformat.from_dict(cell)
+        node.metadata["execblocks"]["line"] = article.blocks[block].code_line
+        whole.cells[block_cells(nb)[block]] = node
+    return whole
+
+
 def _hidden(source: str) -> nbformat.NotebookNode:
     cell = nbformat.v4.new_code_cell(source)
     cell.metadata["tags"] = [HIDDEN]
