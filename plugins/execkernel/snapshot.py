@@ -67,6 +67,25 @@ def _rebuild_function(code, name, defaults, closure, kwdefaults, qualname, attri
     return function
 
 
+def _file_name(file) -> str | int:
+    try:
+        return file.name
+    except (AttributeError, ValueError):
+        return ""
+
+
+def _closed_file(name, mode: str, text: bool):
+    """A closed file like the one a block left: same type, name and mode, no state to lose."""
+    kind = "r+" if "+" in mode else "r" if "r" in mode else "w"  # the same buffer type; devnull loses nothing
+    file = open(os.devnull, kind if text else kind + "b")
+    raw = file.buffer.raw if text else file.raw
+    raw.name = name
+    if text:
+        file.mode = mode  # a binary file's mode is its raw file's, read from the name's open
+    file.close()
+    return file
+
+
 def _pickler_class():
     import cloudpickle
 
@@ -77,6 +96,8 @@ def _pickler_class():
         namespace: dict = {}
 
         def reducer_override(self, obj):
+            if isinstance(obj, io.IOBase) and obj.closed:  # `with open(p) as f:` leaves f behind
+                return _closed_file, (_file_name(obj), getattr(obj, "mode", "r"), isinstance(obj, io.TextIOBase))
             if isinstance(obj, types.FunctionType) and obj.__globals__ is self.namespace:
                 return _rebuild_function, (obj.__code__, obj.__name__, obj.__defaults__, obj.__closure__,
                                            obj.__kwdefaults__, obj.__qualname__, dict(obj.__dict__),

@@ -96,3 +96,13 @@ def test_the_globals_digest_follows_the_generators(shell):
     assert kernel_snapshot.globals_digest() == before  # reading it draws nothing
     run(shell, "np.random.rand()")
     assert kernel_snapshot.globals_digest() != before
+
+
+def test_a_closed_file_left_by_with_comes_back_closed_with_its_name(shell, tmp_path):
+    path = tmp_path / "numbers.txt"
+    run(shell, f"with open({str(path)!r}, 'w') as f:\n    f.write('1 2')\nwith open({str(path)!r}, 'rb') as g:\n    g.read()")
+    before = run(shell, "repr(f), repr(g)")
+    restart(shell, kernel_snapshot.take())
+    assert run(shell, "repr(f), repr(g)") == before
+    assert run(shell, "f.closed and g.closed") is True
+    assert path.read_text() == "1 2"  # restoring it opened nothing for writing there

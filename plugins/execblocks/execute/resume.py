@@ -116,7 +116,6 @@ class SnapshotCache:
             if any(cell is None for cell in cells):
                 continue
             snapshot = folder / info["snapshot"]
-            os.utime(snapshot)  # used: the last to be dropped
             return Resume(start=index + 1, snapshot=snapshot, cells=tuple(cells),
                           reads=tuple(sorted({rel for b in info["blocks"] for rel in b["reads"]})),
                           block_seconds=tuple(b["seconds"] for b in info["blocks"]),
@@ -151,6 +150,8 @@ class SnapshotCache:
         -> hashes. Returns what could not be kept, said per block."""
         folder = self._article(article_id)
         notes = []
+        if resume.resumed and resume.snapshot.exists():
+            os.utime(resume.snapshot)  # used: the last to be dropped (touched after the run, not in it)
         blocks = [{"cell": self._put_cell(c), "seconds": s, "reads": r}
                   for c, s, r in zip(cells[:resume.start], seconds, self._resumed_reads(resume))]
         for index in range(resume.start, len(keys)):
