@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from execblocks.config import EngineSettings
-    from execblocks.execute.kernel_run import ExecutionResult
     from execblocks.source.parse import Article
 
 CELLS = "cells"
@@ -254,8 +253,9 @@ class Snapshots:
         shutil.rmtree(folder, ignore_errors=True)
         return folder
 
-    def keep(self, result: "ExecutionResult") -> list[str]:
-        """File what a successful run's kernel staged; what could not be kept, said."""
+    def keep(self, result) -> list[str]:
+        """File what a successful run's kernel staged (`result`: kernel_run.ExecutionResult);
+        what could not be kept, said."""
         if result.staging is None:
             return []
         try:

@@ -87,9 +87,9 @@ class LocalPool:
                 running.append(article.rel_path)
                 try:
                     # A forced run (`--force`, `invoke run`) starts from the top, as it always did.
-                    result = await kernel_run.execute_article(
-                        article, settings, progress, gpu=gpu, snapshots=self.snapshots,
-                        resuming=not (job.plan and job.plan.reasons == ["forced"]))
+                    resuming = {} if self.snapshots is None else {
+                        "snapshots": self.snapshots, "resuming": not (job.plan and job.plan.reasons == ["forced"])}
+                    result = await kernel_run.execute_article(article, settings, progress, gpu=gpu, **resuming)
                 finally:
                     running.remove(article.rel_path)
                 if article.rel_path not in interruption.running:
