@@ -54,6 +54,10 @@ EXECBLOCKS_MAX_FIGURES = 50
 EXECBLOCKS_MAX_FIGURE_PIXELS = 25_000_000
 # When True, a change of library versions or device makes results stale too.
 EXECBLOCKS_ENVIRONMENT_IN_KEY = False
+# The kernel's state after each block is kept under CACHE_PATH (not committed), so an edit
+# to block k reruns from the state after block k-1; at most this many bytes (oldest dropped).
+EXECBLOCKS_SNAPSHOTS = True
+EXECBLOCKS_SNAPSHOT_BYTES = 2_000_000_000
 
 # Setting MARKDOWN replaces Pelican's defaults wholesale, so every extension is listed.
 MARKDOWN = {
