@@ -256,6 +256,8 @@ def store_result(store: ResultsStore, result: "ExecutionResult", settings: Engin
         environment=Environment(result.device or "cpu", result.versions, current_environment(), result.packages),
     )
     provenance = Provenance(result.executed_at, result.duration_s, tuple(result.block_seconds), result.host,
-                            resumed=tuple(range(1, result.resume.start + 1)))
+                            resumed=tuple(range(1, result.resume.start + 1)),
+                            skipped=tuple(range(result.resume.skip_from + 1, len(article.blocks) + 1))
+                            if result.resume.skip_from is not None else ())
     return store.write(article.article_id, record, result.notebook, provenance,
                        max_image_pixels=settings.max_figure_pixels)

@@ -77,6 +77,13 @@ def _own_state() -> dict:
     return {"figure_policy": dict(_figure_policy), "device": _picked_device()}
 
 
+def import_skipped(names: list[str], next_count: int) -> None:
+    """Hidden cell before the inline values of a run that skipped its last blocks."""
+    from execkernel import snapshot
+
+    snapshot.import_skipped(names, next_count)
+
+
 def resume(path: str, next_count: int) -> None:
     """Hidden cell of a resumed run, after `install`: the state after the block before the
     first one to run, and the execution count that block has in a full run."""

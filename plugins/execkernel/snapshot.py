@@ -189,8 +189,8 @@ def take(scratch: str | None = None, extra: dict | None = None, scratch_limit: i
 
 
 def globals_digest() -> str:
-    """sha256 of the global state a block may read without naming it (random states,
-    rcParams): equal digests mean a later block sees the same generators and style."""
+    """sha256 of the global state a block may read without naming it (the random generators,
+    rcParams): equal digests mean the next block starts from the same generators and style."""
     return hashlib.sha256(pickle.dumps((random_states(), _rc_params()), protocol=4)).hexdigest()
 
 
@@ -214,6 +214,20 @@ def restore(data: bytes, scratch: str | None = None) -> dict:
     shell.user_ns.update(snapshot["names"])
     _set_random_states(snapshot["random"])
     return header["extra"]
+
+
+def import_skipped(names: list[str], next_count: int) -> None:
+    """Hidden cell of a run that skipped the blocks after its last one: the modules those
+    blocks imported before (so the run is recorded as using them, as a full run is), and
+    the execution count the next cell has in a full run."""
+    if _run is not None:
+        _run.quiet = True
+    try:
+        import_modules(names)
+    finally:
+        if _run is not None:
+            _run.quiet = False
+    _shell().execution_count = next_count
 
 
 def import_modules(names: list[str]) -> None:
@@ -244,6 +258,7 @@ class _Run:
         self.reads: set[str] = set()
         self.writes: set[str] = set()
         self.modules = _module_files()
+        self.imported = set(sys.modules)
         self.quiet = False  # our own files are not the block's reads
 
 
@@ -293,8 +308,9 @@ def _after_cell(result) -> None:
         modules = _module_files()
         info = {"block": block, "reads": sorted(run.reads), "writes": sorted(run.writes),
                 "modules": sorted(modules - run.modules), "digest": globals_digest(),
+                "imported": [name for name in sys.modules if name not in run.imported],
                 "snapshot": None, "unpicklable": None}
-        run.reads, run.writes, run.modules = set(), set(), modules
+        run.reads, run.writes, run.modules, run.imported = set(), set(), modules, set(sys.modules)
         try:
             data = take(run.scratch, run.extra(), run.scratch_limit)
         except Unpicklable as error:
@@ -325,7 +341,7 @@ def restore_file(path: str, next_count: int, scratch: str | None = None) -> dict
     finally:
         if _run is not None:
             _run.quiet = False
-            _run.modules = _module_files()
+            _run.modules, _run.imported = _module_files(), set(sys.modules)
     shell = _shell()
     shell.execution_count = next_count  # IPython counted this cell before running it
     return extra

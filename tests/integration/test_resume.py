@@ -44,6 +44,16 @@ CORPUS = {
         "def curve():\n    return [0, scale, 2 * scale]\nplt.plot(curve())",
         "scale = 3\nplt.plot(curve())\nprint(matplotlib.rcParams['lines.linewidth'])",
     ],
+    "hidden_rng": [
+        "import numpy as np\nfrom rng_helpers import bump, peek\nnp.random.seed(0)",
+        "bump()\nx = 1",
+        "print(peek())",
+    ],
+    "independent": [
+        "a = 1",
+        "b = 2",
+        "print(a)",
+    ],
     "module": [
         "from shared_steps import grow\nvalue = 2",
         "value = grow(value)\nprint(value)",
@@ -51,6 +61,9 @@ CORPUS = {
     ],
 }
 SHARED_STEPS = "def grow(x):\n    return x * 3\n"
+# Draws from NumPy's global generator where no block's code can see it.
+RNG_HELPERS = ("import numpy as np\n\n\ndef bump():\n    np.random.rand()\n\n\n"
+               "def peek():\n    return round(float(np.random.rand()), 6)\n")
 
 
 def article(name: str, blocks: list[str]) -> str:
@@ -68,10 +81,15 @@ def resumed_blocks(project, name: str) -> list[int]:
     return json.loads((project.results / name / "provenance.json").read_text()).get("resumed_from_snapshot", [])
 
 
+def skipped_blocks(project, name: str) -> list[int]:
+    return json.loads((project.results / name / "provenance.json").read_text()).get("skipped_unaffected", [])
+
+
 @pytest.fixture
 def corpus(project):
     (project.content / "hello.md").unlink()
     project.write("code/shared_steps.py", SHARED_STEPS)
+    project.write("code/rng_helpers.py", RNG_HELPERS)
     for name, blocks in CORPUS.items():
         project.write(f"content/{name}.md", article(name, blocks))
     project.build()
@@ -90,6 +108,26 @@ def test_every_single_block_edit_resumes_and_stores_what_a_full_run_stores(corpu
             corpus.build(EXECBLOCKS_ONLY=[name])  # forced: from the top, no snapshot
             assert resumed_blocks(corpus, name) == []
             assert stored(corpus, name) == resumed, f"{name}: edit to block {index + 1} resumed differs"
+
+
+def test_a_block_no_rerun_block_can_affect_keeps_its_outputs(corpus):
+    corpus.edit("content/independent.md", "b = 2", "b = 3")
+    corpus.build()
+    assert resumed_blocks(corpus, "independent") == [1] and skipped_blocks(corpus, "independent") == [3]
+    resumed = stored(corpus, "independent")
+    corpus.build(EXECBLOCKS_ONLY=["independent"])
+    assert stored(corpus, "independent") == resumed
+
+
+def test_a_skipped_block_whose_generator_moved_is_run_after_all(corpus, capfd):
+    # Block 3 reads no name block 2 writes, but both draw from NumPy's global generator
+    # inside functions of code/: one more draw in block 2 changes what block 3 prints.
+    corpus.edit("content/hidden_rng.md", "bump()\nx = 1", "bump()\nbump()\nx = 1")
+    corpus.build()
+    assert resumed_blocks(corpus, "hidden_rng") == [1] and skipped_blocks(corpus, "hidden_rng") == []
+    resumed = stored(corpus, "hidden_rng")
+    corpus.build(EXECBLOCKS_ONLY=["hidden_rng"])
+    assert stored(corpus, "hidden_rng") == resumed
 
 
 def test_a_module_edit_resumes_from_the_first_block_that_imported_it(corpus, capfd):

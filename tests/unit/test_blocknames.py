@@ -80,3 +80,10 @@ def test_a_skipped_block_must_not_write_what_the_inline_values_read():
     blocks = [block_names(c) for c in ("a = 1", "b = 2", "c = 3")]
     assert last_block_to_run(blocks, 1) == 1
     assert last_block_to_run(blocks, 1, final_reads=block_names("c").reads) == 2
+
+
+def test_calling_a_builtin_does_not_mark_it_changed():
+    names = block_names("print(len(xs))")
+    assert names.mutates == {"xs"} and {"print", "len"} <= names.reads
+    blocks = [block_names(c) for c in ("xs = [1]", "print(1)", "print(2)")]
+    assert last_block_to_run(blocks, 1) == 1

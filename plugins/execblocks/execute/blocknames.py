@@ -15,11 +15,15 @@ Pure functions of the code's text; nothing here runs a block.
 from __future__ import annotations
 
 import ast
+import builtins
 from dataclasses import dataclass
 
 # Calls that read or write names the analysis cannot see.
 OPAQUE_CALLS = {"exec", "eval", "globals", "locals", "vars", "__import__", "setattr", "delattr",
                 "get_ipython"}
+# Builtins keep no state a later block could read (print, len, sorted...): calling one does
+# not mark it changed. What they are given still counts as possibly changed.
+STATELESS_CALLEES = set(dir(builtins)) - OPAQUE_CALLS
 
 
 @dataclass(frozen=True)
@@ -156,11 +160,13 @@ class _Visitor(ast.NodeVisitor):
             self._store_target(target)
 
     def visit_Call(self, node: ast.Call) -> None:
-        self._mutate(node.func)  # a method call or a call of a global: its object may change
+        if not (isinstance(node.func, ast.Name) and node.func.id in STATELESS_CALLEES):
+            self._mutate(node.func)  # a method call or a call of a global: its object may change
         if isinstance(node.func, ast.Name) and node.func.id in OPAQUE_CALLS:
             self.opaque = True
         for argument in node.args + [k.value for k in node.keywords]:
-            self._mutate(argument)  # f(x) may change x
+            if not isinstance(argument, ast.Call):  # a call's result is new; the call is visited itself
+                self._mutate(argument)  # f(x) may change x
         self.generic_visit(node)
 
     # -- scopes ---------------------------------------------------------------------------

@@ -34,7 +34,8 @@ from execblocks.execute.containment import ContainedKernelManager, how_it_died, 
 from execblocks.errors import BlockExecutionError
 from execblocks.execute.timeouts import block_limit
 from execblocks.execute.resume import Resume, Snapshots
-from execblocks.execute.run_notebook import (HIDDEN, assembled, block_cells, build_notebook, inline_markdown,
+from execblocks.execute.run_notebook import (HIDDEN, assembled, block_cells, build_notebook, execution_counts,
+                                             inline_markdown,
                                              inline_values, keep_snapshots, locate_error,
                                              point_tracebacks_at_article, public_notebook, resumed_notebook, run_info)
 from execblocks.source.parse import Article
@@ -71,6 +72,7 @@ class ExecutionResult:
     block_cells: list[dict] = field(default_factory=list)
     staging: Path | None = None
     restore_failed: bool = False  # the resumed kernel could not take the snapshot back
+    tail_unsafe: bool = False  # the skipped blocks would start from other global state: run them
 
 
 class _ArticleClient(NotebookClient):
@@ -135,9 +137,17 @@ async def execute_article(article: Article, settings: EngineSettings, progress: 
     if resume.why_not and progress:
         progress.say(f"execblocks: {article.rel_path}: runs from the top: {resume.why_not}")
     elif resume.resumed and progress:
+        skipped = (f"; blocks {resume.skip_from + 1}-{len(article.blocks)} cannot be affected and keep their outputs"
+                   if resume.skip_from is not None else "")
         progress.say(f"execblocks: {article.rel_path}: resumed at block {resume.start + 1} from the state "
-                     f"after block {resume.start}")
+                     f"after block {resume.start}{skipped}")
     result = await _execute(article, settings, progress, gpu, snapshots, resume)
+    if result.tail_unsafe:
+        # The blocks it skipped would start from other random generators or rcParams than
+        # they did last time: run them too.
+        if result.staging is not None:
+            shutil.rmtree(result.staging, ignore_errors=True)
+        result = await _execute(article, settings, progress, gpu, snapshots, resume.without_skipping())
     if result.restore_failed:
         if progress:
             progress.say(f"execblocks: {article.rel_path}: the snapshot could not be restored "
@@ -155,8 +165,13 @@ async def _execute(article: Article, settings: EngineSettings, progress: Progres
     if snapshots is not None:
         staging = snapshots.staging()
         keep_snapshots(full, settings.kernel_policy, str(staging))
-    nb, counts, cut = (resumed_notebook(full, resume.start, str(resume.snapshot)) if resume.resumed
-                       else (full, None, 0))
+    if resume.skip_from is not None and not _same_counts(full, resume):
+        resume = resume.without_skipping()  # the cells before them changed their numbering
+    resumed = None
+    if resume.resumed:
+        resumed = resumed_notebook(full, resume.start, str(resume.snapshot), resume.skip_from,
+                                   [name for entry in resume.tail for name in entry.get("imported", [])])
+    nb, counts = (resumed.notebook, resumed.counts) if resumed else (full, None)
     label = article.rel_path
     block_seconds = [0.0] * len(article.blocks)
     started: dict[int, float] = {}
@@ -235,10 +250,17 @@ async def _execute(article: Article, settings: EngineSettings, progress: Progres
             shutil.rmtree(scratch, ignore_errors=True)
     duration = time.perf_counter() - t0
     reads = [settings.root / rel for rel in resume.reads]
+    reads += [settings.root / rel for entry in resume.tail for rel in entry["reads"]]
+    tail_unsafe = False
     if resume.resumed:
         if error is None:
-            nb = assembled(full, nb, cut, list(resume.cells), article)
+            tail = {resume.skip_from + n: cell for n, cell in enumerate(resume.tail_cells)}
+            nb = assembled(full, resumed, list(resume.cells), tail, article)
+            tail_unsafe = resume.skip_from is not None and _digest_after(staging, resume.skip_from - 1) \
+                != resume.expected_digest
         block_seconds[:resume.start] = resume.block_seconds
+        if resume.skip_from is not None:
+            block_seconds[resume.skip_from:] = [entry["seconds"] for entry in resume.tail]
     # Before the tracebacks name the article's lines: cached cells get the lines of the day.
     cells = [json.loads(json.dumps(nb.cells[n])) for n in block_cells(nb).values()] if error is None else []
     point_tracebacks_at_article(article, nb)
@@ -261,7 +283,24 @@ async def _execute(article: Article, settings: EngineSettings, progress: Progres
         block_cells=cells,
         staging=staging,
         restore_failed=resume.resumed and error is not None and current["cell"] == 1,
+        tail_unsafe=tail_unsafe,
     )
+
+
+def _same_counts(full, resume: Resume) -> bool:
+    """Whether the skipped blocks' cached cells carry the execution counts a full run gives them now."""
+    counts = execution_counts(full)
+    cells = block_cells(full)
+    return all(cell.get("execution_count") == counts[cells[resume.skip_from + n]]
+               for n, cell in enumerate(resume.tail_cells))
+
+
+def _digest_after(staging: Path | None, block: int) -> str | None:
+    """The global-state digest the kernel recorded after `block` (execkernel.snapshot)."""
+    try:
+        return json.loads((staging / f"{block}.json").read_text())["digest"]
+    except (TypeError, OSError, ValueError, KeyError):
+        return None
 
 
 def run_blocking(coroutine):
