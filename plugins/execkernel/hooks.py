@@ -66,7 +66,7 @@ def install(snapshots: dict | None = None, **policy) -> None:
 
             # Last: the state is taken once the block's figures are saved and closed.
             snapshot.install(snapshots["staging"], snapshots["blocks"], os.environ.get(SCRATCH_ENV),
-                             extra=_own_state)
+                             extra=_own_state, project=tuple(snapshots.get("project", ())))
 
 
 SCRATCH_ENV = "EXECBLOCKS_SCRATCH"  # the folder blocks may write to, shared by the article's blocks

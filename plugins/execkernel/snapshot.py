@@ -115,6 +115,24 @@ def _dumps(value, namespace: dict) -> bytes:
     return buffer.getvalue()
 
 
+def _module_state(project: tuple[str, ...]) -> dict[str, dict]:
+    """The data (not the functions, classes or modules) that the project's own modules hold
+    at module level: a registry, a cache, the device `reproducible.device()` picked. A fresh
+    import would start them over; a block after the resume point must find them as they were."""
+    roots = tuple(os.path.join(os.path.abspath(p), "") for p in project)
+    found = {}
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if not roots or not isinstance(path, str) or not os.path.abspath(path).startswith(roots):
+            continue
+        values = {key: value for key, value in vars(module).items()
+                  if not (key.startswith("__") and key.endswith("__"))
+                  and not isinstance(value, (types.ModuleType, types.FunctionType, type, types.BuiltinFunctionType))}
+        if values:
+            found[name] = values
+    return found
+
+
 def random_states() -> dict:
     """Every global generator a block may have drawn from, as it stands now."""
     import random
@@ -166,7 +184,8 @@ def _scratch_files(folder: str | None, limit: int) -> bytes:
     return buffer.getvalue()
 
 
-def take(scratch: str | None = None, extra: dict | None = None, scratch_limit: int = 1 << 30) -> bytes:
+def take(scratch: str | None = None, extra: dict | None = None, scratch_limit: int = 1 << 30,
+         project: tuple[str, ...] = ()) -> bytes:
     """The state as bytes (a header of plain values, then the pickled state); raises
     Unpicklable naming what pickle refused."""
     shell = _shell()
@@ -174,12 +193,18 @@ def take(scratch: str | None = None, extra: dict | None = None, scratch_limit: i
     header = {"modules": [name for name, module in list(sys.modules.items()) if module is not None],
               "cwd": os.getcwd(), "extra": extra or {}}
     snapshot = {"names": names, "random": random_states(), "rc": _rc_params(),
-                "scratch": _scratch_files(scratch, scratch_limit)}
+                "scratch": _scratch_files(scratch, scratch_limit), "modules": _module_state(project)}
     try:
         return pickle.dumps(header, protocol=pickle.HIGHEST_PROTOCOL) + _dumps(snapshot, shell.user_ns)
     except Exception:  # noqa: BLE001 - find which name it was, then say so
         pass
     culprits = []
+    for module, values in snapshot["modules"].items():
+        for name, value in values.items():
+            try:
+                _dumps(value, shell.user_ns)
+            except Exception as error:  # noqa: BLE001 - pickle raises many kinds
+                culprits.append((f"{module}.{name}", f"{type(error).__name__}: {error}"))
     for name, value in names.items():
         try:
             _dumps(value, shell.user_ns)
@@ -196,12 +221,16 @@ def globals_digest() -> str:
 
 def restore(data: bytes, scratch: str | None = None) -> dict:
     """Put a snapshot's state into this (fresh) kernel; returns its `extra`."""
+    import importlib
+
     shell = _shell()
     stream = io.BytesIO(data)
     header = pickle.load(stream)
-    # The modules the run had imported, in its order, before anything is unpickled: the
-    # same sys.modules as the run (import side effects, the packages it is recorded to use).
-    import_modules(header["modules"])
+    # The packages the run had imported, in its order, before anything is unpickled: the
+    # run is recorded as using them (the record lists packages, not submodules), and their
+    # import side effects happen as they did. Submodules come as the pickle needs them
+    # (importing every one the run had cost as much again: 1.7 s more for matplotlib's).
+    import_modules(list(dict.fromkeys(name.partition(".")[0] for name in header["modules"])))
     snapshot = pickle.load(stream)
     os.chdir(header["cwd"])
     if scratch and snapshot["scratch"]:
@@ -211,6 +240,11 @@ def restore(data: bytes, scratch: str | None = None) -> dict:
         import matplotlib
 
         matplotlib.rcParams.update(snapshot["rc"])
+    for module, values in snapshot.get("modules", {}).items():
+        try:
+            vars(importlib.import_module(module)).update(values)
+        except ImportError:  # gone since (a module deleted): nothing to put back
+            pass
     shell.user_ns.update(snapshot["names"])
     _set_random_states(snapshot["random"])
     return header["extra"]
@@ -249,12 +283,14 @@ def import_modules(names: list[str]) -> None:
 class _Run:
     """What the engine asked for this run: where to write, which cells are blocks."""
 
-    def __init__(self, staging: str, blocks: dict[int, int], scratch: str | None, extra, scratch_limit: int):
+    def __init__(self, staging: str, blocks: dict[int, int], scratch: str | None, extra, scratch_limit: int,
+                 project: tuple[str, ...] = ()):
         self.staging = staging  # a folder outside the project; the engine moves the files to its cache
         self.blocks = blocks  # execution count -> block index
         self.scratch = scratch
         self.extra = extra  # () -> dict: the engine's own kernel state (figure policy, device)
         self.scratch_limit = scratch_limit
+        self.project = project  # folders of the project's own modules (their module-level data is kept)
         self.reads: set[str] = set()
         self.writes: set[str] = set()
         self.modules = _module_files()
@@ -271,12 +307,12 @@ def _module_files() -> set[str]:
 
 
 def install(staging: str, blocks: dict[int, int], scratch: str | None = None, extra=dict,
-            scratch_limit: int = 1 << 30) -> None:
+            scratch_limit: int = 1 << 30, project: tuple[str, ...] = ()) -> None:
     """Hidden cell: after each block cell (by execution count), write the state after it
     (`<block>.snap`) and what it read (`<block>.json`) into `staging`. Registered after
     the figure hook, so a block's figures are saved and closed first."""
     global _run
-    _run = _Run(staging, {int(k): v for k, v in blocks.items()}, scratch, extra, scratch_limit)
+    _run = _Run(staging, {int(k): v for k, v in blocks.items()}, scratch, extra, scratch_limit, tuple(project))
     sys.addaudithook(_audit)
     _shell().events.register("post_run_cell", _after_cell)
 
@@ -312,7 +348,7 @@ def _after_cell(result) -> None:
                 "snapshot": None, "unpicklable": None}
         run.reads, run.writes, run.modules, run.imported = set(), set(), modules, set(sys.modules)
         try:
-            data = take(run.scratch, run.extra(), run.scratch_limit)
+            data = take(run.scratch, run.extra(), run.scratch_limit, run.project)
         except Unpicklable as error:
             info["unpicklable"] = [list(pair) for pair in error.names]
         else:

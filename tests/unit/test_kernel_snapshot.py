@@ -98,3 +98,16 @@ def test_a_closed_file_left_by_with_comes_back_closed_with_its_name(shell, tmp_p
     assert run(shell, "repr(f), repr(g)") == before
     assert run(shell, "f.closed and g.closed") is True
     assert path.read_text() == "1 2"  # restoring it opened nothing for writing there
+
+
+def test_module_level_data_of_the_projects_modules_comes_back(shell, tmp_path, monkeypatch):
+    (tmp_path / "registry_mod.py").write_text("ITEMS = []\n\n\ndef add(x):\n    ITEMS.append(x)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    run(shell, "import registry_mod\nregistry_mod.add(1)\nregistry_mod.add(2)\nkept = registry_mod.ITEMS")
+    data = kernel_snapshot.take(project=(str(tmp_path),))
+    import sys
+
+    del sys.modules["registry_mod"]  # what a fresh kernel has: the module not imported
+    restart(shell, data)
+    assert run(shell, "registry_mod.ITEMS") == [1, 2]
+    assert run(shell, "registry_mod.ITEMS is kept") is True  # one object, as before

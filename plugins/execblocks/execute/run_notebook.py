@@ -80,12 +80,13 @@ def block_cells(nb: nbformat.NotebookNode) -> dict[int, int]:
             if "block" in c.metadata.get("execblocks", {})}
 
 
-def keep_snapshots(nb: nbformat.NotebookNode, policy: KernelPolicy, staging: str) -> None:
+def keep_snapshots(nb: nbformat.NotebookNode, policy: KernelPolicy, staging: str, project: list[str]) -> None:
     """Make the install cell ask the kernel for its state after every block, which it
-    tells by the block cell's execution count."""
+    tells by the block cell's execution count (`project`: the folders of the modules whose
+    module-level data the state includes)."""
     counts = execution_counts(nb)
     blocks = {counts[n]: block for block, n in block_cells(nb).items() if counts[n] is not None}
-    nb.cells[0].source = policy.install_source({"staging": staging, "blocks": blocks})
+    nb.cells[0].source = policy.install_source({"staging": staging, "blocks": blocks, "project": project})
 
 
 @dataclass(frozen=True)
