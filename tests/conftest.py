@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from support import REPO, content_pages, find_article, html_pages
 
 # Warnings a correct build of this site logs; any other warning, or an error, fails it.
 EXPECTED_WARNINGS = (
@@ -88,24 +88,6 @@ def site_dir(config: pytest.Config) -> Path:
             raise pytest.UsageError(f"no index.html in the built site {path}")
         config.stash[_SITE] = path
     return config.stash[_SITE]
-
-
-def html_pages(site: Path) -> list[str]:
-    """Every HTML page of the site, relative to its root ('tag/x.html')."""
-    return sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
-
-
-def content_pages(site: Path) -> list[str]:
-    """Pages that show one article or page (the theme's `<article class="post ...">`)."""
-    return [p for p in html_pages(site) if '<article class="post' in (site / p).read_text("utf-8")]
-
-
-def find_article(site: Path, slug: str) -> str | None:
-    """The page of the article with this slug (the theme's article template marks it)."""
-    for page in html_pages(site):
-        if f'data-slug="{slug}"' in (site / page).read_text("utf-8"):
-            return page
-    return None
 
 
 # Folders whose every test is slow (they build sites, start kernels, train, or drive a

@@ -31,6 +31,7 @@ class EngineSettings:
     code_dirs: tuple[Path, ...]
     output_dir: Path
     mode: str = "auto"
+    cache_dir: Path | None = None  # Pelican's CACHE_PATH (highlight and formula caches), when set
     timeout: int = 1800
     max_timeout: int = 6 * 3600  # the ceiling no block can raise its timeout past (execute/timeouts.py)
     max_output: int = 1_000_000  # bytes of text one block keeps; the rest is cut (execute/output_cap.py)
@@ -81,7 +82,7 @@ class EngineSettings:
         max_output = settings.get("EXECBLOCKS_MAX_OUTPUT", 1_000_000)
         if not isinstance(max_output, int) or isinstance(max_output, bool) or max_output <= 0:
             raise ConfigError(f"EXECBLOCKS_MAX_OUTPUT must be a positive int (bytes), got {max_output!r}")
-        workers = int(os.environ.get("EXECBLOCKS_WORKERS", settings.get("EXECBLOCKS_WORKERS", 0)))
+        workers = _workers(settings)
         figure_format = settings.get("EXECBLOCKS_FIGURE_FORMAT", "png")
         if figure_format not in FIGURE_FORMATS:
             raise ConfigError(f"EXECBLOCKS_FIGURE_FORMAT must be one of {', '.join(FIGURE_FORMATS)}, "
@@ -116,6 +117,8 @@ class EngineSettings:
             code_dirs=tuple((root / d).resolve() for d in code_dirs),
             output_dir=Path(settings.get("OUTPUT_PATH", "output")).resolve(),
             mode=mode,
+            # A relative CACHE_PATH is the project's, as render/highlight.py reads it.
+            cache_dir=(root / settings["CACHE_PATH"]).resolve() if settings.get("CACHE_PATH") else None,
             timeout=timeout,
             max_timeout=max_timeout,
             max_output=max_output,
@@ -148,3 +151,17 @@ def checked_executor(value) -> str:
 def _guess_root(content: Path) -> Path:
     """The project root is the content folder's parent (where pelicanconf.py lives)."""
     return content.parent
+
+
+def _workers(settings: dict[str, Any]) -> int:
+    """How many CPU kernels run side by side (0: one per core). The environment variable,
+    when set, wins over pelicanconf.py: it is the per-run override (`EXECBLOCKS_WORKERS=1
+    invoke build`), as Pelican's command line wins over its settings file."""
+    if os.environ.get("EXECBLOCKS_WORKERS", "").strip():
+        text, where = os.environ["EXECBLOCKS_WORKERS"].strip(), "the environment variable EXECBLOCKS_WORKERS"
+        value = int(text) if text.isdigit() else text
+    else:
+        value, where = settings.get("EXECBLOCKS_WORKERS", 0), "EXECBLOCKS_WORKERS in the settings"
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ConfigError(f"{where} must be a whole number of kernels (0: one per CPU core), got {value!r}")
+    return value

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from execkernel.policy import FIGURE_PIPELINE
+
 from execblocks.config import EngineSettings
 from execblocks.errors import BuildInterrupted, ExecBlocksError, StaleResultsError, StoreWriteError, WorkerLostError
 from execblocks.source.parse import ARTICLE_SUFFIXES, Article, discover
@@ -27,21 +29,31 @@ if TYPE_CHECKING:  # execute/kernel_run.py pulls in nbclient and zmq: only loade
 
 @dataclass
 class BuildReport:
-    plans: list[ArticlePlan]
+    plans: list[ArticlePlan]  # one per executable article
     executed: list["ExecutionResult"] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)
+    articles: list[Article] = field(default_factory=list)  # every article, executable or not, parsed once
 
     @property
     def failures(self) -> list["ExecutionResult"]:
         return [r for r in self.executed if r.error is not None]
 
 
+def parse(settings: EngineSettings) -> list[Article]:
+    """Every article under the content folder, parsed once (header, blocks, options)."""
+    return discover(settings.content_dir, settings.root, dict(settings.block_defaults))
+
+
+def executable(articles: list[Article]) -> list[Article]:
+    """The articles with blocks or inline values; what Pelican would reject fails now, before any block runs."""
+    found = [a for a in articles if a.executable]
+    for article in found:
+        check_metadata(article)
+    return found
+
+
 def executable_articles(settings: EngineSettings) -> list[Article]:
-    articles = [a for a in discover(settings.content_dir, settings.root, dict(settings.block_defaults))
-                if a.executable]
-    for article in articles:  # what Pelican would reject fails now, before any block runs
-        check_metadata(article.path, article.rel_path)
-    return articles
+    return executable(parse(settings))
 
 
 def select(articles: list[Article], names) -> list[Article]:
@@ -75,14 +87,15 @@ def title_slug(article: Article) -> str | None:
     return slugify(article.title, regex_subs=DEFAULT_CONFIG["SLUG_REGEX_SUBSTITUTIONS"])
 
 
-def status(settings: EngineSettings) -> list[ArticlePlan]:
-    store = ResultsStore(settings.results_dir)
+def status(settings: EngineSettings, verify_files: bool = False) -> list[ArticlePlan]:
+    store = ResultsStore(settings.results_dir, verify_files)
     return plan_articles(executable_articles(settings), store, settings)
 
 
 def check(settings: EngineSettings) -> list[ArticlePlan]:
-    """Raise StaleResultsError when anything is not fresh (CI, publishing)."""
-    plans = status(settings)
+    """Raise StaleResultsError when anything is not fresh or a stored file fails its
+    checksum (CI, publishing)."""
+    plans = status(settings, verify_files=True)
     _raise_if_stale(plans)
     return plans
 
@@ -100,11 +113,15 @@ def update(settings: EngineSettings, progress: "Progress | None" = None) -> Buil
     from execblocks.execute.progress import Progress
 
     progress = progress or Progress()
-    articles = executable_articles(settings)
+    every = parse(settings)
+    articles = executable(every)
     for article in articles:
         for note in article.notes:  # options accepted for Quarto's sake that change nothing here
             progress.say(f"execblocks: note: {note}")
-    return MODES[settings.mode](articles, ResultsStore(settings.results_dir), settings, progress)
+    store = ResultsStore(settings.results_dir, verify_files=settings.mode == "strict")  # publishing checks every file
+    report = MODES[settings.mode](articles, store, settings, progress)
+    report.articles = every
+    return report
 
 
 def _plan_only(articles, store, settings, progress) -> BuildReport:
@@ -254,6 +271,7 @@ def store_result(store: ResultsStore, result: "ExecutionResult", settings: Engin
                      for n, (i, v) in enumerate(zip(article.inline, result.inline_values))),
         dependencies=dependencies,
         environment=Environment(result.device or "cpu", result.versions, current_environment(), result.packages),
+        figure_pipeline=FIGURE_PIPELINE,
     )
     provenance = Provenance(result.executed_at, result.duration_s, tuple(result.block_seconds), result.host,
                             resumed=tuple(range(1, result.resume.start + 1)),

@@ -6,8 +6,9 @@
   over the caps are dropped with a notice, and one that cannot be saved fails its block.
   A PNG figure's every rendition (light, dark, narrower for phones; execkernel/renditions.py) is
   made here, once: the engine only stores them;
-- an audit hook records every file the article's code opens, and `collect()` reports
-  them with the project modules it imported, so results know what they depend on.
+- an audit hook records every file the article's code opens (and every file it renames,
+  replaces, removes, links or re-dates: those are writes), and `collect()` reports them
+  with the project modules it imported, so results know what they depend on.
 
 What article code uses (`device()`, `seed()`) lives in `code/reproducible.py`, which
 imports nothing from the engine, so a downloaded bundle runs without it. This module
@@ -128,9 +129,24 @@ def collect() -> None:
     }})
 
 
+# Audit events that change a file without opening it for writing: os.replace / os.rename
+# (both raise "os.rename": a module swapped in whole), remove, link, truncate, utime (a
+# forged mtime). The first argument, or the first two, are paths; all count as writes.
+_WRITE_EVENTS = {"os.rename": 2, "os.remove": 1, "os.link": 2, "os.symlink": 2, "os.truncate": 1,
+                 "os.utime": 1, "os.rmdir": 1, "shutil.rmtree": 1}
+
+
 def _audit(event: str, args: tuple) -> None:
     # Runs on every audited event in the kernel: keep it tiny and never raise.
     if event != "open":
+        paths = _WRITE_EVENTS.get(event)
+        if paths:
+            try:
+                for path in args[:paths]:
+                    if isinstance(path, (str, bytes, os.PathLike)):
+                        _opened_for_write.add(os.path.abspath(os.fsdecode(path)))
+            except Exception:
+                pass
         return
     try:
         path, mode, flags = args
@@ -151,11 +167,12 @@ def _name_cells_in_warnings(shell) -> None:
     import warnings
 
     original = warnings.formatwarning
-    cells = getattr(shell.compile, "_filename_map", {})
+    name_cell = shell.compile.format_code_name  # ("Cell", "In[3]"), as IPython's tracebacks say
 
     def formatwarning(message, category, filename, lineno, line=None):
-        if filename in cells:
-            return f"Cell In[{cells[filename]}], line {lineno}: {category.__name__}: {message}\n"
+        cell = name_cell(filename)
+        if cell is not None:
+            return f"{cell[0]} {cell[1]}, line {lineno}: {category.__name__}: {message}\n"
         return original(message, category, filename, lineno, line)
 
     warnings.formatwarning = formatwarning
@@ -163,6 +180,11 @@ def _name_cells_in_warnings(shell) -> None:
 
 class FigureError(Exception):
     """A figure the engine could not save: the block fails at its own file and line."""
+
+    def _render_traceback_(self) -> list[str]:
+        # IPython's protocol for an exception that shows itself: this one line, not a
+        # "Traceback" header over the engine's frames (not the author's business).
+        return [f"FigureError: {self}"]
 
 
 def figure_options(format: str | None = None, dpi: float | None = None) -> None:
@@ -255,11 +277,9 @@ def _render_png(figure, dpi: float, dark: bool) -> tuple[str, str, dict, dict]:
     return "image/png", base64.b64encode(full.data).decode("ascii"), size, renditions
 
 
-def _dark_recolouring(figure, artists=None):
-    """Recolour `figure` for the dark theme; returns what puts every colour back.
-    `artists`: the figure's `findobj()` when the caller has just made it (execkernel/figure_replay.py;
-    a second walk runs every axis' tick locators again)."""
-    undo = _recolour_for_dark(figure, artists)
+def _dark_recolouring(figure):
+    """Recolour `figure` for the dark theme; returns what puts every colour back."""
+    undo = _recolour_for_dark(figure)
 
     def restore() -> None:
         for step in reversed(undo):
@@ -290,12 +310,12 @@ def _render_dark_svg(figure) -> str:
         restore()
 
 
-def _recolour_for_dark(figure, artists=None) -> list:
+def _recolour_for_dark(figure) -> list:
     """Grey-scale colours (backgrounds, text, spines, ticks, grid, legend frames, black
     lines) are mirrored onto the dark palette: white becomes the page background, black
     its text colour. Saturated colours are data (Okabe-Ito reads on dark) and stay, as
     do images and colour-mapped collections."""
-    from matplotlib import cbook
+    import numpy as np
     from matplotlib.collections import Collection
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -310,7 +330,7 @@ def _recolour_for_dark(figure, artists=None) -> list:
             setter(new)
             undo.append(lambda: setter(old))
 
-    for artist in figure.findobj() if artists is None else artists:
+    for artist in figure.findobj():
         if isinstance(artist, Text):
             swap(artist.get_color, artist.set_color)
             box = artist.get_bbox_patch()  # an annotation's box is not among its children
@@ -318,13 +338,14 @@ def _recolour_for_dark(figure, artists=None) -> list:
                 swap(box.get_facecolor, box.set_facecolor)
                 swap(box.get_edgecolor, box.set_edgecolor)
         elif isinstance(artist, Line2D):
+            face, edge = artist.get_markerfacecolor(), artist.get_markeredgecolor()
             swap(artist.get_color, artist.set_color)
-            # An "auto" marker colour is the line's: it follows it. Swapping it too would
-            # read the line's new colour and map it a second time (a black line's markers
-            # came out near the background), and its undo would leave that colour behind.
-            if not cbook._str_lower_equal(artist._markerfacecolor, "auto"):
+            # An "auto" marker colour is the line's: it moved with it just now. Swapping it
+            # too would map the line's new colour a second time (a black line's markers came
+            # out near the background), and its undo would leave that colour behind.
+            if _same_colour(artist.get_markerfacecolor(), face):
                 swap(artist.get_markerfacecolor, artist.set_markerfacecolor)
-            if not cbook._str_equal(artist._markeredgecolor, "auto"):
+            if _same_colour(artist.get_markeredgecolor(), edge):
                 swap(artist.get_markeredgecolor, artist.set_markeredgecolor)
         elif isinstance(artist, Patch):
             swap(artist.get_facecolor, artist.set_facecolor)
@@ -332,9 +353,21 @@ def _recolour_for_dark(figure, artists=None) -> list:
         elif isinstance(artist, Collection):
             if artist.get_array() is None:  # colour-mapped faces are data
                 swap(artist.get_facecolor, artist.set_facecolor)
-            if not cbook._str_equal(artist._edgecolors, "face"):  # "face" follows the faces, as above
+            # Edges set to "face" are the faces (get_edgecolor returns get_facecolor's array,
+            # or a view of it): they follow them, as above.
+            if not np.shares_memory(artist.get_edgecolor(), artist.get_facecolor()):
                 swap(artist.get_edgecolor, artist.set_edgecolor)
     return undo
+
+
+def _same_colour(first, second) -> bool:
+    """Whether two matplotlib colour specs are one colour ("none" included)."""
+    from matplotlib.colors import to_rgba
+
+    try:
+        return to_rgba(first) == to_rgba(second)
+    except (TypeError, ValueError):
+        return first is second
 
 
 def _dark_colour(colour):
@@ -377,12 +410,8 @@ def _fail_block(result, error: Exception) -> None:
     shell = _shell()
     if not isinstance(error, FigureError):
         error = FigureError(f"{type(error).__name__}: {error}")
-    if shell is not None and hasattr(shell, "_showtraceback"):
-        # ipykernel's hook: the error output is this one line, not a "Traceback" header
-        # over no frames (the engine's frames are not the author's business).
-        shell._showtraceback(FigureError, error, [f"FigureError: {error}"])
-    elif shell is not None:
-        shell.showtraceback(exc_tuple=(FigureError, error, None))
+    if shell is not None:
+        shell.showtraceback(exc_tuple=(FigureError, error, None))  # FigureError._render_traceback_
     if result is not None and result.error_in_exec is None and result.error_before_exec is None:
         result.error_in_exec = error
 

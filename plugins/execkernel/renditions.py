@@ -1,20 +1,17 @@
 """A matplotlib figure -> its PNG renditions, made in the kernel once (execkernel/hooks.py calls it).
 
-Rasters: the figure is drawn once on Agg at the figure dpi and its RGBA buffer cropped to
-what was drawn, padded by savefig.pad_inches as savefig(bbox_inches="tight") pads its box,
-instead of savefig's layout pass, second draw and RGBA zlib encoding. (savefig's box is
-the artists' extents, found by another pass over every artist; the drawn pixels' box is
-within a few pixels of it, tighter where a text box holds empty leading.) The dark
-rendition is the light draw's Agg calls replayed with the recoloured artists' colours
-(execkernel/figure_replay.py: the same pixels as drawing the recoloured figure again, for a fraction
-of the cost), or, where the replay declines, the figure recoloured and drawn again
-(layout kept from the first draw). Both are cropped to one box, which holds what either
-scheme draws (an image's white margin shows only on dark). When what is drawn reaches
-the canvas' edge (a legend anchored outside the axes, text past the edge: it may be cut
-there), the save needs what a crop cannot give (savefig.transparent, a figure edge), or
-the crop itself fails (it uses savefig's own internals, which another matplotlib may
-change), the figure is saved with savefig itself and decoded: nothing is ever cut off,
-and nothing fails that savefig would have saved.
+Rasters: the figure is drawn once per scheme on its own Agg canvas at the output dpi
+and the RGBA buffer cropped to savefig(bbox_inches="tight")'s box -- the artists'
+extents (Figure.get_tightbbox, which savefig asks too) padded by savefig.pad_inches --
+instead of savefig's layout pass, second draw and RGBA zlib encoding. The dark rendition
+is the figure recoloured and drawn again (layout kept from the first draw), cropped to
+the same box. When the extents reach the canvas' edge (a legend anchored outside the
+axes, an axis label below a short figure, text past the edge: what lies beyond was never
+drawn), or the save needs what a crop cannot give (savefig.transparent, a figure edge,
+an animated artist), the figure is saved with savefig itself and decoded: the renditions
+always hold every pixel savefig's tight box holds (tests/unit/test_figure_crop.py).
+Only public matplotlib calls (execblocks/private_uses.py lists the engine's few private
+names).
 
 Renditions: the full size, plus narrower twins for phones (PHONE_WIDTHS, kept only when
 clearly narrower and lighter), resampled from the raster with a box filter: at these
@@ -31,7 +28,6 @@ This module runs in the kernel; PIL is imported inside the functions that use it
 from __future__ import annotations
 
 import io
-from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass
 from typing import Callable
 
@@ -50,9 +46,9 @@ PALETTE_MAX_MEAN_ERROR = 2.0
 # zlib level for every PNG. Measured on a line plot (1052 px, palette): level 6 takes
 # 3.7 ms for 12.6 KB, 9 takes 21 ms for a few per cent less, optimize=True the same as 9.
 COMPRESS_LEVEL = 6
-# Anything drawn within this many pixels of the canvas edge may have been clipped there
-# (anti-aliasing spills about a pixel past an artist's box): such a figure is saved by
-# savefig instead of cropped.
+# Artists whose extents come within this many pixels of the canvas edge may have been
+# clipped there (anti-aliasing spills about a pixel past an artist's extent): such a
+# figure is saved by savefig instead of cropped.
 EDGE_MARGIN_PX = 2
 
 
@@ -73,8 +69,8 @@ class FigurePNGs:
     dark: list[EncodedPNG]  # empty when no dark rendition was asked for
 
 
-# Recolours a figure in place (given its findobj() list, or walking it), returns its undo.
-Recolour = Callable[..., Callable[[], None]]
+# Recolours a figure in place, returns its undo.
+Recolour = Callable[[object], Callable[[], None]]
 
 
 def figure_pngs(figure, dpi: float, recolour: Recolour | None = None) -> FigurePNGs:
@@ -87,155 +83,108 @@ def figure_pngs(figure, dpi: float, recolour: Recolour | None = None) -> FigureP
 # -- rasters -----------------------------------------------------------------------
 
 def figure_rasters(figure, dpi: float, recolour: Recolour | None = None):
-    """(light, dark or None) as PIL images cropped like savefig(bbox_inches="tight"):
+    """(light, dark or None) as PIL images of savefig(bbox_inches="tight")'s box:
     RGB when every pixel is opaque, else RGBA."""
-    try:
-        rasters = _cropped_rasters(figure, dpi, recolour) if _croppable(figure) else None
-    except Exception:  # noqa: BLE001 - the crop leans on savefig's internals; savefig is the reference
-        rasters = None  # a real drawing error (bad mathtext) raises again from savefig below
+    rasters = _cropped_rasters(figure, dpi, recolour) if _croppable(figure) else None
     if rasters is None:
         rasters = _saved_rasters(figure, dpi, recolour)
     return tuple(_flatten(r) if r is not None else None for r in rasters)
 
 
 def _croppable(figure) -> bool:
-    """Whether a crop of the canvas gives what savefig gives: an Agg canvas, no forced
-    transparency (savefig clears every axes' background), no figure edge (savefig draws
-    it around the cropped box)."""
+    """Whether a crop of the figure's own canvas gives what savefig gives: an Agg canvas at
+    one pixel per pixel, no forced transparency (savefig clears every axes' background),
+    no figure edge (savefig draws it around the cropped box), savefig's padding a length,
+    and no animated artist (savefig draws those, a canvas draw leaves them out)."""
     from matplotlib import rcParams
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.colors import to_rgba
 
-    patch = figure.patch
+    canvas, patch = figure.canvas, figure.patch
     edge_visible = patch.get_linewidth() > 0 and to_rgba(patch.get_edgecolor())[3] > 0
-    return (isinstance(figure.canvas, FigureCanvasAgg) and not rcParams["savefig.transparent"]
-            and not edge_visible)
+    return (isinstance(canvas, FigureCanvasAgg) and canvas.device_pixel_ratio == 1
+            and not rcParams["savefig.transparent"] and not edge_visible
+            and isinstance(rcParams["savefig.pad_inches"], (int, float))
+            and not any(artist.get_animated() for axes in figure.axes for artist in axes.get_children()))
 
 
 def _cropped_rasters(figure, dpi: float, recolour: Recolour | None):
-    """Draw on the figure's own Agg canvas and crop; None when what is drawn is not
-    safely inside the canvas (then savefig must do it)."""
-    from matplotlib import cbook, rcParams
+    """Draw on the figure's own Agg canvas and crop it to savefig's tight box; None when
+    that box reaches past the canvas (what lies beyond was not drawn: savefig must do it).
 
+    Only public matplotlib calls: what savefig sets around its draw (the output dpi, its
+    face and edge colours when the rc names them) is set and put back by hand."""
     canvas = figure.canvas
-    with ExitStack() as stack:
-        # What savefig sets around its draw: no GUI resize, the output dpi, "saving"
-        # (artists may ask), savefig's colours when the rc names them.
-        stack.enter_context(cbook._setattr_cm(canvas, manager=None))
-        stack.enter_context(cbook._setattr_cm(figure, dpi=dpi))
-        stack.enter_context(cbook._setattr_cm(canvas, _is_saving=True))
-        for prop in ("facecolor", "edgecolor"):
-            colour = rcParams[f"savefig.{prop}"]
-            if not cbook._str_equal(colour, "auto"):
-                stack.enter_context(figure._cm_set(**{prop: colour}))
-        with _recording(canvas, recolour is not None) as recorded:
-            canvas.draw()  # runs the layout engine, as savefig's first draw does
-        drawn = _drawn_box(canvas)
-        if drawn is None or _padding(dpi) is None:
+    restore = _as_savefig_draws(figure, dpi)
+    try:
+        canvas.draw()  # runs the layout engine, as savefig's first draw does
+        box = _tight_box(figure, canvas, dpi)
+        if box is None:
             return None
-        light = _crop(figure, canvas, _padded(drawn, dpi))
+        light = _crop(figure, canvas, box)
         if recolour is None:
             return light, None
-        light_background = light.getpixel((0, 0))  # the padding is background
-        background = _replayed_dark(figure, canvas, recorded, recolour)
-        if background is None:
-            # Layout is done: the dark draw keeps it (savefig's second draw does the same).
-            stack.enter_context(figure._cm_set(layout_engine="none"))
-            undo = recolour(figure)
-            try:
-                canvas.draw()
-                background = figure.patch.get_facecolor()  # the dark one, for the padding
-            finally:
-                undo()
-        dark_drawn = _drawn_box(canvas)
-        if dark_drawn is None:
-            return None
-        box = _padded(_union(drawn, dark_drawn), dpi)
-        dark = _crop(figure, canvas, box, background)
-        # What only the dark figure shows (an image's white margin, invisible on white)
-        # widens both: outside its own drawn box the light raster is background.
-        return _widened(light, _padded(drawn, dpi), box, light_background), dark
+        # Layout is done: the dark draw keeps it, as savefig's second draw does.
+        engine = figure.get_layout_engine()
+        if engine is not None:
+            figure.set_layout_engine("none")
+        undo = recolour(figure)
+        try:
+            canvas.draw()
+            # The same box: recolouring moves no artist. Past the canvas, the dark background.
+            return light, _crop(figure, canvas, box, figure.patch.get_facecolor())
+        finally:
+            undo()
+            if engine is not None:
+                figure.set_layout_engine(engine)
+    finally:
+        restore()
 
 
-def _recording(canvas, wanted: bool):
-    """The light draw's Agg calls, recorded when a dark raster will be wanted."""
-    from execkernel.figure_replay import recording
+def _as_savefig_draws(figure, dpi: float) -> Callable[[], None]:
+    """Set what savefig sets for its draw (the output dpi; savefig.facecolor/edgecolor
+    unless "auto"); returns what puts the figure back."""
+    from matplotlib import rcParams
 
-    return recording(canvas) if wanted else nullcontext()
+    steps = [(figure.set_dpi, figure.get_dpi())]
+    figure.set_dpi(dpi)
+    for getter, setter, colour in ((figure.get_facecolor, figure.set_facecolor, rcParams["savefig.facecolor"]),
+                                   (figure.get_edgecolor, figure.set_edgecolor, rcParams["savefig.edgecolor"])):
+        if not (isinstance(colour, str) and colour == "auto"):
+            steps.append((setter, getter()))
+            setter(colour)
 
+    def restore() -> None:
+        for setter, value in reversed(steps):
+            setter(value)
 
-def _replayed_dark(figure, canvas, recorded, recolour: Recolour):
-    """The dark raster replayed onto the canvas from the light draw's calls
-    (execkernel/figure_replay.py: the same pixels as recolouring and drawing again, for less):
-    the dark figure background when it was, None when the replay declined or failed
-    and the figure must be redrawn."""
-    from execkernel import figure_replay
-
-    if recorded is None:
-        return None
-    try:
-        replay = figure_replay.replay_dark(figure, canvas.get_renderer(), recorded, recolour)
-    except Exception:  # noqa: BLE001 - the redraw is the reference; it clears what was drawn
-        return None
-    return replay.background if replay.declined is None else None
+    return restore
 
 
-def _drawn_box(canvas):
-    """(left, right, top, bottom) in canvas pixels of everything drawn -- every pixel that
-    differs from the background, the top-left one -- or None when nothing is, or when it
-    comes within EDGE_MARGIN_PX of the canvas' edge (it may have been clipped there).
+def _tight_box(figure, canvas, dpi: float):
+    """savefig(bbox_inches="tight")'s box in canvas pixels, (left, top, width, height):
+    the artists' extents (Figure.get_tightbbox, what savefig asks) padded by
+    savefig.pad_inches, its size rounded as savefig's canvas is. None when the extents
+    come within EDGE_MARGIN_PX of the canvas' edge: what lies past it was clipped there.
+    (The padding may reach past it: that band is background, painted by _crop.)
 
-    savefig(bbox_inches="tight") crops to the artists' extents instead, found by a layout
-    pass over every artist (9 ms on a simple plot, more than the crop saves elsewhere);
-    those extents also hold what is not drawn (the empty leading of a text's box), so this
-    box is a few pixels tighter where savefig's is loose, and holds the anti-aliasing
-    that spills a pixel past an artist's extent."""
-    import numpy as np
+    savefig draws the figure shifted by the box's fractional origin; the crop starts at
+    the nearest whole pixel, so the same drawing sits within a pixel of savefig's."""
+    from matplotlib import rcParams
 
-    pixels = np.asarray(canvas.buffer_rgba())
-    rows, columns = pixels.shape[:2]
-    packed = pixels.view(np.uint32).reshape(rows, columns)  # one number per RGBA pixel
-    drawn = packed != packed[0, 0]
-    used_rows = np.flatnonzero(drawn.any(axis=1))
-    if used_rows.size == 0:
-        return None
-    used_columns = np.flatnonzero(drawn.any(axis=0))
-    left, right = int(used_columns[0]), int(used_columns[-1]) + 1
-    top, bottom = int(used_rows[0]), int(used_rows[-1]) + 1
+    extents = figure.get_tightbbox(canvas.get_renderer())  # inches, y up
+    height = figure.bbox.height  # canvas pixels; Agg flips y with this height
+    columns, rows = canvas.get_width_height()
+    left, right = extents.x0 * dpi, extents.x1 * dpi
+    top, bottom = height - extents.y1 * dpi, height - extents.y0 * dpi
     margin = EDGE_MARGIN_PX
     if left < margin or top < margin or right > columns - margin or bottom > rows - margin:
         return None
-    return left, right, top, bottom
-
-
-def _padding(dpi: float) -> int | None:
-    """savefig.pad_inches in pixels; None when it is not a length ("layout")."""
-    from matplotlib import rcParams
-
-    pad = rcParams["savefig.pad_inches"]
-    return round(pad * dpi) if isinstance(pad, (int, float)) else None
-
-
-def _padded(drawn, dpi: float):
-    """The crop box, (left, top, width, height): the drawn box with savefig's padding."""
-    left, right, top, bottom = drawn
-    pad = _padding(dpi)
-    return left - pad, top - pad, right - left + 2 * pad, bottom - top + 2 * pad
-
-
-def _union(first, second):
-    return (min(first[0], second[0]), max(first[1], second[1]), min(first[2], second[2]), max(first[3], second[3]))
-
-
-def _widened(image, box, wider, background):
-    """`image`, cropped at `box`, on `wider` (which holds `box`), the rest background."""
-    if box == wider:
-        return image
-    from PIL import Image
-
-    widened = Image.new(image.mode, wider[2:], background)
-    widened.paste(image, (box[0] - wider[0], box[1] - wider[1]))
-    return widened
+    padded = extents.padded(rcParams["savefig.pad_inches"])
+    width, box_height = int(padded.width * dpi), int(padded.height * dpi)  # savefig's canvas
+    # Agg flips paths with its whole-pixel height: savefig's row 0 is canvas row
+    # rows - box_height - y0 (paths are most of a figure; text lands within a pixel).
+    return round(padded.x0 * dpi), round(rows - box_height - padded.y0 * dpi), width, box_height
 
 
 def _crop(figure, canvas, box, background=None):

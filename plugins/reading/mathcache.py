@@ -10,6 +10,11 @@ rendered something new or stopped using an entry, keeping just the entries it us
 never grows. A missing, unreadable or corrupt file costs the rendering again, nothing
 else; an unwritable one means the next build renders again. The cache is never published.
 
+A block's code can reach the file (it runs as the author), so an entry read from it is used
+only when it is KaTeX's kind of markup for that formula (`verified`): KaTeX's MathML, HTML
+and SVG tags and attributes only, no style that could fetch, and the formula's own TeX in
+its annotation. Anything else is rendered again and replaced.
+
 The file logic is the same as execblocks' highlight cache (render/highlight.py), kept twice on
 purpose: the two plugins are independent (reading works without the engine), and Pelican
 loads each plugin by path, so they cannot import a shared module beside them.
@@ -18,7 +23,9 @@ loads each plugin by path, so they cannot import a shared module beside them.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
+import re
 import os
 import tempfile
 from pathlib import Path
@@ -43,6 +50,8 @@ class FormulaCache:
         markup = self._used.get(key)  # rendered earlier in this build (another document)
         if markup is None:
             markup = self._load().get(key)
+            if markup is not None and not verified(tex, markup):
+                markup = None  # not KaTeX's markup for this formula: rendered again, replaced
         if markup is not None:
             self._used[key] = markup
         return markup
@@ -88,6 +97,50 @@ class FormulaCache:
             self._renderer = _fingerprint(self.renderer_files)
         spec = f"{FORMAT}\0{self._renderer}\0{'display' if display else 'inline'}\0"
         return hashlib.sha256((spec + tex).encode("utf-8")).hexdigest()
+
+
+# What KaTeX's renderToString writes (trust off: no \href, \url or \includegraphics).
+KATEX_TAGS = {
+    "span", "math", "semantics", "annotation", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msup",
+    "msub", "msubsup", "mfrac", "msqrt", "mroot", "mover", "munder", "munderover", "mtable", "mtr", "mtd",
+    "mlabeledtr", "mstyle", "mpadded", "mphantom", "menclose", "mglyph", "svg", "path", "line", "br",
+}
+KATEX_ATTRIBUTES = {
+    "class", "style", "aria-hidden", "xmlns", "encoding", "mathvariant", "mathcolor", "mathbackground",
+    "stretchy", "fence", "separator", "symmetric", "largeop", "movablelimits", "lspace", "rspace", "minsize",
+    "maxsize", "accent", "accentunder", "linethickness", "scriptlevel", "displaystyle", "display", "notation",
+    "columnalign", "columnspacing", "columnlines", "rowalign", "rowspacing", "rowlines", "frame", "width",
+    "height", "depth", "voffset", "viewBox", "preserveAspectRatio", "d", "x1", "y1", "x2", "y2",
+    "stroke-width", "side", "columnspan", "rowspan", "label", "dir",
+}
+NAMESPACES = {"http://www.w3.org/1998/Math/MathML", "http://www.w3.org/2000/svg"}
+TAG = re.compile(r"<(/?)([A-Za-z][\w:-]*)([^<>]*)>")
+ATTRIBUTE = re.compile(r"""([^\s=/"'<>]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'=<>`]+))?""")
+FETCHES = re.compile(r"(?i)url\s*\(|image|@import|expression|javascript:|\\")
+ANNOTATION = re.compile(r'<annotation encoding="application/x-tex">(.*?)</annotation>', re.S)
+
+
+def verified(tex: str, markup: str) -> bool:
+    """Whether `markup` could be KaTeX's for `tex`: its tags and attributes only, nothing
+    that loads or runs, and `tex` itself in the MathML annotation."""
+    annotations = ANNOTATION.findall(markup)
+    if len(annotations) != 1 or html.unescape(annotations[0]).strip() != tex.strip():
+        return False
+    tags = TAG.findall(markup)
+    # Every "<" and ">" belongs to a tag (text is escaped), and every tag is KaTeX's.
+    if markup.count("<") != len(tags) or markup.count(">") != len(tags):
+        return False
+    if not {name.lower() for _, name, _ in tags} <= KATEX_TAGS:
+        return False
+    attributes = {rest for _, _, rest in tags if rest.strip(" /")}
+    for rest in attributes:  # the same few attribute strings recur: each is checked once
+        for name, value in ATTRIBUTE.findall(rest):
+            value = html.unescape(value.strip("\"'"))
+            if name not in KATEX_ATTRIBUTES or FETCHES.search(value):
+                return False
+            if name == "xmlns" and value not in NAMESPACES:
+                return False
+    return True
 
 
 def _fingerprint(files: tuple[Path, ...]) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from fixture_sites import serve
+from support import LOAD_EVERYTHING, WIDTHS
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
@@ -26,15 +27,6 @@ LAUNCH_ARGS = [
     "--no-first-run",
 ]
 BROWSER_WAIT_MS = 300_000
-WIDTHS = {
-    "desktop": {"viewport": {"width": 1280, "height": 900}},
-    "phone": {
-        "viewport": {"width": 375, "height": 740},
-        "device_scale_factor": 2,
-        "is_mobile": True,
-        "has_touch": True,
-    },
-}
 
 
 @pytest.fixture(scope="session")
@@ -88,16 +80,6 @@ class Visit:
     page: object  # playwright.sync_api.Page
     console_errors: list[str] = field(default_factory=list)
     failed_requests: list[str] = field(default_factory=list)
-
-
-# Load every image now, lazy ones included, and wait until each has loaded or failed.
-LOAD_EVERYTHING = """async () => {
-  await Promise.all([...document.images].map(img => {
-    img.loading = "eager";
-    return img.decode().catch(() => null);
-  }));
-  await document.fonts.ready;
-}"""
 
 
 @pytest.fixture

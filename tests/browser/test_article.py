@@ -1,6 +1,7 @@
 """How articles read: the measure, figures, code folds, outputs, colour schemes, print."""
 
 import pytest
+from support import content_pages
 
 # Characters per line of every long paragraph of the article body (a readable measure).
 CHARS_PER_LINE = """() => [...document.querySelectorAll(".post-body > p")]
@@ -13,10 +14,15 @@ CHARS_PER_LINE = """() => [...document.querySelectorAll(".post-body > p")]
   })"""
 
 
-def test_measure_is_readable(visit, content_page):
-    page = visit("desktop", content_page).page
-    for chars in page.evaluate(CHARS_PER_LINE):
-        assert 55 <= chars <= 85, f"{content_page}: {chars:.0f} characters per line"
+def test_measure_is_readable(visit, built_site):
+    # Over the whole site, not per page: a page may have no long plain paragraph (the
+    # writing guide's all hold code), but the site must have some, or this measured nothing.
+    measured = {path: visit("desktop", path).page.evaluate(CHARS_PER_LINE)
+                for path in content_pages(built_site)}
+    assert any(measured.values()), f"no paragraph to measure on any page: {measured}"
+    for path, per_paragraph in measured.items():
+        for chars in per_paragraph:
+            assert 55 <= chars <= 85, f"{path}: {chars:.0f} characters per line"
 
 
 FIGURES = """() => {
@@ -41,6 +47,7 @@ def test_figures_are_centred_and_wide_ones_break_out(visit, content_page, width)
     """Figures sit centred on the text; wide ones break out (into the right margin only when
     the table of contents holds the left one, so they never cover it)."""
     figures = visit(width, content_page).page.evaluate(FIGURES)
+    assert figures, f"{content_page}: no figure"
     for f in figures:
         assert abs(f["imgCentre"] - f["figCentre"]) < 2, f"{content_page} {f['id']}: image off centre"
         beside_toc = f["wide"] and width == "desktop" and f["tocRight"] is not None
@@ -73,18 +80,19 @@ OUTPUT_STYLES = """() => {
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_code_and_outputs_are_distinct(visit, content_page, scheme):
     styles = visit("desktop", content_page, color_scheme=scheme).page.evaluate(OUTPUT_STYLES)
-    if styles["codeBackground"] and styles["outBackground"]:
+    assert styles["codeBackground"], f"{content_page}: no code block"
+    if styles["outBackground"]:
         assert styles["codeBackground"] != styles["outBackground"], styles  # source sits on a panel
         assert styles["outRule"] != "0px", styles  # printed output hangs off a rule
     if styles["errorLabel"]:
         assert "Error" in styles["errorLabel"], styles  # errors say so, not only in red
-    if styles["codeBackground"]:
-        assert styles["tokenColours"] >= 3, styles  # Pygments colours apply in this scheme
+    assert styles["tokenColours"] >= 3, styles  # Pygments colours apply in this scheme
 
 
 def test_folded_code_opens(visit, content_page):
     page = visit("desktop", content_page).page
     folds = page.locator("details.cell-fold")
+    assert folds.count(), f"{content_page}: no folded code"
     for i in range(folds.count()):
         fold = folds.nth(i)
         if fold.get_attribute("open") is not None:  # `code-fold: show` starts open

@@ -2,7 +2,7 @@
 table of contents, copy buttons, scrollable boxes, math without KaTeX's script, page weight."""
 
 import pytest
-from conftest import LOAD_EVERYTHING, WIDTHS
+from support import LOAD_EVERYTHING, WIDTHS
 
 BATCHNORM = "batchnorm"
 
@@ -65,10 +65,9 @@ OVERFLOWING = """() => [...document.querySelectorAll('pre, .arithmatex, .table-s
 def test_boxes_that_scroll_are_named_keyboard_regions(visit, content_page):
     page = visit("phone", content_page).page
     boxes = page.evaluate(OVERFLOWING)
+    assert boxes, f"{content_page}: no box scrolls sideways at phone width"
     for box in boxes:
         assert box["tabindex"] == "0" and box["role"] == "region" and box["label"], box
-    if not boxes:
-        return
     # The keyboard scrolls the first one sideways.
     box = page.evaluate_handle(
         "() => [...document.querySelectorAll('[tabindex=\"0\"]')].find(el => el.scrollWidth > el.clientWidth + 1)")

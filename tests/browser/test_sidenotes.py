@@ -5,7 +5,7 @@ import contextlib
 
 import pytest
 
-from conftest import REPO, WIDTHS
+from support import REPO, WIDTHS
 
 ARTICLE = """\
 Title: Notes

@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from conftest import with_tasks
+from support import with_tasks
 from execblocks import BlockExecutionError
 
 pytestmark = pytest.mark.slow
@@ -145,3 +145,17 @@ def test_timeout_says_which_limit_and_how_to_raise_it(project):
         project.build(EXECBLOCKS_TIMEOUT=1)
     assert "ran past its 1 s limit (EXECBLOCKS_TIMEOUT = 1, the site's default)" in str(caught.value)
     assert "`#| timeout: N`" in str(caught.value) and "EXECBLOCKS_TIMEOUT in pelicanconf.py" in str(caught.value)
+
+
+def test_a_daemon_a_block_left_running_is_killed_with_a_log_line(project, tmp_path):
+    # Issue 24 §7: the build kills what a block leaves behind; now it also says so.
+    pid_file = tmp_path / "pids"
+    project.write("content/spawner.md", SPAWNER.format(pids=str(pid_file)).replace("time.sleep(300)", ""))
+    done = subprocess.run(project.pelican_command(), cwd=project.root, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    kernel, launcher, plain, escaped = (int(p) for p in pid_file.read_text().split())
+    assert wait_until(lambda: not alive(plain) and not alive(escaped))
+    output = " ".join((done.stdout + done.stderr).split())
+    # The child in the kernel's process group may go with jupyter_client's group kill first;
+    # the one that left the group (setsid) is the watchdog's to kill, and to name.
+    assert "execblocks: content/spawner.md: killed " in output and f"pid {escaped} (sleep 301)" in output

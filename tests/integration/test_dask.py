@@ -24,7 +24,7 @@ import pytest
 from execblocks import status, update
 from execblocks.errors import WorkerLostError
 from execblocks.execute.jobs import job_for
-from test_tasks import invoke
+from support import invoke
 
 PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
 

@@ -128,6 +128,8 @@ def test_corrupted_entry_is_detected_and_rerun(project, capfd, victim):
     entry = project.results / "hello"
     path = next(entry.glob("*.png")) if victim == "figure" else entry / victim
     path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])  # truncated
+    stamp = path.stat().st_mtime_ns + 2 * 10**9  # by hand, after the build (not within its clock tick)
+    os.utime(path, ns=(stamp, stamp))
     state, reasons = states(project)["content/hello.md"]
     assert state == STALE and "corrupt" in reasons[0]
     capfd.readouterr()

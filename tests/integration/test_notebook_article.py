@@ -8,7 +8,7 @@ import re
 import nbformat
 import pytest
 
-from conftest import Project
+from support import Project
 
 pytestmark = pytest.mark.slow
 
@@ -105,3 +105,17 @@ def test_saved_outputs_are_shown_only_when_asked(nb_project, capfd):
     nb_project.write("content/nb.ipynb", saved("saved again\n"))
     nb_project.build()
     assert printed(nb_project.html("saved-outputs"), "saved again\n</pre>")
+
+
+def test_a_notebook_is_converted_to_markdown_once_per_build(project: Project, monkeypatch):
+    """Parsing, the metadata preflight and the Pelican reader share one Article (was three conversions)."""
+    from execblocks.source import notebook_article
+
+    project.write("content/nb.ipynb", notebook(CELLS))
+    project.build()  # runs it; the next build is a no-op that only reads
+    calls = []
+    original = notebook_article.notebook_text
+    monkeypatch.setattr(notebook_article, "notebook_text", lambda *a: calls.append(a[1]) or original(*a))
+    project.build()
+    assert calls == ["content/nb.ipynb"]
+    assert "n is 42" in project.html("a-notebook-article")

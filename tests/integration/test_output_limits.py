@@ -66,6 +66,23 @@ def test_carriage_returns_keep_the_last_state_of_a_progress_bar(project):
     assert "<pre>100%\ndone\n</pre>" in project.html("bar")
 
 
+def test_a_200000_step_progress_bar_keeps_the_result_printed_after_it(project):
+    # Issue 24 §6: each redraw used to count against the cap (the bar was cut at 8 % and
+    # the result line lost); now the bar costs what a terminal shows, and images a block
+    # displays past EXECBLOCKS_MAX_FIGURES are dropped like figures.
+    project.write("content/bar.md", "Title: Bar\nDate: 2026-01-02\n\n```{python}\nimport sys\n"
+                  "for i in range(200_000):\n    sys.stdout.write(f'\\rstep {i + 1:6d}/200000 [' + '#' * (i // 5000) + ']')\n"
+                  "print()\nprint('best accuracy 0.987')\n```\n\n```{python}\n"
+                  "from IPython.display import Image, display\nimport base64\n"
+                  "png = base64.b64decode('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==')\n"
+                  "for _ in range(5):\n    display(Image(png))\n```\n")
+    project.build(EXECBLOCKS_MAX_OUTPUT=100_000, EXECBLOCKS_MAX_FIGURES=2)
+    page = project.html("bar")
+    assert "step 200000/200000 [" + "#" * 39 + "]\nbest accuracy 0.987\n</pre>" in page
+    assert "output truncated" not in page
+    assert page.count("<img") == 2 * 1 and "3 more images not shown" in page
+
+
 CONTROLS = """\
 Title: Controls
 Date: 2026-01-02

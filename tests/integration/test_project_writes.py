@@ -90,3 +90,68 @@ def test_a_page_planted_by_a_subprocess_is_caught_an_unexplained_edit_only_noted
         project.build()
     assert "content/sub.md (created; removed)" in str(caught.value)
     assert not (project.content / "sub.md").exists()
+
+
+TAMPER = """\
+Title: Tamper
+Date: 2026-01-02
+
+```{{python}}
+import subprocess
+subprocess.run(["sh", "-c", {command!r}], check=True)  # unseen by the audit hook
+```
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", ["results/hello/record.json", "cache/execblocks/highlight/hello.json",
+                                    "output/hello.html"])
+def test_a_subprocess_that_rewrites_what_the_engine_owns_fails_the_build(project, target):
+    # Issue 24 §4: the results, the caches and the site are the engine's; a change there
+    # while blocks run is a block's doing (the build holds the results lock meanwhile).
+    project.build(CACHE_PATH=str(project.root / "cache"))
+    assert (project.root / target).is_file()
+    project.write("content/tamper.md", TAMPER.format(command=f"echo tampered >> ../{target}"))
+    with pytest.raises(BlockExecutionError) as caught:
+        project.build(CACHE_PATH=str(project.root / "cache"))
+    assert f"raised ProjectWriteError: it wrote into the project: {target} (changed)" in str(caught.value)
+
+
+SWAPPER = """\
+Title: Swapper
+Date: 2026-01-02
+
+```{python}
+import os, helper
+open("../code/new_helper.tmp", "w").write("def double(value):\\n    return 3 * value\\n")
+os.replace("../code/new_helper.tmp", "../code/helper.py")
+print(helper.double(2))
+```
+"""
+
+
+@pytest.mark.slow
+def test_a_block_that_replaces_a_code_module_fails_and_nothing_stale_is_served(project):
+    # Issue 24 §5: os.replace is no open(): the audit hook now sees renames, and a run that
+    # read a file which changed while it ran is not stored, so the next build reruns it.
+    project.build()
+    project.write("content/swapper.md", SWAPPER)
+    with pytest.raises(BlockExecutionError) as caught:
+        project.build()
+    message = str(caught.value)
+    assert "raised ProjectWriteError: it wrote into the project: " in message and "code/helper.py (changed)" in message
+    from execblocks import status
+
+    states = {p.article.rel_path: p.state for p in status(project.engine())}
+    assert states["content/swapper.md"] == "failed"  # not fresh: the next build runs it again
+
+
+@pytest.mark.slow
+def test_a_run_that_read_a_file_changed_while_it_ran_is_not_stored(project):
+    project.write("content/reader.md", "Title: Reader\nDate: 2026-01-02\n\n```{python}\nimport helper, subprocess\n"
+                  "subprocess.run(['sh', '-c', 'echo \"# edited\" >> ../code/helper.py'], check=True)\n"
+                  "print(helper.double(2))\n```\n")
+    with pytest.raises(BlockExecutionError) as caught:
+        project.build()
+    assert "raised ProjectChangedError: code/helper.py changed while the article ran" in str(caught.value)
+    assert not (project.results / "reader" / "record.json").exists()

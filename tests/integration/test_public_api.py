@@ -16,7 +16,7 @@ import pelican
 import pytest
 from pelican.contents import Content
 
-from test_reading_build import reading_settings
+from support import reading_settings
 
 pytestmark = pytest.mark.slow  # every test here builds a site
 

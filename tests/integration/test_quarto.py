@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from conftest import Project
+from support import Project
 
 pytestmark = pytest.mark.slow
 

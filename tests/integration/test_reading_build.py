@@ -10,13 +10,10 @@ import subprocess
 import sys
 
 import pytest
-from pelican.settings import read_settings
 
-from conftest import REPO
+from support import REPO, reading_settings
 
 pytestmark = pytest.mark.slow  # every test here builds a site
-
-MARKDOWN = read_settings(str(REPO / "pelicanconf.py"))["MARKDOWN"]
 
 PROSE = """\
 Title: Notes
@@ -44,12 +41,6 @@ Text.
 
 [^area]: Archimedes, *Measurement of a Circle*.
 """
-
-
-def reading_settings(**overrides):
-    return dict(PLUGINS=["execblocks", "reading"], THEME=str(REPO / "theme"), MARKDOWN=MARKDOWN,
-                FEED_ALL_ATOM="feeds/all.atom.xml", SITEMAP={"exclude": [r"(^|/)404\.html$"]},
-                DIRECT_TEMPLATES=["index", "tags", "categories", "authors", "archives"], **overrides)
 
 
 @pytest.fixture

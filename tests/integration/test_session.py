@@ -8,6 +8,7 @@ import pytest
 
 import execblocks
 from execblocks.site import build as site
+from execblocks.site import pelican_signals
 from execblocks.source import parse
 
 pytestmark = pytest.mark.slow
@@ -31,7 +32,7 @@ def counted(monkeypatch):
 
     counting(parse, "parse_text")
     counting(parse, "find_fences")
-    counting(execblocks, "update")  # the name the plugin's get_generators handler calls
+    counting(pelican_signals, "update")  # the name the plugin's get_generators handler calls
     return counts
 
 
@@ -71,3 +72,26 @@ def test_livereload_rebuilds_run_what_an_edit_made_stale(project, capfd):
     assert not rebuild()  # reported, not raised: the server goes on serving the last good site
     assert reported and reported[0].startswith("content/hello.md:25: block 3 raised NameError")
     assert "<pre>x is 10\n</pre>" in project.html()
+
+
+def test_rebuilds_leave_no_exit_handlers_or_module_state_behind(project, monkeypatch):
+    """Each run registers its half-written folder's clean-up at exit and unregisters it when the
+    site is swapped in, also after a failed run (livereload rebuilt 1,000 times kept 1,000)."""
+    import atexit
+
+    from execblocks.site import atomic_output
+
+    live = []
+    monkeypatch.setattr(atexit, "register", lambda function, *a: live.append(function) or function)
+    monkeypatch.setattr(atexit, "unregister", lambda function: live.remove(function) if function in live else None)
+    rebuild = site.rebuilder(str(project.write_conf()), report=lambda message: None)
+    assert rebuild() and rebuild()
+    assert live == []
+    project.edit("content/hello.md", "x + 1", "x + missing_name")
+    assert not rebuild()  # failed: its handler stays until the next run takes over
+    assert len(live) <= 1
+    project.edit("content/hello.md", "x + missing_name", "x + 1")
+    assert rebuild() and live == []
+    assert not [name for name, value in vars(atomic_output).items()
+                if not name.startswith("__") and isinstance(value, (dict, list, set))]  # no registry of runs
+    assert not list(project.root.glob(".output.building-*"))

@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
-
-from conftest import REPO
-
-INVOKE = str(Path(sys.executable).with_name("invoke"))
-
-
-
-
-def invoke(project, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if k not in ("EXECBLOCKS_MODE", "SITEURL")}
-    return subprocess.run([INVOKE, *args], cwd=project.root, env=dict(environment, **(env or {})),
-                          capture_output=True, text=True)
+from support import REPO, invoke
 
 
 def test_status_check_build_run(tasks_project):

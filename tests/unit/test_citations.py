@@ -6,7 +6,8 @@ from pathlib import Path
 import markdown
 import pytest
 
-from execblocks.references.citations import bibliography_for, header_fields
+from execblocks.references.citations import bibliography_for
+from execblocks.source.header import read_header
 from execblocks.references.crossref import ReferencesExtension
 from execblocks.errors import ArticleSyntaxError
 
@@ -17,7 +18,7 @@ SITE = {"extensions": ["extra", "meta", "toc", "pymdownx.arithmatex"],
 
 def convert(body: str, settings: dict | None = None, header: str = "Title: A\nBibliography: refs.bib\n") -> str:
     text = header + "\n" + body
-    bib = bibliography_for(text, DATA / "a.md", "content/a.md", settings or {}, DATA)
+    bib = bibliography_for(read_header(text.split("\n"), "content/a.md"), DATA / "a.md", "content/a.md", settings or {}, DATA)
     md = markdown.Markdown(extensions=SITE["extensions"] + [ReferencesExtension("content/a.md", text, bib)],
                            extension_configs=SITE["extension_configs"])
     return md.convert(text)
@@ -95,5 +96,5 @@ def test_mail_addresses_and_code_are_not_citations():
 def test_site_default_bibliography_and_yaml_front_matter():
     html = convert("[@ioffe2015]\n", settings={"EXECBLOCKS_BIBLIOGRAPHY": "refs.bib"}, header="Title: A\n")
     assert 'href="#ref-ioffe2015"' in html
-    assert header_fields("---\ntitle: A\nbibliography: [a.bib, b.bib]\n---\n\nText") == \
+    assert read_header("---\ntitle: A\nbibliography: [a.bib, b.bib]\n---\n\nText".split("\n"), "a.md").fields == \
         {"title": "A", "bibliography": ["a.bib", "b.bib"]}

@@ -59,3 +59,17 @@ def test_figure_caps_are_positive_ints(tmp_path):
     assert settings.max_figures == 3 and settings.max_figure_pixels == 25_000_000
     with pytest.raises(ConfigError, match="EXECBLOCKS_MAX_FIGURE_PIXELS must be a positive int"):
         EngineSettings.from_pelican({"PATH": str(tmp_path), "EXECBLOCKS_MAX_FIGURE_PIXELS": -1})
+
+
+def test_workers_are_validated_and_the_environment_wins(tmp_path, monkeypatch):
+    site = {"PATH": str(tmp_path), "EXECBLOCKS_WORKERS": 3}
+    monkeypatch.delenv("EXECBLOCKS_WORKERS", raising=False)
+    assert EngineSettings.from_pelican(site).workers == 3
+    monkeypatch.setenv("EXECBLOCKS_WORKERS", "1")
+    assert EngineSettings.from_pelican(site).workers == 1
+    monkeypatch.setenv("EXECBLOCKS_WORKERS", "two")
+    with pytest.raises(ConfigError, match="the environment variable EXECBLOCKS_WORKERS must be a whole number .* got 'two'"):
+        EngineSettings.from_pelican(site)
+    monkeypatch.delenv("EXECBLOCKS_WORKERS")
+    with pytest.raises(ConfigError, match="EXECBLOCKS_WORKERS in the settings must be a whole number .* got -1"):
+        EngineSettings.from_pelican({**site, "EXECBLOCKS_WORKERS": -1})

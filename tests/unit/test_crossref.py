@@ -112,7 +112,7 @@ def test_without_a_bibliography_other_keys_stay_text():
 
 
 def test_inline_values_are_data_never_references_or_markup():
-    from test_render import render
+    from support import render
 
     html, _ = render("```{python}\nx = 1\n```\n\nValue `{python} x`.", [], inline={"x": "@fig-x _y_"})
     assert '<span class="inline-value">@fig-x _y_</span>' in html

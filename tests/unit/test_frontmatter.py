@@ -87,3 +87,64 @@ def test_freeze_in_the_header_is_a_note():
     article = parse("---\nexecute:\n  freeze: auto\n---\n\n```{python}\nx = 1\n```\n")
     assert article.notes == ("content/a.qmd:3: 'freeze' is accepted and ignored: results are always frozen "
                              "in results/ and rerun only when their inputs change",)
+
+
+# One header reader (source/header.py: read_header) for parsing, preflight, citations and the reader.
+
+INDENTED_RULE = """\
+---
+title: A header with a folded block
+date: 2026-01-02
+description: |
+  Some text, then a rule inside the block:
+  ---
+  and more text after it.
+bibliography: refs.bib
+---
+
+Body.
+"""
+
+
+def test_an_indented_rule_inside_a_yaml_block_does_not_end_the_header(tmp_path):
+    from execblocks.source.header import read_header
+    from execblocks.source.parse import parse_text
+    from execblocks.source.preflight import check_metadata
+
+    header = read_header(INDENTED_RULE.split("\n"), "content/a.qmd")
+    assert header.title == "A header with a folded block"
+    assert "---\nand more text" in header.fields["description"]
+    assert header.line_of("bibliography") == 8 and header.end == 9
+    article = parse_text(INDENTED_RULE + "\n```{python}\n1\n```\n", tmp_path / "content/a.qmd", tmp_path,
+                         tmp_path / "content")
+    assert article.header.fields == header.fields and article.title == header.title
+    check_metadata(article)  # was "missing Title": the preflight had its own, looser reader
+
+
+def test_a_pelican_header_is_read_up_to_the_first_blank_line():
+    from execblocks.source.header import read_header
+
+    header = read_header("Title: T\nExecute-Echo: false\nDate: 2026-01-01\n\nBody: not a header".split("\n"), "a.md")
+    assert header.fields == {"title": "T", "execute-echo": "false", "date": "2026-01-01"}
+    assert header.names["execute-echo"] == "Execute-Echo" and header.line_of("date") == 3 and header.end == 3
+    assert read_header(["Just prose."], "a.md").fields == {}
+
+
+def test_a_missing_title_in_a_notebook_names_the_ways_that_work_there(tmp_path):
+    import nbformat
+    import pytest
+
+    from execblocks.errors import ArticleMetadataError
+    from execblocks.source.parse import parse_article
+    from execblocks.source.preflight import check_metadata
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("1 + 1")]
+    path = tmp_path / "content" / "n.ipynb"
+    path.parent.mkdir()
+    path.write_text(nbformat.writes(nb))
+    with pytest.raises(ArticleMetadataError) as caught:
+        check_metadata(parse_article(path, tmp_path, tmp_path / "content"))
+    assert "missing Title" in str(caught.value) and "`pelican` mapping" in str(caught.value)
+    assert "Title: ...` line at the top of the file" not in str(caught.value)

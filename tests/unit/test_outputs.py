@@ -7,7 +7,7 @@ import pytest
 
 from execblocks.config import BlockOptions
 from execblocks.render.mime import pick_mime, render_data
-from test_render import render
+from support import render
 
 PANDAS_HTML = """<div>
 <style scoped>.dataframe tbody tr th { vertical-align: top; }</style>

@@ -1,35 +1,11 @@
 """render: Markdown with stored results -> HTML, without executing anything."""
 
 import nbformat
-import markdown
 
-from execblocks.references.crossref import ReferencesExtension
-from execblocks.source.parse import parse_text
-from execblocks.render.blocks import ExecBlocksExtension, RenderedArticle, sanitize_html
-from execblocks.store.records import Environment, InlineValue, Provenance, Record
-from execblocks.store.results_folder import StoredEntry
+from execblocks.render.blocks import sanitize_html
+from execblocks.store.records import Provenance
 
-from pathlib import Path
-
-ROOT = Path("/project")
-
-
-def render(text: str, outputs: list, inline: dict | None = None):
-    article = parse_text(text, ROOT / "content/a.md", ROOT, ROOT / "content")
-    nb = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_code_cell(article.blocks[0].code)
-    cell.metadata["execblocks"] = {"block": 0}
-    cell.outputs = outputs
-    nb.cells = [cell]
-    values = tuple(InlineValue(k, v) for k, v in (inline or {"x": "<42>"}).items())
-    record = Record("content/a.md", "k", "python3", (), values, {},
-                    Environment("cpu", {"python": "3.11.7"}, {}))
-    entry = StoredEntry("a", ROOT / "results/a", record, Provenance("2026-11-25T10:00:00+00:00", 0.25, (0.25,)), None)
-    entry.notebook = lambda: nb
-    rendered = RenderedArticle(article, entry)
-    html = markdown.markdown(text, extensions=["fenced_code", ExecBlocksExtension(rendered),
-                                               ReferencesExtension("content/a.md", text)])
-    return html, rendered
+from support import render
 
 
 def test_stream_output_is_escaped_and_provenance_shown():

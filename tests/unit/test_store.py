@@ -110,8 +110,16 @@ def test_any_damaged_file_is_reported_corrupt(tmp_path, victim):
     entry = store.write("post", record("k"), notebook(), provenance())
     path = next(entry.directory.glob("*.png")) if victim == "png" else entry.directory / victim
     path.write_bytes(path.read_bytes()[:-5])
+    later(path)  # an edit after the entry was stored (not within the clock tick of its record.json)
     with pytest.raises(CorruptEntryError):
         store.read("post")
+
+
+def later(path, seconds: int = 2) -> None:
+    import os
+
+    stamp = path.stat().st_mtime_ns + seconds * 10**9
+    os.utime(path, ns=(stamp, stamp))
 
 
 def test_failure_is_kept_beside_good_results(tmp_path):
@@ -166,3 +174,28 @@ def test_written_files_are_readable_as_the_umask_allows(tmp_path, umask, expecte
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "a.zip").stat().st_mode) == expected
+
+
+def test_a_build_hashes_only_files_changed_after_their_record(tmp_path, monkeypatch):
+    """A no-op build stats the stored files; it hashes one only when it is newer than record.json
+    (edited or truncated by hand). `invoke check` (verify_files) hashes them all."""
+    import os
+
+    from execblocks.store import results_folder
+
+    entry = ResultsStore(tmp_path).write("post", record("k"), notebook(), provenance())
+    hashed = []
+    original = results_folder.sha256_file
+    monkeypatch.setattr(results_folder, "sha256_file", lambda path: hashed.append(path.name) or original(path))
+    ResultsStore(tmp_path).read("post")
+    assert hashed == []
+    ResultsStore(tmp_path, verify_files=True).read("post")
+    assert sorted(hashed) == sorted(entry.record.files)
+    # Damaged, but with the old mtime put back: only the full check sees it.
+    png = next(entry.directory.glob("*.png"))
+    stamp = png.stat().st_mtime_ns
+    png.write_bytes(png.read_bytes()[:-5])
+    os.utime(png, ns=(stamp, stamp))
+    ResultsStore(tmp_path).read("post")
+    with pytest.raises(CorruptEntryError, match="fails its checksum"):
+        ResultsStore(tmp_path, verify_files=True).read("post")

@@ -26,9 +26,11 @@ class ContainedKernelManager(AsyncKernelManager):
         return [sys.executable, str(LAUNCHER), str(os.getpid()), "--", *command]
 
     async def _async_kill_kernel(self, restart: bool = False) -> None:
-        # jupyter_client kills with SIGKILL to the whole group, the watchdog included, which
-        # would leave a block's setsid() children behind. SIGTERM to the watchdog alone
-        # first: it kills everything below it, then exits; the group kill is the fallback.
+        # A private method of jupyter_client (listed in execblocks/private_uses.py, which
+        # warns when it is gone). jupyter_client kills with SIGKILL to the whole group, the
+        # watchdog included, which would leave a block's setsid() children behind. SIGTERM
+        # to the watchdog alone first: it kills everything below it, then exits; the group
+        # kill is the fallback.
         process = getattr(self.provisioner, "process", None) if self.provisioner else None
         if process is not None and process.poll() is None:
             try:

@@ -13,6 +13,9 @@ signal cannot reach, this watchdog does, on Linux:
 - the kernel exits or dies: its leftovers are killed, and we exit the way it did (same
   signal, same status), so the engine can say how the kernel died.
 
+Whatever a block left running that this kills (a daemon, a server) is named in one line
+on the build's stderr: `execblocks: content/x.md: killed 1 process its blocks left running: ...`.
+
 Elsewhere (macOS, Windows) it simply runs the kernel.
 """
 
@@ -26,6 +29,8 @@ import sys
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
+ARTICLE_ENV = "EXECBLOCKS_ARTICLE"  # the article's path, for the line that names what was killed
+_kernel_pid = 0
 
 
 def _prctl(option: int, value: int) -> None:
@@ -64,19 +69,51 @@ def _descendants(root: int) -> list[int]:
     return [pid for pid in found if pid not in zombies]
 
 
-def _kill_descendants() -> None:
+def _command_line(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            words = handle.read().rstrip(b"\0").split(b"\0")
+    except OSError:
+        return "?"
+    text = " ".join(word.decode("utf-8", "replace") for word in words)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _kill_descendants() -> list[tuple[int, str]]:
+    """Kill everything below us; the processes killed other than the kernel, as (pid, command)."""
     me = os.getpid()
+    killed: list[tuple[int, str]] = []
     for _ in range(100):  # a fork bomb may add processes while we kill: go round until none
         pids = _descendants(me)
         if not pids:
             break
         for pid in pids:
+            command = _command_line(pid) if pid != _kernel_pid and len(killed) < 1000 else ""
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
-                pass
+                continue
+            if pid != _kernel_pid:
+                killed.append((pid, command))
         _reap()
     _reap()
+    return killed
+
+
+def _report(killed: list[tuple[int, str]]) -> None:
+    """One line on the build's stderr for what a block left running (a daemon, a server it
+    forgot): the build killed it, and the author should know it was there."""
+    if not killed:
+        return
+    article = os.environ.get(ARTICLE_ENV, "a kernel")
+    shown = ", ".join(f"pid {pid} ({command})" for pid, command in killed[:5] if command)
+    more = f", and {len(killed) - 5} more" if len(killed) > 5 else ""
+    line = (f"execblocks: {article}: killed {len(killed)} process{'es' if len(killed) != 1 else ''} its blocks "
+            f"left running: {shown}{more}\n")
+    try:
+        os.write(2, line.encode("utf-8", "replace"))
+    except OSError:
+        pass
 
 
 def _reap() -> None:
@@ -101,7 +138,7 @@ def _stop_watching() -> None:
 
 def _exit_like(status: int) -> None:
     _stop_watching()
-    _kill_descendants()
+    _report(_kill_descendants())
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
         if sig != signal.SIGKILL:  # SIGKILL's handler cannot be set, nor caught
@@ -112,7 +149,7 @@ def _exit_like(status: int) -> None:
 
 def _on_terminate(signum, frame) -> None:
     _stop_watching()
-    _kill_descendants()
+    _report(_kill_descendants())
     os._exit(128 + signum)
 
 
@@ -144,7 +181,9 @@ def main(argv: list[str]) -> None:
     # Interrupts are for the kernel (jupyter_client signals the whole group on a timeout).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     env = dict(os.environ, JPY_PARENT_PID=str(os.getpid()))  # ipykernel's own parent poller
+    global _kernel_pid
     kernel = subprocess.Popen(command, env=env, preexec_fn=_kernel_setup)
+    _kernel_pid = kernel.pid
     while True:
         pid, status = os.waitpid(-1, 0)
         if pid == kernel.pid:

@@ -32,6 +32,7 @@ from execblocks.execute.output_cap import OutputCap
 from execblocks.config import BlockOptions, EngineSettings
 from execblocks.execute.containment import ContainedKernelManager, how_it_died, oom_kills
 from execblocks.errors import BlockExecutionError
+from execblocks.private_uses import warn_if_gone
 from execblocks.execute.timeouts import block_limit
 from execblocks.execute.resume import Resume, Snapshots
 from execblocks.execute.run_notebook import (HIDDEN, assembled, block_cells, build_notebook, execution_counts,
@@ -201,6 +202,7 @@ async def _execute(article: Article, settings: EngineSettings, progress: Progres
         return limit_for(cell).seconds
 
     runtime_dir = Path(tempfile.mkdtemp(prefix="execblocks-"))
+    warn_if_gone()  # ContainedKernelManager overrides a private method: say so if it is gone
     km = ContainedKernelManager(kernel_name=settings.kernel_name, transport="ipc")
     # ipc sockets are files: keep them in a private temp folder, never in the project.
     km.connection_file = str(runtime_dir / f"kernel-{uuid.uuid4().hex[:8]}.json")
@@ -211,7 +213,7 @@ async def _execute(article: Article, settings: EngineSettings, progress: Progres
         resources={"metadata": {"path": str(article.path.parent)}}, log=QUIET_LOG,
     )
     client.progress, client.article_label = progress, label
-    client.cap = OutputCap(settings.max_output)
+    client.cap = OutputCap(settings.max_output, settings.max_figures)
     client.counts = counts
     t0 = time.perf_counter()
     executed_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
@@ -226,6 +228,7 @@ async def _execute(article: Article, settings: EngineSettings, progress: Progres
         # after a resume, which puts back the files the blocks before it wrote.
         scratch = snapshots.scratch(article) if snapshots is not None else runtime_dir / "scratch"
         env[SCRATCH_ENV] = str(scratch)
+        env["EXECBLOCKS_ARTICLE"] = article.rel_path  # the watchdog names it when it kills leftovers
         scratch.mkdir()
         await client.async_execute(env=env)
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:

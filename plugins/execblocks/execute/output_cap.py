@@ -5,8 +5,10 @@ the stored notebook and the page, and nbclient's own stream coalescing (a regex 
 quadratic on a line without a newline, and `+=` on dict items) takes minutes. So:
 
 - `OutputCap.admit` sees every iopub message as it arrives and keeps at most `limit`
-  bytes of text per block (streams together; each rich text value on its own); the
-  rest is dropped on the spot, only counted;
+  bytes of text per block (streams together, counted as a terminal shows them, so a
+  progress bar's redraws count once; each rich text value on its own); the rest is
+  dropped on the spot, only counted; past EXECBLOCKS_MAX_FIGURES images (figures and
+  `display(Image)` alike) a block's further images are dropped, with a notice;
 - `finish_cell` coalesces a cell's streams the way nbclient does (one output per
   stream name, `\\r` and `\\b` applied) in linear time, and appends the visible notice
   "output truncated: 98.3 MB not shown".
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from execkernel.flood_guard import CAP_MIME
+from execkernel.flood_guard import CAP_MIME, collapse_returns, visible_growth
 
 NOTICE_PREFIX = "output truncated: "
 
@@ -50,22 +52,41 @@ def _head(text: str, budget: int) -> str:
     return text.encode("utf-8", "surrogatepass")[:budget].decode("utf-8", "ignore")
 
 
+IMAGE_MIMES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml", "image/bmp")
+
+
+def image_notice(dropped: int, limit: int) -> str:
+    return (f"{dropped} more image{'s' if dropped != 1 else ''} not shown: a block shows at most "
+            f"EXECBLOCKS_MAX_FIGURES = {limit} figures and images\n")
+
+
 @dataclass
 class OutputCap:
     limit: int
-    kept: dict[int, int] = field(default_factory=dict)  # cell index -> stream bytes kept
+    max_images: int = 50  # figures and display(Image) outputs per block (EXECBLOCKS_MAX_FIGURES)
+    kept: dict[int, int] = field(default_factory=dict)  # cell index -> stream bytes a terminal would show
     dropped: dict[int, int] = field(default_factory=dict)  # cell index -> bytes dropped
+    lines: dict[tuple[int, str], int] = field(default_factory=dict)  # (cell, stream) -> bytes of its open line
+    images: dict[int, int] = field(default_factory=dict)  # cell index -> images kept
+    dropped_images: dict[int, int] = field(default_factory=dict)
 
     def admit(self, msg: dict, cell_index: int) -> bool:
-        """Trim the message in place to what this cell may still keep; False: drop it whole."""
+        """Trim the message in place to what this cell may still keep; False: drop it whole.
+
+        Stream text is counted as a terminal shows it: carriage-return updates collapse
+        to their last state first (a progress bar's 200,000 redraws are one line)."""
         kind, content = msg["msg_type"], msg["content"]
         if kind == "stream":
-            text = content.get("text", "")
+            text = collapse_returns(content.get("text", ""))
+            content["text"] = text
+            line_key = (cell_index, content.get("name", "stdout"))
+            growth, line = visible_growth(text, self.lines.get(line_key, 0), _utf8_len)
+            if self.kept.get(cell_index, 0) + growth <= self.limit:
+                self.kept[cell_index] = self.kept.get(cell_index, 0) + growth
+                self.lines[line_key] = line
+                return True
             size = _utf8_len(text)
             room = self.limit - self.kept.get(cell_index, 0)
-            if size <= room:
-                self.kept[cell_index] = self.kept.get(cell_index, 0) + size
-                return True
             head = _head(text, room)
             kept = _utf8_len(head)
             self.kept[cell_index] = self.kept.get(cell_index, 0) + kept
@@ -77,6 +98,11 @@ class OutputCap:
             if CAP_MIME in data:  # what execkernel/flood_guard.py dropped at the source
                 self.dropped[cell_index] = self.dropped.get(cell_index, 0) + int(data[CAP_MIME]["dropped"])
                 return False
+            if any(mime in data for mime in IMAGE_MIMES):  # a display(Image) flood, capped like figures
+                if self.images.get(cell_index, 0) >= self.max_images:
+                    self.dropped_images[cell_index] = self.dropped_images.get(cell_index, 0) + 1
+                    return False
+                self.images[cell_index] = self.images.get(cell_index, 0) + 1
             for mime, value in list(data.items()):
                 if mime.startswith("text/") and isinstance(value, str) and len(value) > self.limit:
                     size = _utf8_len(value)
@@ -112,6 +138,14 @@ class OutputCap:
         if dropped:
             target = merged.get("stdout") or merged.get("stderr")
             target["text"] += notice(dropped, self.limit)
+        if self.dropped_images.get(cell_index):
+            text = image_notice(self.dropped_images[cell_index], self.max_images)
+            if "stderr" in merged:
+                merged["stderr"]["text"] += text
+            else:
+                from nbformat.v4 import new_output
+
+                outputs.append(new_output("stream", name="stderr", text=text))
         # stdout before stderr when they are adjacent (they arrive in either order), as nbclient does
         for i in range(len(outputs) - 1):
             first, second = outputs[i], outputs[i + 1]

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+from execkernel.policy import FIGURE_PIPELINE
+
 from execblocks.config import EngineSettings
 from execblocks.errors import ArticleSyntaxError, CorruptEntryError
 from execblocks.source.parse import Article, Block
@@ -56,7 +58,9 @@ def block_fingerprint(block: Block) -> BlockFingerprint:
 
 def execution_key(article: Article, settings: EngineSettings) -> str:
     """sha256 of what decides a run's outputs: each block's code and execution options
-    (BlockOptions.execution_fields), the inline expressions, the kernel, the figure format."""
+    (BlockOptions.execution_fields), the inline expressions, the kernel, the figure format,
+    and the version of the kernel's figure code (a change that draws figures differently
+    makes every result stale, rather than leave committed figures a rerun would not make)."""
     payload = _settings_payload(settings)
     payload["blocks"] = [{"code": b.code_hash, "options": b.options.execution_fields()} for b in article.blocks]
     payload["inline"] = [i.expr for i in article.inline]
@@ -70,7 +74,8 @@ def settings_key(settings: EngineSettings) -> str:
 
 
 def _settings_payload(settings: EngineSettings) -> dict:
-    payload = {"kernel": settings.kernel_name, "figure_format": settings.figure_format}
+    payload = {"kernel": settings.kernel_name, "figure_format": settings.figure_format,
+               "figure_pipeline": FIGURE_PIPELINE}
     # Figure settings away from their defaults change what is stored (defaults stay out of
     # the key, so results stored before these settings existed stay fresh).
     for name, value, default in (("dark_figures", settings.dark_figures, True),
@@ -199,6 +204,9 @@ def _what_changed(article: Article, record: Record, settings: EngineSettings) ->
         reasons.append(f"{len(stored) - len(article.blocks)} block(s) removed")
     if [i.expr for i in record.inline] != [i.expr for i in article.inline]:
         reasons.append("inline `{python}` expressions changed")
+    if record.figure_pipeline != FIGURE_PIPELINE:
+        reasons.append(f"its figures were made by figure pipeline {record.figure_pipeline}, "
+                       f"now {FIGURE_PIPELINE} (execkernel/policy.py: FIGURE_PIPELINE)")
     if record.kernel != settings.kernel_name:
         reasons.append(f"kernel changed ({record.kernel} -> {settings.kernel_name})")
     if settings.environment_in_key and record.environment.installed != current_environment():

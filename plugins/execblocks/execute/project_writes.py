@@ -28,7 +28,8 @@ SKIPPED_DIRS = {".git", ".hg", "__pycache__", ".pytest_cache", ".ipynb_checkpoin
                 ".venv", "venv", ".mypy_cache", ".ruff_cache", ".tox", ".cache"}
 SKIPPED_FILES = {".lock"}  # the results store's build lock
 
-Stamp = tuple[int, int, int]  # size, mtime_ns, inode
+Stamp = tuple  # size, mtime_ns, inode (and, for the project's code, a content hash)
+HASHED_LIMIT = 4 * 2**20  # code files are hashed too (an in-place rewrite can keep size and mtime)
 
 
 @dataclass
@@ -51,11 +52,13 @@ class ProjectWrites:
         return set(self.created) | set(self.changed) | set(self.deleted)
 
 
-def snapshot(root: Path, extra: tuple[Path, ...] = ()) -> dict[str, Stamp]:
+def snapshot(root: Path, extra: tuple[Path, ...] = (), hashed: tuple[Path, ...] = ()) -> dict[str, Stamp]:
     """Every file under `root` (and `extra` folders outside it): relative path -> stamp.
-    Folders are recorded too (stamp of size -1), so a planted empty folder is seen."""
+    Folders are recorded too (stamp of size -1), so a planted empty folder is seen. Files
+    under `hashed` folders (the project's code) also carry their content's hash."""
     found: dict[str, Stamp] = {}
     root = Path(root).resolve()
+    hashed = tuple(Path(p).resolve() for p in hashed)
     tops = [root] + [Path(p).resolve() for p in extra if not Path(p).resolve().is_relative_to(root)]
     for top in tops:
         if not top.is_dir():
@@ -73,8 +76,20 @@ def snapshot(root: Path, extra: tuple[Path, ...] = ()) -> dict[str, Stamp]:
                     stat = path.lstat()
                 except FileNotFoundError:
                     continue
-                found[_key(path, root)] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+                stamp = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+                if stat.st_size <= HASHED_LIMIT and any(path.is_relative_to(base) for base in hashed):
+                    stamp += (_digest(path),)
+                found[_key(path, root)] = stamp
     return found
+
+
+def _digest(path: Path) -> str:
+    import hashlib
+
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
 
 
 def _key(path: Path, root: Path) -> str:
@@ -119,39 +134,50 @@ def run_watched(settings, run, say=print):
     blocks wrote into the project, naming the files; the files they created are removed.
 
     Blame needs evidence, since the author may be editing files while a long build runs:
-    a change the kernels' audit hook saw them make (any file of the project), or a file
+    a change the kernels' audit hook saw them make (any file of the project), a file
     created in the content or output folder (a page that would be published; editor swap
-    and backup files aside). Other changes seen only by the snapshot are reported, not failed."""
+    and backup files aside), or any change in the folders only the engine writes (results/,
+    output/, Pelican's cache: a build holds the results lock while kernels run, so no other
+    build writes results then). Other changes seen only by the snapshot are reported, not failed.
+
+    And a run whose article read a file that changed while it ran (a `code/` module swapped
+    by `os.replace`, a data file rewritten, by anyone) is not stored: its results would be
+    keyed on the file as it is now, which the run may never have read."""
     from execblocks.errors import BlockExecutionError, BuildInterrupted
 
-    watched = (settings.content_dir, settings.output_dir, settings.results_dir)
-    before = snapshot(settings.root, watched)
+    engine_folders = [settings.results_dir, settings.output_dir] + ([settings.cache_dir] if settings.cache_dir else [])
+    watched = (settings.content_dir, *engine_folders, *settings.code_dirs)
+    before = snapshot(settings.root, watched, settings.code_dirs)
     try:
         results = run()
     except BuildInterrupted as interrupted:
         # The runs that ended before the signal are stored only when nothing changed in the
         # project: a write could also be the cancelled kernels', and blame needs evidence.
-        if compare(before, snapshot(settings.root, watched)):
+        if compare(before, snapshot(settings.root, watched, settings.code_dirs)):
             interrupted.finished = []
         raise
-    seen = compare(before, snapshot(settings.root, watched))
+    seen = compare(before, snapshot(settings.root, watched, settings.code_dirs))
     if not seen:
         return results
     root = Path(settings.root).resolve()
     audited = {_key(Path(p).resolve(), root) for r in results for p in r.writes}
     published = tuple(_key(Path(d).resolve(), root) + "/" for d in (settings.content_dir, settings.output_dir))
+    owned = tuple(_key(Path(d).resolve(), root) + "/" for d in engine_folders)
 
     def planted(rel: str) -> bool:
         name = rel.rsplit("/", 1)[-1]
         return rel.startswith(published) and not name.startswith(".") and not name.endswith(("~", ".swp"))
 
-    writes = ProjectWrites(created=[p for p in seen.created if p in audited or planted(p)],
-                           changed=[p for p in seen.changed if p in audited],
-                           new_dirs=[d for d in seen.new_dirs if d.startswith(published) or d in audited])
+    writes = ProjectWrites(created=[p for p in seen.created if p in audited or planted(p) or p.startswith(owned)],
+                           changed=[p for p in seen.changed if p in audited or p.startswith(owned)],
+                           deleted=[p for p in seen.deleted if p in audited or p.startswith(owned)],
+                           new_dirs=[d for d in seen.new_dirs
+                                     if d.startswith(published) or d in audited or d.startswith(owned)])
     unexplained = sorted(seen.paths() - writes.paths())
     if unexplained:
         say(f"execblocks: note: files in the project changed while blocks ran (by a block's subprocess, "
             f"or by you): {', '.join(unexplained[:10])}")
+    _fail_stale_reads(results, seen, root)
     if not writes:
         return results
     remove_created(settings.root, writes)
@@ -164,3 +190,23 @@ def run_watched(settings, run, say=print):
             subject="a block of this article" if len(culprits) == 1 else "a block of these articles",
             hint=WRITE_HINT)
     return results
+
+
+def _fail_stale_reads(results, seen: ProjectWrites, root: Path) -> None:
+    """A run that read a file which changed while kernels ran is not stored (an error, so
+    the article reruns at the next build): which state of the file it read is unknown."""
+    from execblocks.errors import BlockExecutionError
+
+    moved = seen.paths()
+    for result in results:
+        if result.error is not None:
+            continue
+        stale = sorted({_key(Path(p).resolve(), root) for p in result.reads} & moved)
+        if stale:
+            article = result.article
+            line = article.blocks[0].fence_line if article.blocks else 1
+            result.error = BlockExecutionError(
+                article.rel_path, line, 0, "ProjectChangedError",
+                f"{', '.join(stale[:5])} changed while the article ran, so which version it read is unknown",
+                "", subject="the run of this article",
+                hint="Nothing was stored for it; build again (and leave the project's files alone while blocks run).")

@@ -34,6 +34,8 @@ import nh3
 from markdown.treeprocessors import Treeprocessor
 
 from execblocks.errors import ArticleSyntaxError
+from execblocks.render.sanitize import sanitize_inline
+from execblocks.source.header import Header
 
 DEFAULT_STYLE = Path(__file__).resolve().parent / "csl" / "harvard-cite-them-right.csl"
 # `, p. 3` / `, pp. 3-4` / `, chap. 2`: Pandoc's locator labels -> CSL locator types.
@@ -45,7 +47,6 @@ LOCATOR_TYPES = {"p": "page", "pp": "page", "page": "page", "pages": "page", "ch
                  "para": "paragraph", "paragraph": "paragraph", "l": "line", "line": "line",
                  "n": "note", "note": "note"}
 INLINE_TAGS = {"i", "b", "em", "strong", "span", "sup", "sub"}
-HEADER_LINE = re.compile(r"^(?P<key>[A-Za-z][A-Za-z0-9_-]*):\s*(?P<value>.*)$")
 
 
 @dataclass
@@ -58,21 +59,18 @@ class Bibliography:
     urls: dict[str, str] = field(default_factory=dict)  # key -> url field of the entry
 
     @classmethod
-    def load(cls, bib_paths: list[Path], style_path: Path, shown: list[str]) -> "Bibliography":
+    def load(cls, bib_paths: list[Path], style_path: Path, shown: list[str],
+             files_shown: list[str] | None = None) -> "Bibliography":
+        """`files_shown`: each .bib's name in error messages (project-relative)."""
         from citeproc import CitationStylesStyle
-        from citeproc.source.bibtex import BibTeX
-        from citeproc.source.bibtex.bibparse import BibTeXParser
 
-        source, urls = None, {}
-        with warnings.catch_warnings():  # citeproc warns about every field it skips (url, eprint...)
+        from execblocks.references.bibrefs import load_source
+
+        # Not citeproc's own BibTeX reader: it hangs on a truncated file and stops on \emph
+        # (references/bibfile.py says why); ours errors at the .bib's line instead.
+        source, urls = load_source(bib_paths, files_shown or [str(path) for path in bib_paths])
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for path in bib_paths:
-                loaded = BibTeX(str(path), encoding="utf-8")
-                source = loaded if source is None else _merge(source, loaded)
-                for key, entry in BibTeXParser(str(path), encoding="utf-8").items():
-                    url = str(entry.get("url", "")).strip()
-                    if url.startswith(("https://", "http://")):
-                        urls[key.lower()] = url
             style = CitationStylesStyle(str(style_path), validate=False)
         return cls(source, style, shown, urls)
 
@@ -80,54 +78,17 @@ class Bibliography:
         return key.lower() in self.source
 
 
-def _merge(first, second):
-    for key in second:
-        first[key] = second[key]
-    return first
-
-
-def header_fields(text: str) -> dict[str, object]:
-    """The article header's fields, lowercased: Pelican's `Key: value` lines, or YAML
-    front matter between `---` lines."""
-    lines = text.split("\n")
-    if lines and lines[0].strip() == "---":
-        end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
-        if end is not None:
-            import yaml  # only for a YAML header: most articles have none
-
-            try:
-                data = yaml.safe_load("\n".join(lines[1:end])) or {}
-            except yaml.YAMLError:
-                return {}
-            return {str(k).lower(): v for k, v in data.items()} if isinstance(data, dict) else {}
-    found = {}
-    for line in lines:
-        match = HEADER_LINE.match(line)
-        if not line.strip() or not match:
-            break
-        found[match["key"].lower()] = match["value"].strip()
-    return found
-
-
-def header_line(text: str, key: str) -> int:
-    """1-based line of a header field (1 when not found)."""
-    for number, line in enumerate(text.split("\n")):
-        if line.lower().startswith(key.lower() + ":"):
-            return number + 1
-    return 1
-
-
-def bibliography_for(text: str, article_path: Path, rel_path: str, settings: dict, root: Path) -> Bibliography | None:
-    """The article's bibliography (header, else site default), or None when it has none."""
-    header = header_fields(text)
-    if header.get("bibliography"):
-        entries, base, where = _paths(header["bibliography"]), article_path.parent, header_line(text, "bibliography")
+def bibliography_for(header: Header, article_path: Path, rel_path: str, settings: dict, root: Path) \
+        -> Bibliography | None:
+    """The article's bibliography (its header's, else the site's default), or None when it has none."""
+    if header.fields.get("bibliography"):
+        entries, base, where = _paths(header.fields["bibliography"]), article_path.parent, header.line_of("bibliography")
     elif settings.get("EXECBLOCKS_BIBLIOGRAPHY"):
         entries, base, where = _paths(settings["EXECBLOCKS_BIBLIOGRAPHY"]), root, 0
     else:
         return None
-    style_name = header.get("csl") or settings.get("EXECBLOCKS_CSL")
-    style_base = article_path.parent if header.get("csl") else root
+    style_name = header.fields.get("csl") or settings.get("EXECBLOCKS_CSL")
+    style_base = article_path.parent if header.fields.get("csl") else root
     style = (style_base / str(style_name)) if style_name else DEFAULT_STYLE
     paths = [(base / entry) for entry in entries]
     for path, entry in zip(paths, entries):
@@ -135,14 +96,25 @@ def bibliography_for(text: str, article_path: Path, rel_path: str, settings: dic
             raise _setting_error(rel_path, where, f"bibliography {entry} not found (looked for {path})",
                                  "Give the .bib file's path relative to the article.")
     if not style.is_file():
-        raise _setting_error(rel_path, header_line(text, "csl") if header.get("csl") else 0,
+        raise _setting_error(rel_path, header.line_of("csl") if header.fields.get("csl") else 0,
                              f"CSL style {style_name} not found (looked for {style})",
                              "Give the .csl file's path relative to the article (or the project root in EXECBLOCKS_CSL).")
     try:
-        return Bibliography.load(paths, style, entries)
-    except Exception as error:  # citeproc's parser raises bare exceptions on malformed files
-        raise _setting_error(rel_path, where, f"cannot read bibliography {', '.join(entries)}: {error}",
-                             "Check the BibTeX syntax of the entry it names.") from None
+        return Bibliography.load(paths, style, entries, [_shown(path, root) for path in paths])
+    except ArticleSyntaxError:  # at the .bib file's own line, naming the entry
+        raise
+    except Exception as error:  # citeproc's CSL reader raises bare exceptions on a malformed style
+        raise _setting_error(rel_path, where, f"cannot read bibliography {', '.join(entries)} with style "
+                                              f"{style.name}: {type(error).__name__}: {error}",
+                             "Check the .csl file (an XML CSL style).") from None
+
+
+def _shown(path: Path, root: Path) -> str:
+    """A .bib file's name in messages: relative to the project, as the article's is."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _setting_error(rel_path: str, line: int, message: str, hint: str) -> Exception:
@@ -159,8 +131,11 @@ def _paths(value) -> list[str]:
 
 
 def _clean(markup: str) -> str:
-    """citeproc's HTML escapes the entry's text; this keeps only inline formatting anyway."""
-    return nh3.clean(str(markup), tags=INLINE_TAGS, attributes={"span": {"style"}})
+    """citeproc's HTML of an entry (its text escaped by references/bibrefs.py, emphasis
+    as marker characters) -> HTML with the emphasis as tags, only inline formatting kept."""
+    from execblocks.references.bibrefs import to_html
+
+    return sanitize_inline(to_html(str(markup)), INLINE_TAGS, {"span": {"style"}})
 
 
 def _locator(suffix: str):
@@ -292,18 +267,19 @@ def _et_al_min(style) -> int:
 
 
 def _authors(reference, et_al_min: int = 3) -> str:
-    """Family names as an author-date style names them in running text."""
+    """Family names as an author-date style names them in running text (the reference's
+    text is HTML-escaped already: references/bibrefs.py)."""
     names = reference.get("author") or reference.get("editor") or []
     # "van Laarhoven": a non-dropping particle stays with the family name in running text.
     families = [" ".join(str(part) for part in (n.get("non-dropping-particle"), n.get("family") or n.get("given"))
                          if part) for n in names]
     if not families:
-        return html.escape(str(reference.get("title", "")))
+        return _clean(str(reference.get("title", "")))
     if len(families) >= et_al_min:
-        return f"{html.escape(families[0])} <i>et al.</i>"
+        return f"{families[0]} <i>et al.</i>"
     if len(families) == 1:
-        return html.escape(families[0])
-    return html.escape(", ".join(families[:-1]) + f" and {families[-1]}")
+        return families[0]
+    return ", ".join(families[:-1]) + f" and {families[-1]}"
 
 
 def _locator_text(engine, bib, item) -> str:

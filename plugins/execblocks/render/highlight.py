@@ -8,12 +8,19 @@ Pelican's CACHE_PATH (`<CACHE_PATH>/execblocks/highlight/<article id>.json`). A 
 reads it, highlights only what it lacks, and rewrites it only when something changed,
 keeping just the entries this build used, so it never grows. A missing, unreadable or
 corrupt file costs the highlighting again, nothing else; the cache is never published.
+
+A block can reach the cache file (it runs as the author), so an entry is used only when it
+is what Pygments makes of that code: Pygments' frame, `<span class="...">` tags and nothing
+else, around exactly the code's text (`verified`, a regular expression and a comparison:
+far cheaper than compiling the lexer). Anything else is highlighted again and replaced.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import json
+import re
 import os
 import tempfile
 from pathlib import Path
@@ -21,6 +28,9 @@ from pathlib import Path
 # Bump when the HTML this module makes changes for the same inputs.
 FORMAT = 1
 CSS_CLASS = "highlight"
+FRAME_OPEN, FRAME_CLOSE = f'<div class="{CSS_CLASS}"><pre><span></span>', "</pre></div>\n"
+TOKEN_TAG = re.compile(r'<span class="[a-z0-9]+(?: [a-z0-9]+)*">|</span>')
+LINE_NUMBER = re.compile(r'<span class="linenos"> *\d+</span>')
 
 
 class Highlighter:
@@ -35,7 +45,7 @@ class Highlighter:
     def html(self, code: str, numbered: bool = False) -> str:
         key = _key(code, numbered)
         known = self._load()
-        if key in known:
+        if key in known and verified(code, known[key]):
             markup = known[key]
         else:
             markup = _highlight(code, numbered)
@@ -80,6 +90,19 @@ def cache_file_for(pelican_settings: dict, root: Path, article_id: str) -> Path 
     if not cache_path:
         return None
     return Path(root, cache_path) / "execblocks" / "highlight" / f"{article_id}.json"
+
+
+def verified(code: str, markup: str) -> bool:
+    """Whether `markup` is Pygments' HTML for `code`: its frame, token spans (and line
+    numbers) only, and the code's own text once the tags are taken away."""
+    if not (markup.startswith(FRAME_OPEN) and markup.endswith(FRAME_CLOSE)):
+        return False
+    text = TOKEN_TAG.sub("", LINE_NUMBER.sub("", markup[len(FRAME_OPEN):-len(FRAME_CLOSE)]))
+    if "<" in text or ">" in text:
+        return False
+    # Pygments' lexer drops leading and trailing blank lines and reads \r\n as \n.
+    expected = code.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+    return html.unescape(text).strip("\n") == expected
 
 
 def _key(code: str, numbered: bool) -> str:

@@ -5,8 +5,8 @@ A display output carries one bundle of representations (`{"text/html": ..., "tex
 `render_data` turns it into markup. Images are not rendered here: they become figures in
 render/blocks.py. Everything a block produced is escaped or sanitised before it reaches the page:
 
-- text/html (a pandas DataFrame's `_repr_html_`): sanitised with nh3; scripts, styles and
-  event handlers go. A DataFrame keeps its `dataframe` class, which the theme styles.
+- text/html (a pandas DataFrame's `_repr_html_`): sanitised with nh3 (render/sanitize.py);
+  scripts, style sheets, event handlers and anything that would load from another host go. A DataFrame keeps its `dataframe` class, which the theme styles.
 - text/markdown (`display(Markdown(...))`, `_repr_markdown_`): Python-Markdown, then nh3.
   TeX in it stays in arithmatex's generic markup, which the theme's math renderer handles.
 - text/latex (`display(Latex(...))`): display math, left as `\\[...\\]` in a
@@ -29,9 +29,9 @@ import json
 import re
 
 import markdown
-import nh3
 
 from execblocks.render.ansi import ansi_to_html, plain_text
+from execblocks.render.sanitize import sanitize_html
 
 # JupyterLab's renderer ranks (lower wins): html 50, vega 57, markdown 60, latex 70,
 # json 75, svg 80, images 90, text 120 (the store keeps PNG and SVG images as files). Vega specs only count where the block opted in.
@@ -52,15 +52,6 @@ VEGA_MIME = re.compile(r"^application/vnd\.(?P<kind>vega|vegalite)\.v\d+\+json$"
 TABLE_OPEN = re.compile(r"<table\b[^>]*>(?:\s*<caption\b[^>]*>.*?</caption>)?", re.S)
 MATH_DELIMITERS = re.compile(r"^\s*(?:\$\$(?P<a>.*)\$\$|\\\[(?P<b>.*)\\\]|\$(?P<c>.*)\$)\s*$", re.S)
 
-# Attributes a sanitised output may keep: presentation only, no handlers, no ids (an id
-# from an output could collide with the page's own anchors).
-SAFE_ATTRIBUTES = {"*": {"class", "title", "style", "colspan", "rowspan", "align"},
-                   "a": {"href"}, "img": {"src", "alt", "width", "height"}}
-
-
-def sanitize_html(markup: str) -> str:
-    """Rich HTML from a block (a DataFrame, say) keeps its table, loses scripts and handlers."""
-    return nh3.clean(markup, tags=nh3.ALLOWED_TAGS, attributes=SAFE_ATTRIBUTES)
 
 
 def pick_mime(data: dict, interactive: bool = False) -> str | None:

@@ -26,7 +26,9 @@ from __future__ import annotations
 import atexit
 import ctypes
 import os
+import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 # The folders beside output/ this module owns: `.output.building-<pid>` (a build in
@@ -38,8 +40,22 @@ MARKER = ".execblocks-build-started"
 RENAME_EXCHANGE = 2
 AT_FDCWD = -100
 
-_building: dict[str, str] = {}  # temp folder -> the output folder it will become (for messages)
-_started: dict[str, int] = {}  # temp folder -> its marker's ctime: files changed before it are stale
+# Where a path inside a build's folder is shown to the user: /x/.output.building-123/a -> /x/output/a
+BUILDING_FOLDER = re.compile(r"(?P<parent>^|[/\\])\.(?P<name>[^/\\]+?)\.building-\d+(?=[/\\]|$)")
+SWAP_KEY = "EXECBLOCKS_OUTPUT_SWAP"  # the run's OutputSwap, in the Pelican run's settings
+
+
+@dataclass
+class OutputSwap:
+    """One Pelican run's folder beside output/, from `begin` to `finish`."""
+
+    temp: Path  # where Pelican writes this run's site
+    final: Path  # output/, which it replaces once complete
+    started: int  # the start marker's ctime: files changed before it are the previous site's
+
+    def discard(self) -> None:
+        """A run that did not finish never leaves its half-written site (also at exit)."""
+        shutil.rmtree(self.temp, ignore_errors=True)
 
 
 def spare_path(final: Path) -> Path:
@@ -53,27 +69,29 @@ def is_site_folder(name: str) -> bool:
 
 
 def shown_path(path: str) -> str:
-    """A path inside the temp folder, as the user knows it (output/x.html)."""
-    for temp, final in _building.items():
-        if str(path).startswith(temp):
-            return final + str(path)[len(temp):]
-    return str(path)
+    """A path inside a build's folder, as the user knows it (output/x.html)."""
+    return BUILDING_FOLDER.sub(lambda m: f"{m['parent']}{m['name']}", str(path), count=1)
 
 
 def begin(pelican) -> None:
     """Point this Pelican run at a fresh folder beside its output folder."""
-    # A previous run of this Pelican object (autoreload) that failed left its temp folder set.
-    final = Path(_building.pop(pelican.output_path, pelican.output_path)).resolve()
+    previous = pelican.settings.pop(SWAP_KEY, None)
+    if previous is not None:  # a previous run of this Pelican object (autoreload) failed
+        atexit.unregister(previous.discard)
+        previous.discard()
+        final = previous.final
+    else:
+        final = Path(pelican.output_path).resolve()
     final.parent.mkdir(parents=True, exist_ok=True)
     remove_leftovers(final)
     temp = final.parent / f".{final.name}{PREFIX}{os.getpid()}"
     shutil.rmtree(temp, ignore_errors=True)
     if not _reuse_spare(final, temp, pelican.settings):
         temp.mkdir()
-    _building[str(temp)] = str(final)
-    _started[str(temp)] = _mark_start(temp)
+    swap = OutputSwap(temp, final, _mark_start(temp))
+    pelican.settings[SWAP_KEY] = swap
     pelican.output_path = str(temp)
-    atexit.register(_discard, str(temp))  # a run that fails never leaves its half-written site
+    atexit.register(swap.discard)  # unregistered by finish: rebuilds (livereload) do not pile them up
 
 
 def _reuse_spare(final: Path, temp: Path, settings: dict) -> bool:
@@ -108,21 +126,14 @@ def _sweep(temp: Path, started: int) -> None:
     (temp / MARKER).unlink(missing_ok=True)
 
 
-def _discard(temp: str) -> None:
-    if temp in _building:
-        shutil.rmtree(temp, ignore_errors=True)
-
-
 def finish(pelican) -> None:
     """The site is complete: carry over retained files, then swap it into place."""
-    temp = Path(pelican.output_path)
-    final = _building.pop(str(temp), None)
-    started = _started.pop(str(temp), None)
-    if final is None:
+    swap = pelican.settings.pop(SWAP_KEY, None)
+    if swap is None:
         return
-    final = Path(final)
-    if started is not None:
-        _sweep(temp, started)
+    atexit.unregister(swap.discard)
+    temp, final = swap.temp, swap.final
+    _sweep(temp, swap.started)
     for name in pelican.settings.get("OUTPUT_RETENTION", []) or []:
         old, new = final / name, temp / name
         if (old.exists() or old.is_symlink()) and not (new.exists() or new.is_symlink()):

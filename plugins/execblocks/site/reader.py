@@ -17,8 +17,8 @@ from pelican.utils import pelican_open
 
 from execblocks.config import EngineSettings
 from execblocks.references.crossref import ReferencesExtension
-from execblocks.errors import ExecBlocksError
-from execblocks.source.header import blank_front_matter, find_front_matter, pelican_metadata
+from execblocks.errors import ArticleMetadataError, ExecBlocksError
+from execblocks.source.header import COMPUTED_DATES, Header, blank_front_matter, pelican_metadata, read_header
 from execblocks.render.highlight import Highlighter, cache_file_for
 from execblocks.site.results_generator import static_path
 from execblocks.execute.plan import FRESH
@@ -51,8 +51,12 @@ class ExecMarkdownReader(MarkdownReader):
 
         session = session_of(self.settings)
         plan = session.plan_for(source_path) if session else None
+        parsed = session.article_for(source_path) if session else None
         lines = text.split("\n")
-        front = find_front_matter(lines, str(source_path))
+        # The header as the update read it (one reader); a file it did not parse (outside
+        # the content folder, or a read outside a build) is read here, the same way.
+        header = parsed.header if parsed is not None else read_header(lines, str(source_path))
+        front = header.front
         extensions = list(self.settings["MARKDOWN"].get("extensions", []))
         rendered = entry = None
         if plan is not None:  # executable blocks: render them from the stored results
@@ -65,7 +69,7 @@ class ExecMarkdownReader(MarkdownReader):
                 cache_file_for(self.settings, session.settings.root, article.article_id)))
             extensions.append(ExecBlocksExtension(rendered))
         # Cross-references and citations work in every article, executable or not.
-        extensions.append(self._references(text, source_path, session))
+        extensions.append(self._references(text, header, source_path, session))
         self._source_path = source_path
         self._md = Markdown(**dict(self.settings["MARKDOWN"], extensions=extensions))
         # A YAML header is read here, not by the meta extension (which knows only flat
@@ -81,7 +85,10 @@ class ExecMarkdownReader(MarkdownReader):
         # only when there is such a field: a Markdown instance costs milliseconds).
         if any(name.lower() in self.settings["FORMATTED_FIELDS"] for name in meta):
             self._md = Markdown(**self.settings["MARKDOWN"])
-        metadata = self._parse_metadata(meta)
+        try:
+            metadata = self._parse_metadata(meta)
+        except ValueError as error:  # Pelican's date parser: its message names neither file nor field
+            raise self._metadata_error(header, source_path, session, error) from None
         if rendered is not None and entry is not None and entry.record is not None:
             article = rendered.article
             session.rendered[article.article_id] = rendered
@@ -98,7 +105,27 @@ class ExecMarkdownReader(MarkdownReader):
             )
         return content, metadata
 
-    def _references(self, text: str, source_path, session) -> ReferencesExtension:
+    def _metadata_error(self, header: Header, source_path, session, error: ValueError) -> ArticleMetadataError:
+        """Pelican could not process the header (a date it cannot read): say where."""
+        from pelican.utils import get_date
+
+        settings = session.settings if session else EngineSettings.from_pelican(self.settings)
+        try:
+            rel_path = Path(source_path).resolve().relative_to(settings.root).as_posix()
+        except ValueError:
+            rel_path = str(source_path)
+        for key in ("date", "modified"):
+            value = header.fields.get(key)
+            if isinstance(value, str) and value not in COMPUTED_DATES:
+                try:
+                    get_date(value)
+                except ValueError:
+                    return ArticleMetadataError(rel_path, header.line_of(key),
+                                                f"{key.capitalize()} {value!r} is not a date Pelican can read",
+                                                "Write it as `2026-11-25` (or `2026-11-25 14:30`).")
+        return ArticleMetadataError(rel_path, 0, f"Pelican cannot read the header: {error}")
+
+    def _references(self, text: str, header: Header, source_path, session) -> ReferencesExtension:
         settings = session.settings if session else EngineSettings.from_pelican(self.settings)
         path = Path(source_path).resolve()
         try:
@@ -106,10 +133,10 @@ class ExecMarkdownReader(MarkdownReader):
         except ValueError:
             rel_path = str(source_path)
         bibliography = None
-        if "bibliography" in text.lower() or self.settings.get("EXECBLOCKS_BIBLIOGRAPHY"):
+        if "bibliography" in header.fields or self.settings.get("EXECBLOCKS_BIBLIOGRAPHY"):
             from execblocks.references.citations import bibliography_for  # citeproc: only for articles that cite
 
-            bibliography = bibliography_for(text, path, rel_path, self.settings, settings.root)
+            bibliography = bibliography_for(header, path, rel_path, self.settings, settings.root)
         return ReferencesExtension(rel_path, text, bibliography)
 
 
@@ -119,6 +146,10 @@ class NotebookReader(ExecMarkdownReader):
     file_extensions = ["ipynb"]
 
     def read(self, source_path):
+        session = session_of(self.settings)
+        parsed = session.article_for(source_path) if session else None
+        if parsed is not None:  # converted once per build, by the update
+            return self.read_text(source_path, parsed.text)
         from execblocks.source.notebook_article import read_notebook
 
         return self.read_text(source_path, read_notebook(Path(source_path), str(source_path)).text)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from execblocks.config import EngineSettings
 from execblocks.execute.plan import ArticlePlan
+from execblocks.source.parse import Article
 
 if TYPE_CHECKING:
     from execblocks.pipeline import BuildReport
@@ -32,6 +33,11 @@ class BuildSession:
 
     def __post_init__(self):
         self._plans = {p.article.path: p for p in self.report.plans}
+        self._articles = {a.path: a for a in self.report.articles}
+
+    def article_for(self, source_path) -> Article | None:
+        """The article at `source_path` as the update parsed it (header, Markdown text)."""
+        return self._articles.get(Path(source_path).resolve())
 
     def plan_for(self, source_path) -> ArticlePlan | None:
         """The plan of the executable article at `source_path`; None for any other file."""

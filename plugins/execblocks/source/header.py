@@ -1,4 +1,8 @@
-"""YAML front matter (Quarto's and Jekyll's `---` header) -> execution options and Pelican metadata.
+"""An article's header, read once: YAML front matter (Quarto's and Jekyll's `---` header) or
+Pelican's `Key: value` lines -> a typed `Header`; from it, execution options and Pelican metadata.
+
+`read_header` is the one reader: parsing, the metadata preflight, citations and the Pelican
+reader all use the `Header` it returns (carried on the `Article`).
 
 Why not the pelican-yaml-metadata plugin (PyPI, 2.2.0): it logs and carries on with empty
 metadata on a bad header (here a bad header stops the build at its line), knows none of
@@ -52,12 +56,58 @@ class FrontMatter:
     lines: tuple[str, ...] = field(repr=False, default=())  # the YAML text's lines
 
     def line_of(self, key: str) -> int:
-        """1-based file line where `key:` is written (the header's first line if not found)."""
+        """1-based file line where `key:` is written (the header's first line if not found);
+        the last such line when the key is repeated, as PyYAML keeps the last value."""
         pattern = re.compile(rf"^\s*{re.escape(key)}\s*:")
-        for number, line in enumerate(self.lines):
-            if pattern.match(line):
-                return self.first_line + 2 + number
-        return self.first_line + 1
+        found = [number for number, line in enumerate(self.lines) if pattern.match(line)]
+        return self.first_line + 2 + found[-1] if found else self.first_line + 1
+
+
+# Pelican's header line: `Key: value`, up to the first blank line.
+METADATA_LINE = re.compile(r"^(?P<key>[A-Za-z][A-Za-z0-9_-]*):\s*(?P<value>.*)$")
+
+
+@dataclass(frozen=True)
+class Header:
+    """The header of an article. `fields`' keys are lowercased; a YAML header's values are
+    typed (YAML 1.2), a Pelican header's are the text after `Key:`."""
+
+    fields: dict[str, Any] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)  # key -> 1-based line of the file
+    end: int = 0  # how many of the file's lines the header takes (the body starts there)
+    front: FrontMatter | None = None  # the YAML header, when it is one
+    names: dict[str, str] = field(default_factory=dict)  # key -> the key as written (`Execute-Echo`)
+
+    @property
+    def title(self) -> str | None:
+        value = self.fields.get("title")
+        return None if value is None else str(value).strip() or None
+
+    def text(self, key: str) -> str | None:
+        value = self.fields.get(key)
+        return None if value is None else str(value)
+
+    def line_of(self, key: str) -> int:
+        """1-based line of `key` (the header's first line when it is not there)."""
+        return self.lines.get(key.lower(), 1)
+
+
+def read_header(lines: list[str], rel_path: str) -> Header:
+    """The article's header: YAML front matter when the first line is `---`, else Pelican's
+    `Key: value` lines up to the first blank line (which may be none)."""
+    front = find_front_matter(lines, rel_path)
+    if front is not None:
+        fields = {key.lower(): value for key, value in front.data.items()}
+        return Header(fields, {key.lower(): front.line_of(key) for key in front.data}, front.last_line + 1, front,
+                      {key.lower(): key for key in front.data})
+    fields, where, names = {}, {}, {}
+    for number, line in enumerate(lines):
+        match = METADATA_LINE.match(line) if line.strip() else None
+        if match is None:
+            return Header(fields, where, number, names=names)
+        key = match["key"].lower()
+        fields[key], where[key], names[key] = match["value"].strip(), number + 1, match["key"]
+    return Header(fields, where, len(lines), names=names)
 
 
 def find_front_matter(lines: list[str], rel_path: str) -> FrontMatter | None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from execblocks.errors import ArticleSyntaxError
-from execblocks.source.header import DELIMITER
+from execblocks.source.header import DELIMITER, Header
 
 PELICAN_HEADER_LINE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*:\s*\S")
 SOURCE_KEY = re.compile(r'^(?P<indent>\s*)"source":')
@@ -144,11 +144,8 @@ def read_notebook(path: Path, rel_path: str) -> NotebookText:
     return notebook_text(Path(path).read_text(encoding="utf-8"), rel_path)
 
 
-def wants_saved_outputs(text: str) -> bool:
+def wants_saved_outputs(header: Header) -> bool:
     """Quarto's `execute: enabled: false` in a notebook's header: show the outputs saved in
     the notebook instead of running it (the pelican-jupyter habit; opt-in)."""
-    from execblocks.source.header import find_front_matter
-
-    front = find_front_matter(text.split("\n"), "")
-    execute = front.data.get("execute") if front is not None else None
+    execute = header.fields.get("execute") if header.front is not None else None
     return isinstance(execute, dict) and execute.get("enabled") is False

@@ -264,73 +264,43 @@ class YamlError(ValueError):
 
 
 def load_yaml(text: str) -> Any:
-    """YAML as Quarto reads it (1.2 booleans). Raises YamlError.
-
-    Options are nearly always `key: word`, `key: 3` or `key: true`: those are read here
-    with the result PyYAML would give (tests/unit/test_yaml_fast_path.py checks it), so a
-    build that reads only such lines never imports PyYAML (10-20 ms); anything else goes
-    to PyYAML."""
-    simple = _simple_yaml(text)
-    if simple is not _NOT_SIMPLE:
-        return simple
+    """YAML as Quarto reads it (1.2 booleans), by PyYAML's C loader (libyaml) where it is
+    built, else its Python one: the same values either way (tests/unit/test_yaml_loader.py).
+    Raises YamlError."""
     import yaml
 
+    from execblocks.source.yamlbound import YamlBoundError, load_bounded
+
     try:
-        return yaml.load(text, Loader=_yaml12_loader())
+        return load_bounded(text, yaml12_loader())  # an alias bomb is refused before it expands
     except yaml.YAMLError as error:
-        raise YamlError(str(error), getattr(error, "problem_mark", None)) from None
+        mark = getattr(error, "problem_mark", None)
+        if mark is not None and mark.line > text.count("\n"):
+            # libyaml puts an error at the end of the text on the line after it, which no
+            # file has: the last line, as the Python loader says.
+            mark = yaml.Mark(mark.name, mark.index, text.count("\n"), mark.column, None, None)
+        raise YamlError(str(error), mark) from None
+    except YamlBoundError as error:
+        raise YamlError(str(error), error.problem_mark) from None
     except ValueError as error:  # PyYAML's own constructors fail on some scalars ("0b_")
         raise YamlError(f"{text.strip()!r} cannot be read: {error}") from None
 
 
-_NOT_SIMPLE = object()
-SIMPLE_LINE = re.compile(r"([A-Za-z][\w-]*):[ ]+(\S(?:.*\S)?)[ ]*")
-# A plain scalar YAML resolves to a string: starts with a letter; no character that could
-# start a comment, a flow collection, an anchor, a tag, a quote or a mapping.
-PLAIN_WORDS = re.compile(r"[A-Za-z](?:[A-Za-z0-9 _.,()/+=-]*[A-Za-z0-9_.,()/+=-])?")
-DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
-YAML12_BOOLEANS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
-YAML_NULLS = {"null", "Null", "NULL"}
-
-
-def _simple_scalar(text: str) -> Any:
-    if text in YAML12_BOOLEANS:
-        return YAML12_BOOLEANS[text]
-    if DECIMAL.fullmatch(text):
-        return int(text)
-    if PLAIN_WORDS.fullmatch(text) and text not in YAML_NULLS:
-        return text
-    return _NOT_SIMPLE
-
-
-def _simple_yaml(text: str) -> Any:
-    """`text` read without PyYAML when it is one plain scalar or `key: scalar` lines;
-    _NOT_SIMPLE otherwise."""
-    if "\n" not in text and ":" not in text:
-        return _simple_scalar(text)
-    mapping: dict[str, Any] = {}
-    for line in text.split("\n"):
-        if not line.strip(" "):  # a tab is not YAML whitespace everywhere: PyYAML decides
-            continue
-        match = SIMPLE_LINE.fullmatch(line)
-        if not match or match[1] in YAML12_BOOLEANS or match[1] in YAML_NULLS:
-            return _NOT_SIMPLE
-        value = _simple_scalar(match[2])
-        if value is _NOT_SIMPLE:
-            return _NOT_SIMPLE
-        mapping[match[1]] = value
-    return mapping if mapping else _NOT_SIMPLE
-
-
 @functools.cache
-def _yaml12_loader():
-    """PyYAML reads YAML 1.1, where `no`, `on`, `y` are booleans; Quarto reads 1.2, where
-    only true/false are. Options must mean the same in both tools."""
+def yaml12_loader(prefer_c: bool = True):
+    """PyYAML's safe loader (the C one when `prefer_c` and libyaml is there) with YAML 1.2's
+    core-schema booleans. PyYAML reads YAML 1.1, where `no`, `on`, `y` are booleans; Quarto
+    reads 1.2, where only true/false are: options must mean the same in both tools, and
+    `echo: no` stays the string that validate_options refuses with the fix."""
     import yaml
 
-    class Yaml12Loader(yaml.SafeLoader):
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader) if prefer_c else yaml.SafeLoader
+
+    class Yaml12Loader(base):
         pass
 
+    # The resolver is Python in both loaders (CSafeLoader = CParser + SafeConstructor +
+    # Resolver), so one table serves both.
     Yaml12Loader.yaml_implicit_resolvers = {
         first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()

@@ -14,11 +14,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 
-from execblocks.source.header import blank_front_matter, execution_options, find_front_matter
+from execblocks.source.header import Header, blank_front_matter, execution_options, read_header
 from execblocks.source.options import BlockOptions, OptionError, YamlError, ignored_notes, is_option, load_yaml, \
     unknown_option_message, validate_options
 from execblocks.errors import ArticleSyntaxError
@@ -31,7 +31,6 @@ INLINE_EXPR = re.compile(r"`\{python\}\s+(?P<expr>[^`]+?)\s*`")
 # What every executable fence's info and every inline value contains: a text without it
 # is prose only, and its lines need no scanning for either.
 MAY_EXECUTE = re.compile(r"\{\s*python")
-METADATA_LINE = re.compile(r"^(?P<key>[A-Za-z][A-Za-z0-9_-]*):\s*(?P<value>.*)$")
 ARTICLE_OPTION_PREFIX = "execute-"  # `Execute-Echo: false` in the header sets echo for every block
 
 
@@ -87,6 +86,15 @@ class Article:
     title: str | None = None  # the `Title:` header, for the slug Pelican derives from it
     notes: tuple[str, ...] = ()  # "file:line: ..." lines for the author (ignored options)
     saved_outputs: bool = False  # a notebook shown with the outputs saved in it, not run
+    header: Header = field(default_factory=Header, compare=False, repr=False)  # read once, here
+    # The Markdown the article amounts to (a notebook's is generated, once per build) and, for a
+    # notebook, the file line of each of its lines.
+    text: str = field(default="", compare=False, repr=False)
+    file_lines: tuple[int, ...] = field(default=(), compare=False, repr=False)
+
+    def file_line(self, line: int) -> int:
+        """A line of `text` -> the line of the article's own file."""
+        return self.file_lines[line - 1] if 0 < line <= len(self.file_lines) else line
 
     @property
     def executable(self) -> bool:
@@ -151,12 +159,12 @@ def parse_text(text: str, path: Path, root: Path, content_dir: Path, defaults: d
     lines = text.split("\n")
     rel_path = _relative(path, root)
     notes: list[str] = []
-    front = find_front_matter(lines, rel_path)
-    if front is not None:
-        header_options, notes = execution_options(front, rel_path)
-        lines = blank_front_matter(lines, front)
+    header = read_header(lines, rel_path)
+    if header.front is not None:
+        header_options, notes = execution_options(header.front, rel_path)
+        lines = blank_front_matter(lines, header.front)
     else:
-        header_options = _article_options(lines, rel_path)
+        header_options = _article_options(header, rel_path)
     inherited = {**(defaults or {}), **header_options}
     if "output" in header_options:
         inherited.pop("results", None)
@@ -183,13 +191,10 @@ def parse_text(text: str, path: Path, root: Path, content_dir: Path, defaults: d
     inline = _inline_exprs(lines, fences) if may_execute else []
     resolved = _resolved(path)
     article_id = resolved.relative_to(_resolved(content_dir)).with_suffix("").as_posix()
-    slug = str(front.data["slug"]) if front is not None and front.data.get("slug") else _slug(lines, path)
-    if front is not None:
-        title = str(front.data["title"]) if front.data.get("title") is not None else None
-    else:
-        title = _header_value(lines, "title")
-    return Article(path=resolved, rel_path=rel_path, article_id=article_id,
-                   slug=slug, blocks=tuple(blocks), inline=tuple(inline), notes=tuple(notes), title=title)
+    slug = header.text("slug").strip() if header.text("slug") else path.stem  # Pelican's `Slug:`, else the file's stem
+    title = header.text("title") if header.front is not None else header.title
+    return Article(path=resolved, rel_path=rel_path, article_id=article_id, slug=slug, blocks=tuple(blocks),
+                   inline=tuple(inline), notes=tuple(notes), title=title, header=header, text=text)
 
 
 def parse_article(path: Path, root: Path, content_dir: Path, defaults: dict | None = None) -> Article:
@@ -218,27 +223,26 @@ def parse_notebook(path: Path, root: Path, content_dir: Path, defaults: dict | N
                    blocks=tuple(replace(b, fence_line=at(b.fence_line), code_line=at(b.code_line),
                                         close_line=at(b.close_line)) for b in article.blocks),
                    inline=tuple(replace(i, line=at(i.line)) for i in article.inline),
-                   notes=notes, saved_outputs=wants_saved_outputs(source.text))
+                   notes=notes, saved_outputs=wants_saved_outputs(article.header),
+                   header=replace(article.header, lines={k: at(v) for k, v in article.header.lines.items()}),
+                   file_lines=source.file_lines)
 
 
-def _article_options(lines: list[str], rel_path: str) -> dict:
-    """Block options the article's header sets for all its blocks (`Execute-Echo: false`)."""
+def _article_options(header: Header, rel_path: str) -> dict:
+    """Block options a Pelican header sets for all its blocks (`Execute-Echo: false`)."""
     found = {}
-    for number, line in enumerate(lines):
-        if not line.strip():
-            break
-        match = METADATA_LINE.match(line)
-        if not match or not match["key"].lower().startswith(ARTICLE_OPTION_PREFIX):
+    for key, value in header.fields.items():
+        if not key.startswith(ARTICLE_OPTION_PREFIX):
             continue
-        name = match["key"].lower().removeprefix(ARTICLE_OPTION_PREFIX)
+        name = key.removeprefix(ARTICLE_OPTION_PREFIX)
         try:
-            value = load_yaml(match["value"]) if match["value"].strip() else None
+            parsed = load_yaml(value) if value.strip() else None
             if not is_option(name):
                 raise OptionError(name, unknown_option_message(name))
-            validate_options({name: value})
+            validate_options({name: parsed})
         except (YamlError, OptionError) as error:
-            raise ArticleSyntaxError(rel_path, number + 1, f"header option {match['key']}: {error}") from None
-        found[name] = value
+            raise ArticleSyntaxError(rel_path, header.line_of(key), f"header option {header.names[key]}: {error}") from None
+        found[name] = parsed
     return found
 
 
@@ -309,21 +313,6 @@ def _inline_exprs(lines: list[str], fences: list[Fence]) -> list[InlineExpr]:
         for match in INLINE_EXPR.finditer(re.sub(r"<!--.*?-->", "", line) if "<!--" in line else line):
             found.append(InlineExpr(expr=match["expr"], line=number + 1))
     return found
-
-
-def _slug(lines: list[str], path: Path) -> str:
-    """Pelican's `Slug:` metadata when the header has it, else the file's stem."""
-    return _header_value(lines, "slug") or path.stem
-
-
-def _header_value(lines: list[str], key: str) -> str | None:
-    for line in lines:
-        if not line.strip():
-            break
-        match = METADATA_LINE.match(line)
-        if match and match["key"].lower() == key:
-            return match["value"].strip()
-    return None
 
 
 def _relative(path: Path, root: Path) -> str:

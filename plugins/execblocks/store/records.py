@@ -47,6 +47,7 @@ class Record:
     dependencies: dict[str, str]  # project-relative path -> sha256 when the run read it
     environment: Environment
     files: dict[str, str] = field(default_factory=dict)  # every other file of the entry -> sha256
+    figure_pipeline: int = 1  # execkernel.policy.FIGURE_PIPELINE of the run (1: stored before it existed)
 
     def to_json(self) -> dict:
         return {
@@ -58,6 +59,7 @@ class Record:
             "environment": {"device": self.environment.device, "versions": self.environment.versions,
                             "installed": self.environment.installed, "packages": self.environment.packages},
             "files": dict(sorted(self.files.items())),
+            "figure_pipeline": self.figure_pipeline,
         }
 
     @classmethod
@@ -71,6 +73,7 @@ class Record:
             environment=Environment(environment["device"], dict(environment["versions"]),
                                     dict(environment["installed"]), dict(environment.get("packages", {}))),
             files=dict(data["files"]),
+            figure_pipeline=int(data.get("figure_pipeline", 1)),
         )
 
 
