@@ -122,8 +122,8 @@ def _module_state(project: tuple[str, ...]) -> dict[str, dict]:
     roots = tuple(os.path.join(os.path.abspath(p), "") for p in project)
     found = {}
     for name, module in list(sys.modules.items()):
-        path = getattr(module, "__file__", None)
-        if not roots or not isinstance(path, str) or not os.path.abspath(path).startswith(roots):
+        path = _source_of(name) if roots else None
+        if path is None or not path.startswith(roots):
             continue
         values = {key: value for key, value in vars(module).items()
                   if not (key.startswith("__") and key.endswith("__"))
@@ -302,8 +302,19 @@ _run: _Run | None = None
 
 
 def _module_files() -> set[str]:
-    return {os.path.abspath(f) for m in list(sys.modules.values())
-            if isinstance(f := getattr(m, "__file__", None), str) and f.endswith(".py")}
+    return {path for name in list(sys.modules) if (path := _source_of(name)) is not None}
+
+
+_sources: dict[str, str | None] = {}  # module name -> its .py file, absolute; looked at once per module
+
+
+def _source_of(name: str) -> str | None:
+    """A module's .py file (None: none), worked out once: after every block a kernel with
+    torch holds some 2,000 modules, and asking each again cost more than the snapshot."""
+    if name not in _sources:
+        path = getattr(sys.modules.get(name), "__file__", None)
+        _sources[name] = os.path.abspath(path) if isinstance(path, str) and path.endswith(".py") else None
+    return _sources[name]
 
 
 def install(staging: str, blocks: dict[int, int], scratch: str | None = None, extra=dict,
