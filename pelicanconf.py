@@ -60,6 +60,10 @@ EXECBLOCKS_ENVIRONMENT_IN_KEY = False
 # Text and verdict words must match exactly. Per article (results id) and block (1-based):
 # "articles": {"batchnorm": {"rel": 0.02, "blocks": {6: {"figure": 0.05}}}}.
 EXECBLOCKS_VERIFY = {"rel": 0.01, "abs": 0.0, "figure": 0.01, "pixel": 0.1}
+# The kernel's state after each block is kept under CACHE_PATH (not committed), so an edit
+# to block k reruns from the state after block k-1; at most this many bytes (oldest dropped).
+EXECBLOCKS_SNAPSHOTS = True
+EXECBLOCKS_SNAPSHOT_BYTES = 2_000_000_000
 
 # Setting MARKDOWN replaces Pelican's defaults wholesale, so every extension is listed.
 MARKDOWN = {

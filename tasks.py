@@ -150,16 +150,23 @@ def reserve(c):
 @task
 def livereload(c):
     """Serve the site, rebuild on every change (articles, code/, theme), reload the browser."""
+    import logging
+
     from execblocks.site import build as site
     from livereload import Server
 
-    rebuild = site.rebuilder(CONFIG["settings_base"], report=lambda message: print(message, file=sys.stderr))
-    rebuild()
     server = Server()
+    # livereload prints through a handler of its own; once Pelican has set up the root
+    # logger, propagating printed every line twice.
+    logging.getLogger("livereload").propagate = False
+    builds = site.BackgroundBuilds(site.rebuilder(CONFIG["settings_base"],
+                                                  report=lambda message: print(message, file=sys.stderr)))
     for pattern in [CONFIG["settings_base"], "content/**/*.md", "content/**/*.qmd", "content/**/*.ipynb",
                     "code/**/*.py", "code/**/*.mplstyle",
                     "theme/templates/**/*.html", "theme/static/**/*.css", "theme/static/**/*.js"]:
-        server.watch(pattern, rebuild)
+        server.watch(pattern, builds, delay="forever")  # the browser reloads when the build has finished:
+    server.watch(f"{CONFIG['deploy_path']}/**/*.html")  # when the new site is in place
+    builds()  # the first build runs while the last finished site is served
     server.serve(host=CONFIG["host"], port=CONFIG["port"], root=CONFIG["deploy_path"])
 
 

@@ -24,6 +24,10 @@ fresh `python -m pelican` process, as `invoke build` is. Measured in one run:
                        that figure, timed in a plain process)
   freshness check      `invoke status` work for 2,000 generated articles with results  target <= 1 s
 
+Then benchmarks/user_builds.py (`invoke build` and `invoke status` as whole processes, on
+this site's content and on generated corpora sharing 18 files of code/) and
+benchmarks/resume_speed.py (an edited block resumed from a snapshot; the snapshots' cost).
+
 Ratios and per-block figures use CPU seconds (user + sys of the build, plus the kernel's
 own count, which its last block prints): on a shared machine wall time mostly measures
 the neighbours. Wall times are printed too.
@@ -409,6 +413,14 @@ def main() -> None:
           + f"; whole kernel side - two savefigs = {stages['whole kernel side'] - 2 * stages['savefig']:+.1f}")
     print(f"freshness check    {fresh_cpu:5.2f} s CPU for 2,000 generated articles, {fresh_n} fresh "
           f"(wall {fresh_wall:.2f} s)   target <= 1 s")
+    # As users run them: `invoke build` / `invoke status` as whole processes (user_builds.py),
+    # and what resuming from a snapshot buys and costs (resume_speed.py).
+    import resume_speed
+    import user_builds
+
+    with tempfile.TemporaryDirectory() as tmp:
+        user_builds.main(Path(tmp))
+        resume_speed.main(Path(tmp))
     print(f"(machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
 
 

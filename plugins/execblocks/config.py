@@ -46,6 +46,10 @@ class EngineSettings:
     block_defaults: tuple = ()  # (Quarto name, value) pairs from EXECBLOCKS_BLOCK_DEFAULTS
     executor: str = "local"  # "local" kernels, or a Dask scheduler's address ("tcp://host:8786")
     only: tuple[str, ...] = ()  # articles (path, id or slug) to rerun even when fresh: `invoke run`
+    # The kernel's state after each block, kept so an edit resumes from the block before it
+    # (execute/resume.py): where (None: not kept, no resuming), and at most how many bytes.
+    snapshot_dir: Path | None = None
+    snapshot_bytes: int = 2_000_000_000
 
     @property
     def engine_dir(self) -> Path:
@@ -99,6 +103,10 @@ class EngineSettings:
         only = settings.get("EXECBLOCKS_ONLY", ())
         if isinstance(only, str) or not all(isinstance(name, str) for name in only):
             raise ConfigError(f"EXECBLOCKS_ONLY must be a list of article paths or slugs, got {only!r}")
+        snapshot_bytes = settings.get("EXECBLOCKS_SNAPSHOT_BYTES", 2_000_000_000)
+        if not isinstance(snapshot_bytes, int) or isinstance(snapshot_bytes, bool) or snapshot_bytes < 0:
+            raise ConfigError(f"EXECBLOCKS_SNAPSHOT_BYTES must be an int >= 0 (bytes), got {snapshot_bytes!r}")
+        snapshots = settings.get("EXECBLOCKS_SNAPSHOTS", True) and snapshot_bytes > 0
         code_dirs = settings.get("EXECBLOCKS_CODE_DIRS", ["code"])
         if not isinstance(code_dirs, (list, tuple)):
             raise ConfigError(f"EXECBLOCKS_CODE_DIRS must be a list of folders, got {code_dirs!r}")
@@ -125,6 +133,10 @@ class EngineSettings:
             block_defaults=tuple(sorted(defaults.items())),
             executor=executor,
             only=tuple(only),
+            # Under Pelican's CACHE_PATH (never published, safe to delete), as the highlight cache.
+            snapshot_dir=(root / settings.get("CACHE_PATH", "cache") / "execblocks" / "snapshots").resolve()
+            if snapshots else None,
+            snapshot_bytes=snapshot_bytes,
         )
 
 

@@ -164,8 +164,12 @@ def _bring_up_to_date(articles: list[Article], forced: set[str], store: ResultsS
         # Again under the lock: a build that held it may have just stored these results.
         plans = plan_articles(articles, store, settings, force=forced)
         stale = _prepare(plans, store, settings, progress)
-        executed, interrupted = _execute(stale, settings, progress)
+        snapshots = _snapshots(settings)
+        executed, interrupted = _execute(stale, settings, progress, snapshots)
         report = BuildReport(_store_all(executed, plans, store, settings), executed)
+        for result in executed:
+            for note in snapshots.keep(result) if snapshots else []:
+                progress.say(f"execblocks: {result.article.rel_path}: {note}; an edit after it reruns from the top")
         report.pruned = store.prune(live)
         for article_id in report.pruned:
             progress.say(f"execblocks: pruned results of {article_id} (no such article any more)")
@@ -193,7 +197,16 @@ def _prepare(plans: list[ArticlePlan], store: ResultsStore, settings: EngineSett
     return stale
 
 
-def _execute(stale: list[ArticlePlan], settings: EngineSettings, progress: "Progress") \
+def _snapshots(settings: EngineSettings):
+    """Kernel state kept after each block, for local kernels (a Dask worker's stays there)."""
+    if settings.snapshot_dir is None or settings.executor != "local":
+        return None
+    from execblocks.execute.resume import Snapshots
+
+    return Snapshots(settings)
+
+
+def _execute(stale: list[ArticlePlan], settings: EngineSettings, progress: "Progress", snapshots=None) \
         -> tuple[list["ExecutionResult"], BuildInterrupted | None]:
     """Run the stale articles; on Ctrl-C or SIGTERM keep what ended before it."""
     executed = []
@@ -210,7 +223,7 @@ def _execute(stale: list[ArticlePlan], settings: EngineSettings, progress: "Prog
     from execblocks.execute.schedule import executor_for
 
     try:
-        return executed + run_watched(settings, lambda: executor_for(settings).run(
+        return executed + run_watched(settings, lambda: executor_for(settings, snapshots).run(
             [job_for(p) for p in to_run], settings, progress), progress.say), None
     except BuildInterrupted as error:
         return executed + error.finished, error
@@ -260,6 +273,9 @@ def store_result(store: ResultsStore, result: "ExecutionResult", settings: Engin
         environment=Environment(result.device or "cpu", result.versions, current_environment(), result.packages),
         figure_pipeline=FIGURE_PIPELINE,
     )
-    provenance = Provenance(result.executed_at, result.duration_s, tuple(result.block_seconds), result.host)
+    provenance = Provenance(result.executed_at, result.duration_s, tuple(result.block_seconds), result.host,
+                            resumed=tuple(range(1, result.resume.start + 1)),
+                            skipped=tuple(range(result.resume.skip_from + 1, len(article.blocks) + 1))
+                            if result.resume.skip_from is not None else ())
     return store.write(article.article_id, record, result.notebook, provenance,
                        max_image_pixels=settings.max_figure_pixels)

@@ -39,8 +39,10 @@ _installed = False
 _modules_at_start: set[str] = set()  # top-level modules the kernel had before any block ran
 
 
-def install(**policy) -> None:
-    """Called by the engine's hidden first cell with KernelPolicy's fields."""
+def install(snapshots: dict | None = None, **policy) -> None:
+    """Called by the engine's hidden first cell with KernelPolicy's fields, and with
+    `snapshots` ({"staging": folder, "blocks": {execution count: block}}) when the state
+    after each block is to be kept (execkernel/snapshot.py)."""
     global _installed, _policy
     if _installed:
         return
@@ -62,6 +64,35 @@ def install(**policy) -> None:
         from execkernel import flood_guard
 
         flood_guard.install(_policy.max_output)  # after the figure hook: its notice comes last
+        if snapshots:
+            from execkernel import snapshot
+
+            # Last: the state is taken once the block's figures are saved and closed.
+            snapshot.install(snapshots["staging"], snapshots["blocks"], os.environ.get(SCRATCH_ENV),
+                             extra=_own_state, project=tuple(snapshots.get("project", ())))
+
+
+SCRATCH_ENV = "EXECBLOCKS_SCRATCH"  # the folder blocks may write to, shared by the article's blocks
+
+
+def _own_state() -> dict:
+    """What of this module's state a snapshot carries: the figure options in force, the device."""
+    return {"figure_policy": dict(_figure_policy), "device": _picked_device()}
+
+
+def import_skipped(names: list[str], next_count: int) -> None:
+    """Hidden cell before the inline values of a run that skipped its last blocks."""
+    from execkernel import snapshot
+
+    snapshot.import_skipped(names, next_count)
+
+
+def resume(path: str, next_count: int) -> None:
+    """Hidden cell of a resumed run, after `install`: the state after the block before the
+    first one to run, and the execution count that block has in a full run."""
+    from execkernel import snapshot
+
+    _figure_policy.update(snapshot.restore_file(path, next_count, os.environ.get(SCRATCH_ENV))["figure_policy"])
 
 
 def set_figsize(width: float, height: float) -> None:

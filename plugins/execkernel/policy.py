@@ -24,6 +24,8 @@ class KernelPolicy:
     max_figure_pixels: int = 25_000_000  # a larger figure is dropped with a notice
     max_output: int = 1_000_000  # bytes of output per block (the flood guard's budget is twice this)
 
-    def install_source(self) -> str:
-        """The hidden first cell: binds only `__execblocks__` in the article's namespace."""
-        return f"import execkernel.hooks as __execblocks__\n__execblocks__.install(**{asdict(self)!r})"
+    def install_source(self, snapshots: dict | None = None) -> str:
+        """The hidden first cell: binds only `__execblocks__` in the article's namespace.
+        `snapshots`: where the kernel keeps its state after each block (hooks.install)."""
+        fields = asdict(self) if snapshots is None else {**asdict(self), "snapshots": snapshots}
+        return f"import execkernel.hooks as __execblocks__\n__execblocks__.install(**{fields!r})"

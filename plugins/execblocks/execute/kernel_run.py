@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import datetime as dt
+import json
 import logging
 import os
 import shutil
@@ -33,8 +34,11 @@ from execblocks.execute.containment import ContainedKernelManager, how_it_died, 
 from execblocks.errors import BlockExecutionError
 from execblocks.private_uses import warn_if_gone
 from execblocks.execute.timeouts import block_limit
-from execblocks.execute.run_notebook import (HIDDEN, build_notebook, inline_markdown, inline_values, locate_error, point_tracebacks_at_article,
-                       public_notebook, run_info)
+from execblocks.execute.resume import Resume, Snapshots
+from execblocks.execute.run_notebook import (HIDDEN, assembled, block_cells, build_notebook, execution_counts,
+                                             inline_markdown,
+                                             inline_values, keep_snapshots, locate_error,
+                                             point_tracebacks_at_article, public_notebook, resumed_notebook, run_info)
 from execblocks.source.parse import Article
 from execblocks.execute.progress import Progress
 from execblocks.execute.project_writes import SCRATCH_ENV
@@ -63,6 +67,13 @@ class ExecutionResult:
     host: str | None = None  # the cluster worker that ran it; None: this machine
     writes: list[Path] = field(default_factory=list)  # files the run opened for writing (execute/project_writes.py)
     inline_markdown: list[bool] = field(default_factory=list)  # values that asked to be Markdown
+    # Resuming (execute/resume.py): where this run started, the raw executed cell of every
+    # block (for the snapshot cache), and the folder where the kernel left its snapshots.
+    resume: Resume = field(default_factory=Resume)
+    block_cells: list[dict] = field(default_factory=list)
+    staging: Path | None = None
+    restore_failed: bool = False  # the resumed kernel could not take the snapshot back
+    tail_unsafe: bool = False  # the skipped blocks would start from other global state: run them
 
 
 class _ArticleClient(NotebookClient):
@@ -71,6 +82,12 @@ class _ArticleClient(NotebookClient):
     progress: Progress | None = None
     article_label = ""
     cap: OutputCap | None = None  # execute/output_cap.py: a flood is cut as it arrives
+    counts: list[int | None] | None = None  # a resumed run's execution counts: a full run's
+
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        if self.counts is not None and self.counts[cell_index] is not None:
+            execution_count = self.counts[cell_index]
+        return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
 
     @asynccontextmanager
     async def async_setup_kernel(self, **kwargs):
@@ -112,9 +129,52 @@ def kernel_environment(settings: EngineSettings) -> dict[str, str]:
     return env
 
 
-async def execute_article(article: Article, settings: EngineSettings,
-                          progress: Progress | None = None, gpu: str | None = None) -> ExecutionResult:
-    nb = build_notebook(article, settings.kernel_policy)
+async def execute_article(article: Article, settings: EngineSettings, progress: Progress | None = None,
+                          gpu: str | None = None, snapshots: Snapshots | None = None,
+                          resuming: bool = True) -> ExecutionResult:
+    """Run an article's blocks in a fresh kernel. With `snapshots`, the kernel keeps its
+    state after each block, and (`resuming`) the run resumes from the latest usable one;
+    a run whose snapshot cannot be restored is run again from the top."""
+    resume = snapshots.find(article) if snapshots is not None and resuming else Resume()
+    if resume.why_not and progress:
+        progress.say(f"execblocks: {article.rel_path}: runs from the top: {resume.why_not}")
+    elif resume.resumed and progress:
+        skipped = (f"; blocks {resume.skip_from + 1}-{len(article.blocks)} cannot be affected and keep their outputs"
+                   if resume.skip_from is not None else "")
+        progress.say(f"execblocks: {article.rel_path}: resumed at block {resume.start + 1} from the state "
+                     f"after block {resume.start}{skipped}")
+    result = await _execute(article, settings, progress, gpu, snapshots, resume)
+    if result.tail_unsafe:
+        # The blocks it skipped would start from other random generators or rcParams than
+        # they did last time: run them too.
+        if result.staging is not None:
+            shutil.rmtree(result.staging, ignore_errors=True)
+        result = await _execute(article, settings, progress, gpu, snapshots, resume.without_skipping())
+    if result.restore_failed:
+        if progress:
+            progress.say(f"execblocks: {article.rel_path}: the snapshot could not be restored "
+                         f"({result.error.ename}: {result.error.evalue}); running from the top")
+        if result.staging is not None:
+            shutil.rmtree(result.staging, ignore_errors=True)
+        result = await _execute(article, settings, progress, gpu, snapshots, Resume())
+    return result
+
+
+async def _execute(article: Article, settings: EngineSettings, progress: Progress | None, gpu: str | None,
+                   snapshots: Snapshots | None, resume: Resume) -> ExecutionResult:
+    full = build_notebook(article, settings.kernel_policy)
+    staging = None
+    if snapshots is not None:
+        staging = snapshots.staging()
+        keep_snapshots(full, settings.kernel_policy, str(staging),
+                       [str(d) for d in settings.code_dirs] + [str(article.path.parent)])
+    if resume.skip_from is not None and not _same_counts(full, resume):
+        resume = resume.without_skipping()  # the cells before them changed their numbering
+    resumed = None
+    if resume.resumed:
+        resumed = resumed_notebook(full, resume.start, str(resume.snapshot), resume.skip_from,
+                                   [name for entry in resume.tail for name in entry.get("imported", [])])
+    nb, counts = (resumed.notebook, resumed.counts) if resumed else (full, None)
     label = article.rel_path
     block_seconds = [0.0] * len(article.blocks)
     started: dict[int, float] = {}
@@ -155,6 +215,7 @@ async def execute_article(article: Article, settings: EngineSettings,
     )
     client.progress, client.article_label = progress, label
     client.cap = OutputCap(settings.max_output, settings.max_figures)
+    client.counts = counts
     t0 = time.perf_counter()
     executed_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
     error = None
@@ -163,9 +224,13 @@ async def execute_article(article: Article, settings: EngineSettings,
         env = kernel_environment(settings)
         if gpu is not None:
             env["CUDA_VISIBLE_DEVICES"] = gpu
-        env[SCRATCH_ENV] = str(runtime_dir / "scratch")  # where a block may write (execute/project_writes.py)
+        # Where a block may write (execute/project_writes.py). With snapshots, one folder per
+        # article that every run gets again: a path a block kept in a variable still works
+        # after a resume, which puts back the files the blocks before it wrote.
+        scratch = snapshots.scratch(article) if snapshots is not None else runtime_dir / "scratch"
+        env[SCRATCH_ENV] = str(scratch)
         env["EXECBLOCKS_ARTICLE"] = article.rel_path  # the watchdog names it when it kills leftovers
-        (runtime_dir / "scratch").mkdir()
+        scratch.mkdir()
         await client.async_execute(env=env)
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
         if isinstance(exc, CellTimeoutError):
@@ -186,7 +251,23 @@ async def execute_article(article: Article, settings: EngineSettings,
             # does not count the kernel's CPU: benchmarks read the kernel's own count.)
             await km.shutdown_kernel(now=True)
         shutil.rmtree(runtime_dir, ignore_errors=True)
+        if snapshots is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     duration = time.perf_counter() - t0
+    reads = [settings.root / rel for rel in resume.reads]
+    reads += [settings.root / rel for entry in resume.tail for rel in entry["reads"]]
+    tail_unsafe = False
+    if resume.resumed:
+        if error is None:
+            tail = {resume.skip_from + n: cell for n, cell in enumerate(resume.tail_cells)}
+            nb = assembled(full, resumed, list(resume.cells), tail, article)
+            tail_unsafe = resume.skip_from is not None and _digest_after(staging, resume.skip_from - 1) \
+                != resume.expected_digest
+        block_seconds[:resume.start] = resume.block_seconds
+        if resume.skip_from is not None:
+            block_seconds[resume.skip_from:] = [entry["seconds"] for entry in resume.tail]
+    # Before the tracebacks name the article's lines: cached cells get the lines of the day.
+    cells = [json.loads(json.dumps(nb.cells[n])) for n in block_cells(nb).values()] if error is None else []
     point_tracebacks_at_article(article, nb)
     info = run_info(nb) if error is None else {}
     return ExecutionResult(
@@ -194,8 +275,8 @@ async def execute_article(article: Article, settings: EngineSettings,
         notebook=public_notebook(nb),
         inline_values=inline_values(nb, len(article.inline)),
         inline_markdown=inline_markdown(nb, len(article.inline)),
-        reads=[Path(p) for p in info.get("reads", []) + info.get("modules", [])],
-        device=info.get("device"),
+        reads=[Path(p) for p in info.get("reads", []) + info.get("modules", [])] + reads,
+        device=info.get("device") or resume.device,
         versions=info.get("versions", {}),
         packages=info.get("packages", {}),
         block_seconds=block_seconds,
@@ -203,7 +284,28 @@ async def execute_article(article: Article, settings: EngineSettings,
         executed_at=executed_at,
         error=error,
         writes=[Path(p) for p in info.get("writes", [])],
+        resume=resume,
+        block_cells=cells,
+        staging=staging,
+        restore_failed=resume.resumed and error is not None and current["cell"] == 1,
+        tail_unsafe=tail_unsafe,
     )
+
+
+def _same_counts(full, resume: Resume) -> bool:
+    """Whether the skipped blocks' cached cells carry the execution counts a full run gives them now."""
+    counts = execution_counts(full)
+    cells = block_cells(full)
+    return all(cell.get("execution_count") == counts[cells[resume.skip_from + n]]
+               for n, cell in enumerate(resume.tail_cells))
+
+
+def _digest_after(staging: Path | None, block: int) -> str | None:
+    """The global-state digest the kernel recorded after `block` (execkernel.snapshot)."""
+    try:
+        return json.loads((staging / f"{block}.json").read_text())["digest"]
+    except (TypeError, OSError, ValueError, KeyError):
+        return None
 
 
 def run_blocking(coroutine):

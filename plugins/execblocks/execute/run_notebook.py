@@ -7,6 +7,7 @@ Pure functions on nbformat nodes; nothing here starts a kernel (execute/kernel_r
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -59,6 +60,91 @@ def build_notebook(article: Article, policy: KernelPolicy) -> nbformat.NotebookN
     cells.append(_hidden("__execblocks__.collect()"))
     nb.cells = cells
     return nb
+
+
+def execution_counts(nb: nbformat.NotebookNode) -> list[int | None]:
+    """The execution count nbclient and IPython give each cell in a full run (None: not run):
+    one more for every code cell with code and without `skip-execution`."""
+    counts, count = [], 0
+    for cell in nb.cells:
+        runs = (cell.cell_type == "code" and cell.source.strip()
+                and "skip-execution" not in cell.metadata.get("tags", []))
+        count += bool(runs)
+        counts.append(count if runs else None)
+    return counts
+
+
+def block_cells(nb: nbformat.NotebookNode) -> dict[int, int]:
+    """block index -> its cell's index in the notebook."""
+    return {c.metadata["execblocks"]["block"]: n for n, c in enumerate(nb.cells)
+            if "block" in c.metadata.get("execblocks", {})}
+
+
+def keep_snapshots(nb: nbformat.NotebookNode, policy: KernelPolicy, staging: str, project: list[str]) -> None:
+    """Make the install cell ask the kernel for its state after every block, which it
+    tells by the block cell's execution count (`project`: the folders of the modules whose
+    module-level data the state includes)."""
+    counts = execution_counts(nb)
+    blocks = {counts[n]: block for block, n in block_cells(nb).items() if counts[n] is not None}
+    nb.cells[0].source = policy.install_source({"staging": staging, "blocks": blocks, "project": project})
+
+
+@dataclass(frozen=True)
+class ResumedRun:
+    """The notebook a resumed run executes, and where its cells sit in the full one."""
+
+    notebook: nbformat.NotebookNode
+    counts: list[int | None]  # the execution count of each of its cells in a full run
+    positions: list[int | None]  # each of its cells' index in the full notebook (None: its own)
+
+
+def resumed_notebook(nb: nbformat.NotebookNode, start: int, snapshot: str, skip_from: int | None = None,
+                     imported: list[str] = ()) -> ResumedRun:
+    """The notebook a run resumed at block `start` executes: the install cell, a cell that
+    restores the state after block start-1, then every cell after that block's (the hidden
+    figure cells before block `start` included). With `skip_from`, the blocks from there on
+    are left out, and a cell imports what they imported before the inline values."""
+    counts = execution_counts(nb)
+    blocks = block_cells(nb)
+    cut = blocks[start - 1] + 1
+    kept = list(range(cut, len(nb.cells)))
+    cells = [nb.cells[0], _hidden(f"__execblocks__.resume({snapshot!r}, {_next(counts, cut)})")]
+    positions: list[int | None] = [0, None]
+    if skip_from is not None:
+        stop, end = blocks[skip_from - 1] + 1, blocks[len(blocks) - 1] + 1
+        kept = list(range(cut, stop))
+        cells += [nb.cells[n] for n in kept]
+        cells.append(_hidden(f"__execblocks__.import_skipped({list(imported)!r}, {_next(counts, end)})"))
+        positions += kept + [None]
+        kept = list(range(end, len(nb.cells)))
+    cells += [nb.cells[n] for n in kept]
+    positions += kept
+    run = nbformat.v4.new_notebook(metadata=nb.metadata)
+    run.cells = cells
+    return ResumedRun(run, [counts[p] if p is not None else None for p in positions], positions)
+
+
+def _next(counts: list[int | None], position: int) -> int:
+    """The execution count the first cell run at or after `position` gets in a full run."""
+    return max([c for c in counts[:position] if c is not None], default=0) + 1
+
+
+def assembled(nb: nbformat.NotebookNode, run: ResumedRun, cached: list[dict], tail: dict[int, dict],
+              article: Article) -> nbformat.NotebookNode:
+    """A resumed run's notebook as a full run leaves it: the blocks before the resume point
+    and the skipped ones as they were executed before (with the source lines the article
+    has now), and the cells this run executed."""
+    whole = nbformat.v4.new_notebook(metadata=run.notebook.metadata)
+    whole.cells = list(nb.cells)
+    for cell, position in zip(run.notebook.cells, run.positions):
+        if position is not None:
+            whole.cells[position] = cell
+    blocks = block_cells(nb)
+    for block, cell in list(enumerate(cached)) + sorted(tail.items()):
+        node = nbformat.from_dict(cell)
+        node.metadata["execblocks"]["line"] = article.blocks[block].code_line
+        whole.cells[blocks[block]] = node
+    return whole
 
 
 def _hidden(source: str) -> nbformat.NotebookNode:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # execute/kernel_run.py pulls in nbclient and zmq: only loade
     from execblocks.config import EngineSettings
     from execblocks.execute.kernel_run import ExecutionResult
     from execblocks.execute.progress import Progress
+    from execblocks.execute.resume import Snapshots
 
 LOCAL = "local"
 
@@ -50,10 +51,11 @@ class Executor(Protocol):
         ...
 
 
-def executor_for(settings: "EngineSettings") -> Executor:
-    """The executor EXECBLOCKS_EXECUTOR (or `invoke build --executor`) names."""
+def executor_for(settings: "EngineSettings", snapshots: "Snapshots | None" = None) -> Executor:
+    """The executor EXECBLOCKS_EXECUTOR (or `invoke build --executor`) names; local kernels
+    keep `snapshots` of their state and resume from them (execute/resume.py)."""
     if settings.executor == LOCAL:
-        return LocalPool()
+        return LocalPool(snapshots)
     from execblocks.execute.dask.executor import DaskExecutor
 
     return DaskExecutor(settings.executor)
@@ -61,6 +63,9 @@ def executor_for(settings: "EngineSettings") -> Executor:
 
 class LocalPool:
     """Kernels on this machine, run side by side from one asyncio loop."""
+
+    def __init__(self, snapshots: "Snapshots | None" = None):
+        self.snapshots = snapshots
 
     def run(self, jobs: list[Job], settings: "EngineSettings", progress: "Progress") -> list["ExecutionResult"]:
         from execblocks.execute import kernel_run
@@ -81,7 +86,10 @@ class LocalPool:
                 progress.article_start(article.rel_path, len(article.blocks), where)
                 running.append(article.rel_path)
                 try:
-                    result = await kernel_run.execute_article(article, settings, progress, gpu=gpu)
+                    # A forced run (`--force`, `invoke run`) starts from the top, as it always did.
+                    resuming = {} if self.snapshots is None else {
+                        "snapshots": self.snapshots, "resuming": not (job.plan and job.plan.reasons == ["forced"])}
+                    result = await kernel_run.execute_article(article, settings, progress, gpu=gpu, **resuming)
                 finally:
                     running.remove(article.rel_path)
                 if article.rel_path not in interruption.running:

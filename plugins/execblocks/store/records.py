@@ -89,6 +89,12 @@ class Provenance:
     # The earlier run that produced these very outputs, when this run reproduced them byte
     # for byte: pages show that one, so a rerun changes no page (issue 13 §6).
     shown_run: "Provenance | None" = None
+    # Blocks (1-based) this run did not execute: their outputs and state came from the
+    # snapshot cache (execute/resume.py), being what the same code made before.
+    resumed: tuple[int, ...] = ()
+    # Blocks (1-based) after the rerun ones that provably could not be affected
+    # (execute/blocknames.py): they kept the outputs of the run before, not rerun.
+    skipped: tuple[int, ...] = ()
 
     @property
     def shown(self) -> "Provenance":
@@ -102,13 +108,19 @@ class Provenance:
             data["worker"] = self.worker
         if self.shown_run is not None:
             data["shown"] = self.shown_run.to_json()
+        if self.resumed:
+            data["resumed_from_snapshot"] = list(self.resumed)
+        if self.skipped:
+            data["skipped_unaffected"] = list(self.skipped)
         return data
 
     @classmethod
     def from_json(cls, data: dict) -> "Provenance":
         shown = cls.from_json(data["shown"]) if data.get("shown") else None
         return cls(data["executed_at"], float(data["duration_s"]), tuple(float(s) for s in data["block_seconds"]),
-                   worker=data.get("worker"), shown_run=shown)
+                   worker=data.get("worker"), shown_run=shown,
+                   resumed=tuple(int(b) for b in data.get("resumed_from_snapshot", ())),
+                   skipped=tuple(int(b) for b in data.get("skipped_unaffected", ())))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,174 @@
+"""`invoke build` and `invoke status` as users run them: whole processes, on this site's own
+content and on generated corpora whose articles share dependencies. Prints figures;
+asserts nothing. build_speed.py (`invoke bench`) calls `main()`; it also runs alone:
+
+    python benchmarks/user_builds.py
+
+  real site             `invoke build` (no-op, then prose edit) on a copy of this repository's
+                        content, code and results / `pelican` with the same theme and settings
+                        minus the engine, median of the pairs' CPU ratios           target <= 1.15x
+  200 articles          the same on 200 generated executable articles that each import the
+                        same 18 files of code/ (stored results made without running kernels)
+  status, 2,000         `invoke status` as a whole process on 2,000 such articles   target <= 1 s
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PAIRS = int(os.environ.get("BENCH_PAIRS", "9"))
+SHARED = 18  # files of code/ every generated article imports
+PLAIN_CONF = """\
+import os, sys
+sys.path.insert(0, os.path.dirname(__file__))
+exec(open(os.path.join(os.path.dirname(__file__), "pelicanconf.py")).read())
+PLUGINS = [name for name in PLUGINS if name != "execblocks"]
+OUTPUT_PATH = "output-plain"
+"""
+
+
+@dataclass
+class Timing:
+    wall: float
+    cpu: float  # user + sys of the process and every child it waited for
+
+
+def timed(command: list[str], cwd: Path) -> Timing:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True,
+                          env=dict(os.environ, OMP_NUM_THREADS="1"))
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode:
+        raise SystemExit(f"{' '.join(command)} failed in {cwd}:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+    return Timing(wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+
+
+def invoke(site: Path, *task: str) -> Timing:
+    return timed([sys.executable, "-m", "invoke", *task], site)
+
+
+def plain_pelican(site: Path) -> Timing:
+    return timed([sys.executable, "-m", "pelican", "-s", "plain.py", "--fatal", "errors", "-q"], site)
+
+
+def user_site(root: Path, with_repo_content: bool) -> Path:
+    """A project laid out as this repository (its tasks.py, settings, theme and engine),
+    with this repository's content, code and results or with none."""
+    root.mkdir(parents=True)
+    for name in ("tasks.py", "pelicanconf.py"):
+        shutil.copy(REPO / name, root / name)
+    for name in ("plugins", "theme"):
+        (root / name).symlink_to(REPO / name)
+    if with_repo_content:
+        for name in ("content", "code", "results"):
+            shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__", ".lock"))
+    else:
+        (root / "content").mkdir()
+        (root / "code").mkdir()
+    (root / "plain.py").write_text(PLAIN_CONF)
+    return root
+
+
+def shared_corpus(root: Path, count: int) -> None:
+    """`count` executable articles, each importing the same SHARED modules of code/, with
+    stored results recording them as read (made in-process: no kernel runs)."""
+    sys.path.insert(0, str(REPO / "plugins"))
+    import nbformat
+    from pelican.settings import read_settings
+
+    from execblocks.config import EngineSettings
+    from execblocks.execute.kernel_run import ExecutionResult
+    from execblocks.pipeline import store_result
+    from execblocks.source.parse import parse_text
+    from execblocks.store.results_folder import ResultsStore
+
+    modules = []
+    for n in range(SHARED):
+        path = root / "code" / f"shared{n:02d}.py"
+        path.write_text(f'"""Shared helper {n}."""\n\nVALUE = {n}\n\n\ndef twice(x):\n    return 2 * x\n' + "# padding\n" * 200)
+        modules.append(path)
+    settings = EngineSettings.from_pelican(read_settings(str(root / "pelicanconf.py")))
+    store = ResultsStore(settings.results_dir)
+    imports = ", ".join(f"shared{n:02d}" for n in range(SHARED))
+    for n in range(count):
+        text = (f"Title: Generated {n}\nDate: 2026-01-01\n\nProse {n}.\n\n```{{python}}\nimport {imports}\n"
+                f"x = shared00.twice({n})\n```\n\n```{{python}}\n#| echo: false\nprint(x)\n```\n\n"
+                f"The value is `{{python}} x`.\n")
+        path = root / "content" / f"a{n:04d}.md"
+        path.write_text(text)
+        article = parse_text(text, path, root, settings.content_dir)
+        notebook = nbformat.v4.new_notebook()
+        for block in article.blocks:
+            cell = nbformat.v4.new_code_cell(block.code, id=f"block-{block.index + 1}")
+            cell.metadata["execblocks"] = {"block": block.index}
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"{2 * n}\n")] if block.index else []
+            notebook.cells.append(cell)
+        store_result(store, ExecutionResult(article, notebook, [str(2 * n)], modules, "cpu", {"python": "3.11"},
+                                             [0.001, 0.001], 0.1, "2026-01-01T00:00:00+00:00"), settings)
+
+
+def edit_prose(site: Path, n: int) -> None:
+    for path in sorted((site / "content").glob("*.md")):
+        with open(path, "a") as handle:
+            handle.write(f"\nAn edit to the prose, number {n}.\n")
+
+
+@dataclass
+class Paired:
+    engine: Timing
+    plain: Timing
+    ratio: float  # median over pairs of engine CPU / plain CPU
+
+
+def pairs(site: Path, before_each=None) -> Paired:
+    engine_runs, plain_runs = [], []
+    for n in range(PAIRS):
+        if before_each:
+            before_each(n)
+        plain_runs.append(plain_pelican(site))
+        engine_runs.append(invoke(site, "build"))
+    med = lambda runs: Timing(statistics.median(t.wall for t in runs), statistics.median(t.cpu for t in runs))  # noqa: E731
+    return Paired(med(engine_runs), med(plain_runs), statistics.median(e.cpu / p.cpu for e, p in zip(engine_runs, plain_runs)))
+
+
+def describe(paired: Paired) -> str:
+    return (f"{paired.ratio:5.2f}x  (median of pair ratios; CPU {paired.engine.cpu:.2f} s vs {paired.plain.cpu:.2f} s, "
+            f"wall {paired.engine.wall:.2f} s vs {paired.plain.wall:.2f} s)")
+
+
+def main(tmp: Path) -> None:
+    real = user_site(tmp / "real", with_repo_content=True)
+    invoke(real, "build")  # renders once (math cache, highlight cache); results are fresh
+    print(f"real site, invoke build no-op   {describe(pairs(real))}   target <= 1.15x")
+    print(f"real site, invoke build prose   {describe(pairs(real, lambda n: edit_prose(real, n)))}   target <= 1.15x")
+
+    corpus = user_site(tmp / "corpus200", with_repo_content=False)
+    shared_corpus(corpus, 200)
+    invoke(corpus, "build")
+    print(f"200 articles, {SHARED} shared deps, no-op   {describe(pairs(corpus))}   target <= 1.15x")
+    print(f"200 articles, {SHARED} shared deps, prose   "
+          f"{describe(pairs(corpus, lambda n: edit_prose(corpus, n)))}   target <= 1.15x")
+
+    many = user_site(tmp / "status2000", with_repo_content=False)
+    shared_corpus(many, 2000)
+    runs = [invoke(many, "status") for _ in range(5)]
+    print(f"invoke status, 2,000 articles, {SHARED} shared deps: wall {statistics.median(r.wall for r in runs):.2f} s, "
+          f"CPU {statistics.median(r.cpu for r in runs):.2f} s (median of 5 whole processes)   target <= 1 s")
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        main(Path(scratch))

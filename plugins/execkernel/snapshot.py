@@ -1,0 +1,394 @@
+"""The kernel's state after a block, saved to a file and put back into a fresh kernel
+(what lets an edit to block k rerun from block k instead of from the top).
+
+Runs inside the article's kernel and imports nothing from the engine. A snapshot holds:
+
+- the user namespace (every name a block bound; IPython's own names are left out),
+  pickled in one piece with cloudpickle so that objects shared between names stay
+  shared (an optimiser and the model whose parameters it holds);
+- the global random states: Python's `random`, NumPy's legacy global generator, torch's
+  CPU generator and, when CUDA was initialised, every CUDA device's generator;
+- matplotlib's rcParams (styles, `plt.rcParams[...] = ...`), the working directory,
+  the files in the article's scratch folder, the modules imported so far (imported
+  again, in order, before the namespace is loaded), and what the caller adds (`extra`).
+
+Functions and classes the blocks defined are pickled by value (cloudpickle's way), but
+a function keeps the live namespace as its globals: `def f(): return scale * x` must see
+a later block's `scale`, as in the kernel it came from.
+
+A name that cannot be pickled (a socket, a generator, an open file, a CUDA stream)
+makes the snapshot fail as `Unpicklable`, naming it; the build then reruns from the top.
+Taking a snapshot never changes what a block computes: it only reads the state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import pickle
+import re
+import sys
+import tarfile
+import types
+
+# IPython's history names (_, __, _i3, _7, ...) and dunders are the shell's, not the article's.
+SHELL_NAME = re.compile(r"_+|_i+|_i?\d+|__.*__")
+
+
+class Unpicklable(Exception):
+    """The state holds something pickle cannot save; `names` says what."""
+
+    def __init__(self, names: list[tuple[str, str]]):
+        self.names = names
+        super().__init__("; ".join(f"{name} ({why})" for name, why in names))
+
+
+def _shell():
+    from IPython import get_ipython
+
+    return get_ipython()
+
+
+def user_names(shell) -> dict:
+    """The article's names: the namespace without what IPython put there."""
+    hidden = shell.user_ns_hidden
+    return {name: value for name, value in shell.user_ns.items()
+            if name not in hidden and not SHELL_NAME.fullmatch(name)}
+
+
+def _rebuild_function(code, name, defaults, closure, kwdefaults, qualname, attributes, module):
+    """A function defined in a block, rebuilt with the live namespace as its globals."""
+    function = types.FunctionType(code, _shell().user_ns, name, defaults, closure)
+    function.__kwdefaults__ = kwdefaults
+    function.__qualname__ = qualname
+    function.__module__ = module
+    function.__dict__.update(attributes)
+    return function
+
+
+def _file_name(file) -> str | int:
+    try:
+        return file.name
+    except (AttributeError, ValueError):
+        return ""
+
+
+def _closed_file(name, mode: str, text: bool):
+    """A closed file like the one a block left: same type, name and mode, no state to lose."""
+    kind = "r+" if "+" in mode else "r" if "r" in mode else "w"  # the same buffer type; devnull loses nothing
+    file = open(os.devnull, kind if text else kind + "b")
+    raw = file.buffer.raw if text else file.raw
+    raw.name = name
+    if text:
+        file.mode = mode  # a binary file's mode is its raw file's, read from the name's open
+    file.close()
+    return file
+
+
+def _pickler_class():
+    import cloudpickle
+
+    class NamespacePickler(cloudpickle.Pickler):
+        """cloudpickle, except that a function whose globals are the namespace is rebuilt
+        against the namespace it is loaded into (cloudpickle gives it a private copy)."""
+
+        namespace: dict = {}
+
+        def reducer_override(self, obj):
+            if isinstance(obj, io.IOBase) and obj.closed:  # `with open(p) as f:` leaves f behind
+                return _closed_file, (_file_name(obj), getattr(obj, "mode", "r"), isinstance(obj, io.TextIOBase))
+            if isinstance(obj, types.FunctionType) and obj.__globals__ is self.namespace:
+                return _rebuild_function, (obj.__code__, obj.__name__, obj.__defaults__, obj.__closure__,
+                                           obj.__kwdefaults__, obj.__qualname__, dict(obj.__dict__),
+                                           obj.__module__)
+            return super().reducer_override(obj)
+
+    return NamespacePickler
+
+
+def _dumps(value, namespace: dict) -> bytes:
+    buffer = io.BytesIO()
+    pickler = _pickler_class()(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.namespace = namespace
+    pickler.dump(value)
+    return buffer.getvalue()
+
+
+def _module_state(project: tuple[str, ...]) -> dict[str, dict]:
+    """The data (not the functions, classes or modules) that the project's own modules hold
+    at module level: a registry, a cache, the device `reproducible.device()` picked. A fresh
+    import would start them over; a block after the resume point must find them as they were."""
+    roots = tuple(os.path.join(os.path.abspath(p), "") for p in project)
+    found = {}
+    for name, module in list(sys.modules.items()):
+        path = _source_of(name) if roots else None
+        if path is None or not path.startswith(roots):
+            continue
+        values = {key: value for key, value in vars(module).items()
+                  if not (key.startswith("__") and key.endswith("__"))
+                  and not isinstance(value, (types.ModuleType, types.FunctionType, type, types.BuiltinFunctionType))}
+        if values:
+            found[name] = values
+    return found
+
+
+def random_states() -> dict:
+    """Every global generator a block may have drawn from, as it stands now."""
+    import random
+
+    states = {"python": random.getstate()}
+    if "numpy" in sys.modules:
+        states["numpy"] = sys.modules["numpy"].random.get_state()
+    if "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        states["torch"] = torch.get_rng_state()
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def _set_random_states(states: dict) -> None:
+    import random
+
+    random.setstate(states["python"])
+    if "numpy" in states:
+        import numpy
+
+        numpy.random.set_state(states["numpy"])
+    if "torch" in states:
+        import torch
+
+        torch.set_rng_state(states["torch"])
+        if "cuda" in states:
+            torch.cuda.set_rng_state_all(states["cuda"])
+
+
+def _rc_params() -> dict | None:
+    if "matplotlib" not in sys.modules:
+        return None
+    params = dict(sys.modules["matplotlib"].rcParams)
+    params.pop("backend", None)  # the kernel's, set by MPLBACKEND: never the article's
+    return params
+
+
+def _scratch_files(folder: str | None, limit: int) -> bytes:
+    """The scratch folder as a tar (files a block wrote for a later one)."""
+    if not folder or not os.path.isdir(folder):
+        return b""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        tar.add(folder, arcname=".")
+    if buffer.tell() > limit:
+        raise Unpicklable([("EXECBLOCKS_SCRATCH", f"scratch files over {limit:,} bytes")])
+    return buffer.getvalue()
+
+
+def take(scratch: str | None = None, extra: dict | None = None, scratch_limit: int = 1 << 30,
+         project: tuple[str, ...] = ()) -> bytes:
+    """The state as bytes (a header of plain values, then the pickled state); raises
+    Unpicklable naming what pickle refused."""
+    shell = _shell()
+    names = user_names(shell)
+    header = {"modules": [name for name, module in list(sys.modules.items()) if module is not None],
+              "cwd": os.getcwd(), "extra": extra or {}}
+    snapshot = {"names": names, "random": random_states(), "rc": _rc_params(),
+                "scratch": _scratch_files(scratch, scratch_limit), "modules": _module_state(project)}
+    try:
+        return pickle.dumps(header, protocol=pickle.HIGHEST_PROTOCOL) + _dumps(snapshot, shell.user_ns)
+    except Exception:  # noqa: BLE001 - find which name it was, then say so
+        pass
+    culprits = []
+    for module, values in snapshot["modules"].items():
+        for name, value in values.items():
+            try:
+                _dumps(value, shell.user_ns)
+            except Exception as error:  # noqa: BLE001 - pickle raises many kinds
+                culprits.append((f"{module}.{name}", f"{type(error).__name__}: {error}"))
+    for name, value in names.items():
+        try:
+            _dumps(value, shell.user_ns)
+        except Exception as error:  # noqa: BLE001 - pickle raises many kinds
+            culprits.append((name, f"{type(error).__name__}: {error}"))
+    raise Unpicklable(culprits or [("(global state)", "random states or rcParams could not be pickled")])
+
+
+def globals_digest() -> str:
+    """sha256 of the global state a block may read without naming it (the random generators,
+    rcParams): equal digests mean the next block starts from the same generators and style."""
+    return hashlib.sha256(pickle.dumps((random_states(), _rc_params()), protocol=4)).hexdigest()
+
+
+def restore(data: bytes, scratch: str | None = None) -> dict:
+    """Put a snapshot's state into this (fresh) kernel; returns its `extra`."""
+    import importlib
+
+    shell = _shell()
+    stream = io.BytesIO(data)
+    header = pickle.load(stream)
+    # The packages the run had imported, in its order, before anything is unpickled: the
+    # run is recorded as using them (the record lists packages, not submodules), and their
+    # import side effects happen as they did. Submodules come as the pickle needs them
+    # (importing every one the run had cost as much again: 1.7 s more for matplotlib's).
+    import_modules(list(dict.fromkeys(name.partition(".")[0] for name in header["modules"])))
+    snapshot = pickle.load(stream)
+    os.chdir(header["cwd"])
+    if scratch and snapshot["scratch"]:
+        with tarfile.open(fileobj=io.BytesIO(snapshot["scratch"])) as tar:
+            tar.extractall(scratch, filter="data")
+    if snapshot["rc"] is not None:
+        import matplotlib
+
+        matplotlib.rcParams.update(snapshot["rc"])
+    for module, values in snapshot.get("modules", {}).items():
+        try:
+            vars(importlib.import_module(module)).update(values)
+        except ImportError:  # gone since (a module deleted): nothing to put back
+            pass
+    shell.user_ns.update(snapshot["names"])
+    _set_random_states(snapshot["random"])
+    return header["extra"]
+
+
+def import_skipped(names: list[str], next_count: int) -> None:
+    """Hidden cell of a run that skipped the blocks after its last one: the modules those
+    blocks imported before (so the run is recorded as using them, as a full run is), and
+    the execution count the next cell has in a full run."""
+    if _run is not None:
+        _run.quiet = True
+    try:
+        import_modules(names)
+    finally:
+        if _run is not None:
+            _run.quiet = False
+    _shell().execution_count = next_count
+
+
+def import_modules(names: list[str]) -> None:
+    """Import, in order, the modules a run had imported (failures are left alone: some
+    modules only import as part of their package)."""
+    import importlib
+
+    for name in names:
+        if name in sys.modules or name == "__main__":
+            continue
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - a module that cannot import alone is not ours to fix
+            pass
+
+
+# -- taking one after every block of a run ------------------------------------------------
+
+class _Run:
+    """What the engine asked for this run: where to write, which cells are blocks."""
+
+    def __init__(self, staging: str, blocks: dict[int, int], scratch: str | None, extra, scratch_limit: int,
+                 project: tuple[str, ...] = ()):
+        self.staging = staging  # a folder outside the project; the engine moves the files to its cache
+        self.blocks = blocks  # execution count -> block index
+        self.scratch = scratch
+        self.extra = extra  # () -> dict: the engine's own kernel state (figure policy, device)
+        self.scratch_limit = scratch_limit
+        self.project = project  # folders of the project's own modules (their module-level data is kept)
+        self.reads: set[str] = set()
+        self.writes: set[str] = set()
+        self.modules = _module_files()
+        self.imported = set(sys.modules)
+        self.quiet = False  # our own files are not the block's reads
+
+
+_run: _Run | None = None
+
+
+def _module_files() -> set[str]:
+    return {path for name in list(sys.modules) if (path := _source_of(name)) is not None}
+
+
+_sources: dict[str, str | None] = {}  # module name -> its .py file, absolute; looked at once per module
+
+
+def _source_of(name: str) -> str | None:
+    """A module's .py file (None: none), worked out once: after every block a kernel with
+    torch holds some 2,000 modules, and asking each again cost more than the snapshot."""
+    if name not in _sources:
+        path = getattr(sys.modules.get(name), "__file__", None)
+        _sources[name] = os.path.abspath(path) if isinstance(path, str) and path.endswith(".py") else None
+    return _sources[name]
+
+
+def install(staging: str, blocks: dict[int, int], scratch: str | None = None, extra=dict,
+            scratch_limit: int = 1 << 30, project: tuple[str, ...] = ()) -> None:
+    """Hidden cell: after each block cell (by execution count), write the state after it
+    (`<block>.snap`) and what it read (`<block>.json`) into `staging`. Registered after
+    the figure hook, so a block's figures are saved and closed first."""
+    global _run
+    _run = _Run(staging, {int(k): v for k, v in blocks.items()}, scratch, extra, scratch_limit, tuple(project))
+    sys.addaudithook(_audit)
+    _shell().events.register("post_run_cell", _after_cell)
+
+
+def _audit(event: str, args: tuple) -> None:
+    if event != "open" or _run is None or _run.quiet:
+        return
+    try:
+        path, mode, flags = args
+        if path is None or isinstance(path, int):
+            return
+        path = os.path.abspath(os.fsdecode(path))
+        writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+            mode is None and flags & (os.O_WRONLY | os.O_RDWR))
+        (_run.writes if writing else _run.reads).add(path)
+    except Exception:  # noqa: BLE001 - an audit hook must never raise
+        pass
+
+
+def _after_cell(result) -> None:
+    import json
+
+    run = _run
+    block = run.blocks.get(result.execution_count) if run is not None else None
+    if block is None:  # an engine cell, or a run that takes no snapshots
+        return
+    run.quiet = True
+    try:
+        modules = _module_files()
+        info = {"block": block, "reads": sorted(run.reads), "writes": sorted(run.writes),
+                "modules": sorted(modules - run.modules), "digest": globals_digest(),
+                "imported": [name for name in sys.modules if name not in run.imported],
+                "snapshot": None, "unpicklable": None}
+        run.reads, run.writes, run.modules, run.imported = set(), set(), modules, set(sys.modules)
+        try:
+            data = take(run.scratch, run.extra(), run.scratch_limit, run.project)
+        except Unpicklable as error:
+            info["unpicklable"] = [list(pair) for pair in error.names]
+        else:
+            name = f"{block}.snap"
+            with open(os.path.join(run.staging, name), "wb") as file:
+                file.write(data)
+            info["snapshot"] = name
+        with open(os.path.join(run.staging, f"{block}.json"), "w") as file:
+            json.dump(info, file)
+    except Exception as error:  # noqa: BLE001 - a snapshot must never fail the block
+        print(f"execblocks: no snapshot after block {block + 1}: {type(error).__name__}: {error}",
+              file=sys.stderr)
+    finally:
+        run.quiet = False
+
+
+def restore_file(path: str, next_count: int, scratch: str | None = None) -> dict:
+    """Hidden cell of a resumed run: the state from `path`, and the kernel's execution
+    count set so the next cell gets the number it has in a full run (tracebacks, the
+    stored notebook and warnings name cells by it)."""
+    if _run is not None:
+        _run.quiet = True
+    try:
+        with open(path, "rb") as file:
+            extra = restore(file.read(), scratch)
+    finally:
+        if _run is not None:
+            _run.quiet = False
+            _run.modules, _run.imported = _module_files(), set(sys.modules)
+    shell = _shell()
+    shell.execution_count = next_count  # IPython counted this cell before running it
+    return extra
