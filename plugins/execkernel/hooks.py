@@ -24,6 +24,7 @@ import os
 import random
 import sys
 
+from execkernel.file_events import opened_file
 from execkernel.policy import KernelPolicy
 
 RUN_MIME = "application/vnd.execblocks.run+json"
@@ -151,15 +152,12 @@ def _audit(event: str, args: tuple) -> None:
                 pass
         return
     try:
-        path, mode, flags = args
-        if path is None or isinstance(path, int):
-            return
-        path = os.path.abspath(os.fsdecode(path))
-        writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
-            mode is None and flags & (os.O_WRONLY | os.O_RDWR))
-        (_opened_for_write if writing else _opened_for_read).add(path)
+        opened = opened_file(args)
+        if opened is not None:
+            (_opened_for_write if opened[1] else _opened_for_read).add(opened[0])
     except Exception:
         pass
+
 
 
 def _name_cells_in_warnings(shell) -> None:

@@ -32,6 +32,8 @@ import sys
 import tarfile
 import types
 
+from execkernel.file_events import opened_file
+
 # IPython's history names (_, __, _i3, _7, ...) and dunders are the shell's, not the article's.
 SHELL_NAME = re.compile(r"_+|_i+|_i?\d+|__.*__")
 
@@ -332,13 +334,9 @@ def _audit(event: str, args: tuple) -> None:
     if event != "open" or _run is None or _run.quiet:
         return
     try:
-        path, mode, flags = args
-        if path is None or isinstance(path, int):
-            return
-        path = os.path.abspath(os.fsdecode(path))
-        writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
-            mode is None and flags & (os.O_WRONLY | os.O_RDWR))
-        (_run.writes if writing else _run.reads).add(path)
+        opened = opened_file(args)
+        if opened is not None:
+            (_run.writes if opened[1] else _run.reads).add(opened[0])
     except Exception:  # noqa: BLE001 - an audit hook must never raise
         pass
 

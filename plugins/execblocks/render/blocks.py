@@ -244,17 +244,7 @@ def _chart_figure(chart, block: Block, counter: list[int], in_block: int) -> str
     options = block.options
     caption_text = options.figure_caption(in_block)
     label = options.figure_alt(in_block) or caption_text or chart_title(chart)
-    figure_id = ""
-    if options.label:
-        suffix = f"-{in_block + 1}" if in_block else ""
-        figure_id = f' id="{_figure_anchor(options.label)}{suffix}"'
-    caption = ""
-    if caption_text or options.label:
-        counter[0] += 1
-        caption = f'<span class="figure-number">Figure {counter[0]}.</span>'
-        if caption_text:
-            caption += f" {html.escape(caption_text)}"
-        caption = f"<figcaption>{caption}</figcaption>"
+    figure_id, caption = _numbered(options, caption_text, counter, in_block)
     return (f'<figure class="{_figure_classes(options)} cell-output-chart cell-output-{chart.library}"{figure_id}>'
             f'{chart_html(chart, label)}{caption}</figure>')
 
@@ -284,6 +274,22 @@ def _stderr(text: str, options) -> str:
     return "\n".join(shown)
 
 
+def _numbered(options, caption_text: str | None, counter: list[int], in_block: int) -> tuple[str, str]:
+    """A figure's id attribute (from its label; sub-figures `-2`, `-3`...) and its figcaption:
+    "Figure N." and the caption, only when it is labelled or captioned (counter[0] counts)."""
+    figure_id = ""
+    if options.label:
+        suffix = f"-{in_block + 1}" if in_block else ""
+        figure_id = f' id="{_figure_anchor(options.label)}{suffix}"'
+    if not (caption_text or options.label):
+        return figure_id, ""
+    counter[0] += 1
+    caption = f'<span class="figure-number">Figure {counter[0]}.</span>'
+    if caption_text:
+        caption += f" {html.escape(caption_text)}"
+    return figure_id, f"<figcaption>{caption}</figcaption>"
+
+
 def _figure(output, mime, block, rendered, counter, in_block, columns: int = 1) -> str:
     """One figure: the image (a lightbox link), and, when it is labelled or captioned,
     its number and caption (as Quarto: an uncaptioned plot is not "Figure N."); `columns`:
@@ -291,17 +297,7 @@ def _figure(output, mime, block, rendered, counter, in_block, columns: int = 1) 
     options = block.options
     caption_text = options.figure_caption(in_block)
     alt = _alt_text(output, block, rendered, caption_text, in_block)
-    figure_id = ""
-    if options.label:
-        suffix = f"-{in_block + 1}" if in_block else ""
-        figure_id = f' id="{_figure_anchor(options.label)}{suffix}"'
-    caption = ""
-    if caption_text or options.label:
-        counter[0] += 1
-        caption = f'<span class="figure-number">Figure {counter[0]}.</span>'
-        if caption_text:
-            caption += f" {html.escape(caption_text)}"
-        caption = f"<figcaption>{caption}</figcaption>"
+    figure_id, caption = _numbered(options, caption_text, counter, in_block)
     return (f'<figure class="{_figure_classes(options)}"{figure_id}>'
             f'{_picture(output, mime, rendered, alt, options.column, columns)}{caption}</figure>')
 
