@@ -105,7 +105,8 @@ def build(case: str, root: Path) -> Built:
         logging.getLogger().removeHandler(recorder)
     errors = [r.getMessage() for r in recorder.records if r.levelno >= logging.ERROR]
     assert not errors, f"{case}: the build logged errors:\n" + "\n".join(errors)
-    pages = [p for p in output.glob("*.html") if p.name not in LIST_PAGES]
+    site_pages = LIST_PAGES | {f"{name}.html" for name in settings["DIRECT_TEMPLATES"]}  # search.html too
+    pages = [p for p in output.glob("*.html") if p.name not in site_pages]
     assert len(pages) == 1, f"{case}: expected one article page, found {[p.name for p in pages]}"
     return Built(case, output, pages[0], pages[0].read_text(),
                  [r.getMessage() for r in recorder.records if r.levelno == logging.WARNING])
