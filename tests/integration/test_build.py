@@ -18,8 +18,8 @@ def test_build_shows_outputs_figure_and_shared_state(project, capfd):
     assert "<pre>x is 42\n</pre>" in page  # printed text
     assert '<pre>43</pre>' in page  # the third block reuses x from the first
     assert '<span class="inline-value">420</span>' in page  # inline value in the prose
-    figure = re.search(r'<figure class="cell-figure" id="fig-line"><a class="figure-zoom" href="[^"]+"[^>]*>'
-                       r'<picture>.*?<img src="([^"]+)"[^>]* alt="([^"]+)"', page)
+    figure = re.search(r'<figure class="cell-figure" id="fig-line"><div class="figure-media">'
+                       r'<a class="figure-zoom" href="[^"]+"[^>]*><picture>.*?<img src="([^"]+)"[^>]* alt="([^"]+)"', page)
     assert figure, page
     src, alt = figure.groups()
     assert alt == "A line rising from 1 to 3"
