@@ -171,3 +171,13 @@ def test_a_widget_is_a_notice_and_a_warning_not_its_repr():
 def test_outputs_never_carry_scripts_or_ids(mime):
     out = render_data(mime, {mime: '<p id="content" onclick="x()">hi</p><script>x()</script>'}, BlockOptions())
     assert "<p>hi</p>" in out and "script" not in out and "onclick" not in out and 'id="content"' not in out
+
+
+def test_an_empty_header_cell_becomes_a_data_cell():
+    """pandas' corner cell above an unnamed index: a header naming nothing (axe: empty-table-header)."""
+    from execblocks.render.mime import render_data
+
+    html = ('<table><thead><tr><th></th><th>acc</th></tr></thead>'
+            '<tbody><tr><th>bn</th><td>0.9</td></tr></tbody></table>')
+    shown = render_data("text/html", {"text/html": html}, None)
+    assert "<td></td><th>acc</th>" in shown and "<th>bn</th>" in shown and "<th></th>" not in shown

@@ -50,6 +50,7 @@ MIME_RANK = (
 IMAGE_MIMES = ("image/svg+xml", "image/png")
 VEGA_MIME = re.compile(r"^application/vnd\.(?P<kind>vega|vegalite)\.v\d+\+json$")
 OWN_CAPTION = re.compile(r"<caption\b[^>]*>(.*?)</caption>", re.S)
+EMPTY_HEADER_CELL = re.compile(r"<th(?P<attrs>(?:\s[^>]*)?)>\s*</th>")
 TABLE_OPEN = re.compile(r"<table\b[^>]*>(?:\s*<caption\b[^>]*>.*?</caption>)?", re.S)
 MATH_DELIMITERS = re.compile(r"^\s*(?:\$\$(?P<a>.*)\$\$|\\\[(?P<b>.*)\\\]|\$(?P<c>.*)\$)\s*$", re.S)
 
@@ -78,7 +79,7 @@ def render_data(mime: str | None, data: dict, options, table_number=None) -> str
         return ""
     value = data[mime]
     if mime == "text/html":
-        body = sanitize_html(_text(value))
+        body = blank_corner_cells(sanitize_html(_text(value)))
     elif mime == "text/markdown":
         body = markdown_to_html(_text(value))
     elif mime == "text/latex":
@@ -95,6 +96,14 @@ def render_data(mime: str | None, data: dict, options, table_number=None) -> str
     else:
         return ""
     return f'<div class="cell-output cell-output-display">{with_table_caption(body, options, table_number)}</div>'
+
+
+def blank_corner_cells(body: str) -> str:
+    """An empty header cell (pandas' corner above an unnamed index) is a data cell: a `<th>`
+    with no text is a header that names nothing to a screen reader (axe: empty-table-header)."""
+    if "<thead" not in body:
+        return body
+    return EMPTY_HEADER_CELL.sub(lambda m: f"<td{m['attrs']}></td>", body)
 
 
 def with_table_caption(body: str, options, table_number) -> str:
