@@ -490,6 +490,9 @@ def _packages() -> dict[str, str]:
 
     imported = {name.partition(".")[0] for name in list(sys.modules)} - _modules_at_start
     imported -= set(sys.stdlib_module_names)
+    snapshot = sys.modules.get("execkernel.snapshot")
+    imported -= getattr(snapshot, "OWN_IMPORTS", set())  # the snapshots' own, not the blocks'
+    imported.discard("execkernel")
     imported.add("ipykernel")
     owners = metadata.packages_distributions()
     found = {}

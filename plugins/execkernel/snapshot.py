@@ -88,8 +88,17 @@ def _closed_file(name, mode: str, text: bool):
     return file
 
 
+# Top-level modules the snapshots themselves brought into the kernel (cloudpickle, when no
+# block had imported it): not the article's dependencies, so hooks._packages leaves them out
+# of the provenance (a Dask run, which takes no snapshots, records the same packages).
+OWN_IMPORTS: set[str] = set()
+
+
 def _pickler_class():
+    before = {name.partition(".")[0] for name in sys.modules}
     import cloudpickle
+
+    OWN_IMPORTS.update({name.partition(".")[0] for name in sys.modules} - before)
 
     class NamespacePickler(cloudpickle.Pickler):
         """cloudpickle, except that a function whose globals are the namespace is rebuilt
