@@ -59,7 +59,7 @@ def test_figures_are_saved_light_and_dark_byte_stable_and_served_responsively(pr
     # plus the block's own SVG.
     assert sum(n.endswith(".png") for n in first) >= 4 and sum(n.endswith(".svg") for n in first) == 5
     page = project.html("figures")
-    wide = re.search(r'<figure class="cell-figure"><a class="figure-zoom" href="([^"]+)">'
+    wide = re.search(r'<figure class="cell-figure"><div class="figure-media"><a class="figure-zoom" href="([^"]+)">'
                      r'<picture><source media="screen and \(prefers-color-scheme: dark\)" srcset="([^" ]+) [^"]+"[^>]*>'
                      r'<img src="[^"]+" srcset="([^"]+)"', page)
     assert wide, page
