@@ -206,7 +206,9 @@ def take(scratch: str | None = None, extra: dict | None = None, scratch_limit: i
     snapshot = {"names": names, "random": random_states(), "rc": _rc_params(),
                 "scratch": _scratch_files(scratch, scratch_limit), "modules": _module_state(project)}
     try:
-        return pickle.dumps(header, protocol=pickle.HIGHEST_PROTOCOL) + _dumps(snapshot, shell.user_ns)
+        body = _dumps(snapshot, shell.user_ns)
+        header["own_imports"] = sorted(OWN_IMPORTS)  # after pickling: the first one imports cloudpickle
+        return pickle.dumps(header, protocol=pickle.HIGHEST_PROTOCOL) + body
     except Exception:  # noqa: BLE001 - find which name it was, then say so
         pass
     culprits = []
@@ -237,6 +239,7 @@ def restore(data: bytes, scratch: str | None = None) -> dict:
     shell = _shell()
     stream = io.BytesIO(data)
     header = pickle.load(stream)
+    OWN_IMPORTS.update(header.get("own_imports", ()))  # the run's snapshots imported them, not its blocks
     # The packages the run had imported, in its order, before anything is unpickled: the
     # run is recorded as using them (the record lists packages, not submodules), and their
     # import side effects happen as they did. Submodules come as the pickle needs them
