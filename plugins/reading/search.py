@@ -13,6 +13,7 @@ Only what the theme marks `data-pagefind-body` (an article's or page's text) is 
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -23,6 +24,9 @@ SETTING = "READING_SEARCH"
 # permalinks ("#"), provenance lines ("2.1 s · cpu").
 EXCLUDED = ".headerlink, .cell-provenance"
 LOCAL_BIN = Path("node_modules") / ".bin" / "pagefind"
+# npm installs the binary for this platform only (an optional dependency per platform):
+# run it directly, so a build needs no Node.js (the .bin wrapper is a Node script).
+PLATFORM_BINARIES = ("node_modules/@pagefind/*/bin/pagefind_extended", "node_modules/@pagefind/*/bin/pagefind")
 
 
 class SearchIndexError(RuntimeError):
@@ -35,9 +39,13 @@ HOME = Path(__file__).resolve().parents[2]
 
 def find_pagefind(project: Path) -> str:
     """The site's own Pagefind (its node_modules), else this repository's, else one on PATH,
-    else ""."""
+    else "". The platform's binary where npm installed it; the Node wrapper only with Node."""
     for root in (project, HOME):
-        if (root / LOCAL_BIN).is_file():
+        for pattern in PLATFORM_BINARIES:
+            binary = next((b for b in sorted(root.glob(pattern)) if os.access(b, os.X_OK)), None)
+            if binary is not None:
+                return str(binary)
+        if (root / LOCAL_BIN).is_file() and shutil.which("node"):
             return str(root / LOCAL_BIN)
     return shutil.which("pagefind") or ""
 
