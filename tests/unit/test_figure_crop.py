@@ -19,7 +19,7 @@ from PIL import Image
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from execkernel import hooks as runtime, renditions as figure_png  # noqa: E402
+from execkernel import figure_saving as runtime, renditions as figure_png  # noqa: E402
 from execkernel.policy import FIGURE_DPI  # noqa: E402
 
 DPI = FIGURE_DPI

@@ -1,4 +1,4 @@
-"""Figure renditions: made in the kernel (execkernel/renditions.py, execkernel/hooks.py's dark recolouring)
+"""Figure renditions: made in the kernel (execkernel/renditions.py, execkernel/figure_saving.py's dark recolouring)
 and stored by the engine (store/images.py), on real matplotlib figures drawn in this process."""
 
 import base64
@@ -17,7 +17,7 @@ from PIL import Image
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from execkernel import hooks as runtime, renditions as figure_png  # noqa: E402
+from execkernel import figure_saving as runtime, renditions as figure_png  # noqa: E402
 from execkernel.policy import FIGURE_DPI  # noqa: E402
 from execkernel.renditions import figure_pngs, figure_rasters, renditions  # noqa: E402
 from execblocks.store.images import UnsafeSVG, externalise, sanitize_svg  # noqa: E402
@@ -377,7 +377,7 @@ def chunk_types(png: bytes) -> list[str]:
 # -- the kernel's output, stored by the engine --------------------------------------------
 
 def figure_output(figure, dark=True) -> dict:
-    """The display data execkernel/hooks.py publishes for a PNG figure."""
+    """The display data execkernel/figure_saving.py publishes for a PNG figure."""
     mime, light, size, extra = runtime._render_png(figure, DPI, dark)
     return {"output_type": "display_data", "data": {mime: light, "text/plain": "Curves"},
             "metadata": {mime: size, "execblocks": {"figure": True, **extra}}}

@@ -21,6 +21,8 @@ from execblocks.render.ansi import strip_escapes
 HIDDEN = "execblocks-hidden"
 CELL_FRAME = re.compile(r"Cell In\[(\d+)\], line (\d+)")
 MEMORY_ADDRESS = re.compile(r"(<[\w.]+(?: object)?) at 0x[0-9a-fA-F]+>")
+# Traceback frames of the hidden cells' runtime: not the author's business.
+ENGINE_FRAMES = ("execkernel/hooks.py", "execkernel/figure_saving.py")
 
 
 def build_notebook(article: Article, policy: KernelPolicy) -> nbformat.NotebookNode:
@@ -245,8 +247,7 @@ def locate_error(article: Article, nb, cell_index: int, exc: Exception, why: str
                     f"`.venv/bin/pip install -r requirements.txt` (the kernel runs the project's .venv).")
     else:
         ename, evalue, frames = type(exc).__name__, str(exc), []
-    # Engine frames (the hidden cells' runtime) are not the author's business.
-    frames = [f for f in frames if "execkernel/hooks.py" not in f and "execkernel\\hooks.py" not in f]
+    frames = [f for f in frames if not any(m in f.replace("\\", "/") for m in ENGINE_FRAMES)]
     line = meta.get("line", 0)
     count = cell.get("execution_count") if cell is not None else None
     for frame in frames:
