@@ -13,7 +13,8 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -202,6 +203,89 @@ def reading_settings(**overrides) -> dict:
                 MARKDOWN=_site_markdown(), FEED_ALL_ATOM="feeds/all.atom.xml",
                 SITEMAP={"exclude": [r"(^|/)404\.html$"]},
                 DIRECT_TEMPLATES=["index", "tags", "categories", "authors", "archives"], **overrides)
+
+
+# ---------------------------------------------------------------------------------------
+# Reading a page as a tree (html.parser): tests look for elements and their nesting, so a
+# reordered attribute or a line break between tags fails no test, and a missing one does.
+
+VOID_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+             "track", "wbr"}
+
+
+@dataclass(eq=False)
+class Element:
+    tag: str
+    attrs: dict[str, str]
+    children: list = field(default_factory=list)  # Element | str (text, entities decoded)
+
+    def __getitem__(self, name: str) -> str:
+        return self.attrs[name]
+
+    @property
+    def classes(self) -> set[str]:
+        return set(self.attrs.get("class", "").split())
+
+    @property
+    def text(self) -> str:
+        return "".join(c if isinstance(c, str) else c.text for c in self.children)
+
+    @property
+    def elements(self) -> list[Element]:
+        """The element children, in order (no text)."""
+        return [c for c in self.children if isinstance(c, Element)]
+
+    def iter(self):
+        """Every element below this one, in document order."""
+        for child in self.elements:
+            yield child
+            yield from child.iter()
+
+    def matches(self, tag: str | None = None, cls: str | None = None, **attrs: str) -> bool:
+        """`cls`: one of its classes; other keywords: attributes (aria_label: aria-label)."""
+        return ((tag is None or self.tag == tag) and (cls is None or cls in self.classes)
+                and all(self.attrs.get(k.replace("_", "-")) == v for k, v in attrs.items()))
+
+    def find_all(self, tag: str | None = None, cls: str | None = None, **attrs: str) -> list[Element]:
+        return [e for e in self.iter() if e.matches(tag, cls, **attrs)]
+
+    def find(self, tag: str | None = None, cls: str | None = None, **attrs: str) -> Element | None:
+        return next((e for e in self.iter() if e.matches(tag, cls, **attrs)), None)
+
+
+class _TreeBuilder(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.root = Element("#document", {})
+        self.open = [self.root]
+
+    def handle_starttag(self, tag, attrs):
+        element = Element(tag, {k: v or "" for k, v in attrs})
+        self.open[-1].children.append(element)
+        if tag not in VOID_TAGS:
+            self.open.append(element)
+
+    def handle_startendtag(self, tag, attrs):
+        self.open[-1].children.append(Element(tag, {k: v or "" for k, v in attrs}))
+
+    def handle_endtag(self, tag):
+        # Close up to the matching open element (an unclosed <p> or <li> inside it ends
+        # with it); a stray end tag closes nothing.
+        for depth in range(len(self.open) - 1, 0, -1):
+            if self.open[depth].tag == tag:
+                del self.open[depth:]
+                return
+
+    def handle_data(self, data):
+        self.open[-1].children.append(data)
+
+
+def parse_html(html: str) -> Element:
+    """The page as a tree of Elements under a '#document' root."""
+    builder = _TreeBuilder()
+    builder.feed(html)
+    builder.close()
+    return builder.root
 
 
 # ---------------------------------------------------------------------------------------

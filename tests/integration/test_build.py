@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 
 from execblocks import BlockExecutionError, StaleResultsError
+from support import parse_html
 
 RAN = "execblocks: running content/hello.md"
 
@@ -18,10 +18,16 @@ def test_build_shows_outputs_figure_and_shared_state(project, capfd):
     assert "<pre>x is 42\n</pre>" in page  # printed text
     assert '<pre>43</pre>' in page  # the third block reuses x from the first
     assert '<span class="inline-value">420</span>' in page  # inline value in the prose
-    figure = re.search(r'<figure class="cell-figure" id="fig-line"><div class="figure-media">'
-                       r'<a class="figure-zoom" href="[^"]+"[^>]*><picture>.*?<img src="([^"]+)"[^>]* alt="([^"]+)"', page)
-    assert figure, page
-    src, alt = figure.groups()
+    figure = parse_html(page).find("figure", id="fig-line")
+    assert figure is not None and figure.classes == {"cell-figure"}, page
+    media = figure.elements[0]
+    assert media.tag == "div" and media.classes == {"figure-media"}
+    zoom = media.elements[0]
+    assert zoom.matches("a", "figure-zoom") and zoom["href"]
+    picture = zoom.elements[0]
+    assert picture.tag == "picture"
+    img = picture.find("img")
+    src, alt = img["src"], img["alt"]
     assert alt == "A line rising from 1 to 3"
     assert (project.output / src).is_file()  # relative URL resolves from hello.html
     assert (project.output / src).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -10,6 +10,7 @@ import re
 import pytest
 
 from execblocks import BlockExecutionError
+from support import parse_html
 
 pytestmark = pytest.mark.slow
 
@@ -59,11 +60,15 @@ def test_figures_are_saved_light_and_dark_byte_stable_and_served_responsively(pr
     # plus the block's own SVG.
     assert sum(n.endswith(".png") for n in first) >= 4 and sum(n.endswith(".svg") for n in first) == 5
     page = project.html("figures")
-    wide = re.search(r'<figure class="cell-figure"><div class="figure-media"><a class="figure-zoom" href="([^"]+)">'
-                     r'<picture><source media="screen and \(prefers-color-scheme: dark\)" srcset="([^" ]+) [^"]+"[^>]*>'
-                     r'<img src="[^"]+" srcset="([^"]+)"', page)
-    assert wide, page
-    light, dark, light_set = wide.groups()
+    wide = next(f for f in parse_html(page).find_all("figure") if f.classes == {"cell-figure"})
+    media = wide.elements[0]
+    assert media.matches("div", "figure-media")
+    zoom = media.elements[0]
+    assert zoom.matches("a", "figure-zoom")
+    picture = zoom.elements[0]
+    dark_source, img = picture.elements[0], picture.find("img")
+    assert dark_source.matches("source", media="screen and (prefers-color-scheme: dark)"), page
+    light, dark, light_set = zoom["href"], dark_source["srcset"].split()[0], img["srcset"]
     assert light != dark and (project.output / light).read_bytes() != (project.output / dark).read_bytes()
     widths = [int(w) for w in re.findall(r" (\d+)w", light_set)]
     assert widths[1:] and set(widths[1:]) <= {1080, 720, 400} and widths[0] > 1300  # ~9 in at 192 dpi, trimmed
@@ -161,15 +166,17 @@ def test_srcset_links_resolve_like_src_on_pages_and_in_feeds(project):
     feed = html.unescape((project.output / "feeds/all.atom.xml").read_text())
     for text, prefix in ((page, "./results/figures/"), (feed, "https://blog.example/results/figures/")):
         assert "{static}" not in text
-        images = [i for i in re.findall(r'<img src="([^"]+)" srcset="([^"]+)"', text) if "figures/" in i[0]]
+        tree = parse_html(text)
+        images = [(i["src"], i["srcset"]) for i in tree.find_all("img")
+                  if "srcset" in i.attrs and "figures/" in i["src"]]
         assert images  # the PNG figure (SVGs have one rendition, no srcset); a feed may hold it twice
-        sources = [s for s in re.findall(r'<source media="[^"]+" srcset="([^"]+)"', text) if "figures/" in s]
+        sources = [s["srcset"] for s in tree.find_all("source") if "media" in s.attrs and "figures/" in s["srcset"]]
         assert sources
         for srcset in [images[0][1], *sources]:
             for candidate in srcset.split(","):
                 assert candidate.strip().startswith(prefix), candidate
         assert images[0][0].startswith(prefix)
-    for candidate in re.findall(r'srcset="([^"]+)"', page):
+    for candidate in [e["srcset"] for e in parse_html(page).iter() if "srcset" in e.attrs]:
         for url in (c.split()[0] for c in candidate.split(",")):
             assert (project.output / url).is_file(), url
 

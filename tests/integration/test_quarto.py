@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from support import Project
+from support import Project, parse_html
 
 pytestmark = pytest.mark.slow
 
@@ -152,7 +152,7 @@ def basics(quarto_site) -> str:
 
 def printed(html: str, text: str) -> bool:
     """`text` opens a <pre> of the page (whatever attributes a plugin gives the <pre>)."""
-    return re.search(rf"<pre[^>]*>{re.escape(text)}", html) is not None
+    return any(pre.text.startswith(text) for pre in parse_html(html).find_all("pre"))
 
 
 def cell(html: str, marker: str) -> str:
@@ -209,7 +209,9 @@ def test_warning_message_fold_show_and_line_numbers(basics):
     assert '<details class="cell-fold" open><summary>Warnings and messages</summary>' in shown
     assert '<span class="linenos">1</span>' in shown
     assert not printed(shown, "message-false stderr")
-    assert re.search(r'cell-output-warning"><pre[^>]*>content/basics.qmd, line 81: UserWarning: shown warning', shown)
+    warnings = parse_html(shown).find("div", "cell-output-warning")
+    assert warnings.elements[0].tag == "pre"
+    assert warnings.elements[0].text.startswith("content/basics.qmd, line 81: UserWarning: shown warning")
     default = cell(basics, "default stderr message")
     assert "document-hidden warning\n</pre>" not in default  # execute: warning: false
     assert printed(default, "default stderr message")

@@ -1,6 +1,5 @@
 """citations: `[@key]`, `@key`, `[@a; @b, p. 3]` against a BibTeX file, with References."""
 
-import re
 from pathlib import Path
 
 import markdown
@@ -10,6 +9,7 @@ from execblocks.references.citations import bibliography_for
 from execblocks.source.header import read_header
 from execblocks.references.crossref import ReferencesExtension
 from execblocks.errors import ArticleSyntaxError
+from support import parse_html
 
 DATA = Path(__file__).parent / "data"
 SITE = {"extensions": ["extra", "meta", "toc", "pymdownx.arithmatex"],
@@ -62,8 +62,8 @@ def test_references_section_lists_cited_entries_with_back_links():
     refs = html.split('<section class="references" id="refs" role="doc-bibliography">')[1]
     assert refs.index("footnote") > refs.index("csl-entry")  # References come before footnotes
     assert '<h2 class="unnumbered" id="references">References' in refs
-    entries = re.findall(r'<div class="csl-entry" id="ref-([^"]+)">', refs)
-    assert entries == ["ioffe2015", "santurkar2018"]  # cited ones only, sorted by author
+    entries = [div["id"] for div in parse_html(refs).find_all("div", "csl-entry")]
+    assert entries == ["ref-ioffe2015", "ref-santurkar2018"]  # cited ones only, sorted by author
     assert "greydanus2020" not in refs
     assert ('<a class="ref-backlink" href="#cite-santurkar2018-1" aria-label="Back to citation 1 of '
             'santurkar2018">↩1</a> <a class="ref-backlink" href="#cite-santurkar2018-2"') in refs
