@@ -2,18 +2,58 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 
 import pytest
 
 from execblocks import BlockExecutionError, StaleResultsError
-from support import parse_html
+from support import HELLO, HELPER, Project, parse_html
 
 RAN = "execblocks: running content/hello.md"
 
+# Articles that tests only read, built beside hello.md once for the module, in one build
+# (the tests that edit, rebuild or fail a build have a project of their own).
+READ_ONLY = {
+    "oops.md": """\
+Title: Oops
+Date: 2026-01-02
 
-def test_build_shows_outputs_figure_and_shared_state(project, capfd):
-    project.build()
+```{python}
+#| error: true
+1 / 0
+```
+
+```{python}
+print("still running")
+```
+""",
+    "plain.md": "Title: Plain\nDate: 2026-01-02\n\n```python\nraise SystemExit('never')\n```\n",
+    "summed.md": "Title: Summed\nDate: 2026-01-02\nSummary: A *short* summary.\n\n```{python}\nprint('body')\n```\n",
+    "warns.md": "Title: Warns\nDate: 2026-01-02\n\n```{python}\nimport warnings\nwarnings.warn('careful')\n```\n",
+    "repr.md": ("Title: Repr\nDate: 2026-01-02\n\n```{python}\nclass Thing:\n"
+                "    def _repr_html_(self):\n        return '<b>thing</b>'\nThing()\n```\n"),
+}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Project:
+    """hello.md and READ_ONLY, built once; `site.log` is what the build printed."""
+    project = Project(tmp_path_factory.mktemp("build") / "project")
+    project.write("content/hello.md", HELLO)
+    project.write("code/helper.py", HELPER)
+    for name, text in READ_ONLY.items():
+        project.write(f"content/{name}", text)
+    printed = io.StringIO()
+    with contextlib.redirect_stderr(printed):
+        project.build()
+    project.log = printed.getvalue()
+    return project
+
+
+def test_build_shows_outputs_figure_and_shared_state(site):
+    project = site
     page = project.html()
     assert "<pre>x is 42\n</pre>" in page  # printed text
     assert '<pre>43</pre>' in page  # the third block reuses x from the first
@@ -33,11 +73,11 @@ def test_build_shows_outputs_figure_and_shared_state(project, capfd):
     assert (project.output / src).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert '<span class="figure-number">Figure 1.</span> A rising line</figcaption>' in page
     assert "Line2D" not in page  # the trailing `;` suppressed the repr, as in a notebook
-    assert RAN in capfd.readouterr().err
+    assert RAN in project.log
 
 
-def test_downloads_notebook_and_script(project):
-    project.build()
+def test_downloads_notebook_and_script(site):
+    project = site
     notebook = json.loads((project.output / "results/hello/hello.ipynb").read_text())
     first_lines = ["".join(c["source"]).splitlines()[0] for c in notebook["cells"]]
     assert first_lines == ["from helper import double", "import matplotlib.pyplot as plt", "x + 1"]
@@ -93,22 +133,8 @@ explode()
     assert "execkernel/hooks.py" not in message and "nbclient" not in message
 
 
-def test_error_true_renders_the_traceback(project):
-    project.write("content/oops.md", """\
-Title: Oops
-Date: 2026-01-02
-
-```{python}
-#| error: true
-1 / 0
-```
-
-```{python}
-print("still running")
-```
-""")
-    project.build()
-    page = project.html("oops")
+def test_error_true_renders_the_traceback(site):
+    page = site.html("oops")
     assert '<div class="cell-output cell-output-error"' in page and "ZeroDivisionError" in page
     assert "content/oops.md, line 6" in page and "Cell In[" not in page
     assert "still running" in page
@@ -121,11 +147,9 @@ def test_unknown_option_names_it_and_its_line(project):
     assert "content/typo.md:6: unknown block option 'fig-size'" in str(caught.value)
 
 
-def test_plain_python_block_is_not_run(project, capfd):
-    project.write("content/plain.md", "Title: Plain\nDate: 2026-01-02\n\n```python\nraise SystemExit('never')\n```\n")
-    project.build()
-    assert "content/plain.md" not in capfd.readouterr().err
-    assert '<div class="highlight">' in project.html("plain") or "codehilite" in project.html("plain")
+def test_plain_python_block_is_not_run(site):
+    assert "content/plain.md" not in site.log
+    assert '<div class="highlight">' in site.html("plain") or "codehilite" in site.html("plain")
 
 
 def test_render_never_imports_torch_or_starts_a_kernel(project):
@@ -151,46 +175,35 @@ def test_strict_mode_fails_on_missing_results(project):
     assert not (project.output / "hello.html").exists()
 
 
-def test_unchanged_rebuild_leaves_results_byte_identical(project):
-    project.build()
-    before = {p: p.read_bytes() for p in project.results.rglob("*") if p.is_file()}
-    project.build()
-    after = {p: p.read_bytes() for p in project.results.rglob("*") if p.is_file()}
+def test_unchanged_rebuild_leaves_results_byte_identical(site):
+    before = {p: p.read_bytes() for p in site.results.rglob("*") if p.is_file()}
+    site.build()
+    after = {p: p.read_bytes() for p in site.results.rglob("*") if p.is_file()}
     assert before == after
 
 
-def test_summary_metadata_renders_without_the_block_extension(project):
-    project.write("content/summed.md", "Title: Summed\nDate: 2026-01-02\nSummary: A *short* summary.\n\n"
-                  "```{python}\nprint('body')\n```\n")
-    project.build()
-    assert "<pre>body\n</pre>" in project.html("summed")
-    assert "A <em>short</em> summary." in (project.output / "index.html").read_text()
+def test_summary_metadata_renders_without_the_block_extension(site):
+    assert "<pre>body\n</pre>" in site.html("summed")
+    assert "A <em>short</em> summary." in (site.output / "index.html").read_text()
 
 
-def test_label_names_the_figure_and_the_cell_gets_its_own_id(project):
-    project.build()
-    page = project.html()
+def test_label_names_the_figure_and_the_cell_gets_its_own_id(site):
+    page = site.html()
     assert page.count('id="fig-line"') == 1 and 'id="cell-fig-line"' in page
 
 
-def test_warnings_name_the_article_line_not_a_temp_file(project):
-    project.write("content/warns.md", "Title: Warns\nDate: 2026-01-02\n\n```{python}\nimport warnings\n"
-                  "warnings.warn('careful')\n```\n")
-    project.build()
-    page = project.html("warns")
+def test_warnings_name_the_article_line_not_a_temp_file(site):
+    page = site.html("warns")
     assert "content/warns.md, line 6: UserWarning: careful" in page
     assert "ipykernel_" not in page
 
 
-def test_default_reprs_are_masked_so_reruns_are_byte_stable(project):
-    project.write("content/repr.md", "Title: Repr\nDate: 2026-01-02\n\n```{python}\nclass Thing:\n"
-                  "    def _repr_html_(self):\n        return '<b>thing</b>'\nThing()\n```\n")
-    project.build()
-    first = (project.results / "repr/notebook.ipynb").read_bytes()
+def test_default_reprs_are_masked_so_reruns_are_byte_stable(site):
+    first = (site.results / "repr/notebook.ipynb").read_bytes()
     assert b"<__main__.Thing at 0x\xe2\x80\xa6>" in first  # "0x…", the address masked
-    project.build(EXECBLOCKS_MODE="force")
-    assert (project.results / "repr/notebook.ipynb").read_bytes() == first
-    assert "<b>thing</b>" in project.html("repr")
+    site.build(EXECBLOCKS_ONLY=["repr"])  # forced: run again from the top
+    assert (site.results / "repr/notebook.ipynb").read_bytes() == first
+    assert "<b>thing</b>" in site.html("repr")
 
 
 def test_each_run_of_one_pelican_instance_reruns_what_became_stale(project, capfd):
