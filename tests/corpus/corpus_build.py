@@ -34,8 +34,6 @@ CHANGES: dict[str, list[tuple[str, str, str]]] = {
     )],
 }
 
-# Pelican's list pages: anything else in output/ ending in .html is an article page.
-LIST_PAGES = {"index.html", "archives.html", "authors.html", "categories.html", "tags.html", "404.html"}
 
 
 class _Recorder(logging.Handler):
@@ -87,29 +85,53 @@ def prepare(case: str, root: Path) -> Path:
 
 def build(case: str, root: Path) -> Built:
     """Build the case with the real Pelican and this repository's pelicanconf.py."""
-    from pelican import Pelican
+    return build_many([case], root)[case]
+
+
+def build_many(cases: list[str], root: Path) -> dict[str, Built]:
+    """Build the cases together, as one site, with the real Pelican and this repository's
+    pelicanconf.py (one Pelican run: the theme, search index and feeds once, not once a
+    case); each case's page is the one written for the article under content/<case>/."""
+    from pelican import Pelican, signals
     from pelican.settings import read_settings
 
-    content = prepare(case, root)
+    content = root / "content"
+    for case in cases:
+        prepare(case, root)
     output = root / "output"
     settings = read_settings(str(REPO / "pelicanconf.py"), override={
         "PATH": str(content), "OUTPUT_PATH": str(output), "EXECBLOCKS_ROOT": str(root),
         "CACHE_PATH": str(root / "cache"), "FEED_ALL_ATOM": None,
     })
     recorder = _Recorder()
+    written: dict[str, list[str]] = {case: [] for case in cases}
+
+    def on_written(path, context):  # the build writes into a staging folder: keep save_as
+        article = context.get("article")
+        if article is not None:
+            case = Path(article.source_path).relative_to(content).parts[0]
+            written.setdefault(case, []).append(article.save_as)
+
     logging.getLogger().addHandler(recorder)
+    signals.content_written.connect(on_written)
     try:
         with contextlib.chdir(REPO):
             Pelican(settings).run()
     finally:
+        signals.content_written.disconnect(on_written)
         logging.getLogger().removeHandler(recorder)
     errors = [r.getMessage() for r in recorder.records if r.levelno >= logging.ERROR]
-    assert not errors, f"{case}: the build logged errors:\n" + "\n".join(errors)
-    site_pages = LIST_PAGES | {f"{name}.html" for name in settings["DIRECT_TEMPLATES"]}  # search.html too
-    pages = [p for p in output.glob("*.html") if p.name not in site_pages]
-    assert len(pages) == 1, f"{case}: expected one article page, found {[p.name for p in pages]}"
-    return Built(case, output, pages[0], pages[0].read_text(),
-                 [r.getMessage() for r in recorder.records if r.levelno == logging.WARNING])
+    named = " and ".join(cases)
+    assert not errors, f"{named}: the build logged errors:\n" + "\n".join(errors)
+    built = {}
+    for case in cases:
+        pages = [output / page for page in sorted(set(written[case]))]
+        assert len(pages) == 1, f"{case}: expected one article page, found {[p.name for p in pages]}"
+        # A warning names its file (content/<case>/...); one that names none is every case's.
+        warnings = [r.getMessage() for r in recorder.records if r.levelno == logging.WARNING
+                    and (f"{case}/" in r.getMessage() or not any(f"{c}/" in r.getMessage() for c in cases))]
+        built[case] = Built(case, output, pages[0], pages[0].read_text(), warnings)
+    return built
 
 
 class _Text(HTMLParser):

@@ -4,7 +4,8 @@ JupyterLab, nbsphinx, MyST-NB). Part of the suite (marked slow: each case runs i
     .venv/bin/pytest -q tests/corpus/test_corpus.py            # every case (about 2.5 min here)
     .venv/bin/pytest -q tests/corpus/test_corpus.py -k hello   # one case
 
-Each case builds alone in a temp project with the repository's settings. Every page gets
+The selected cases build together, as one site, in a temp project with the repository's
+settings (alone, each, when that build fails). Every page gets
 the common checks (builds, titled, no Pandoc syntax printed as text, every figure through
 the figure pipeline with real alt text, every image found); then the case's own checks.
 Where a notebook was published with its outputs, those saved outputs are what its author
@@ -14,20 +15,42 @@ saw, and the page is compared with them (number of figures, printed text).
 from __future__ import annotations
 
 import html as htmllib
+import inspect
 import json
 import re
 from pathlib import Path
 
 import pytest
 
-from corpus_build import CORPUS, Built, article_html, build, case_names, figures, tags
+from corpus_build import CORPUS, Built, article_html, build, build_many, case_names, figures, tags
 
 pytestmark = pytest.mark.slow
 
 
+def selected_cases(session: pytest.Session) -> list[str]:
+    """The cases the selected tests of this module build: a `case` parameter, or a case
+    named in the test's code."""
+    wanted = set()
+    for item in session.items:
+        if item.module is not None and item.module.__name__ == __name__:
+            params = getattr(getattr(item, "callspec", None), "params", {})
+            source = inspect.getsource(item.function)
+            wanted |= {c for c in case_names() if c == params.get("case") or f'"{c}"' in source}
+    return sorted(wanted - set(STOPS))
+
+
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
+def built(request, tmp_path_factory):
+    """built(case) -> Built. The selected cases build together, as one site, once (a
+    Pelican run a case cost more than most cases' kernels); when that build fails, each
+    case builds alone, so a broken case fails its own checks only."""
     cache: dict[str, Built | Exception] = {}
+    together = selected_cases(request.session)
+    if len(together) > 1:
+        try:
+            cache.update(build_many(together, tmp_path_factory.mktemp("corpus")))
+        except Exception:
+            pass  # built one by one below, each failure kept with its case
 
     def get(case: str) -> Built:
         if case not in cache:  # a case builds once; a failed build fails each of its checks
