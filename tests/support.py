@@ -158,6 +158,12 @@ class Project:
     def html(self, slug: str = "hello") -> str:
         return (self.output / f"{slug}.html").read_text()
 
+    def copy(self, root: Path) -> Project:
+        """This project, as built so far, at `root`: results hold no absolute path, so what
+        was fresh here is fresh there (its first build runs nothing)."""
+        shutil.copytree(self.root, root, symlinks=True)
+        return Project(root)
+
 
 # A project that runs tasks.py as a user does (`invoke build` in its root).
 TASKS_PELICANCONF = """\

@@ -87,6 +87,7 @@ def test_downloads_notebook_and_script(site):
     assert "# %% block 2 (content/hello.md, line 13)" in script
 
 
+@pytest.mark.built
 def test_prose_edit_runs_nothing_code_edit_reruns(project, capfd):
     project.build()
     capfd.readouterr()
@@ -103,6 +104,7 @@ def test_prose_edit_runs_nothing_code_edit_reruns(project, capfd):
     assert "<pre>x is 40\n</pre>" in project.html()
 
 
+@pytest.mark.built
 def test_force_reruns_fresh_article(project, capfd):
     project.build()
     capfd.readouterr()
@@ -152,6 +154,7 @@ def test_plain_python_block_is_not_run(site):
     assert '<div class="highlight">' in site.html("plain") or "codehilite" in site.html("plain")
 
 
+@pytest.mark.built
 def test_render_never_imports_torch_or_starts_a_kernel(project):
     project.build()
     # A fresh interpreter where `import torch` and starting kernels both fail loudly.
@@ -206,6 +209,7 @@ def test_default_reprs_are_masked_so_reruns_are_byte_stable(site):
     assert "<b>thing</b>" in site.html("repr")
 
 
+@pytest.mark.built
 def test_each_run_of_one_pelican_instance_reruns_what_became_stale(project, capfd):
     """`pelican --autoreload` keeps one Pelican and calls run() on every change."""
     from pelican import Pelican
@@ -245,6 +249,7 @@ def test_svg_figures_are_byte_stable(project):
     assert [svg.read_bytes() for svg in svgs] == first
 
 
+@pytest.mark.built
 def test_noop_build_keeps_downloads_and_an_edit_remakes_them(project):
     """Each build writes a fresh site (atomic output); still-current downloads are carried
     over from the previous one unchanged, and remade once the results change."""

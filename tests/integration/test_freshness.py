@@ -97,6 +97,7 @@ print(subprocess.run(["cat", "../data/seen-by-cat.txt"], capture_output=True, te
     assert "second" in project.html("sub")
 
 
+@pytest.mark.built
 def test_environment_change_is_reported_not_invalidating(project, monkeypatch):
     project.build()
     import execblocks.execute.plan as plan
@@ -112,6 +113,7 @@ def test_environment_change_is_reported_not_invalidating(project, monkeypatch):
     assert state == STALE and "environment changed (EXECBLOCKS_ENVIRONMENT_IN_KEY is on)" in reasons
 
 
+@pytest.mark.built
 def test_force_rerun_is_byte_identical_except_provenance(project):
     project.build()
     snapshot = {p.relative_to(project.results): p.read_bytes() for p in project.results.rglob("*") if p.is_file()}
@@ -122,6 +124,7 @@ def test_force_rerun_is_byte_identical_except_provenance(project):
     assert changed == ["hello/provenance.json"]
 
 
+@pytest.mark.built
 @pytest.mark.parametrize("victim", ["notebook.ipynb", "figure", "record.json"])
 def test_corrupted_entry_is_detected_and_rerun(project, capfd, victim):
     project.build()
@@ -139,6 +142,7 @@ def test_corrupted_entry_is_detected_and_rerun(project, capfd, victim):
     assert "<pre>x is 42\n</pre>" in project.html()
 
 
+@pytest.mark.built
 def test_failed_run_keeps_the_last_good_results(project):
     project.build()
     good = {p.name: p.read_bytes() for p in (project.results / "hello").iterdir()}
