@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
 import shutil
 import subprocess
@@ -292,6 +293,54 @@ def parse_html(html: str) -> Element:
     builder.feed(html)
     builder.close()
     return builder.root
+
+
+class LogRecorder(logging.Handler):
+    """Keeps every warning and error logged while it is attached (a build's log)."""
+
+    def __init__(self):
+        super().__init__(level=logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+# ---------------------------------------------------------------------------------------
+# Store records for tests that need one but no run (tests/unit)
+
+def stored_record(key: str = "k", **fields):
+    """A Record as the store keeps one: content/post.md, python3, no blocks; `fields` override."""
+    from execblocks.store.records import Environment, Record
+
+    values = dict(article="content/post.md", key=key, kernel="python3", blocks=(), inline=(),
+                  dependencies={}, environment=Environment("cpu", {"python": "3.11.7"}, {}))
+    return Record(**{**values, **fields})
+
+
+def provenance(seconds: float = 1.0, at: str = "2026-11-25T10:00:00+00:00"):
+    """A Provenance: run at `at`, one block, `seconds` long."""
+    from execblocks.store.records import Provenance
+
+    return Provenance(at, seconds, (seconds,))
+
+
+def blog_style_figure(figsize=(8, 4)):
+    """A figure like the articles': the blog style (code/blog.mplstyle), two data colours,
+    a black dashed line, a framed legend, a title, a filled band (tests/unit's figure tests)."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    with plt.style.context(str(REPO / "code/blog.mplstyle")):
+        figure, axes = plt.subplots(1, 2, figsize=figsize)
+        x = np.linspace(0, 1, 50)
+        axes[0].plot(x, x ** 2, label="square")
+        axes[0].plot(x, x, "k--", label="identity")
+        axes[0].legend(frameon=True)
+        axes[0].set_title("Curves")
+        axes[1].fill_between(x, x - 0.1, x + 0.1, alpha=0.3)
+        axes[1].set_xlabel("x")
+    return figure
 
 
 # ---------------------------------------------------------------------------------------

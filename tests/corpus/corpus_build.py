@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
+from support import LogRecorder
+
 CORPUS = Path(__file__).resolve().parent
 REPO = CORPUS.parents[1]
 
@@ -34,15 +36,6 @@ CHANGES: dict[str, list[tuple[str, str, str]]] = {
     )],
 }
 
-
-
-class _Recorder(logging.Handler):
-    def __init__(self):
-        super().__init__(level=logging.WARNING)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record):
-        self.records.append(record)
 
 
 @dataclass
@@ -103,7 +96,7 @@ def build_many(cases: list[str], root: Path) -> dict[str, Built]:
         "PATH": str(content), "OUTPUT_PATH": str(output), "EXECBLOCKS_ROOT": str(root),
         "CACHE_PATH": str(root / "cache"), "FEED_ALL_ATOM": None,
     })
-    recorder = _Recorder()
+    recorder = LogRecorder()
     written: dict[str, list[str]] = {case: [] for case in cases}
 
     def on_written(path, context):  # the build writes into a staging folder: keep save_as

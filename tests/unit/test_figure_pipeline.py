@@ -13,9 +13,10 @@ from execblocks.config import EngineSettings
 from execblocks.execute import plan
 from execblocks.execute.plan import FRESH, STALE, block_fingerprint, execution_key, plan_article
 from execblocks.source.parse import parse_text
-from execblocks.store.records import Environment, Provenance, Record
+from execblocks.store.records import Environment, Record
 from execblocks.store.results_folder import ResultsStore
 from execkernel.policy import FIGURE_PIPELINE
+from support import provenance, stored_record
 
 PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
 # The figure code the version stands for, whole files: what saves, recolours and shows
@@ -38,11 +39,9 @@ def setup(root: Path):
 
 
 def store(results: ResultsStore, article, key: str, pipeline: int) -> None:
-    record = Record(article=article.rel_path, key=key, kernel="python3",
-                    blocks=tuple(block_fingerprint(b) for b in article.blocks), inline=(), dependencies={},
-                    environment=Environment("cpu", {}, {}), figure_pipeline=pipeline)
-    results.write(article.article_id, record, nbformat.v4.new_notebook(),
-                  Provenance("2026-12-07T09:00:00+00:00", 1.0, (1.0,)))
+    record = stored_record(key, article=article.rel_path, blocks=tuple(block_fingerprint(b) for b in article.blocks),
+                           environment=Environment("cpu", {}, {}), figure_pipeline=pipeline)
+    results.write(article.article_id, record, nbformat.v4.new_notebook(), provenance(at="2026-12-07T09:00:00+00:00"))
 
 
 def test_the_key_follows_the_figure_pipeline(tmp_path, monkeypatch):
