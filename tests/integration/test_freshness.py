@@ -33,13 +33,20 @@ def states(project, **overrides) -> dict[str, tuple[str, list[str]]]:
     return {p.article.rel_path: (p.state, p.reasons) for p in status(project.engine(**overrides))}
 
 
-@pytest.fixture
-def two_articles(project):
+@pytest.fixture(scope="module")
+def two_articles_built_once(hello_built_once, tmp_path_factory):
+    project = hello_built_once.copy(tmp_path_factory.mktemp("two-articles") / "project")
     project.write("content/other.md", OTHER)
     project.write("data/numbers.csv", "1\n2\n3\n")
     project.write("code/unused.py", "VALUE = 1\n")
     project.build()
     return project
+
+
+@pytest.fixture
+def two_articles(two_articles_built_once, tmp_path):
+    """hello.md and other.md, built (a copy of one build per module: each test edits its own)."""
+    return two_articles_built_once.copy(tmp_path / "project")
 
 
 def test_dependencies_are_recorded_not_declared(two_articles):
