@@ -9,7 +9,6 @@ that changed since), applied to the copy, never to the stored file.
 from __future__ import annotations
 
 import contextlib
-import html as htmllib
 import logging
 import re
 import shutil
@@ -17,7 +16,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-from support import LogRecorder
+from support import LogRecorder, parse_html
 
 CORPUS = Path(__file__).resolve().parent
 REPO = CORPUS.parents[1]
@@ -55,7 +54,7 @@ class Built:
     @property
     def prose(self) -> str:
         """The visible text outside code boxes (code may quote Pandoc syntax on purpose)."""
-        return visible_text(re.sub(r"<pre\b.*?</pre>", " ", self.html, flags=re.S))
+        return visible_text(self.html, skip=("script", "style", "pre"))
 
 
 def case_names() -> list[str]:
@@ -128,58 +127,80 @@ def build_many(cases: list[str], root: Path) -> dict[str, Built]:
 
 
 class _Text(HTMLParser):
-    """The text a reader sees: no tags, scripts or styles; entities decoded."""
+    """The text a reader sees: no tags, no text inside `skip` elements; entities decoded."""
 
-    def __init__(self):
+    def __init__(self, skip: tuple[str, ...]):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
-        self._skip = 0
+        self.skip = skip
+        self._skipping = 0
 
     def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style"):
-            self._skip += 1
+        if tag in self.skip:
+            self._skipping += 1
+            self.parts.append(" ")  # what was there no longer joins the words either side
 
     def handle_endtag(self, tag):
-        if tag in ("script", "style") and self._skip:
-            self._skip -= 1
+        if tag in self.skip and self._skipping:
+            self._skipping -= 1
 
     def handle_data(self, data):
-        if not self._skip:
+        if not self._skipping:
             self.parts.append(data)
 
 
-def visible_text(html: str) -> str:
-    parser = _Text()
+def visible_text(html: str, skip: tuple[str, ...] = ("script", "style")) -> str:
+    parser = _Text(skip)
     parser.feed(html)
     return re.sub(r"\s+", " ", "".join(parser.parts).replace("\xa0", " "))
 
 
+class _Spans(HTMLParser):
+    """Where each outermost `tag` element starts and ends in the source."""
+
+    def __init__(self, source: str, tag: str):
+        super().__init__(convert_charrefs=True)
+        self.source, self.tag = source, tag
+        self.line_starts = [0] + [i + 1 for i, c in enumerate(source) if c == "\n"]
+        self.spans: list[tuple[int, int]] = []
+        self._depth, self._start = 0, 0
+
+    def _offset(self) -> int:
+        line, column = self.getpos()
+        return self.line_starts[line - 1] + column
+
+    def handle_starttag(self, tag, attrs):
+        if tag == self.tag:
+            if self._depth == 0:
+                self._start = self._offset()
+            self._depth += 1
+
+    def handle_endtag(self, tag):
+        if tag == self.tag and self._depth:
+            self._depth -= 1
+            if self._depth == 0:
+                self.spans.append((self._start, self.source.index(">", self._offset()) + 1))
+
+
+def outer_html(html: str, tag: str) -> list[str]:
+    """The source of each outermost `tag` element, in order."""
+    parser = _Spans(html, tag)
+    parser.feed(html)
+    parser.close()
+    return [html[start:end] for start, end in parser.spans]
+
+
 def article_html(html: str) -> str:
-    """The article's body (between <article ...> and </article>), without site chrome."""
-    match = re.search(r"<article\b.*</article>", html, re.S)
-    return match.group(0) if match else html
+    """The article's body (its <article> element), without site chrome."""
+    articles = outer_html(html, "article")
+    return articles[0] if articles else html
 
 
 def tags(html: str, name: str) -> list[dict[str, str]]:
-    """Attributes of every `name` element, in order."""
-    found = []
-    for match in re.finditer(rf"<{name}\b([^>]*)>", html):
-        attrs = {k: htmllib.unescape(v) for k, v in re.findall(r'([\w:-]+)="([^"]*)"', match.group(1))}
-        found.append(attrs)
-    return found
+    """Attributes of every `name` element, in order (entities decoded)."""
+    return [element.attrs for element in parse_html(html).find_all(name)]
 
 
 def figures(html: str) -> list[str]:
     """The HTML of each top-level <figure> in the article."""
-    body = article_html(html)
-    out, depth, start = [], 0, 0
-    for match in re.finditer(r"<(/?)figure\b[^>]*>", body):
-        if not match.group(1):
-            if depth == 0:
-                start = match.start()
-            depth += 1
-        elif depth:
-            depth -= 1
-            if depth == 0:
-                out.append(body[start:match.end()])
-    return out
+    return outer_html(article_html(html), "figure")

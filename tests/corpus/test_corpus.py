@@ -14,7 +14,6 @@ saw, and the page is compared with them (number of figures, printed text).
 
 from __future__ import annotations
 
-import html as htmllib
 import inspect
 import json
 import re
@@ -23,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from corpus_build import CORPUS, Built, article_html, build, build_many, case_names, figures, tags
+from support import parse_html
 
 pytestmark = pytest.mark.slow
 
@@ -77,8 +77,15 @@ def saved_images(notebook: Path) -> int:
 
 def link_texts(html: str, target: str) -> list[str]:
     """Texts of the links that point at #target."""
-    return [htmllib.unescape(re.sub(r"<[^>]+>", "", m)).replace("\xa0", " ") for m in
-            re.findall(rf'<a\b[^>]*href="[^"]*#{re.escape(target)}"[^>]*>(.*?)</a>', html, re.S)]
+    return [a.text.replace("\xa0", " ") for a in parse_html(html).find_all("a")
+            if a.attrs.get("href", "").endswith(f"#{target}")]
+
+
+def has_class(html: str, *words: str) -> bool:
+    """Whether an element's class attribute holds each of `words`, in that order (parts of
+    class names: "callout", "tip" match class="callout callout-tip")."""
+    return any(re.search(".*".join(map(re.escape, words)), e.attrs.get("class", ""))
+               for e in parse_html(html).iter())
 
 
 # ---------------------------------------------------------------- every page
@@ -104,12 +111,13 @@ def test_common(built, case):
         src = img["src"].split("#")[0]
         if not src.startswith(("http:", "https:", "data:")):
             assert (page.page.parent / src).resolve().exists(), f"{case}: image not found: {src}"
+    tree = parse_html(body)
     # No empty caption: only labelled or captioned figures are numbered (as in Quarto).
-    assert not re.search(r"Figure\s+\d+(\([a-z]\))?[.:]?\s*</(span|strong|b)>\s*</figcaption>", body), \
-        f"{case}: an empty 'Figure N.' caption"
+    assert not any(re.fullmatch(r"\s*Figure\s+\d+(\([a-z]\))?[.:]?\s*", caption.text.replace("\xa0", " "))
+                   for caption in tree.find_all("figcaption")), f"{case}: an empty 'Figure N.' caption"
     # Never an empty box where an output should be.
-    assert not re.search(r"<div[^>]*class=\"[^\"]*(output|vega|plotly)[^\"]*\"[^>]*>\s*</div>", body), \
-        f"{case}: an empty output box"
+    assert not any(re.search("output|vega|plotly", div.attrs.get("class", "")) and not div.elements
+                   and not div.text.strip() for div in tree.find_all("div")), f"{case}: an empty output box"
 
 
 PUBLISHED_WITH_FIGURES = [c for c in case_names()
@@ -141,15 +149,16 @@ def test_quarto_demo_basics(built):
     page = built("quarto-demo-basics")
     body = article_html(page.html)
     # the callout: a box of kind tip whose title is its ## heading, not a section of the article
-    assert re.search(r'class="[^"]*callout[^"]*tip', body)
-    assert not re.search(r"<h2[^>]*>\s*Learn more", body), "a callout's title became a heading"
+    assert has_class(body, "callout", "tip")
+    assert not any(h2.text.strip().startswith("Learn more") for h2 in parse_html(body).find_all("h2")), \
+        "a callout's title became a heading"
     assert "Learn more" in page.text
     assert "<table" in body and "one" in page.text  # the DataFrame
     assert len(tags(body, "picture")) == 1  # the bar chart, through the figure pipeline
     assert "Scores broken out by group and gender" in tags(body, "img")[0]["alt"]
     # the ipyleaflet map: interactive, or its static alternative with a warning; never its text repr
     assert "Map(" not in page.prose and "Layout(" not in page.prose
-    assert re.search(r'class="[^"]*(leaflet|widget)', body) or \
+    assert has_class(body, "leaflet") or has_class(body, "widget") or \
         any("basics-jupyter.qmd:" in w and "map" in w.lower() for w in page.warnings)
     assert 'class="katex' in body
 
@@ -175,8 +184,9 @@ def test_quarto_demo_layout(built):
     # plt.show() ends a figure: two figures, side by side, not one figure with both lines
     assert len(tags(body, "picture")) == 2 and pictures[0]["src"] != pictures[1]["src"]
     # the layout-ncol div holds two tables side by side
-    layout = re.search(r'<div[^>]*(layout-ncol|columns)[^>]*>.*?</table>.*?</table>', body, re.S)
-    assert layout, "the two tables are not in one layout"
+    layouts = [div for div in parse_html(body).find_all("div")
+               if any("layout-ncol" in v or "columns" in v for v in div.attrs.values())]
+    assert any(len(div.find_all("table")) >= 2 for div in layouts), "the two tables are not in one layout"
 
 
 def test_quarto_figure_examples(built):
@@ -186,9 +196,11 @@ def test_quarto_figure_examples(built):
     assert re.search(r"Figure\s*1\W+Famous Elephants", page.text)
     assert "(a)" in page.text and "Surus" in page.text and "(b)" in page.text
     # the fence with text after its info string is a code block, and nothing after it is swallowed
-    code = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<pre\b.*?</pre>", body, re.S)]
+    tree = parse_html(body)
+    code = [pre.text for pre in tree.find_all("pre")]
     assert code and "quarto render _examples.qmd --to pdf" in code[0]
-    assert re.search(r"<h2[^>]*>.*Figure Basics", body) and re.search(r"<h2[^>]*>.*Vertical Alignment", body)
+    headings = [h2.text for h2 in tree.find_all("h2")]
+    assert any("Figure Basics" in h for h in headings) and any("Vertical Alignment" in h for h in headings)
     assert len(tags(body, "img")) == 17  # every image of the guide: 1 + 2 + 2 + 4 + 3 + 3 + 2
 
 
@@ -199,7 +211,7 @@ def test_quarto_computations(built):
     assert "array([[ 0,  1,  2,  3,  4]" in page.text.replace("\n", " ") or "[ 0, 1, 2, 3, 4]" in page.text
     assert len(tags(body, "picture")) == 1  # the errorbar figure
     # the Plotly chart: drawn by the plotly.js shipped with the site, loaded only here
-    assert re.search(r'class="[^"]*plotly', body)
+    assert has_class(body, "plotly")
     scripts = [s.get("src", "") for s in tags(page.html, "script")]
     assert any("plotly" in s for s in scripts) and not any(s.startswith(("http:", "https:", "//")) for s in scripts)
 
@@ -239,7 +251,7 @@ def test_quarto_penguins(built):
     assert re.search(r"Figure\s*1\W+Marginal distributions of bill dimensions", page.text)
     # the Altair chart: a numbered, captioned, interactive figure
     assert re.search(r"Figure\s*2\W+A scatterplot of bill dimensions", page.text)
-    assert re.search(r'class="[^"]*vega', body)
+    assert has_class(body, "vega")
     scripts = [s.get("src", "") for s in tags(page.html, "script")]
     assert any("vega" in s for s in scripts)
 
@@ -256,7 +268,7 @@ def test_pdsh_line_plots(built):
     assert "<title>Simple Line Plots" in page.html
     assert len(tags(body, "picture")) == 14
     # through the pipeline: a phone rendition and a dark twin for each
-    assert len(re.findall(r'<source[^>]*prefers-color-scheme: dark', body)) == 14
+    assert sum("prefers-color-scheme: dark" in s.get("media", "") for s in tags(body, "source")) == 14
     assert "Figure 1" not in page.text  # uncaptioned figures are not numbered
     assert sum("uncaptioned" in w or "alt text" in w for w in page.warnings) <= 1  # once per article
 
@@ -295,8 +307,8 @@ def test_mystnb_hide_cell_content(built):
     page = built("mystnb-hide-cell-content")
     body = article_html(page.html)
     assert "<title>Hide Code Cell Content" in page.html
-    folds = re.findall(r"<details\b.*?</details>", body, re.S)
+    folds = parse_html(body).find_all("details")
     # hide-input folds the code, hide-output the output, hide-cell both: 1 + 1 + 2 x 1 folds at least
     assert len(folds) >= 4
-    assert any('print("hide-input")' in f.replace("&quot;", '"') or "hide-input" in f for f in folds)
+    assert any('print("hide-input")' in fold.text or "hide-input" in fold.attrs.get("class", "") for fold in folds)
     assert "My show message" in body
