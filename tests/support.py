@@ -306,6 +306,44 @@ class LogRecorder(logging.Handler):
         self.records.append(record)
 
 
+class _Spans(HTMLParser):
+    """Where each outermost `tag` element (of class `cls`, if given) starts and ends in the source."""
+
+    def __init__(self, source: str, tag: str, cls: str | None):
+        super().__init__(convert_charrefs=True)
+        self.source, self.tag, self.cls = source, tag, cls
+        self.line_starts = [0] + [i + 1 for i, c in enumerate(source) if c == "\n"]
+        self.spans: list[tuple[int, int]] = []
+        self._depth, self._start = 0, 0
+
+    def _offset(self) -> int:
+        line, column = self.getpos()
+        return self.line_starts[line - 1] + column
+
+    def handle_starttag(self, tag, attrs):
+        if tag == self.tag:
+            if self._depth == 0:
+                if self.cls is not None and self.cls not in (dict(attrs).get("class") or "").split():
+                    return  # not one of those wanted: its end tag is not counted either
+                self._start = self._offset()
+            self._depth += 1
+
+    def handle_endtag(self, tag):
+        if tag == self.tag and self._depth:
+            self._depth -= 1
+            if self._depth == 0:
+                self.spans.append((self._start, self.source.index(">", self._offset()) + 1))
+
+
+def outer_html(html: str, tag: str, cls: str | None = None) -> list[str]:
+    """The source of each outermost `tag` element (of class `cls`), in order, as written."""
+    parser = _Spans(html, tag, cls)
+    parser.feed(html)
+    parser.close()
+    return [html[start:end] for start, end in parser.spans]
+
+
+
 # ---------------------------------------------------------------------------------------
 # Store records for tests that need one but no run (tests/unit)
 

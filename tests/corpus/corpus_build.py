@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-from support import LogRecorder, parse_html
+from support import LogRecorder, outer_html, parse_html
 
 CORPUS = Path(__file__).resolve().parent
 REPO = CORPUS.parents[1]
@@ -153,41 +153,6 @@ def visible_text(html: str, skip: tuple[str, ...] = ("script", "style")) -> str:
     parser = _Text(skip)
     parser.feed(html)
     return re.sub(r"\s+", " ", "".join(parser.parts).replace("\xa0", " "))
-
-
-class _Spans(HTMLParser):
-    """Where each outermost `tag` element starts and ends in the source."""
-
-    def __init__(self, source: str, tag: str):
-        super().__init__(convert_charrefs=True)
-        self.source, self.tag = source, tag
-        self.line_starts = [0] + [i + 1 for i, c in enumerate(source) if c == "\n"]
-        self.spans: list[tuple[int, int]] = []
-        self._depth, self._start = 0, 0
-
-    def _offset(self) -> int:
-        line, column = self.getpos()
-        return self.line_starts[line - 1] + column
-
-    def handle_starttag(self, tag, attrs):
-        if tag == self.tag:
-            if self._depth == 0:
-                self._start = self._offset()
-            self._depth += 1
-
-    def handle_endtag(self, tag):
-        if tag == self.tag and self._depth:
-            self._depth -= 1
-            if self._depth == 0:
-                self.spans.append((self._start, self.source.index(">", self._offset()) + 1))
-
-
-def outer_html(html: str, tag: str) -> list[str]:
-    """The source of each outermost `tag` element, in order."""
-    parser = _Spans(html, tag)
-    parser.feed(html)
-    parser.close()
-    return [html[start:end] for start, end in parser.spans]
 
 
 def article_html(html: str) -> str:
