@@ -223,6 +223,7 @@ def test_each_run_of_one_pelican_instance_reruns_what_became_stale(project, capf
     assert "<pre>x is 10\n</pre>" in project.html()
 
 
+@pytest.mark.built
 def test_block_timeout_interrupts_and_names_the_block(project):
     project.write("content/slowpoke.md", "Title: Slowpoke\nDate: 2026-01-02\n\n```{python}\n#| timeout: 1\n"
                   "import time\ntime.sleep(30)\n```\n")
