@@ -140,6 +140,11 @@ TABLES = """() => {
             overflows: box.scrollWidth > box.clientWidth + 1,
             hint: getComputedStyle(box, '::before').content,
             caption: (box.querySelector('caption') || {}).textContent || null,
+            captionRight: box.querySelector('caption')?.getBoundingClientRect().right ?? null,
+            // A box around it that scrolls or clips would hide what the table's own box shows.
+            clippedBy: [...(function* (el) { for (; el && !el.matches('.post-body'); el = el.parentElement) yield el; })(box.parentElement)]
+              .filter(el => getComputedStyle(el).overflowX !== 'visible' && el.getBoundingClientRect().right < r.right - 1)
+              .map(el => el.className),
             broken};
   });
 }"""
@@ -152,10 +157,13 @@ def test_no_table_is_wider_than_its_column(visit, batchnorm, width):
     for i, t in enumerate(tables):
         assert t["left"] >= t["bodyLeft"] - 1, (i, t)
         assert not t["broken"], f"table {i}: numbers broken over lines: {t['broken']}"
+        assert not t["clippedBy"], f"table {i} is cut off by a box around it: {t}"
         if width == "phone":
             assert t["right"] <= t["bodyRight"] + 1, (i, t)  # the text column
             if t["overflows"]:
                 assert "Scroll" in t["hint"], f"table {i} scrolls without saying so: {t}"
+            if t["caption"]:  # read without scrolling sideways
+                assert t["captionRight"] <= t["bodyRight"] + 1, f"table {i}'s caption is wider than the column: {t}"
         else:  # the text column and the right margin, and the whole table in it
             assert t["right"] <= t["viewport"] - 16, (i, t)
             assert not t["overflows"], f"table {i} scrolls at {width}: {t}"
