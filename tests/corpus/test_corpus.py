@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from corpus_build import CORPUS, Built, article_html, build, build_many, case_names, figures, tags
-from support import parse_html
+from support import outer_html, parse_html
 
 pytestmark = pytest.mark.slow
 
@@ -156,12 +156,31 @@ def test_quarto_demo_basics(built):
     assert "<table" in body and "one" in page.text  # the DataFrame
     assert len(tags(body, "picture")) == 1  # the bar chart, through the figure pipeline
     assert "Scores broken out by group and gender" in tags(body, "img")[0]["alt"]
-    # the ipyleaflet map: interactive, or its static alternative with a warning; never its text repr
+    # the ipyleaflet map: interactive, drawn from the run's stored widget state by the widget
+    # manager and jupyter-leaflet's own bundle, both shipped with the site; never its text repr
     assert "Map(" not in page.prose and "Layout(" not in page.prose
-    assert has_class(body, "leaflet") or has_class(body, "widget") or \
-        any("basics-jupyter.qmd:" in w and "map" in w.lower() for w in page.warnings)
+    [widget] = outer_html(body, "figure", cls="cell-output-widget")
+    assert 'aria-label="A Map widget"' in widget
+    [view] = [s for s in parse_html(widget).find_all("script") if "widget-view+json" in s.attrs.get("type", "")]
+    [state] = [s for s in parse_html(page.html).find_all("script") if "widget-state+json" in s.attrs.get("type", "")]
+    view, state = json.loads(view.text), json.loads(state.text)["state"]
+    assert state[view["model_id"]]["model_name"] == "LeafletMapModel"
+    assert any(m["model_name"] == "LeafletMarkerModel" for m in state.values())
+    assert not [w for w in page.warnings if "widget" in w]
+    theme = page.output / "theme"
+    assert (theme / "widgets/modules/jupyter-leaflet/index.js").is_file()
+    assert (theme / "widgets/html-manager/libembed-amd.js").is_file() and (theme / "widgets/require.js").is_file()
+    # no chart on this page: it loads no chart library (test_a_site_without_charts_... checks the files)
+    assert not any("plotly" in s.get("src", "") or "vega" in s.get("src", "") for s in tags(page.html, "script"))
     assert 'class="katex' in body
 
+
+
+def test_a_site_without_charts_ships_no_chart_library(tmp_path):
+    """The cases above build as one site, which has charts; this one builds alone."""
+    page = build("quarto-hello", tmp_path)
+    assert (page.output / "theme").is_dir()
+    assert not (page.output / "theme" / "plotly").exists() and not (page.output / "theme" / "vega").exists()
 
 def test_quarto_demo_crossref(built):
     page = built("quarto-demo-crossref")
