@@ -20,6 +20,9 @@ from execblocks.render.ansi import strip_escapes
 
 HIDDEN = "execblocks-hidden"
 CELL_FRAME = re.compile(r"Cell In\[(\d+)\], line (\d+)")
+# The same place, as the kernel names a warning's (execkernel/hooks.py): "Cell In[3], line 2:
+# UserWarning: ...". A warning reads as Python prints one, "content/x.md:12: UserWarning: ...".
+CELL_WARNING = re.compile(CELL_FRAME.pattern + r"(?=: [A-Za-z_][\w.]*Warning: )")
 MEMORY_ADDRESS = re.compile(r"(<[\w.]+(?: object)?) at 0x[0-9a-fA-F]+>")
 
 
@@ -202,15 +205,28 @@ def run_info(nb: nbformat.NotebookNode) -> dict:
 
 
 def _traceback_rewriter(article: Article, nb):
-    """A function turning IPython's "Cell In[3], line 2" into "content/x.md, line 12"."""
+    """A function turning IPython's "Cell In[3], line 2" into "content/x.md, line 12", and a
+    warning's "Cell In[3], line 2: UserWarning" into "content/x.md:12: UserWarning". Cells not
+    run yet have no execution count: a rewriter made while the notebook runs knows the cells
+    run so far, which are the only ones a warning or traceback can name."""
     count_to_line = {c.get("execution_count"): c.metadata["execblocks"]["line"]
                      for c in nb.cells if "line" in c.metadata.get("execblocks", {})}
 
-    def to_file(match: re.Match) -> str:
+    def place(match: re.Match, separator: str) -> str:
         start = count_to_line.get(int(match[1]))
-        return match[0] if start is None else f"{article.rel_path}, line {start + int(match[2]) - 1}"
+        return match[0] if start is None else f"{article.rel_path}{separator}{start + int(match[2]) - 1}"
 
-    return lambda text: CELL_FRAME.sub(to_file, strip_escapes(text))
+    def rewrite(text: str) -> str:
+        text = CELL_WARNING.sub(lambda m: place(m, ":"), strip_escapes(text))
+        return CELL_FRAME.sub(lambda m: place(m, ", line "), text)
+
+    return rewrite
+
+
+def located_stream(article: Article, nb, text: str) -> str:
+    """What a block printed, with the warnings and tracebacks in it naming the article's
+    file and line (for the build's live log: the stored copy is rewritten after the run)."""
+    return _traceback_rewriter(article, nb)(text) if "Cell In[" in text else text
 
 
 def point_tracebacks_at_article(article: Article, nb) -> None:
