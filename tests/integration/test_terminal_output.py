@@ -172,3 +172,48 @@ def test_warnings_name_the_articles_line_and_a_packages_importable_path(project)
     assert "warns.md │ content/warns.md:18: UserWarning: rate 3 is large" in log
     assert "warns.md │ content/warns.md:19: RuntimeWarning: careful" in log
     assert "Cell In[" not in log
+
+
+NOTEBOOK_BARS = textwrap.dedent("""\
+    Title: Widget bars
+    Date: 2026-01-03
+    Slug: widget-bars
+
+    ```{python}
+    import ipywidgets  # installed: tqdm.auto picks the notebook (widget) bar, as in JupyterLab
+    from tqdm.auto import tqdm, trange
+    for step in trange(30, desc="train"):
+        pass
+    ```
+
+    ```{python}
+    from tqdm.notebook import tqdm as notebook_tqdm
+    for step in notebook_tqdm(range(8), desc="hidden when done", leave=False):
+        pass
+    for step in notebook_tqdm(iter(range(5)), desc="no total"):
+        pass
+    bar = notebook_tqdm(total=10, desc="stopped")
+    bar.update(4)
+    bar.refresh()  # shown now (tqdm redraws at most every 0.1 s by itself)
+    print("after the bars")
+    ```
+    """)
+
+
+def test_a_notebook_bar_shows_its_final_state_as_text(project):
+    project.write("content/widget-bars.md", NOTEBOOK_BARS)
+    done = project.pelican()
+    assert done.returncode == 0, done.stderr[-3000:]
+    page = project.html("widget-bars")
+    shown = outputs(page)
+    assert "needs a running Jupyter kernel" not in page and "widget is shown as a notice" not in done.stderr
+    train = shown[0].rstrip("\n")  # the bar JupyterLab showed last, drawn as tqdm draws text
+    assert re.fullmatch(r"train: 100%\|█+\| 30/30 \[00:00<00:00, +[\d.]+it/s\]", train) and columns(train) == 80, train
+    assert [text.split(":")[0] for text in shown[1:]] == ["no total", "stopped", "after the bars\n"], shown
+    # no total: Jupyter's bar is full (tqdm's "info" style) beside the count
+    assert re.fullmatch(r"no total: \|█+\| 5/\? \[00:00<00:00, +[\d.]+it/s\]\n", shown[1]), shown[1]
+    stopped = shown[2].rstrip("\n")  # 4 of 10: 40 % of the bar's columns, tqdm's partial block after them
+    assert stopped.startswith("stopped:  40%|") and columns(stopped) == 80, stopped
+    bar = stopped.split("|")[1]
+    drawn = bar.rstrip(" ")  # full blocks, then at most one partial block (tqdm's eighths)
+    assert set(drawn[:-1]) == {"█"} and drawn[-1] in "▏▎▍▌▋▊▉█" and abs(len(drawn) - 0.4 * len(bar)) <= 1, bar

@@ -110,7 +110,8 @@ class _ArticleClient(NotebookClient):
             return None
         if msg["msg_type"] == "stream" and HIDDEN not in cell.metadata.get("tags", []) and self.progress:
             text = msg["content"]["text"]
-            self.progress.stream(self.article_label, located_stream(self.article, self.nb, text) if self.article else text)
+            self.progress.stream(self.article_label, located_stream(self.article, self.nb, text) if self.article else text,
+                                 msg["content"].get("name", "stdout"))
         return super().process_message(msg, cell, cell_index)
 
 

@@ -20,6 +20,7 @@ from markdown.util import AtomicString
 
 from execblocks.render.highlight import Highlighter
 from execblocks.render.interactive import chart_html, chart_title, find_chart, widget_notice
+from execblocks.render.progress_bars import tqdm_text, widget_models
 from execblocks.render.mime import (IMAGE_MIMES, has_vega, markdown_to_html, pick_mime, render_data,  # noqa: F401
                       sanitize_html, with_table_caption)
 from execblocks.source.parse import EXECUTABLE_INFO, FENCE_OPEN, INLINE_EXPR, Article, Block
@@ -45,6 +46,7 @@ class RenderedArticle:
     tables: list[int] = field(default_factory=list)  # indexes of blocks with a numbered table
     undescribed: list[int] = field(default_factory=list)  # fence lines of figures with no fig-alt/fig-cap
     highlighter: Highlighter = field(default_factory=Highlighter)  # the code's HTML, cached per article
+    widgets: dict = field(default_factory=dict)  # the stored notebook's widget models, by id (tqdm bars)
 
     @property
     def base_url(self) -> str:
@@ -83,7 +85,7 @@ class BlockPreprocessor(Preprocessor):
             if not _opens_block(lines[opening - 1] if opening <= len(lines) else ""):
                 raise RuntimeError(f"execblocks: {self.rendered.article.rel_path}:{block.fence_line}: "
                                    f"Markdown's line {opening} is not the block the parser found")
-        cells = _cells_by_block(self.rendered.entry)
+        cells = _cells_by_block(self.rendered)
         figure_counter = [0]
         out, position = [], 0
         for block in blocks:
@@ -127,10 +129,13 @@ class InlineValueProcessor(InlineProcessor):
         return element, m.start(0), m.end(0)
 
 
-def _cells_by_block(entry: StoredEntry | None) -> dict:
+def _cells_by_block(rendered: RenderedArticle) -> dict:
+    entry = rendered.entry
     if entry is None or entry.record is None:
         return {}
-    return {c.metadata["execblocks"]["block"]: c for c in entry.notebook().cells
+    nb = entry.notebook()
+    rendered.widgets = widget_models(nb)
+    return {c.metadata["execblocks"]["block"]: c for c in nb.cells
             if "block" in c.metadata.get("execblocks", {})}
 
 
@@ -217,6 +222,9 @@ def _render_output(output, block: Block, rendered: RenderedArticle, counter: lis
     chart = find_chart(data)
     if chart is not None and block.options.interactive:
         return _chart_figure(chart, block, counter, in_block)
+    bar = tqdm_text(data, rendered.widgets)
+    if bar is not None:  # tqdm's notebook bar, in its last state: a message, as tqdm's text bar on stderr
+        return _stderr(bar + "\n", block.options) if bar else ""
     notice = widget_notice(data)
     if notice is not None:
         _warn(rendered, f"{rendered.article.rel_path}:{block.fence_line}: a Jupyter widget is shown as a notice: "
