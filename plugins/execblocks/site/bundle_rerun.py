@@ -69,7 +69,11 @@ class Progress:
         self.bar_shown = float("-inf")  # when a log last got a progress bar's state (its first: now)
 
     def write(self, text: str) -> None:
-        self.out.write(text)
+        try:
+            self.out.write(text)
+        except UnicodeEncodeError:  # a console that cannot show "│" or tqdm's blocks (cp1252)
+            encoding = getattr(self.out, "encoding", None) or "ascii"
+            self.out.write(text.encode(encoding, "replace").decode(encoding))
         self.out.flush()
 
     def cell_started(self, cell, cell_index: int) -> None:
