@@ -103,7 +103,7 @@ def test_rerun_py_shows_each_cell_while_the_run_goes_and_writes_the_notebook(pro
     assert seen[0] == "Running content/steps.ipynb (4 cells) in a python3 kernel; the executed notebook goes to " \
                       "content/steps-rerun.ipynb"
     expected = [
-        r"\[1/4\] setup \(added to the download: sys\.path, scratch folder, figure size\)",
+        r"\[1/4\] setup \(added to the download: sys\.path, scratch folder, figure settings\)",
         r"\[1/4\] done in \d+\.\d s",
         r"\[2/4\] load \(block 1, content/steps\.md:5\)",
         r"    │ loading data",

@@ -29,7 +29,10 @@ def test_a_cell_is_named_by_its_label_or_first_line_of_code_and_its_place():
     assert describe(block("model.fit(x)", 2, "content/x.md:120", label="fig-loss")) == \
         "fig-loss (block 2, content/x.md:120)"
     long = describe(block("x = " + "1 + " * 30 + "1", 1))  # a long line is cut to 48 characters
-    assert long.endswith("… (block 1)") and len(long.removesuffix(" (block 1)")) == 48
+    assert long == "x = " + "1 + " * 10 + "1 +… (block 1)"
+    figure = nbformat.v4.new_code_cell("import matplotlib")
+    figure.id, figure.metadata["tags"] = "bundle-setup-3", ["bundle-setup"]
+    assert describe(figure) == "the page's figure settings for block 3 (added to the download)"
 
 
 def test_a_bar_is_redrawn_on_a_terminal_and_sampled_in_a_log():

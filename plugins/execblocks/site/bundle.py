@@ -182,9 +182,9 @@ file its run read, at the same place as in the blog's repository. It ran with Py
 and shows the run as it goes: which cell of how many, where the article has it, what it
 prints (progress bars included) and how long it took:
 
-    [3/8] train (block 2, {article.rel_path}:120)
-        │ epoch 1: loss 0.52
-    [3/8] done in 41.2 s
+    [k/N] <the block's label, or its first line of code> (block b, {article.rel_path}:<line>)
+        │ <what the cell prints, as it prints it>
+    [k/N] done in <seconds> s
 {short_run}
 The same run with plain Jupyter, which prints nothing until it ends:
 

@@ -44,13 +44,15 @@ def describe(cell) -> str:
     """A cell in a few words: its label (`#| label: x`) or first line of code, and where the
     article has it (`block 2, content/x.md:120`, recorded by the bundle)."""
     if SETUP_TAG in cell.get("metadata", {}).get("tags", []):
-        return "setup (added to the download: sys.path, scratch folder, figure size)"
+        before = re.fullmatch(rf"{SETUP_TAG}-(\d+)", str(cell.get("id", "")))  # bundle.py's figure cells
+        return (f"the page's figure settings for block {before[1]} (added to the download)" if before
+                else "setup (added to the download: sys.path, scratch folder, figure settings)")
     meta = cell.get("metadata", {}).get("execblocks", {})
     lines = [line.strip() for line in cell.source.splitlines() if line.strip()]
     label = meta.get("label") or next((line.split(":", 1)[1].strip() for line in lines
                                        if line.startswith("#|") and line[2:].strip().startswith("label:")), "")
     code = next((line for line in lines if not line.startswith("#")), lines[0] if lines else "")
-    name = label or (code if len(code) <= 48 else code[:47] + "…")
+    name = label or (code if len(code) <= 48 else code[:47].rstrip() + "…")
     block = re.fullmatch(r"block-(\d+)", str(cell.get("id", "")))  # the download's ids: "block-2"
     where = ", ".join(part for part in (f"block {block[1]}" if block else "",
                                         meta.get("source", "")) if part)
