@@ -223,7 +223,9 @@ async def _execute(article: Article, settings: EngineSettings, progress: Progres
     km.connection_file = str(runtime_dir / f"kernel-{uuid.uuid4().hex[:8]}.json")
     km.ip = str(runtime_dir / "ipc")
     client = _ArticleClient(
-        nb, km=km, timeout_func=timeout_for, record_timing=False, coalesce_streams=False,
+        # store_widget_state: the widgets' models go into the notebook's metadata, which the
+        # store keeps and the page draws them from (execute/widget_state.py, render/widgets.py).
+        nb, km=km, timeout_func=timeout_for, record_timing=False, coalesce_streams=False, store_widget_state=True,
         allow_errors=False, on_cell_start=on_cell_start, on_cell_executed=on_cell_executed,
         resources={"metadata": {"path": str(article.path.parent)}}, log=QUIET_LOG,
     )

@@ -17,6 +17,7 @@ from execkernel.policy import KernelPolicy
 from execblocks.errors import ERROR_TRUE_HINT, BlockExecutionError
 from execblocks.source.parse import Article
 from execblocks.render.ansi import strip_escapes
+from execblocks.execute.widget_state import stable_ids
 
 HIDDEN = "execblocks-hidden"
 CELL_FRAME = re.compile(r"Cell In\[(\d+)\], line (\d+)")
@@ -160,6 +161,7 @@ def public_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The executed notebook a reader downloads: the blocks only, no engine cells."""
     public = nbformat.v4.new_notebook(metadata=nb.metadata)
     public.cells = [c for c in nb.cells if HIDDEN not in c.metadata.get("tags", [])]
+    stable_ids(public)  # widget models named by their order, not by a random UUID
     for cell in public.cells:
         # nbformat gives new cells random ids; stable ones keep the stored bytes stable.
         cell.id = f"block-{cell.metadata['execblocks']['block'] + 1}"

@@ -17,23 +17,16 @@ from __future__ import annotations
 
 import html
 
-WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 COLUMNS = 80  # the page's terminal width, as the kernel's COLUMNS / TQDM_NCOLS (execute/kernel_run.py)
 BLOCKS = " ▏▎▍▌▋▊▉█"  # tqdm's unicode bar: eighths of a column
 TQDM_CHILDREN = ["HTMLModel", "FloatProgressModel", "HTMLModel"]  # tqdm.notebook's status_printer
 
 
-def widget_models(nb) -> dict[str, dict]:
-    """model id -> {"model_name", "state", ...}: the widgets' last state, saved by nbclient."""
-    state = nb.get("metadata", {}).get("widgets", {}).get(WIDGET_STATE, {})
-    models = state.get("state", {}) if isinstance(state, dict) else {}
-    return models if isinstance(models, dict) else {}
-
-
 def tqdm_text(data: dict, models: dict[str, dict], columns: int = COLUMNS) -> str | None:
     """The final text of the tqdm bar this display shows ("" when the bar was hidden), or
-    None when it is not a tqdm bar whose state was saved."""
+    None when it is not a tqdm bar whose state was saved. `models`: the stored widget state's
+    models by id (render/widgets.py's WidgetState.models)."""
     view = data.get(WIDGET_VIEW)
     box = models.get(view.get("model_id", "")) if isinstance(view, dict) else None
     if not isinstance(box, dict) or box.get("model_name") != "HBoxModel":
