@@ -146,8 +146,7 @@ WARNS = textwrap.dedent("""\
     # As without ipywidgets installed: tqdm.auto falls back to the text bar and warns.
     sys.modules["ipywidgets"] = None
     from tqdm.auto import tqdm
-    from tqdm import tqdm as plain
-    for step in plain(range(3), colour="nocolour", bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt}"):
+    for step in tqdm(range(3), colour="nocolour", bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt}"):
         pass
     ```
     """)
@@ -164,6 +163,7 @@ def test_warnings_name_the_articles_line_and_a_packages_importable_path(project)
     assert re.search(r"^tqdm/auto\.py:21: TqdmWarning: IProgress not found\. Please update jupyter and "
                      r"ipywidgets\.[^\n]*\n  from \.autonotebook import tqdm as notebook_tqdm\n", shown, re.M), shown
     assert re.search(r"^tqdm/std\.py:\d+: TqdmWarning: Unknown colour \(nocolour\)", shown, re.M), shown
+    assert "\n100%|" + "█" * 70 + "| 3/3\n" in "\n" + shown  # tqdm.auto's text bar, 80 columns
     for absolute in ("site-packages", sys.prefix, str(project.root), os.path.expanduser("~"), "/work/"):
         assert absolute not in shown, absolute
     assert "Cell In[" not in shown and "ipython-input" not in shown and "ipykernel_" not in shown
