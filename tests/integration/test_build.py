@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import pytest
@@ -106,6 +107,28 @@ print("still running")
     assert '<div class="cell-output cell-output-error"' in page and "ZeroDivisionError" in page
     assert "content/oops.md, line 6" in page and "Cell In[" not in page
     assert "still running" in page
+
+
+def test_a_traceback_names_files_as_a_reader_can_place_them(project):
+    """Deeper frames name the project's file (code/deep.py) and an installed or standard
+    library file as it is imported (json/decoder.py), never the builder's folders."""
+    project.write("code/deep.py", "import json\n\n\ndef parse(text):\n    return json.loads(text)\n")
+    project.write("content/deep.md", """\
+Title: Deep
+Date: 2026-01-02
+
+```{python}
+#| error: true
+import deep
+deep.parse("{x")
+```
+""")
+    project.build()
+    page = project.html("deep")
+    assert "JSONDecodeError" in page and "content/deep.md, line 7" in page
+    assert "File code/deep.py:5" in page and "File json/decoder.py:" in page
+    for builder_folder in ("File ~", "File /", str(project.root), os.path.expanduser("~")):
+        assert builder_folder not in page, builder_folder
 
 
 def test_unknown_option_names_it_and_its_line(project):
