@@ -212,7 +212,7 @@ def test_warning_message_fold_show_and_line_numbers(basics):
     assert not printed(shown, "message-false stderr")
     warnings = parse_html(shown).find("div", "cell-output-warning")
     assert warnings.elements[0].tag == "pre"
-    assert warnings.elements[0].text.startswith("content/basics.qmd, line 81: UserWarning: shown warning")
+    assert warnings.elements[0].text.startswith("content/basics.qmd:81: UserWarning: shown warning")
     default = cell(basics, "default stderr message")
     assert "document-hidden warning\n</pre>" not in default  # execute: warning: false
     assert printed(default, "default stderr message")

@@ -22,6 +22,7 @@ from execblocks.render.highlight import Highlighter
 from execblocks.render.interactive import chart_html, chart_title, find_chart
 from execblocks.render.libraries import BUILT_IN_MODULES, INSTALL, BrowserLibraries
 from execblocks.render.widgets import WidgetState, repr_name, state_html, view_html, view_of
+from execblocks.render.progress_bars import tqdm_text
 from execblocks.render.mime import (IMAGE_MIMES, has_vega, markdown_to_html, pick_mime, render_data,  # noqa: F401
                       sanitize_html, with_table_caption)
 from execblocks.source.parse import EXECUTABLE_INFO, FENCE_OPEN, INLINE_EXPR, Article, Block
@@ -243,6 +244,9 @@ def _render_output(output, block: Block, rendered: RenderedArticle, counter: lis
         return _static_alternative(output, {chart.source_mime}, block, rendered, counter, in_block,
                                    f"an interactive {name} chart", ("library", chart.library),
                                    f"its library is not installed here: {INSTALL[chart.library]}")
+    bar = tqdm_text(data, rendered.widget_state.models)
+    if bar is not None:  # tqdm's notebook bar in its last state, as its text bar (a message, like tqdm's on stderr)
+        return _stderr(bar + "\n", block.options) if bar else ""
     model_id = view_of(data)
     if model_id is not None:
         return _widget(output, model_id, block, rendered, counter, in_block)
