@@ -12,15 +12,8 @@ matplotlib's default 6.4 x 4.8 in: 651 x 558 px where the page has 982 x 1781.)
 from __future__ import annotations
 
 import base64
-import io
-import os
 import struct
-import subprocess
-import sys
-import zipfile
-from pathlib import Path
 
-import nbformat
 import pytest
 
 from support import parse_html
@@ -33,25 +26,19 @@ def png_size(data: bytes) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
-def test_the_batchnorm_bundle_reruns_with_the_pages_figure_sizes(built_site, tmp_path):
+def test_the_batchnorm_bundle_reruns_with_the_pages_figure_sizes(built_site, batchnorm_short_rerun):
     page = (built_site / "batchnorm.html").read_text()
     sources = [img["src"] for img in parse_html(page).find("article").find_all("img") if img["src"].endswith(".png")]
     page_sizes = [png_size((built_site / src).read_bytes()) for src in sources]
     assert len(page_sizes) >= 7
 
-    with zipfile.ZipFile(io.BytesIO((built_site / "results/batchnorm/batchnorm.zip").read_bytes())) as archive:
-        archive.extractall(tmp_path)
-    bundle = tmp_path / "batchnorm"
-    readme = (bundle / "README.md").read_text()
+    # The run itself (plain `jupyter execute`, short profile, no engine environment) is
+    # tests/integration/conftest.py's `batchnorm_short_rerun`, shared with test_bundle.py.
+    readme = (batchnorm_short_rerun.bundle / "README.md").read_text()
     assert "BNLAB_PROFILE=short jupyter execute content/batchnorm.ipynb" in readme  # the short run, named
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("EXECBLOCKS_", "PYTHON", "BLOG_", "BNLAB_", "MPL"))}
-    env.update(BNLAB_PROFILE="short", BLOG_DEVICE="cpu", OMP_NUM_THREADS="1")
-    jupyter = Path(sys.executable).with_name("jupyter")
-    done = subprocess.run([str(jupyter), "execute", "content/batchnorm.ipynb", "--output=batchnorm-short"],
-                          cwd=bundle, env=env, capture_output=True, text=True, timeout=1200)
+    done = batchnorm_short_rerun.done
     assert done.returncode == 0, done.stderr[-3000:]
-    rerun = nbformat.read(bundle / "content/batchnorm-short.ipynb", as_version=4)
+    rerun = batchnorm_short_rerun.rerun
     rerun_sizes = [png_size(base64.b64decode(o["data"]["image/png"])) for cell in rerun.cells
                    for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(rerun_sizes) == len(page_sizes), (rerun_sizes, page_sizes)

@@ -18,6 +18,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from support import HELLO, HELPER, Project
+
 REPO = Path(__file__).resolve().parents[2]
 
 CSV_ARTICLE = """\
@@ -81,20 +83,33 @@ def block_outputs(nb: nbformat.NotebookNode, block: int) -> list[dict]:
     return outputs
 
 
-@pytest.fixture
-def points_project(project):
+@pytest.fixture(scope="module")
+def points_project(tmp_path_factory) -> Project:
+    """The `project` fixture's project plus the points article, built once for this module
+    with the site's theme, under the usual umask 022. The tests only read it (the one that
+    rebuilds does so in a copy)."""
+    project = Project(tmp_path_factory.mktemp("points") / "project")
+    project.write("content/hello.md", HELLO)
+    project.write("code/helper.py", HELPER)
     project.write("content/points.md", CSV_ARTICLE)
     project.write("content/data/points.csv", POINTS)
     project.write("content/data/unused.csv", "never read\n")
     project.write("code/unused_helper.py", "raise RuntimeError('never imported')\n")
     project.write("code/reproducible.py", (REPO / "code/reproducible.py").read_text())
+    old = os.umask(0o022)
+    try:
+        project.build(**POINTS_SETTINGS)
+    finally:
+        os.umask(old)
     return project
+
+
+POINTS_SETTINGS = {"THEME": str(REPO / "theme")}  # the site's theme: its footer links the bundle
 
 
 @pytest.mark.slow
 def test_fixture_bundle_reruns_outside_the_repository(points_project, tmp_path):
     project = points_project
-    project.build(THEME=str(REPO / "theme"))
     data = (project.output / "results/points/points.zip").read_bytes()
     page = project.html("points")
     assert 'href="results/points/points.zip"' in page  # the "Run it yourself" footer links it
@@ -141,12 +156,8 @@ def run_plain_cells(nb, folder: Path) -> nbformat.NotebookNode:
 
 @pytest.mark.slow
 def test_downloads_and_results_are_world_readable(points_project):
-    """What a web server serves (0644 under the usual umask 022), never mkstemp's 0600."""
-    old = os.umask(0o022)
-    try:
-        points_project.build()
-    finally:
-        os.umask(old)
+    """What a web server serves (0644 under the usual umask 022, which the fixture's build
+    ran under), never mkstemp's 0600."""
     files = [p for folder in (points_project.output / "results", points_project.results)
              for p in folder.rglob("*") if p.suffix in (".ipynb", ".py", ".zip", ".png", ".svg", ".json")]
     assert {p.suffix for p in files} >= {".ipynb", ".py", ".zip", ".png", ".json"}
@@ -155,27 +166,23 @@ def test_downloads_and_results_are_world_readable(points_project):
 
 
 @pytest.mark.slow
-def test_bundle_bytes_are_stable_across_builds(points_project):
-    project = points_project
-    project.build()
-    first = (project.output / "results/points/points.zip").read_bytes()
+def test_bundle_bytes_are_stable_across_builds(points_project, tmp_path):
+    first = (points_project.output / "results/points/points.zip").read_bytes()
+    project = points_project.copy(tmp_path / "project")  # the module's build stays as it was
     (project.output / "results/points/points.zip").unlink()
-    project.build()
+    project.build(**POINTS_SETTINGS)
     assert (project.output / "results/points/points.zip").read_bytes() == first
 
 
 @pytest.mark.slow
-def test_batchnorm_bundle_reruns_outside_the_repository(built_site, tmp_path):
+def test_batchnorm_bundle_reruns_outside_the_repository(batchnorm_short_rerun):
     """The real article: its bundle from the committed results, rerun with the smallest
-    profile bnlab offers (the setup block, compared here, does not depend on it)."""
-    from bnlab.config import Profiles  # code/ is on pytest's path (pytest.ini)
-
-    profile = "tiny" if hasattr(Profiles, "tiny") else "quick"
-    data = (built_site / "results/batchnorm/batchnorm.zip").read_bytes()
-    unzip(data, tmp_path)
-    notebook = tmp_path / "batchnorm/content/batchnorm.ipynb"
-    stored = nbformat.read(notebook, as_version=4)
-    env = dict(plain_environment(), BNLAB_PROFILE=profile, OMP_NUM_THREADS="1")
-    rerun = run_plain(notebook, env, timeout=1800)
+    profile bnlab offers (`short`; the setup block, compared here, does not depend on it).
+    The run is tests/integration/conftest.py's `batchnorm_short_rerun` (plain `jupyter
+    execute`, which is nbclient, kernel in the notebook's folder, no engine environment),
+    shared with test_batchnorm_bundle.py: one rerun of the article per session."""
+    done = batchnorm_short_rerun.done
+    assert done.returncode == 0, done.stderr[-3000:]
+    rerun, stored = batchnorm_short_rerun.rerun, batchnorm_short_rerun.stored
     assert block_outputs(rerun, 0) == block_outputs(stored, 0)
     assert all(o.get("output_type") != "error" for c in rerun.cells for o in c.get("outputs", []))

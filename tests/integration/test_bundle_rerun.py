@@ -19,11 +19,12 @@ import subprocess
 import sys
 import threading
 import zipfile
+from pathlib import Path
 
 import nbformat
 import pytest
 
-from support import REPO
+from support import REPO, Project
 
 pytestmark = pytest.mark.slow
 
@@ -68,12 +69,23 @@ def lines_of(stream, into: queue.Queue) -> None:
     into.put(None)
 
 
-def test_rerun_py_shows_each_cell_while_the_run_goes_and_writes_the_notebook(project, tmp_path):
+@pytest.fixture(scope="module")
+def steps_zip(tmp_path_factory) -> bytes:
+    """The steps article's bundle, built once for this module (each test unzips its own copy)."""
+    project = Project(tmp_path_factory.mktemp("steps") / "project")
     project.write("content/steps.md", ARTICLE)
     project.build()
-    with zipfile.ZipFile(io.BytesIO((project.output / "results/steps/steps.zip").read_bytes())) as archive:
-        archive.extractall(tmp_path / "reader")
-    bundle = tmp_path / "reader/steps"
+    return (project.output / "results/steps/steps.zip").read_bytes()
+
+
+def unzipped(data: bytes, into) -> Path:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        archive.extractall(into)
+    return into / "steps"
+
+
+def test_rerun_py_shows_each_cell_while_the_run_goes_and_writes_the_notebook(steps_zip, tmp_path):
+    bundle = unzipped(steps_zip, tmp_path / "reader")
     assert (bundle / "rerun.py").read_bytes() == (REPO / "plugins/execblocks/site/bundle_rerun.py").read_bytes()
     assert "    python rerun.py content/steps.ipynb\n" in (bundle / "README.md").read_text()
 
@@ -130,12 +142,8 @@ def test_rerun_py_shows_each_cell_while_the_run_goes_and_writes_the_notebook(pro
     assert printed[2]["stderr"].endswith("\r100%|" + "█" * 30 + "| 5/5\n")
 
 
-def test_rerun_py_says_where_a_failing_cell_stopped_and_keeps_what_ran(project, tmp_path):
-    project.write("content/steps.md", ARTICLE)
-    project.build()
-    with zipfile.ZipFile(io.BytesIO((project.output / "results/steps/steps.zip").read_bytes())) as archive:
-        archive.extractall(tmp_path / "reader")
-    bundle = tmp_path / "reader/steps"
+def test_rerun_py_says_where_a_failing_cell_stopped_and_keeps_what_ran(steps_zip, tmp_path):
+    bundle = unzipped(steps_zip, tmp_path / "reader")
     notebook = nbformat.read(bundle / "content/steps.ipynb", as_version=4)
     notebook.cells[2].source = "raise ValueError('the reader broke it')"
     nbformat.write(notebook, bundle / "content/steps.ipynb")

@@ -54,10 +54,18 @@ def invoke_build_command(project) -> list[str]:
     return [str(Path(sys.executable).with_name("invoke")), "build"]
 
 
+def without_hello(project):
+    """Only the article under test: the `project` fixture's hello.md would add a kernel run
+    to the build and check nothing here."""
+    (project.content / "hello.md").unlink()
+    return project
+
+
 @pytest.mark.parametrize("how, runner", [(signal.SIGKILL, "invoke"), (signal.SIGKILL, "pelican"),
                                          (signal.SIGTERM, "pelican")],
                          ids=["SIGKILL-invoke-build", "SIGKILL-pelican", "SIGTERM-pelican"])
 def test_killing_the_build_leaves_no_process_of_its_kernel(project, tmp_path, how, runner):
+    without_hello(project)
     pid_file = tmp_path / "pids"
     project.write("content/spawner.md", SPAWNER.format(pids=str(pid_file)))
     command = invoke_build_command(project) if runner == "invoke" else project.pelican_command()
@@ -76,6 +84,7 @@ def test_killing_the_build_leaves_no_process_of_its_kernel(project, tmp_path, ho
 
 
 def test_a_finished_build_leaves_no_process_either(project, tmp_path):
+    without_hello(project)
     pid_file = tmp_path / "pids"
     project.write("content/spawner.md", SPAWNER.format(pids=str(pid_file)).replace("time.sleep(300)", ""))
     project.build()
@@ -90,12 +99,12 @@ def files_under(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.built  # hello.md's results, stored by a first build, are what must stay untouched
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM], ids=["Ctrl-C", "SIGTERM"])
 def test_an_interrupted_build_stores_nothing_for_what_it_cut_short(project, how):
     """nbclient's own signal handlers shut the kernel down under the running cell, and the
     build stored "block 2 raised DeadKernelError" as the article's failure; a GPU run
     stopped by `timeout` did exactly that. An interruption is not the article's fault."""
-    project.build()
     before = files_under(project.results)
     project.write("content/slow.md", SLOW)
     build = subprocess.Popen(project.pelican_command(), cwd=project.root, stdout=subprocess.PIPE,
@@ -136,6 +145,7 @@ def test_no_block_timeout_escapes_the_site_ceiling(project, timeout):
 
 
 def test_timeout_says_which_limit_and_how_to_raise_it(project):
+    without_hello(project)
     project.write("content/sleeper.md", SLEEPER.format(timeout=1))
     with pytest.raises(BlockExecutionError) as caught:
         project.build()
@@ -149,6 +159,7 @@ def test_timeout_says_which_limit_and_how_to_raise_it(project):
 
 def test_a_daemon_a_block_left_running_is_killed_with_a_log_line(project, tmp_path):
     # Issue 24 §7: the build kills what a block leaves behind; now it also says so.
+    without_hello(project)
     pid_file = tmp_path / "pids"
     project.write("content/spawner.md", SPAWNER.format(pids=str(pid_file)).replace("time.sleep(300)", ""))
     done = subprocess.run(project.pelican_command(), cwd=project.root, capture_output=True, text=True, timeout=300)

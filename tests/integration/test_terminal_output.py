@@ -51,6 +51,14 @@ BARS = textwrap.dedent("""\
     ```
     """)
 
+@pytest.fixture
+def project(project):
+    """Only the article under test: the `project` fixture's hello.md would add a kernel run
+    to each build here (the first test builds four times) and check nothing."""
+    (project.content / "hello.md").unlink()
+    return project
+
+
 OUTPUT = re.compile(r'<div class="cell-output[^"]*"><pre>(.*?)</pre></div>', re.S)
 
 
