@@ -38,18 +38,29 @@ _opened_for_read: set[str] = set()
 _opened_for_write: set[str] = set()
 _installed = False
 _modules_at_start: set[str] = set()  # top-level modules the kernel had before any block ran
+_engine_modules: set[str] = set()  # of those, the ones install() imported for the engine's own use
+_article_imports: set[str] = set()  # top-level modules the article's blocks import by name
 
 
-def install(snapshots: dict | None = None, **policy) -> None:
-    """Called by the engine's hidden first cell with KernelPolicy's fields, and with
-    `snapshots` ({"staging": folder, "blocks": {execution count: block}}) when the state
-    after each block is to be kept (execkernel/snapshot.py)."""
+def install(snapshots: dict | None = None, imports: list[str] = (), **policy) -> None:
+    """Called by the engine's hidden first cell with KernelPolicy's fields, the top-level
+    modules the article's blocks import by name (`imports`), and with `snapshots`
+    ({"staging": folder, "blocks": {execution count: block}}) when the state after each
+    block is to be kept (execkernel/snapshot.py)."""
     global _installed, _policy
     if _installed:
         return
     _installed = True
     _policy = KernelPolicy(**policy)
+    before = {name.partition(".")[0] for name in sys.modules}
+    # The snapshots' pickler, loaded before the baseline below is taken so that it is the
+    # kernel's and never counts as the article's. Every run loads it, snapshots or not, so
+    # a Dask run (which takes none) records the packages a local run records.
+    import cloudpickle  # noqa: F401
+
     _modules_at_start.update(name.partition(".")[0] for name in sys.modules)
+    _engine_modules.update(_modules_at_start - before)
+    _article_imports.update(imports)
     random.seed(0)
     sys.addaudithook(_audit)
     shell = _shell()
@@ -70,7 +81,8 @@ def install(snapshots: dict | None = None, **policy) -> None:
 
             # Last: the state is taken once the block's figures are saved and closed.
             snapshot.install(snapshots["staging"], snapshots["blocks"], os.environ.get(SCRATCH_ENV),
-                             extra=_own_state, project=tuple(snapshots.get("project", ())))
+                             extra=_own_state, project=tuple(snapshots.get("project", ())),
+                             every_block=snapshots.get("every_block", False))
 
 
 SCRATCH_ENV = "EXECBLOCKS_SCRATCH"  # the folder blocks may write to, shared by the article's blocks
@@ -489,9 +501,9 @@ def _packages() -> dict[str, str]:
     from importlib import metadata
 
     imported = {name.partition(".")[0] for name in list(sys.modules)} - _modules_at_start
+    # A module install() loaded for the engine is the article's too when a block imports it.
+    imported |= _engine_modules & _article_imports
     imported -= set(sys.stdlib_module_names)
-    snapshot = sys.modules.get("execkernel.snapshot")
-    imported -= getattr(snapshot, "OWN_IMPORTS", set())  # the snapshots' own, not the blocks'
     imported.discard("execkernel")
     imported.add("ipykernel")
     owners = metadata.packages_distributions()

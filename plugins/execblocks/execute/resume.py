@@ -210,6 +210,8 @@ class SnapshotCache:
                 shutil.move(block.snapshot, folder / name)
                 info["snapshot"] = name
             else:
+                (folder / f"{keys[index]}.snap").unlink(missing_ok=True)  # an earlier run's: not this sidecar's
+            if block.unpicklable:
                 info["unpicklable"] = [list(pair) for pair in block.unpicklable]
                 notes.append(f"no snapshot after block {index + 1}: "
                              + ", ".join(f"{name} ({why})" for name, why in block.unpicklable))
