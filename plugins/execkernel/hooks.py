@@ -498,7 +498,7 @@ def _versions() -> dict[str, str]:
 def _packages() -> dict[str, str]:
     """Every installed distribution the blocks imported (directly or not), with its version,
     plus ipykernel: what a reader's requirements.txt must pin to rerun the article."""
-    from importlib import metadata
+    from execkernel import installed
 
     imported = {name.partition(".")[0] for name in list(sys.modules)} - _modules_at_start
     # A module install() loaded for the engine is the article's too when a block imports it.
@@ -506,14 +506,11 @@ def _packages() -> dict[str, str]:
     imported -= set(sys.stdlib_module_names)
     imported.discard("execkernel")
     imported.add("ipykernel")
-    owners = metadata.packages_distributions()
+    owners = installed.owners()
     found = {}
     for name in imported:
-        for dist in owners.get(name, []):
-            try:
-                found[metadata.metadata(dist)["Name"]] = metadata.version(dist)
-            except metadata.PackageNotFoundError:
-                pass
+        for dist, version in owners.get(name, []):
+            found[dist] = version
     return dict(sorted(found.items(), key=lambda item: item[0].lower()))
 
 
