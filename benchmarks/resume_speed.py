@@ -119,6 +119,8 @@ def main(tmp: Path) -> None:
         sizes += f", BatchNorm {size / 1e6:.1f} MB"
     print(f"snapshot cache                     {sizes} (bytes under cache/execblocks/snapshots after those runs; "
           f"bound EXECBLOCKS_SNAPSHOT_BYTES, 2 GB)")
+    print("(load averages over 1, 5, 15 min at the end: " + ", ".join(f"{v:.1f}" for v in os.getloadavg())
+          + f" on {os.cpu_count()} CPUs)")
 
 
 if __name__ == "__main__":

@@ -40,6 +40,9 @@ _installed = False
 _modules_at_start: set[str] = set()  # top-level modules the kernel had before any block ran
 _engine_modules: set[str] = set()  # of those, the ones install() imported for the engine's own use
 _article_imports: set[str] = set()  # top-level modules the article's blocks import by name
+# Top-level modules the run a resumed kernel continues had imported (before the resume
+# point, and in the blocks skipped as unaffected): the run's, whether imported here or not.
+_continued: set[str] = set()
 
 
 def install(snapshots: dict | None = None, imports: list[str] = (), **policy) -> None:
@@ -94,10 +97,11 @@ def _own_state() -> dict:
 
 
 def import_skipped(names: list[str], next_count: int) -> None:
-    """Hidden cell before the inline values of a run that skipped its last blocks."""
-    from execkernel import snapshot
-
-    snapshot.import_skipped(names, next_count)
+    """Hidden cell before the inline values of a run that skipped its last blocks: the
+    modules those blocks imported count as this run's (as in a full run) without being
+    imported again, and the next cell gets the execution count it has in a full run."""
+    _continued.update(name.partition(".")[0] for name in names)
+    _shell().execution_count = next_count
 
 
 def resume(path: str, next_count: int) -> None:
@@ -105,7 +109,9 @@ def resume(path: str, next_count: int) -> None:
     first one to run, and the execution count that block has in a full run."""
     from execkernel import snapshot
 
-    _figure_policy.update(snapshot.restore_file(path, next_count, os.environ.get(SCRATCH_ENV))["figure_policy"])
+    restored = snapshot.restore_file(path, next_count, os.environ.get(SCRATCH_ENV))
+    _figure_policy.update(restored.extra["figure_policy"])
+    _continued.update(restored.modules)
 
 
 def set_figsize(width: float, height: float) -> None:
@@ -500,7 +506,7 @@ def _packages() -> dict[str, str]:
     plus ipykernel: what a reader's requirements.txt must pin to rerun the article."""
     from execkernel import installed
 
-    imported = {name.partition(".")[0] for name in list(sys.modules)} - _modules_at_start
+    imported = ({name.partition(".")[0] for name in list(sys.modules)} | _continued) - _modules_at_start
     # A module install() loaded for the engine is the article's too when a block imports it.
     imported |= _engine_modules & _article_imports
     imported -= set(sys.stdlib_module_names)

@@ -9,8 +9,9 @@ Runs inside the article's kernel and imports nothing from the engine. A snapshot
 - the global random states: Python's `random`, NumPy's legacy global generator, torch's
   CPU generator and, when CUDA was initialised, every CUDA device's generator;
 - matplotlib's rcParams (styles, `plt.rcParams[...] = ...`), the working directory,
-  the files in the article's scratch folder, the modules imported so far (imported
-  again, in order, before the namespace is loaded), and what the caller adds (`extra`).
+  the files in the article's scratch folder, the names of the modules imported so far
+  (the record lists their packages; only those the state refers to are imported again),
+  and what the caller adds (`extra`).
 
 Functions and classes the blocks defined are pickled by value (cloudpickle's way), but
 a function keeps the live namespace as its globals: `def f(): return scale * x` must see
@@ -23,6 +24,7 @@ Taking a snapshot never changes what a block computes: it only reads the state.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import os
@@ -223,18 +225,25 @@ def globals_digest() -> str:
     return hashlib.sha256(pickle.dumps((random_states(), _rc_params()), protocol=4)).hexdigest()
 
 
-def restore(data: bytes, scratch: str | None = None) -> dict:
-    """Put a snapshot's state into this (fresh) kernel; returns its `extra`."""
+@dataclasses.dataclass(frozen=True)
+class Restored:
+    extra: dict  # what the caller added when the snapshot was taken
+    modules: frozenset[str]  # top-level modules the run had imported by then
+
+
+def restore(data: bytes, scratch: str | None = None) -> Restored:
+    """Put a snapshot's state into this (fresh) kernel.
+
+    Only what the state refers to is imported (by the pickle, as it loads): the run's other
+    modules (sklearn and scipy loaded by a data loader, sympy by torch) cost seconds and
+    change nothing a later block computes, and it imports them itself if it uses them. The
+    run's modules are returned: the record lists them as a full run's does. The random
+    generators are set last, after every import the pickle made."""
     import importlib
 
     shell = _shell()
     stream = io.BytesIO(data)
     header = pickle.load(stream)
-    # The packages the run had imported, in its order, before anything is unpickled: the
-    # run is recorded as using them (the record lists packages, not submodules), and their
-    # import side effects happen as they did. Submodules come as the pickle needs them
-    # (importing every one the run had cost as much again: 1.7 s more for matplotlib's).
-    import_modules(list(dict.fromkeys(name.partition(".")[0] for name in header["modules"])))
     snapshot = pickle.load(stream)
     os.chdir(header["cwd"])
     if scratch and snapshot["scratch"]:
@@ -251,35 +260,7 @@ def restore(data: bytes, scratch: str | None = None) -> dict:
             pass
     shell.user_ns.update(snapshot["names"])
     _set_random_states(snapshot["random"])
-    return header["extra"]
-
-
-def import_skipped(names: list[str], next_count: int) -> None:
-    """Hidden cell of a run that skipped the blocks after its last one: the modules those
-    blocks imported before (so the run is recorded as using them, as a full run is), and
-    the execution count the next cell has in a full run."""
-    if _run is not None:
-        _run.quiet = True
-    try:
-        import_modules(names)
-    finally:
-        if _run is not None:
-            _run.quiet = False
-    _shell().execution_count = next_count
-
-
-def import_modules(names: list[str]) -> None:
-    """Import, in order, the modules a run had imported (failures are left alone: some
-    modules only import as part of their package)."""
-    import importlib
-
-    for name in names:
-        if name in sys.modules or name == "__main__":
-            continue
-        try:
-            importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - a module that cannot import alone is not ours to fix
-            pass
+    return Restored(header["extra"], frozenset(name.partition(".")[0] for name in header["modules"]) - {"__main__"})
 
 
 # -- taking one after every block of a run ------------------------------------------------
@@ -401,7 +382,7 @@ def _after_cell(result) -> None:
         run.quiet = False
 
 
-def restore_file(path: str, next_count: int, scratch: str | None = None) -> dict:
+def restore_file(path: str, next_count: int, scratch: str | None = None) -> Restored:
     """Hidden cell of a resumed run: the state from `path`, and the kernel's execution
     count set so the next cell gets the number it has in a full run (tracebacks, the
     stored notebook and warnings name cells by it)."""
@@ -409,11 +390,11 @@ def restore_file(path: str, next_count: int, scratch: str | None = None) -> dict
         _run.quiet = True
     try:
         with open(path, "rb") as file:
-            extra = restore(file.read(), scratch)
+            restored = restore(file.read(), scratch)
     finally:
         if _run is not None:
             _run.quiet = False
             _run.modules, _run.imported = _module_files(), set(sys.modules)
     shell = _shell()
     shell.execution_count = next_count  # IPython counted this cell before running it
-    return extra
+    return restored

@@ -171,22 +171,27 @@ def packages(project, name: str) -> dict[str, str]:
     return json.loads((project.results / name / "record.json").read_text())["environment"]["packages"]
 
 
-def test_the_snapshots_own_cloudpickle_is_listed_only_for_an_article_that_imports_it(project):
+def test_the_packages_recorded_are_a_full_runs_the_snapshots_own_cloudpickle_only_when_imported(project):
     # The kernel side loads cloudpickle for its snapshots before any block runs: a run's
-    # packages (the bundle's requirements.txt) list it only when the article imports it,
-    # whether the run went from the top or resumed from a snapshot.
-    project.write("content/hello.md", article("hello", ["def f(v):\n    return v + 1\nx = 1", "print(f(x))"]))
+    # packages (the bundle's requirements.txt) list it only when the article imports it.
+    # A resumed kernel imports only what the restored state refers to, yet lists what the
+    # run imported (cycler here, imported and dropped), as a run from the top does.
+    project.write("content/hello.md", article("hello", [
+        "import cycler\ndel cycler\ndef f(v):\n    return v + 1\nx = 1", "print(f(x))"]))
     project.write("content/pickles.md", article("pickles", [
         "import cloudpickle\nx = 1", "print(len(cloudpickle.dumps(x)) > 0)"]))
     project.build()
-    assert "cloudpickle" not in packages(project, "hello")
+    assert "cloudpickle" not in packages(project, "hello") and "cycler" in packages(project, "hello")
     assert "cloudpickle" in packages(project, "pickles")
     project.edit("content/hello.md", "print(f(x))", "print(f(x) * 2)")
     project.edit("content/pickles.md", "> 0)", "> 1)")
     project.build()
     assert resumed_blocks(project, "hello") == [1] and resumed_blocks(project, "pickles") == [1]
-    assert "cloudpickle" not in packages(project, "hello")
+    assert "cloudpickle" not in packages(project, "hello") and "cycler" in packages(project, "hello")
     assert "cloudpickle" in packages(project, "pickles")
+    resumed = {name: stored(project, name) for name in ("hello", "pickles")}
+    project.build(EXECBLOCKS_ONLY=["hello", "pickles"])  # forced: from the top
+    assert {name: stored(project, name) for name in ("hello", "pickles")} == resumed
 
 
 # Its snapshot takes at least half a second (pickling `slow` sleeps): the blocks after it,
