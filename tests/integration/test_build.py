@@ -172,7 +172,7 @@ def test_warnings_name_the_article_line_not_a_temp_file(project):
                   "warnings.warn('careful')\n```\n")
     project.build()
     page = project.html("warns")
-    assert "content/warns.md, line 6: UserWarning: careful" in page
+    assert "content/warns.md:6: UserWarning: careful" in page
     assert "ipykernel_" not in page
 
 
