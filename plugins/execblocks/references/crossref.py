@@ -64,6 +64,7 @@ NARRATIVE = rf"(?<![\w@\\])@(?P<key>{KEY})(?:\s\[(?P<locator>[^\[\]@]*)\])?"
 # Not followed by `(` or `[`: that is a link. (`[x]: url` definitions are gone before inline.)
 BRACKETED = r"\[(?P<body>[^\[\]]*@[^\[\]]*)\](?![(\[])"
 ITEM = re.compile(rf"^(?P<prefix>.*?)(?:^|(?<=\s))(?P<suppress>-)?@(?P<key>{KEY})(?P<suffix>.*)$", re.S)
+HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 XREF_PREFIX = re.compile(r"^(?P<kind>fig|tbl|eq|sec)-")
 PLACEHOLDER = re.compile(r'<a class="cross-ref" href="#(?P<label>[^"]+)">@(?P=label)</a>')
 # Display math starts a line (indented 4 spaces it would be a code block).
@@ -252,7 +253,7 @@ class SectionNumberer(Treeprocessor):
     """Numbers headings ("2.1") when the article refers to sections at all."""
 
     def run(self, root):
-        headings = [e for e in root.iter() if re.fullmatch(r"h[1-6]", e.tag)
+        headings = [e for e in root.iter() if e.tag in HEADINGS
                     and "unnumbered" not in (e.get("class") or "").split()]
         if not any((h.get("id") or "").startswith("sec-") for h in headings):
             return
