@@ -231,10 +231,12 @@ class ResultsStore:
         return sha256_file(self.entry_dir(article_id) / RECORD)
 
     def entry_ids(self) -> list[str]:
-        if not self.root.exists():
-            return []
-        found = {p.parent.relative_to(self.root).as_posix()
-                 for name in (RECORD, FAILURE) for p in self.root.rglob(name)}
+        """Every folder holding a record.json or a failure.json, relative to the root. One
+        walk of the tree (every no-op build asks, to know there is nothing to prune)."""
+        found = set()
+        for folder, _, files in os.walk(self.root):  # symlinked folders are not entered, as rglob does not
+            if RECORD in files or FAILURE in files:
+                found.add(Path(folder).relative_to(self.root).as_posix())
         return sorted(found)
 
     # -- writing ---------------------------------------------------------------------
