@@ -166,3 +166,31 @@ def test_an_article_that_is_a_link_resolves_to_its_target(tmp_path):
     plain = parse_text("```{python}\nx = 2\n```\n", tmp_path / "content" / "plain.md", tmp_path, tmp_path / "content")
     assert link.path == target.resolve() and link.rel_path == "content/sub/real.md" and link.article_id == "sub/real"
     assert plain.path == (tmp_path / "content" / "plain.md").resolve() and plain.rel_path == "content/plain.md"
+
+
+@pytest.mark.parametrize("date, readable", [("2026-11-25", True), ("2026-11-25 14:30", True), ("25 November 2026", True),
+                                            ("2026-02-30", False), ("2026-13-01 10:00", False), ("soon", False)])
+def test_dates_pelican_cannot_read_fail_before_any_block_runs(date, readable):
+    """ISO dates are checked by Python's own reader first (source/preflight.py), any other by
+    Pelican's: the verdict is Pelican's either way."""
+    from execblocks.errors import ArticleMetadataError
+    from execblocks.source.preflight import check_metadata
+
+    article = parse(f"Title: A\nDate: {date}\n\n```{{python}}\nx = 1\n```\n")
+    if readable:
+        check_metadata(article)
+    else:
+        with pytest.raises(ArticleMetadataError, match="is not a date Pelican can read"):
+            check_metadata(article)
+
+
+def test_discovery_skips_hidden_files_and_folders_and_keeps_pelicans_order(tmp_path):
+    from execblocks.source.parse import discover
+
+    content = tmp_path / "content"
+    for name in ("b.md", "a-b.md", "a/b.md", "a/.hidden.md", ".drafts/c.md", "notes.txt", "z.qmd"):
+        (content / name).parent.mkdir(parents=True, exist_ok=True)
+        (content / name).write_text("Title: T\n\nProse.\n")
+    (content / "broken.md").symlink_to(tmp_path / "nowhere.md")
+    assert [a.rel_path for a in discover(content, tmp_path)] == \
+        ["content/a/b.md", "content/a-b.md", "content/b.md", "content/z.qmd"]
