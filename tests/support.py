@@ -210,8 +210,37 @@ def reading_settings(**overrides) -> dict:
 RENDER_ROOT = Path("/project")
 
 
-def render(text: str, outputs: list, inline: dict | None = None):
-    """Markdown `text` whose first block stored `outputs` -> (HTML, RenderedArticle)."""
+def installed_libraries(root: Path, widget_modules: tuple[str, ...] = ("jupyter-leaflet",)):
+    """A BrowserLibraries that finds every browser library, laid out under `root` as npm, the
+    plotly package and widget libraries' notebook extensions install them (empty files: a
+    page links them, nothing here runs them)."""
+    from execblocks.render.libraries import SOURCES, BrowserLibraries
+
+    for library, files in SOURCES.items():
+        for source, _ in files:
+            kind, _, rel = source.partition(":")
+            path = root / ("node_modules" if kind == "npm" else "python") / rel.replace("*", "font")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(f"// {library}\n")
+    for module in widget_modules:
+        folder = root / "nbextensions" / module
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "index.js").write_text("define([], function () { return {}; });\n")
+    return BrowserLibraries(node_roots=(root,), nbextensions=(root / "nbextensions",),
+                            package_dir=lambda name: root / "python" / name)
+
+
+@functools.cache
+def _all_libraries():
+    import tempfile
+
+    return installed_libraries(Path(tempfile.mkdtemp(prefix="execblocks-libraries-")))
+
+
+def render(text: str, outputs: list, inline: dict | None = None, metadata: dict | None = None, libraries=None):
+    """Markdown `text` whose first block stored `outputs` (and the notebook `metadata`: a
+    widget state) -> (HTML, RenderedArticle). `libraries`: where the browser libraries are
+    installed (default: all of them are)."""
     import markdown
     import nbformat
 
@@ -228,13 +257,14 @@ def render(text: str, outputs: list, inline: dict | None = None):
     cell.metadata["execblocks"] = {"block": 0}
     cell.outputs = outputs
     nb.cells = [cell]
+    nb.metadata.update(metadata or {})
     values = tuple(InlineValue(k, v) for k, v in (inline or {"x": "<42>"}).items())
     record = Record("content/a.md", "k", "python3", (), values, {},
                     Environment("cpu", {"python": "3.11.7"}, {}))
     entry = StoredEntry("a", root / "results/a", record,
                         Provenance("2026-11-25T10:00:00+00:00", 0.25, (0.25,)), None)
     entry.notebook = lambda: nb
-    rendered = RenderedArticle(article, entry)
+    rendered = RenderedArticle(article, entry, libraries=libraries or _all_libraries())
     html = markdown.markdown(text, extensions=["fenced_code", ExecBlocksExtension(rendered),
                                                ReferencesExtension("content/a.md", text)])
     return html, rendered

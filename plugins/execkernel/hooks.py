@@ -163,7 +163,11 @@ def _audit(event: str, args: tuple) -> None:
 def _name_cells_in_warnings(shell) -> None:
     """Warnings name the cell ("Cell In[3], line 2", as tracebacks do), not the kernel's
     temp file /tmp/ipykernel_<pid>/<hash>.py, whose pid would change the stored bytes on
-    every run; the engine then rewrites it to the article's file and line."""
+    every run; the engine then rewrites it to the article's file and line. A warning from an
+    installed package or a project module names its file as it is imported (`tqdm/auto.py:21`,
+    relative to its sys.path folder), never the builder's absolute path (/root/.venv/...):
+    that path says nothing to a reader and changes with the machine."""
+    import linecache
     import warnings
 
     original = warnings.formatwarning
@@ -173,9 +177,25 @@ def _name_cells_in_warnings(shell) -> None:
         cell = name_cell(filename)
         if cell is not None:
             return f"{cell[0]} {cell[1]}, line {lineno}: {category.__name__}: {message}\n"
-        return original(message, category, filename, lineno, line)
+        if line is None:  # read here: the relative name below is not a path linecache can open
+            line = linecache.getline(filename, lineno)
+        return original(message, category, importable_path(filename), lineno, line)
 
     warnings.formatwarning = formatwarning
+
+
+def importable_path(filename: str) -> str:
+    """`filename` relative to the sys.path folder it is imported from (the longest that holds
+    it: site-packages, the standard library, code/, the article's folder); unchanged when no
+    sys.path folder holds it."""
+    if not os.path.isabs(filename):
+        return filename
+    best = ""
+    for entry in sys.path:
+        folder = os.path.abspath(entry or os.getcwd())
+        if filename.startswith(folder.rstrip(os.sep) + os.sep) and len(folder) > len(best):
+            best = folder
+    return os.path.relpath(filename, best).replace(os.sep, "/") if best else filename
 
 
 class FigureError(Exception):

@@ -9,6 +9,7 @@ SPAN = re.compile(r"<span\b|</span>")
 TEX = re.compile(r'<math\b.*?<annotation encoding="application/x-tex">(.*?)</annotation>.*?</math>', re.S)
 FOOTNOTE_REF = re.compile(r'<sup id="fnref:[^"]*">.*?</sup>', re.S)
 TAG = re.compile(r"<[^>]+>")
+SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S | re.I)
 
 
 def drop_spans(markup: str, opening: str) -> str:
@@ -33,10 +34,11 @@ def without_katex_html(markup: str) -> str:
 
 
 def plain_text(markup) -> str:
-    """Tags stripped (as Jinja's striptags), formulas as their TeX, sidenotes left out."""
+    """Tags stripped (as Jinja's striptags), formulas as their TeX, sidenotes and scripts (a
+    chart's spec, a widget's state: data, not text) left out."""
     from markupsafe import Markup
 
-    markup = without_katex_html(str(markup or ""))
+    markup = SCRIPT.sub(" ", without_katex_html(str(markup or "")))
     for opening in set(re.findall(r'<span class="sidenote" id="[^"]*" role="note">', markup)):
         markup = drop_spans(markup, opening)
     markup = TEX.sub(lambda m: m.group(1), FOOTNOTE_REF.sub("", markup))

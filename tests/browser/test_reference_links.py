@@ -107,10 +107,15 @@ def test_opted_in_vega_lite_chart_is_drawn_by_the_themes_own_vega(contexts, tmp_
             "data": {"values": [{"run": "bn", "loss": 0.3}, {"run": "plain", "loss": 0.7}]},
             "encoding": {"x": {"field": "run", "type": "nominal"}, "y": {"field": "loss", "type": "quantitative"}}}
     mime = "application/vnd.vegalite.v5+json"
+    from execblocks.render.libraries import BrowserLibraries
+
     chart = render_data(mime, {mime: spec}, BlockOptions(interactive=True))
-    static = REPO / "theme" / "static"
-    scripts = "".join(f'<script src="{(static / p).as_uri()}"></script>'
-                      for p in ("vega/vega.min.js", "vega/vega-lite.min.js", "js/vega-charts.js"))
+    # Vega as the build copies it into a site: from the npm packages package.json pins.
+    installed = dict((target, source) for source, target in BrowserLibraries.for_project(REPO).files("vega") or ())
+    assert installed, "Vega is not installed: run `npm ci` (package.json pins vega and vega-lite)"
+    scripts = "".join(f'<script src="{path.as_uri()}"></script>'
+                      for path in (installed["vega/vega.min.js"], installed["vega/vega-lite.min.js"],
+                                   REPO / "theme" / "static" / "js" / "vega-charts.js"))
     (tmp_path / "chart.html").write_text(f"<!doctype html><html><head>{scripts}</head><body>{chart}</body></html>")
     page = contexts("desktop").new_page()
     errors = []

@@ -124,10 +124,20 @@ def test_quarto_demo_basics(built):
     assert "<table" in body and "one" in page.text  # the DataFrame
     assert len(tags(body, "picture")) == 1  # the bar chart, through the figure pipeline
     assert "Scores broken out by group and gender" in tags(body, "img")[0]["alt"]
-    # the ipyleaflet map: interactive, or its static alternative with a warning; never its text repr
+    # the ipyleaflet map: interactive, drawn from the run's stored widget state by the widget
+    # manager and jupyter-leaflet's own bundle, both shipped with the site; never its text repr
     assert "Map(" not in page.prose and "Layout(" not in page.prose
-    assert re.search(r'class="[^"]*(leaflet|widget)', body) or \
-        any("basics-jupyter.qmd:" in w and "map" in w.lower() for w in page.warnings)
+    [widget] = re.findall(r'<figure class="[^"]*cell-output-widget[^"]*">.*?</figure>', body, re.S)
+    assert 'aria-label="A Map widget"' in widget
+    view = json.loads(re.search(r'widget-view\+json">(.*?)</script>', widget)[1])
+    state = json.loads(re.search(r'widget-state\+json">(.*?)</script>', page.html, re.S)[1])["state"]
+    assert state[view["model_id"]]["model_name"] == "LeafletMapModel"
+    assert any(m["model_name"] == "LeafletMarkerModel" for m in state.values())
+    assert not [w for w in page.warnings if "widget" in w]
+    theme = page.output / "theme"
+    assert (theme / "widgets/modules/jupyter-leaflet/index.js").is_file()
+    assert (theme / "widgets/html-manager/libembed-amd.js").is_file() and (theme / "widgets/require.js").is_file()
+    assert not (theme / "plotly").exists() and not (theme / "vega").exists()  # no chart on this page
     assert 'class="katex' in body
 
 

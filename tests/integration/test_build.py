@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import pytest
@@ -108,6 +109,28 @@ print("still running")
     assert "still running" in page
 
 
+def test_a_traceback_names_files_as_a_reader_can_place_them(project):
+    """Deeper frames name the project's file (code/deep.py) and an installed or standard
+    library file as it is imported (json/decoder.py), never the builder's folders."""
+    project.write("code/deep.py", "import json\n\n\ndef parse(text):\n    return json.loads(text)\n")
+    project.write("content/deep.md", """\
+Title: Deep
+Date: 2026-01-02
+
+```{python}
+#| error: true
+import deep
+deep.parse("{x")
+```
+""")
+    project.build()
+    page = project.html("deep")
+    assert "JSONDecodeError" in page and "content/deep.md, line 7" in page
+    assert "File code/deep.py:5" in page and "File json/decoder.py:" in page
+    for builder_folder in ("File ~", "File /", str(project.root), os.path.expanduser("~")):
+        assert builder_folder not in page, builder_folder
+
+
 def test_unknown_option_names_it_and_its_line(project):
     project.write("content/typo.md", "Title: Typo\nDate: 2026-01-02\n\n```{python}\n#| echo: false\n#| fig-size: 3\nprint(1)\n```\n")
     with pytest.raises(Exception) as caught:
@@ -172,7 +195,7 @@ def test_warnings_name_the_article_line_not_a_temp_file(project):
                   "warnings.warn('careful')\n```\n")
     project.build()
     page = project.html("warns")
-    assert "content/warns.md, line 6: UserWarning: careful" in page
+    assert "content/warns.md:6: UserWarning: careful" in page
     assert "ipykernel_" not in page
 
 

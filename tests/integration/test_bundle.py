@@ -102,11 +102,11 @@ def test_fixture_bundle_reruns_outside_the_repository(points_project, tmp_path):
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         names = archive.namelist()
         infos = archive.infolist()
-    # Exactly the notebook, what its run read, requirements and README: nothing else.
+    # Exactly the notebook, what its run read, requirements, README and rerun.py: nothing else.
     assert names == sorted(names)
     assert names == ["points/README.md", "points/code/helper.py", "points/code/reproducible.py",
                      "points/content/data/points.csv", "points/content/points.ipynb",
-                     "points/requirements.txt"]
+                     "points/requirements.txt", "points/rerun.py"]
     assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
     assert {stat.S_IMODE(i.external_attr >> 16) for i in infos} == {0o644}
 

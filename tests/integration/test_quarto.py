@@ -209,7 +209,7 @@ def test_warning_message_fold_show_and_line_numbers(basics):
     assert '<details class="cell-fold" open><summary>Warnings and messages</summary>' in shown
     assert '<span class="linenos">1</span>' in shown
     assert not printed(shown, "message-false stderr")
-    assert re.search(r'cell-output-warning"><pre[^>]*>content/basics.qmd, line 81: UserWarning: shown warning', shown)
+    assert re.search(r'cell-output-warning"><pre[^>]*>content/basics.qmd:81: UserWarning: shown warning', shown)
     default = cell(basics, "default stderr message")
     assert "document-hidden warning\n</pre>" not in default  # execute: warning: false
     assert printed(default, "default stderr message")

@@ -160,3 +160,35 @@ def test_unpicklable_state_falls_back_to_a_full_run_naming_the_variable(project,
     err = capfd.readouterr().err
     assert "runs from the top: the state after block 2 could not be saved: connection" in err
     assert resumed_blocks(project, "hello") == []
+
+
+def test_a_run_resumes_before_a_block_that_shows_a_widget_and_stores_the_widgets_state(project):
+    # Block 2 displays a slider bound to no name: the state after it pickles, but the slider's
+    # model lived in the first run's front end (nbclient's), which a resumed run never sees.
+    project.write("content/hello.md", article("hello", [
+        "x = 1", "import ipywidgets\ndisplay(ipywidgets.IntSlider(value=x))", "print(x)"]))
+    project.build()
+    first = stored(project, "hello")
+    project.edit("content/hello.md", "print(x)", "print(x * 2)")
+    project.build()
+    assert resumed_blocks(project, "hello") == [1]  # from the state after block 1, not after block 2
+    notebook = json.loads(stored(project, "hello")["notebook.ipynb"])
+    state = notebook["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    [view] = [o["data"]["application/vnd.jupyter.widget-view+json"] for c in notebook["cells"]
+              for o in c["outputs"] if "data" in o and "application/vnd.jupyter.widget-view+json" in o["data"]]
+    assert view["model_id"] == "widget-3"  # stable names: the slider's layout and style come first
+    assert state[view["model_id"]]["model_name"] == "IntSliderModel" and state["widget-3"]["state"]["value"] == 1
+    assert json.loads(first["notebook.ipynb"])["metadata"] == notebook["metadata"]  # the same bytes as the first run
+
+
+def test_a_block_that_shows_a_widget_is_never_skipped_as_unaffected(project):
+    project.write("content/hello.md", article("hello", [
+        "a = 1", "b = 2", "import ipywidgets\ndisplay(ipywidgets.IntSlider(value=a))"]))
+    project.build()
+    project.edit("content/hello.md", "b = 2", "b = 3")
+    project.build()
+    # Block 3 reads nothing block 2 binds, but its slider's state is recorded only by running it.
+    assert resumed_blocks(project, "hello") == [1] and skipped_blocks(project, "hello") == []
+    notebook = json.loads(stored(project, "hello")["notebook.ipynb"])
+    state = notebook["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    assert [m["model_name"] for m in state.values()].count("IntSliderModel") == 1

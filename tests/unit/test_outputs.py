@@ -159,14 +159,6 @@ def test_a_plotly_figure_is_drawn_by_the_shipped_plotly():
     assert spec["data"][0]["y"] == [2]
 
 
-def test_a_widget_is_a_notice_and_a_warning_not_its_repr():
-    data = {"application/vnd.jupyter.widget-view+json": {"model_id": "x"},
-            "text/plain": "Map(center=[52.2, 0.1], controls=(ZoomControl(...)))"}
-    html, rendered = render("```{python}\nm\n```\n", [display(data)])
-    assert "a Map widget" in html and "Map(center" not in html
-    assert rendered.warnings[0].startswith("content/a.md:1: a Jupyter widget is shown as a notice")
-
-
 @pytest.mark.parametrize("mime", ["text/html", "text/markdown"])
 def test_outputs_never_carry_scripts_or_ids(mime):
     out = render_data(mime, {mime: '<p id="content" onclick="x()">hi</p><script>x()</script>'}, BlockOptions())

@@ -34,3 +34,13 @@ def test_block_done_flushes_an_unfinished_line():
     progress.stream("content/a.md", "no newline")
     progress.block_done("content/a.md", 0, 1.5)
     assert out.getvalue() == "  a.md │ no newline\n  content/a.md: block 1 done in 1.50 s\n"
+
+
+def test_stdout_and_stderr_keep_their_own_unfinished_lines():
+    """A tqdm bar (stderr) whose closing newline arrives after the next print (stdout)."""
+    out = io.StringIO()
+    progress = Progress(stream=out)
+    progress.stream("content/a.md", "\r  0%| 0/5\r100%| 5/5", "stderr")
+    progress.stream("content/a.md", "trained\n", "stdout")
+    progress.stream("content/a.md", "\n", "stderr")
+    assert out.getvalue() == "  a.md │ trained\n  a.md │ 100%| 5/5\n"

@@ -150,3 +150,11 @@ def test_cells_holding_only_numbers_are_marked():
                     '<td class="num"><span class="nb">-1.06 /</span> <span class="nb">-0.00 /</span> '
                     '<span class="nb">+1.06</span></td>'
                     '<td class="num">4.5e+08</td><td>with BN</td><td>lr 0.5</td><td>—</td><td><code>1</code></td></tr>')
+
+
+def test_plain_text_leaves_out_a_charts_spec_and_a_widgets_state():
+    # The reading time counts these words: a widget's stored state is data, not text.
+    html = ('<p>A map.</p><figure><p class="widget-fallback">A Map widget</p>'
+            '<script type="application/vnd.jupyter.widget-view+json">{"model_id": "widget-1"}</script></figure>'
+            '<script type="application/vnd.jupyter.widget-state+json">{"state": {"widget-1": {"a": "b c d"}}}</script>')
+    assert plain_text(html).split() == ["A", "map.A", "Map", "widget"]

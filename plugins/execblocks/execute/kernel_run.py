@@ -37,7 +37,7 @@ from execblocks.execute.timeouts import block_limit
 from execblocks.execute.resume import Resume, Snapshots
 from execblocks.execute.run_notebook import (HIDDEN, assembled, block_cells, build_notebook, execution_counts,
                                              inline_markdown,
-                                             inline_values, keep_snapshots, locate_error,
+                                             inline_values, keep_snapshots, locate_error, located_stream,
                                              point_tracebacks_at_article, public_notebook, resumed_notebook, run_info)
 from execblocks.source.parse import Article
 from execblocks.execute.progress import Progress
@@ -81,6 +81,7 @@ class _ArticleClient(NotebookClient):
 
     progress: Progress | None = None
     article_label = ""
+    article: Article | None = None  # whose file and line a warning in the live log names
     cap: OutputCap | None = None  # execute/output_cap.py: a flood is cut as it arrives
     counts: list[int | None] | None = None  # a resumed run's execution counts: a full run's
 
@@ -108,7 +109,9 @@ class _ArticleClient(NotebookClient):
         if self.cap is not None and not self.cap.admit(msg, cell_index):
             return None
         if msg["msg_type"] == "stream" and HIDDEN not in cell.metadata.get("tags", []) and self.progress:
-            self.progress.stream(self.article_label, msg["content"]["text"])
+            text = msg["content"]["text"]
+            self.progress.stream(self.article_label, located_stream(self.article, self.nb, text) if self.article else text,
+                                 msg["content"].get("name", "stdout"))
         return super().process_message(msg, cell, cell_index)
 
 
@@ -126,7 +129,18 @@ def kernel_environment(settings: EngineSettings) -> dict[str, str]:
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         env.setdefault(name, "1")
     env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
+    env.update(PAGE_TERMINAL)
     return env
+
+
+# What a block that asks "how wide is my terminal?" is told: the page's text column, not the
+# builder's terminal. The kernel inherits the build's stderr, so tqdm measured the builder's
+# terminal (ioctl on that fd first, COLUMNS after): the page then held a 300-column bar, or
+# none in a 0-column terminal. COLUMNS/LINES answer shutil.get_terminal_size and tqdm's
+# fallback; TQDM_NCOLS is tqdm's own setting (its TQDM_* defaults), read before the terminal.
+# An `ncols=` the author passes still wins; tqdm.notebook's widget bar ignores it.
+PAGE_COLUMNS = 80
+PAGE_TERMINAL = {"COLUMNS": str(PAGE_COLUMNS), "LINES": "24", "TQDM_NCOLS": str(PAGE_COLUMNS)}
 
 
 async def execute_article(article: Article, settings: EngineSettings, progress: Progress | None = None,
@@ -209,11 +223,13 @@ async def _execute(article: Article, settings: EngineSettings, progress: Progres
     km.connection_file = str(runtime_dir / f"kernel-{uuid.uuid4().hex[:8]}.json")
     km.ip = str(runtime_dir / "ipc")
     client = _ArticleClient(
-        nb, km=km, timeout_func=timeout_for, record_timing=False, coalesce_streams=False,
+        # store_widget_state: the widgets' models go into the notebook's metadata, which the
+        # store keeps and the page draws them from (execute/widget_state.py, render/widgets.py).
+        nb, km=km, timeout_func=timeout_for, record_timing=False, coalesce_streams=False, store_widget_state=True,
         allow_errors=False, on_cell_start=on_cell_start, on_cell_executed=on_cell_executed,
         resources={"metadata": {"path": str(article.path.parent)}}, log=QUIET_LOG,
     )
-    client.progress, client.article_label = progress, label
+    client.progress, client.article_label, client.article = progress, label, article
     client.cap = OutputCap(settings.max_output, settings.max_figures)
     client.counts = counts
     t0 = time.perf_counter()

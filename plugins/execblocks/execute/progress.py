@@ -13,7 +13,10 @@ class Progress:
         self.out = stream or sys.stderr
         self.forward_output = forward_output
         self._article_started: dict[str, float] = {}
-        self._pending: dict[str, str] = {}  # per article: printed text not yet ended by a newline
+        # per (article, stream name): printed text not yet ended by a newline. stdout and stderr
+        # come as separate messages, each flushed on its own: a tqdm bar's closing newline
+        # (stderr) may arrive after the next print (stdout), which read "5/5trained" when shared.
+        self._pending: dict[tuple[str, str], str] = {}
         self._redrawing: dict[str, bool] = {}  # per article: a `\r` line is on screen
 
     def say(self, text: str) -> None:
@@ -35,14 +38,14 @@ class Progress:
         self._finish_line(article)
         self.say(f"execblocks: {article} {'ran' if ok else 'FAILED'} in {seconds:.2f} s")
 
-    def stream(self, article: str, text: str) -> None:
+    def stream(self, article: str, text: str, stream: str = "stdout") -> None:
         """A block printed `text`: show each finished line now, prefixed with the article's
         file name so parallel articles stay apart. A progress bar redrawn with `\r` is
         redrawn in place on a terminal; in a log only its lines that end in `\n` appear."""
         if not self.forward_output:
             return
         name = article.rsplit("/", 1)[-1]
-        pending = self._pending.get(article, "") + text
+        pending = self._pending.get((article, stream), "") + text
         redraw = self.out.isatty() if hasattr(self.out, "isatty") else False
         while True:
             cut = min((i for i in (pending.find("\n"), pending.find("\r")) if i >= 0), default=-1)
@@ -56,7 +59,7 @@ class Progress:
             elif redraw:
                 self.stream_write(f"\r  {name} │ {line}\x1b[K")
                 self._redrawing[article] = True
-        self._pending[article] = pending
+        self._pending[(article, stream)] = pending
 
     def stream_write(self, text: str) -> None:
         self.out.write(text)
@@ -64,6 +67,7 @@ class Progress:
 
     def _finish_line(self, article: str) -> None:
         """Flush what the block printed without a final newline."""
-        rest = self._pending.pop(article, "")
-        if rest:
-            self.stream_write(f"  {article.rsplit('/', 1)[-1]} │ {rest}\n")
+        for key in [key for key in self._pending if key[0] == article]:
+            rest = self._pending.pop(key)
+            if rest:
+                self.stream_write(f"  {article.rsplit('/', 1)[-1]} │ {rest}\n")

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from execblocks.execute.widget_state import shows_widget
+
 if TYPE_CHECKING:
     from execblocks.config import EngineSettings
     from execblocks.source.parse import Article
@@ -131,6 +133,10 @@ class SnapshotCache:
             cells = [self._cell(b["cell"]) for b in info["blocks"]]
             if any(cell is None for cell in cells):
                 continue
+            shown = next((n for n, cell in enumerate(cells) if shows_widget(cell)), None)
+            if shown is not None:  # its state was the earlier run's front end's (execute/widget_state.py)
+                why_not = why_not or f"block {shown + 1} shows a Jupyter widget, whose state only a run through it records"
+                continue
             resume = Resume(start=index + 1, snapshot=folder / info["snapshot"], cells=tuple(cells),
                             reads=tuple(sorted({rel for b in info["blocks"] for rel in b["reads"]})),
                             block_seconds=tuple(b["seconds"] for b in info["blocks"]),
@@ -161,7 +167,10 @@ class SnapshotCache:
         if last == count - 1 or "digest" not in latest[last]:
             return resume
         tail = tuple(latest[last + 1:])
-        return replace(resume, skip_from=last + 1, tail=tail, tail_cells=tuple(self._cell(b["cell"]) for b in tail),
+        tail_cells = tuple(self._cell(b["cell"]) for b in tail)
+        if any(shows_widget(cell) for cell in tail_cells):  # its widget state would be missing: run it
+            return resume
+        return replace(resume, skip_from=last + 1, tail=tail, tail_cells=tail_cells,
                        expected_digest=latest[last]["digest"])
 
     def _files_unchanged(self, blocks: list[dict], root: Path) -> bool:

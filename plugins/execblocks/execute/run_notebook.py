@@ -6,8 +6,11 @@ Pure functions on nbformat nodes; nothing here starts a kernel (execute/kernel_r
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -17,9 +20,17 @@ from execkernel.policy import KernelPolicy
 from execblocks.errors import ERROR_TRUE_HINT, BlockExecutionError
 from execblocks.source.parse import Article
 from execblocks.render.ansi import strip_escapes
+from execblocks.execute.widget_state import stable_ids
 
 HIDDEN = "execblocks-hidden"
 CELL_FRAME = re.compile(r"Cell In\[(\d+)\], line (\d+)")
+# The same place, as the kernel names a warning's (execkernel/hooks.py): "Cell In[3], line 2:
+# UserWarning: ...". A warning reads as Python prints one, "content/x.md:12: UserWarning: ...".
+CELL_WARNING = re.compile(CELL_FRAME.pattern + r"(?=: [A-Za-z_][\w.]*Warning: )")
+# IPython names a deeper frame's file by its absolute path with the home folder folded to "~"
+# ("File ~/.venv/lib/python3.11/site-packages/torch/nn/functional.py:2960, in ..."): the
+# builder's folders, which say nothing to a reader and change the page from machine to machine.
+FRAME_FILE = re.compile(r"(?<=File )(~?/[^\n:]+?\.py)(?=:\d+)")
 MEMORY_ADDRESS = re.compile(r"(<[\w.]+(?: object)?) at 0x[0-9a-fA-F]+>")
 
 
@@ -157,6 +168,7 @@ def public_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The executed notebook a reader downloads: the blocks only, no engine cells."""
     public = nbformat.v4.new_notebook(metadata=nb.metadata)
     public.cells = [c for c in nb.cells if HIDDEN not in c.metadata.get("tags", [])]
+    stable_ids(public)  # widget models named by their order, not by a random UUID
     for cell in public.cells:
         # nbformat gives new cells random ids; stable ones keep the stored bytes stable.
         cell.id = f"block-{cell.metadata['execblocks']['block'] + 1}"
@@ -202,15 +214,44 @@ def run_info(nb: nbformat.NotebookNode) -> dict:
 
 
 def _traceback_rewriter(article: Article, nb):
-    """A function turning IPython's "Cell In[3], line 2" into "content/x.md, line 12"."""
+    """A function turning IPython's "Cell In[3], line 2" into "content/x.md, line 12", and a
+    warning's "Cell In[3], line 2: UserWarning" into "content/x.md:12: UserWarning". Cells not
+    run yet have no execution count: a rewriter made while the notebook runs knows the cells
+    run so far, which are the only ones a warning or traceback can name."""
     count_to_line = {c.get("execution_count"): c.metadata["execblocks"]["line"]
                      for c in nb.cells if "line" in c.metadata.get("execblocks", {})}
 
-    def to_file(match: re.Match) -> str:
+    def place(match: re.Match, separator: str) -> str:
         start = count_to_line.get(int(match[1]))
-        return match[0] if start is None else f"{article.rel_path}, line {start + int(match[2]) - 1}"
+        return match[0] if start is None else f"{article.rel_path}{separator}{start + int(match[2]) - 1}"
 
-    return lambda text: CELL_FRAME.sub(to_file, strip_escapes(text))
+    source = str(article.path)
+    root = Path(source[: -len(article.rel_path)] if source.endswith(article.rel_path) else article.path.parent)
+
+    def rewrite(text: str) -> str:
+        text = CELL_WARNING.sub(lambda m: place(m, ":"), strip_escapes(text))
+        text = FRAME_FILE.sub(lambda m: readable_file(m[1], root), text)
+        return CELL_FRAME.sub(lambda m: place(m, ", line "), text)
+
+    return rewrite
+
+
+def readable_file(path: str, project_root: Path) -> str:
+    """A traceback frame's file as a reader can place it: relative to the project
+    (`code/bnlab/train.py`), else as it is imported (`torch/nn/functional.py`, relative to the
+    longest sys.path folder holding it: the kernel runs this interpreter), else unchanged."""
+    full = os.path.expanduser(path)
+    homes = [str(project_root.resolve())] + [os.path.abspath(entry) for entry in sys.path if entry]
+    for base in [homes[0]] + sorted(homes[1:], key=len, reverse=True):
+        if full.startswith(base.rstrip(os.sep) + os.sep):
+            return os.path.relpath(full, base).replace(os.sep, "/")
+    return path
+
+
+def located_stream(article: Article, nb, text: str) -> str:
+    """What a block printed, with the warnings and tracebacks in it naming the article's
+    file and line (for the build's live log: the stored copy is rewritten after the run)."""
+    return _traceback_rewriter(article, nb)(text) if "Cell In[" in text else text
 
 
 def point_tracebacks_at_article(article: Article, nb) -> None:

@@ -19,7 +19,10 @@ from markdown.preprocessors import Preprocessor
 from markdown.util import AtomicString
 
 from execblocks.render.highlight import Highlighter
-from execblocks.render.interactive import chart_html, chart_title, find_chart, widget_notice
+from execblocks.render.interactive import chart_html, chart_title, find_chart
+from execblocks.render.libraries import BUILT_IN_MODULES, INSTALL, BrowserLibraries
+from execblocks.render.widgets import WidgetState, repr_name, state_html, view_html, view_of
+from execblocks.render.progress_bars import tqdm_text
 from execblocks.render.mime import (IMAGE_MIMES, has_vega, markdown_to_html, pick_mime, render_data,  # noqa: F401
                       sanitize_html, with_table_caption)
 from execblocks.source.parse import EXECUTABLE_INFO, FENCE_OPEN, INLINE_EXPR, Article, Block
@@ -45,6 +48,15 @@ class RenderedArticle:
     tables: list[int] = field(default_factory=list)  # indexes of blocks with a numbered table
     undescribed: list[int] = field(default_factory=list)  # fence lines of figures with no fig-alt/fig-cap
     highlighter: Highlighter = field(default_factory=Highlighter)  # the code's HTML, cached per article
+    # Interactive outputs: where their browser libraries are installed, which ones the page
+    # uses (site/browser_libraries.py copies those), the widget libraries its widgets need,
+    # and the stored widget models its views need (in the page's one state script).
+    libraries: BrowserLibraries = field(default_factory=BrowserLibraries)
+    scripts: set[str] = field(default_factory=set)  # "plotly", "vega", "widgets"
+    widget_modules: set[str] = field(default_factory=set)
+    widget_ids: list[str] = field(default_factory=list)
+    widget_state: WidgetState = field(default_factory=WidgetState)
+    warned: set = field(default_factory=set)  # causes already warned about (once per article)
 
     @property
     def base_url(self) -> str:
@@ -83,7 +95,9 @@ class BlockPreprocessor(Preprocessor):
             if not _opens_block(lines[opening - 1] if opening <= len(lines) else ""):
                 raise RuntimeError(f"execblocks: {self.rendered.article.rel_path}:{block.fence_line}: "
                                    f"Markdown's line {opening} is not the block the parser found")
-        cells = _cells_by_block(self.rendered.entry)
+        notebook = _notebook(self.rendered.entry)
+        cells = _cells_by_block(notebook)
+        self.rendered.widget_state = WidgetState.of(notebook)
         figure_counter = [0]
         out, position = [], 0
         for block in blocks:
@@ -93,7 +107,10 @@ class BlockPreprocessor(Preprocessor):
             position = block.markdown_lines[1]
         _warn_undescribed(self.rendered)
         self.rendered.highlighter.save()
-        return out + lines[position:]
+        out += lines[position:]
+        if self.rendered.widget_ids:  # once per page, after the views (nbconvert puts it last too)
+            out += ["", self.md.htmlStash.store(state_html(self.rendered.widget_state, self.rendered.widget_ids)), ""]
+        return out
 
 
 def _opens_block(line: str) -> bool:
@@ -127,10 +144,14 @@ class InlineValueProcessor(InlineProcessor):
         return element, m.start(0), m.end(0)
 
 
-def _cells_by_block(entry: StoredEntry | None) -> dict:
-    if entry is None or entry.record is None:
+def _notebook(entry: StoredEntry | None):
+    return entry.notebook() if entry is not None and entry.record is not None else None
+
+
+def _cells_by_block(notebook) -> dict:
+    if notebook is None:
         return {}
-    return {c.metadata["execblocks"]["block"]: c for c in entry.notebook().cells
+    return {c.metadata["execblocks"]["block"]: c for c in notebook.cells
             if "block" in c.metadata.get("execblocks", {})}
 
 
@@ -216,12 +237,19 @@ def _render_output(output, block: Block, rendered: RenderedArticle, counter: lis
     data = output.get("data", {})
     chart = find_chart(data)
     if chart is not None and block.options.interactive:
-        return _chart_figure(chart, block, counter, in_block)
-    notice = widget_notice(data)
-    if notice is not None:
-        _warn(rendered, f"{rendered.article.rel_path}:{block.fence_line}: a Jupyter widget is shown as a notice: "
-                        f"widgets need a running kernel (a chart library with a static or Vega/Plotly output can be drawn)")
-        return notice
+        if rendered.libraries.available(chart.library):
+            rendered.scripts.add(chart.library)
+            return _chart_figure(chart, block, counter, in_block)
+        name = "Plotly" if chart.library == "plotly" else "Vega-Lite"
+        return _static_alternative(output, {chart.source_mime}, block, rendered, counter, in_block,
+                                   f"an interactive {name} chart", ("library", chart.library),
+                                   f"its library is not installed here: {INSTALL[chart.library]}")
+    bar = tqdm_text(data, rendered.widget_state.models)
+    if bar is not None:  # tqdm's notebook bar in its last state, as its text bar (a message, like tqdm's on stderr)
+        return _stderr(bar + "\n", block.options) if bar else ""
+    model_id = view_of(data)
+    if model_id is not None:
+        return _widget(output, model_id, block, rendered, counter, in_block)
     mime = pick_mime({m: v for m, v in data.items() if chart is None or m != chart.source_mime},
                      block.options.interactive)
     if mime in IMAGE_MIMES:
@@ -235,6 +263,63 @@ def _render_output(output, block: Block, rendered: RenderedArticle, counter: lis
 def _warn(rendered: RenderedArticle, warning: str) -> None:
     rendered.warnings.append(warning)
     logger.warning(warning)
+
+
+def _widget(output, model_id: str, block: Block, rendered: RenderedArticle, counter: list[int], in_block: int) -> str:
+    """A Jupyter widget drawn from the run's stored state (render/widgets.py), or, where it
+    cannot be, its best static alternative and one warning per article and cause."""
+    state = rendered.widget_state
+    ids = state.needed(model_id)
+    kind = state.kind(model_id) if ids else (repr_name(output.get("data", {})) or "Jupyter")
+    what = f"a {kind} widget"
+    if ids is None:
+        return _static_alternative(output, set(), block, rendered, counter, in_block, what, ("state",),
+                                   "the run stored no state for it (the notebook's `widgets` metadata)")
+    if not rendered.libraries.available("widgets"):
+        return _static_alternative(output, set(), block, rendered, counter, in_block, what, ("library", "widgets"),
+                                   INSTALL["widgets"])
+    modules = [m for m in state.modules(ids) if m not in BUILT_IN_MODULES]
+    missing = [m for m in modules if rendered.libraries.widget_module(m) is None]
+    if missing:
+        return _static_alternative(output, set(), block, rendered, counter, in_block, what, ("module", missing[0]),
+                                   f"no bundle of its widget library `{missing[0]}` is installed here (its Python "
+                                   f"package installs one in share/jupyter/nbextensions/{missing[0]}/)")
+    rendered.scripts.add("widgets")
+    rendered.widget_modules.update(modules)
+    rendered.widget_ids.extend(i for i in ids if i not in rendered.widget_ids)
+    options = block.options
+    caption_text = options.figure_caption(in_block)
+    label = options.figure_alt(in_block) or caption_text or f"A {kind} widget"
+    figure_id, caption = _numbered(options, caption_text, counter, in_block)
+    return (f'<figure class="{_figure_classes(options)} cell-output-widget"{figure_id}>'
+            f'{view_html(model_id, label, kind, state.version)}{caption}</figure>')
+
+
+# What a page without the interactive output shows in its place: what the bundle also holds,
+# never the interactive library's own HTML shell (a script that loads it from a CDN, empty
+# once sanitised) or a Python repr ("Map(center=...)", "Figure({...})").
+STATIC_MIMES = ("image/svg+xml", "image/png", "text/html", "text/markdown", "text/latex")
+
+
+def _static_alternative(output, exclude: set[str], block: Block, rendered: RenderedArticle, counter: list[int],
+                        in_block: int, what: str, cause: tuple, why: str) -> str:
+    data = {m: v for m, v in output.get("data", {}).items() if m not in exclude and m in STATIC_MIMES}
+    mime = pick_mime(data)
+    shown = ""
+    if mime in IMAGE_MIMES:
+        shown, kind = _figure(output, mime, block, rendered, counter, in_block), "its image"
+    elif mime is not None:
+        shown, kind = render_data(mime, data, block.options, lambda: _table_number(block, rendered)), f"its {mime}"
+        if not re.sub(r"<[^>]*>", "", shown).strip() and not re.search(r"<(img|table|svg)\b", shown):
+            shown = ""  # e.g. a chart's own HTML: a script that its page would load from a CDN
+    if not shown:
+        kind = "a note"
+        shown = (f'<div class="cell-output cell-output-unavailable" role="note"><p>Here the notebook shows '
+                 f'{html.escape(what)}, which this site cannot draw.</p></div>')
+    if cause not in rendered.warned:
+        rendered.warned.add(cause)
+        _warn(rendered, f"{rendered.article.rel_path}:{block.fence_line}: {what} is shown as {kind}: {why}")
+    return shown
 
 
 def _chart_figure(chart, block: Block, counter: list[int], in_block: int) -> str:

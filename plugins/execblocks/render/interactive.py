@@ -1,7 +1,8 @@
 """Interactive outputs -> charts drawn in the reader's browser, as JupyterLab and Quarto
-draw them, by JavaScript the site ships (theme/static/vega/, theme/static/plotly/: copies of
-the npm package and of the plotly Python package's own bundle; never a CDN), loaded only by
-pages that have such a chart (theme/templates/base.html looks for the spec's class).
+draw them, by JavaScript the site ships (never a CDN): Vega and Vega-Lite from their npm
+packages, plotly.js from the plotly Python package's own bundle, copied into the site at
+build time (render/libraries.py says from where) and loaded only by pages that have such a
+chart (theme/templates/base.html looks for the spec's class).
 
 What is drawn:
 - Vega-Lite / Vega specs (`application/vnd.vegalite.v6+json` ... v3, `vnd.vega.v6/v5`);
@@ -14,8 +15,7 @@ What is drawn:
 The spec travels as inert JSON in `<script type="application/json">` (`<`, `>`, `&` escaped,
 so it can never close its script). The container holds a line of text until the chart is
 drawn, so a page read without JavaScript, or a chart that fails, is never an empty box.
-Jupyter widgets (`application/vnd.jupyter.widget-view+json`: ipyleaflet, ipywidgets) need a
-live kernel: a notice says so (render/blocks.py warns with file:line).
+Jupyter widgets (ipywidgets, ipyleaflet) are render/widgets.py's.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from typing import Any
 
 VEGA_MIME = re.compile(r"^application/vnd\.(?P<kind>vega|vegalite)\.v\d+\+json$")
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
-WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 ALTAIR_SPEC = re.compile(r"\bvar spec = ")
 
 
@@ -115,15 +114,3 @@ def chart_title(chart: Chart) -> str:
     if isinstance(title, list):
         title = " ".join(str(t) for t in title)
     return str(title) if title else ("A Plotly chart" if chart.library == "plotly" else "A Vega-Lite chart")
-
-
-def widget_notice(data: dict) -> str | None:
-    """A Jupyter widget's notice (its class name from the text repr), or None."""
-    if WIDGET_MIME not in data:
-        return None
-    plain = data.get("text/plain", "")
-    plain = "".join(plain) if isinstance(plain, list) else str(plain)
-    name = re.match(r"\s*([A-Za-z_][\w.]*)\(", plain)
-    what = f"a {name.group(1)} widget" if name else "a Jupyter widget"
-    return (f'<div class="cell-output cell-output-widget" role="note"><p>Here the notebook shows '
-            f'{html.escape(what)}, which needs a running Jupyter kernel; a built page cannot show it.</p></div>')

@@ -13,9 +13,9 @@ render/blocks.py. Everything a block produced is escaped or sanitised before it 
   `div.arithmatex`, as pymdownx.arithmatex marks `$$...$$` in prose.
 - application/json: pretty-printed and escaped.
 - Vega-Lite / Vega specs (Altair charts): rendered in the browser from the JSON spec by the
-  theme's own copy of Vega (no CDN), but only in blocks with `#| interactive: true`;
-  elsewhere the bundle's next representation (a PNG, or the text) is shown. Raw HTML
-  never runs scripts, opt-in or not.
+  copy of Vega the site ships (from npm, copied at build time; no CDN); with
+  `#| interactive: false` the bundle's next representation (a PNG, or the text) is shown.
+  Raw HTML never runs scripts.
 
 `tbl-cap` turns the block's first table (from HTML or Markdown, `output: asis` text
 included) into a numbered one:

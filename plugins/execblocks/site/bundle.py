@@ -1,6 +1,7 @@
 """The runnable bundle: one `.zip` a reader downloads to rerun an article anywhere.
 
     <slug>/README.md           how to run it
+    <slug>/rerun.py            runs the notebook showing each cell's progress (site/bundle_rerun.py)
     <slug>/requirements.txt    the versions the run used
     <slug>/content/<slug>.ipynb  the executed notebook, where the article was
     <slug>/code/...            every project file the run recorded as a dependency,
@@ -9,7 +10,10 @@
 The files keep their project layout, so every path the run read relative to its working
 directory (the article's folder) reads the same file in the bundle. The notebook's first
 cell puts the bundle's code folder(s) on `sys.path`, as the build does, so it runs with
-plain Jupyter and nothing from the blog installed. Nothing else from the repository goes in.
+plain Jupyter and nothing from the blog installed. Nothing else from the repository goes in,
+but `rerun.py`: `jupyter execute` prints nothing for the minutes a rerun takes, and this
+small nbclient script (nbformat and nbclient only) shows which cell of how many runs, where
+the article has it, how long each took, and what it prints as it prints it.
 
 The bytes are deterministic (sorted entries, fixed timestamps and modes), so an unchanged
 article gives an unchanged zip.
@@ -40,6 +44,7 @@ FILE_MODE = 0o644
 SETUP_TAG = "bundle-setup"
 # Runs the notebook; pinned beside what the blocks imported.
 RUNNERS = ("ipykernel", "nbclient")
+RERUN_SCRIPT = Path(__file__).with_name("bundle_rerun.py")  # the bundle's rerun.py
 
 
 @dataclass(frozen=True)
@@ -160,6 +165,7 @@ def readme(article: Article, notebook_path: str, top: str, python: str) -> str:
 A short run first (every block, smaller experiments: minutes on a laptop CPU; its numbers
 are not the article's, its figures have the article's sizes):
 
+    {short.strip()} python rerun.py {notebook_path} --output={stem}-short
     {short.strip()} jupyter execute {notebook_path} --output={stem}-short
 """ if short and short.strip() else "")
     return f"""# {article.slug}: rerun the experiments of "{article.rel_path}"
@@ -170,14 +176,26 @@ file its run read, at the same place as in the blog's repository. It ran with Py
     unzip {top}.zip && cd {top}
     python -m venv .venv && . .venv/bin/activate
     pip install -r requirements.txt
-    jupyter execute {notebook_path} --output={stem}-rerun
+    python rerun.py {notebook_path}
+
+`rerun.py` runs the notebook as `jupyter execute` does (nbclient, from the notebook's folder)
+and shows the run as it goes: which cell of how many, where the article has it, what it
+prints (progress bars included) and how long it took:
+
+    [k/N] <the block's label, or its first line of code> (block b, {article.rel_path}:<line>)
+        │ <what the cell prints, as it prints it>
+    [k/N] done in <seconds> s
 {short_run}
+The same run with plain Jupyter, which prints nothing until it ends:
+
+    jupyter execute {notebook_path} --output={stem}-rerun
+
 or, with nbconvert installed (`pip install nbconvert`):
 
     jupyter nbconvert --to notebook --execute {notebook_path} --output {stem}-rerun.ipynb
 
-Either writes `{PurePosixPath(notebook_path).parent / (stem + '-rerun.ipynb')}` next to the original, to compare.
-Both run the notebook from its own folder, as the blog's build did. Its first cell puts the
+Each writes `{PurePosixPath(notebook_path).parent / (stem + '-rerun.ipynb')}` next to the original, to compare.
+All run the notebook from its own folder, as the blog's build did. Its first cell puts the
 code folder on `sys.path`, gives blocks a scratch folder (`EXECBLOCKS_SCRATCH`) and draws
 figures as the page does (2x PNGs); a cell marked "Added to the download" before a block
 sets the figure size the page used. The rest are the article's blocks, unchanged.
@@ -200,6 +218,13 @@ def reader_bundle(article: Article, entry: StoredEntry, notebook: nbformat.Noteb
             block = int(cell["id"].removeprefix("block-")) - 1
         if block in before:
             cells.append(before[block])
+        if block is not None and 0 <= block < len(article.blocks):
+            # Where the article has it and its label, for rerun.py's progress lines
+            # ("[3/8] train (block 2, content/x.md:120)").
+            meta = cell.setdefault("metadata", {}).setdefault("execblocks", {})
+            meta["source"] = f"{article.rel_path}:{article.blocks[block].fence_line}"
+            if article.blocks[block].options.label:
+                meta["label"] = article.blocks[block].options.label
         cells.append(cell)
     notebook.cells[:] = cells  # in place: assigning a new list to the copy's `cells` was lost on writing
     files = {notebook_path: nbformat.writes(notebook).encode() + b"\n"}
@@ -215,6 +240,7 @@ def reader_bundle(article: Article, entry: StoredEntry, notebook: nbformat.Noteb
     files["requirements.txt"] = requirements_txt(environment).encode()
     python = environment.versions.get("python", "3")
     files["README.md"] = readme(article, notebook_path, article.slug, python).encode()
+    files["rerun.py"] = RERUN_SCRIPT.read_bytes()
     return Bundle(article.slug, notebook_path, files)
 
 

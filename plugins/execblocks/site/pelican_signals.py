@@ -1,7 +1,8 @@
 """The engine's receivers of Pelican's signals, all within one Pelican run (see `register()`).
 
     get_generators       parse -> plan -> execute -> store (pipeline.update) at the start of
-                         every run; its report goes into the run's settings as a BuildSession
+                         every run; its report goes into the run's settings as a BuildSession;
+                         the generators that write result files and copy browser libraries
     readers_init         Markdown/notebook readers that render stored results
     initialized          Jinja's finalize resolves `{static}` in figures' srcset
     feed_generated       ... and so do feeds
@@ -31,6 +32,7 @@ def connect() -> None:
 def _on_run_start(pelican):
     """Bring results up to date before Pelican reads any article; hand the report to this
     run's readers through its settings; return the generator that writes result files."""
+    from execblocks.site.browser_libraries import BrowserLibrariesGenerator
     from execblocks.site.results_generator import ResultsGenerator
 
     pelican.settings.pop(SESSION_KEY, None)  # a failed update leaves no stale session behind
@@ -43,7 +45,7 @@ def _on_run_start(pelican):
     atomic_output.begin(pelican)
     signals.finalized.disconnect(_on_site_complete)
     signals.finalized.connect(_on_site_complete)
-    return ResultsGenerator
+    return ResultsGenerator, BrowserLibrariesGenerator
 
 
 def _on_initialized(pelican) -> None:

@@ -20,6 +20,7 @@ from execblocks.references.crossref import ReferencesExtension
 from execblocks.errors import ArticleMetadataError, ExecBlocksError
 from execblocks.source.header import COMPUTED_DATES, Header, blank_front_matter, pelican_metadata, read_header
 from execblocks.render.highlight import Highlighter, cache_file_for
+from execblocks.render.libraries import BrowserLibraries
 from execblocks.site.results_generator import static_path
 from execblocks.execute.plan import FRESH
 from execblocks.render.blocks import ExecBlocksExtension, RenderedArticle, provenance_text, run_table
@@ -88,7 +89,8 @@ class ExecMarkdownReader(MarkdownReader):
                                article.rel_path, plan.state, "; ".join(plan.reasons))
                 entry = None
             rendered = RenderedArticle(article, entry, highlighter=Highlighter(
-                cache_file_for(self.settings, session.settings.root, article.article_id)))
+                cache_file_for(self.settings, session.settings.root, article.article_id)),
+                libraries=BrowserLibraries.for_project(session.settings.root))
             extensions.append(ExecBlocksExtension(rendered))
         # Cross-references and citations work in every article, executable or not.
         extensions.append(self._references(text, header, source_path, session))
