@@ -53,7 +53,7 @@ REPO = Path(__file__).resolve().parents[1]
 # the median of 5 pairs moved by +-0.05 between runs of the bench; 9 pairs narrow that.
 PAIRS = int(os.environ.get("BENCH_PAIRS", "9"))
 sys.path.insert(0, str(REPO / "plugins"))
-from execkernel.hooks import DARK_BACKGROUND  # noqa: E402 - the dark rendition's background
+from execkernel.figure_saving import DARK_BACKGROUND  # noqa: E402 - the dark rendition's background
 from execkernel.policy import FIGURE_DPI  # noqa: E402 - the engine's own dpi, so savefig matches it
 
 PLOT = "fig, ax = plt.subplots()\nax.plot([1, 3, 2, 4])\nax.set_title('Line {i}')"
@@ -284,7 +284,7 @@ def figure_stages() -> dict[str, float]:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
         import sys; sys.path.insert(0, {str(REPO / 'plugins')!r})
-        from execkernel import hooks as runtime, renditions as figure_png
+        from execkernel import figure_saving as runtime, renditions as figure_png
         from execkernel.policy import FIGURE_DPI
         dpi = FIGURE_DPI
         stages = {{}}

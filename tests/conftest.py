@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from support import REPO, content_pages, find_article, html_pages
+from support import REPO, LogRecorder, content_pages, find_article, html_pages
 
 # Warnings a correct build of this site logs; any other warning, or an error, fails it.
 EXPECTED_WARNINGS = (
@@ -33,17 +33,6 @@ _SITE = pytest.StashKey[Path]()
 
 def pytest_addoption(parser):
     parser.addoption("--site-dir", metavar="DIR", help="check this built site instead of building one")
-
-
-class _Recorder(logging.Handler):
-    """Keeps every warning and error logged during the build."""
-
-    def __init__(self):
-        super().__init__(level=logging.WARNING)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record):
-        self.records.append(record)
 
 
 def build_site(output: Path) -> None:
@@ -59,7 +48,7 @@ def build_site(output: Path) -> None:
             "EXECBLOCKS_MODE": "strict",
         },
     )
-    recorder = _Recorder()
+    recorder = LogRecorder()
     logging.getLogger().addHandler(recorder)
     try:
         with contextlib.chdir(REPO):

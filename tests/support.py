@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
 import shutil
 import subprocess
 import sys
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -157,6 +159,12 @@ class Project:
     def html(self, slug: str = "hello") -> str:
         return (self.output / f"{slug}.html").read_text()
 
+    def copy(self, root: Path) -> Project:
+        """This project, as built so far, at `root`: results hold no absolute path, so what
+        was fresh here is fresh there (its first build runs nothing)."""
+        shutil.copytree(self.root, root, symlinks=True)
+        return Project(root)
+
 
 # A project that runs tasks.py as a user does (`invoke build` in its root).
 TASKS_PELICANCONF = """\
@@ -202,6 +210,175 @@ def reading_settings(**overrides) -> dict:
                 MARKDOWN=_site_markdown(), FEED_ALL_ATOM="feeds/all.atom.xml",
                 SITEMAP={"exclude": [r"(^|/)404\.html$"]},
                 DIRECT_TEMPLATES=["index", "tags", "categories", "authors", "archives"], **overrides)
+
+
+# ---------------------------------------------------------------------------------------
+# Reading a page as a tree (html.parser): tests look for elements and their nesting, so a
+# reordered attribute or a line break between tags fails no test, and a missing one does.
+
+VOID_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+             "track", "wbr"}
+
+
+@dataclass(eq=False)
+class Element:
+    tag: str
+    attrs: dict[str, str]
+    children: list = field(default_factory=list)  # Element | str (text, entities decoded)
+
+    def __getitem__(self, name: str) -> str:
+        return self.attrs[name]
+
+    @property
+    def classes(self) -> set[str]:
+        return set(self.attrs.get("class", "").split())
+
+    @property
+    def text(self) -> str:
+        return "".join(c if isinstance(c, str) else c.text for c in self.children)
+
+    @property
+    def elements(self) -> list[Element]:
+        """The element children, in order (no text)."""
+        return [c for c in self.children if isinstance(c, Element)]
+
+    def iter(self):
+        """Every element below this one, in document order."""
+        for child in self.elements:
+            yield child
+            yield from child.iter()
+
+    def matches(self, tag: str | None = None, cls: str | None = None, **attrs: str) -> bool:
+        """`cls`: one of its classes; other keywords: attributes (aria_label: aria-label)."""
+        return ((tag is None or self.tag == tag) and (cls is None or cls in self.classes)
+                and all(self.attrs.get(k.replace("_", "-")) == v for k, v in attrs.items()))
+
+    def find_all(self, tag: str | None = None, cls: str | None = None, **attrs: str) -> list[Element]:
+        return [e for e in self.iter() if e.matches(tag, cls, **attrs)]
+
+    def find(self, tag: str | None = None, cls: str | None = None, **attrs: str) -> Element | None:
+        return next((e for e in self.iter() if e.matches(tag, cls, **attrs)), None)
+
+
+class _TreeBuilder(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.root = Element("#document", {})
+        self.open = [self.root]
+
+    def handle_starttag(self, tag, attrs):
+        element = Element(tag, {k: v or "" for k, v in attrs})
+        self.open[-1].children.append(element)
+        if tag not in VOID_TAGS:
+            self.open.append(element)
+
+    def handle_startendtag(self, tag, attrs):
+        self.open[-1].children.append(Element(tag, {k: v or "" for k, v in attrs}))
+
+    def handle_endtag(self, tag):
+        # Close up to the matching open element (an unclosed <p> or <li> inside it ends
+        # with it); a stray end tag closes nothing.
+        for depth in range(len(self.open) - 1, 0, -1):
+            if self.open[depth].tag == tag:
+                del self.open[depth:]
+                return
+
+    def handle_data(self, data):
+        self.open[-1].children.append(data)
+
+
+def parse_html(html: str) -> Element:
+    """The page as a tree of Elements under a '#document' root."""
+    builder = _TreeBuilder()
+    builder.feed(html)
+    builder.close()
+    return builder.root
+
+
+class LogRecorder(logging.Handler):
+    """Keeps every warning and error logged while it is attached (a build's log)."""
+
+    def __init__(self):
+        super().__init__(level=logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+class _Spans(HTMLParser):
+    """Where each outermost `tag` element (of class `cls`, if given) starts and ends in the source."""
+
+    def __init__(self, source: str, tag: str, cls: str | None):
+        super().__init__(convert_charrefs=True)
+        self.source, self.tag, self.cls = source, tag, cls
+        self.line_starts = [0] + [i + 1 for i, c in enumerate(source) if c == "\n"]
+        self.spans: list[tuple[int, int]] = []
+        self._depth, self._start = 0, 0
+
+    def _offset(self) -> int:
+        line, column = self.getpos()
+        return self.line_starts[line - 1] + column
+
+    def handle_starttag(self, tag, attrs):
+        if tag == self.tag:
+            if self._depth == 0:
+                if self.cls is not None and self.cls not in (dict(attrs).get("class") or "").split():
+                    return  # not one of those wanted: its end tag is not counted either
+                self._start = self._offset()
+            self._depth += 1
+
+    def handle_endtag(self, tag):
+        if tag == self.tag and self._depth:
+            self._depth -= 1
+            if self._depth == 0:
+                self.spans.append((self._start, self.source.index(">", self._offset()) + 1))
+
+
+def outer_html(html: str, tag: str, cls: str | None = None) -> list[str]:
+    """The source of each outermost `tag` element (of class `cls`), in order, as written."""
+    parser = _Spans(html, tag, cls)
+    parser.feed(html)
+    parser.close()
+    return [html[start:end] for start, end in parser.spans]
+
+
+
+# ---------------------------------------------------------------------------------------
+# Store records for tests that need one but no run (tests/unit)
+
+def stored_record(key: str = "k", **fields):
+    """A Record as the store keeps one: content/post.md, python3, no blocks; `fields` override."""
+    from execblocks.store.records import Environment, Record
+
+    values = dict(article="content/post.md", key=key, kernel="python3", blocks=(), inline=(),
+                  dependencies={}, environment=Environment("cpu", {"python": "3.11.7"}, {}))
+    return Record(**{**values, **fields})
+
+
+def provenance(seconds: float = 1.0, at: str = "2026-11-25T10:00:00+00:00"):
+    """A Provenance: run at `at`, one block, `seconds` long."""
+    from execblocks.store.records import Provenance
+
+    return Provenance(at, seconds, (seconds,))
+
+
+def blog_style_figure(figsize=(8, 4)):
+    """A figure like the articles': the blog style (code/blog.mplstyle), two data colours,
+    a black dashed line, a framed legend, a title, a filled band (tests/unit's figure tests)."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    with plt.style.context(str(REPO / "code/blog.mplstyle")):
+        figure, axes = plt.subplots(1, 2, figsize=figsize)
+        x = np.linspace(0, 1, 50)
+        axes[0].plot(x, x ** 2, label="square")
+        axes[0].plot(x, x, "k--", label="identity")
+        axes[0].legend(frameon=True)
+        axes[0].set_title("Curves")
+        axes[1].fill_between(x, x - 0.1, x + 0.1, alpha=0.3)
+        axes[1].set_xlabel("x")
+    return figure
 
 
 # ---------------------------------------------------------------------------------------

@@ -19,6 +19,6 @@ FigureManager = FigureManagerBase
 
 
 def show(*args, **kwargs) -> None:
-    from execkernel import hooks
+    from execkernel import figure_saving
 
-    hooks.show_figures()
+    figure_saving.show_figures()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 FIGURE_DPI = 192  # pixels per inch of saved figures: twice the page's 96 px/in, sharp on HiDPI screens
-# The version of how the kernel draws, crops, recolours and encodes figures (hooks.py's
-# figure saving and dark recolouring, renditions.py). It is in every result's key, so
+# The version of how the kernel draws, crops, recolours and encodes figures (figure_saving.py,
+# renditions.py, backend.py). It is in every result's key, so
 # results whose figures the current code would draw differently are stale: raise it with
 # any change that moves a pixel or a byte of a stored figure. (1: every result stored
 # before it existed; 2: savefig's tight box, the dark rendition redrawn, not replayed;

@@ -1,4 +1,4 @@
-"""A matplotlib figure -> its PNG renditions, made in the kernel once (execkernel/hooks.py calls it).
+"""A matplotlib figure -> its PNG renditions, made in the kernel once (execkernel/figure_saving.py calls it).
 
 Rasters: the figure is drawn once per scheme on its own Agg canvas at the output dpi
 and the RGBA buffer cropped to savefig(bbox_inches="tight")'s box -- the artists'

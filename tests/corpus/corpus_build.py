@@ -9,13 +9,14 @@ that changed since), applied to the copy, never to the stored file.
 from __future__ import annotations
 
 import contextlib
-import html as htmllib
 import logging
 import re
 import shutil
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+
+from support import LogRecorder, outer_html, parse_html
 
 CORPUS = Path(__file__).resolve().parent
 REPO = CORPUS.parents[1]
@@ -34,17 +35,6 @@ CHANGES: dict[str, list[tuple[str, str, str]]] = {
     )],
 }
 
-# Pelican's list pages: anything else in output/ ending in .html is an article page.
-LIST_PAGES = {"index.html", "archives.html", "authors.html", "categories.html", "tags.html", "404.html"}
-
-
-class _Recorder(logging.Handler):
-    def __init__(self):
-        super().__init__(level=logging.WARNING)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record):
-        self.records.append(record)
 
 
 @dataclass
@@ -64,7 +54,7 @@ class Built:
     @property
     def prose(self) -> str:
         """The visible text outside code boxes (code may quote Pandoc syntax on purpose)."""
-        return visible_text(re.sub(r"<pre\b.*?</pre>", " ", self.html, flags=re.S))
+        return visible_text(self.html, skip=("script", "style", "pre"))
 
 
 def case_names() -> list[str]:
@@ -87,84 +77,95 @@ def prepare(case: str, root: Path) -> Path:
 
 def build(case: str, root: Path) -> Built:
     """Build the case with the real Pelican and this repository's pelicanconf.py."""
-    from pelican import Pelican
+    return build_many([case], root)[case]
+
+
+def build_many(cases: list[str], root: Path) -> dict[str, Built]:
+    """Build the cases together, as one site, with the real Pelican and this repository's
+    pelicanconf.py (one Pelican run: the theme, search index and feeds once, not once a
+    case); each case's page is the one written for the article under content/<case>/."""
+    from pelican import Pelican, signals
     from pelican.settings import read_settings
 
-    content = prepare(case, root)
+    content = root / "content"
+    for case in cases:
+        prepare(case, root)
     output = root / "output"
     settings = read_settings(str(REPO / "pelicanconf.py"), override={
         "PATH": str(content), "OUTPUT_PATH": str(output), "EXECBLOCKS_ROOT": str(root),
         "CACHE_PATH": str(root / "cache"), "FEED_ALL_ATOM": None,
     })
-    recorder = _Recorder()
+    recorder = LogRecorder()
+    written: dict[str, list[str]] = {case: [] for case in cases}
+
+    def on_written(path, context):  # the build writes into a staging folder: keep save_as
+        article = context.get("article")
+        if article is not None:
+            case = Path(article.source_path).relative_to(content).parts[0]
+            written.setdefault(case, []).append(article.save_as)
+
     logging.getLogger().addHandler(recorder)
+    signals.content_written.connect(on_written)
     try:
         with contextlib.chdir(REPO):
             Pelican(settings).run()
     finally:
+        signals.content_written.disconnect(on_written)
         logging.getLogger().removeHandler(recorder)
     errors = [r.getMessage() for r in recorder.records if r.levelno >= logging.ERROR]
-    assert not errors, f"{case}: the build logged errors:\n" + "\n".join(errors)
-    site_pages = LIST_PAGES | {f"{name}.html" for name in settings["DIRECT_TEMPLATES"]}  # search.html too
-    pages = [p for p in output.glob("*.html") if p.name not in site_pages]
-    assert len(pages) == 1, f"{case}: expected one article page, found {[p.name for p in pages]}"
-    return Built(case, output, pages[0], pages[0].read_text(),
-                 [r.getMessage() for r in recorder.records if r.levelno == logging.WARNING])
+    named = " and ".join(cases)
+    assert not errors, f"{named}: the build logged errors:\n" + "\n".join(errors)
+    built = {}
+    for case in cases:
+        pages = [output / page for page in sorted(set(written[case]))]
+        assert len(pages) == 1, f"{case}: expected one article page, found {[p.name for p in pages]}"
+        # A warning names its file (content/<case>/...); one that names none is every case's.
+        warnings = [r.getMessage() for r in recorder.records if r.levelno == logging.WARNING
+                    and (f"{case}/" in r.getMessage() or not any(f"{c}/" in r.getMessage() for c in cases))]
+        built[case] = Built(case, output, pages[0], pages[0].read_text(), warnings)
+    return built
 
 
 class _Text(HTMLParser):
-    """The text a reader sees: no tags, scripts or styles; entities decoded."""
+    """The text a reader sees: no tags, no text inside `skip` elements; entities decoded."""
 
-    def __init__(self):
+    def __init__(self, skip: tuple[str, ...]):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
-        self._skip = 0
+        self.skip = skip
+        self._skipping = 0
 
     def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style"):
-            self._skip += 1
+        if tag in self.skip:
+            self._skipping += 1
+            self.parts.append(" ")  # what was there no longer joins the words either side
 
     def handle_endtag(self, tag):
-        if tag in ("script", "style") and self._skip:
-            self._skip -= 1
+        if tag in self.skip and self._skipping:
+            self._skipping -= 1
 
     def handle_data(self, data):
-        if not self._skip:
+        if not self._skipping:
             self.parts.append(data)
 
 
-def visible_text(html: str) -> str:
-    parser = _Text()
+def visible_text(html: str, skip: tuple[str, ...] = ("script", "style")) -> str:
+    parser = _Text(skip)
     parser.feed(html)
     return re.sub(r"\s+", " ", "".join(parser.parts).replace("\xa0", " "))
 
 
 def article_html(html: str) -> str:
-    """The article's body (between <article ...> and </article>), without site chrome."""
-    match = re.search(r"<article\b.*</article>", html, re.S)
-    return match.group(0) if match else html
+    """The article's body (its <article> element), without site chrome."""
+    articles = outer_html(html, "article")
+    return articles[0] if articles else html
 
 
 def tags(html: str, name: str) -> list[dict[str, str]]:
-    """Attributes of every `name` element, in order."""
-    found = []
-    for match in re.finditer(rf"<{name}\b([^>]*)>", html):
-        attrs = {k: htmllib.unescape(v) for k, v in re.findall(r'([\w:-]+)="([^"]*)"', match.group(1))}
-        found.append(attrs)
-    return found
+    """Attributes of every `name` element, in order (entities decoded)."""
+    return [element.attrs for element in parse_html(html).find_all(name)]
 
 
 def figures(html: str) -> list[str]:
     """The HTML of each top-level <figure> in the article."""
-    body = article_html(html)
-    out, depth, start = [], 0, 0
-    for match in re.finditer(r"<(/?)figure\b[^>]*>", body):
-        if not match.group(1):
-            if depth == 0:
-                start = match.start()
-            depth += 1
-        elif depth:
-            depth -= 1
-            if depth == 0:
-                out.append(body[start:match.end()])
-    return out
+    return outer_html(article_html(html), "figure")

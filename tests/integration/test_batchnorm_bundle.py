@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import io
 import os
-import re
 import struct
 import subprocess
 import sys
@@ -23,6 +22,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
+from support import parse_html
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +35,7 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 def test_the_batchnorm_bundle_reruns_with_the_pages_figure_sizes(built_site, tmp_path):
     page = (built_site / "batchnorm.html").read_text()
-    sources = re.findall(r'<img[^>]*\bsrc="([^"]+\.png)"', page.split("<article", 1)[1])
+    sources = [img["src"] for img in parse_html(page).find("article").find_all("img") if img["src"].endswith(".png")]
     page_sizes = [png_size((built_site / src).read_bytes()) for src in sources]
     assert len(page_sizes) >= 7
 

@@ -2,36 +2,83 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
-import re
+import os
 
 import pytest
 
 from execblocks import BlockExecutionError, StaleResultsError
+from support import HELLO, HELPER, Project, parse_html
 
 RAN = "execblocks: running content/hello.md"
 
+# Articles that tests only read, built beside hello.md once for the module, in one build
+# (the tests that edit, rebuild or fail a build have a project of their own).
+READ_ONLY = {
+    "oops.md": """\
+Title: Oops
+Date: 2026-01-02
 
-def test_build_shows_outputs_figure_and_shared_state(project, capfd):
-    project.build()
+```{python}
+#| error: true
+1 / 0
+```
+
+```{python}
+print("still running")
+```
+""",
+    "plain.md": "Title: Plain\nDate: 2026-01-02\n\n```python\nraise SystemExit('never')\n```\n",
+    "summed.md": "Title: Summed\nDate: 2026-01-02\nSummary: A *short* summary.\n\n```{python}\nprint('body')\n```\n",
+    "warns.md": "Title: Warns\nDate: 2026-01-02\n\n```{python}\nimport warnings\nwarnings.warn('careful')\n```\n",
+    "repr.md": ("Title: Repr\nDate: 2026-01-02\n\n```{python}\nclass Thing:\n"
+                "    def _repr_html_(self):\n        return '<b>thing</b>'\nThing()\n```\n"),
+}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Project:
+    """hello.md and READ_ONLY, built once; `site.log` is what the build printed."""
+    project = Project(tmp_path_factory.mktemp("build") / "project")
+    project.write("content/hello.md", HELLO)
+    project.write("code/helper.py", HELPER)
+    for name, text in READ_ONLY.items():
+        project.write(f"content/{name}", text)
+    printed = io.StringIO()
+    with contextlib.redirect_stderr(printed):
+        project.build()
+    project.log = printed.getvalue()
+    return project
+
+
+def test_build_shows_outputs_figure_and_shared_state(site):
+    project = site
     page = project.html()
     assert "<pre>x is 42\n</pre>" in page  # printed text
     assert '<pre>43</pre>' in page  # the third block reuses x from the first
     assert '<span class="inline-value">420</span>' in page  # inline value in the prose
-    figure = re.search(r'<figure class="cell-figure" id="fig-line"><div class="figure-media">'
-                       r'<a class="figure-zoom" href="[^"]+"[^>]*><picture>.*?<img src="([^"]+)"[^>]* alt="([^"]+)"', page)
-    assert figure, page
-    src, alt = figure.groups()
+    figure = parse_html(page).find("figure", id="fig-line")
+    assert figure is not None and figure.classes == {"cell-figure"}, page
+    media = figure.elements[0]
+    assert media.tag == "div" and media.classes == {"figure-media"}
+    zoom = media.elements[0]
+    assert zoom.matches("a", "figure-zoom") and zoom["href"]
+    picture = zoom.elements[0]
+    assert picture.tag == "picture"
+    img = picture.find("img")
+    src, alt = img["src"], img["alt"]
     assert alt == "A line rising from 1 to 3"
     assert (project.output / src).is_file()  # relative URL resolves from hello.html
     assert (project.output / src).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert '<span class="figure-number">Figure 1.</span> A rising line</figcaption>' in page
     assert "Line2D" not in page  # the trailing `;` suppressed the repr, as in a notebook
-    assert RAN in capfd.readouterr().err
+    assert RAN in project.log
 
 
-def test_downloads_notebook_and_script(project):
-    project.build()
+def test_downloads_notebook_and_script(site):
+    project = site
     notebook = json.loads((project.output / "results/hello/hello.ipynb").read_text())
     first_lines = ["".join(c["source"]).splitlines()[0] for c in notebook["cells"]]
     assert first_lines == ["from helper import double", "import matplotlib.pyplot as plt", "x + 1"]
@@ -41,6 +88,7 @@ def test_downloads_notebook_and_script(project):
     assert "# %% block 2 (content/hello.md, line 13)" in script
 
 
+@pytest.mark.built
 def test_prose_edit_runs_nothing_code_edit_reruns(project, capfd):
     project.build()
     capfd.readouterr()
@@ -57,6 +105,7 @@ def test_prose_edit_runs_nothing_code_edit_reruns(project, capfd):
     assert "<pre>x is 40\n</pre>" in project.html()
 
 
+@pytest.mark.built
 def test_force_reruns_fresh_article(project, capfd):
     project.build()
     capfd.readouterr()
@@ -87,25 +136,34 @@ explode()
     assert "execkernel/hooks.py" not in message and "nbclient" not in message
 
 
-def test_error_true_renders_the_traceback(project):
-    project.write("content/oops.md", """\
-Title: Oops
+def test_error_true_renders_the_traceback(site):
+    page = site.html("oops")
+    assert '<div class="cell-output cell-output-error"' in page and "ZeroDivisionError" in page
+    assert "content/oops.md, line 6" in page and "Cell In[" not in page
+    assert "still running" in page
+
+
+@pytest.mark.built
+def test_a_traceback_names_files_as_a_reader_can_place_them(project):
+    """Deeper frames name the project's file (code/deep.py) and an installed or standard
+    library file as it is imported (json/decoder.py), never the builder's folders."""
+    project.write("code/deep.py", "import json\n\n\ndef parse(text):\n    return json.loads(text)\n")
+    project.write("content/deep.md", """\
+Title: Deep
 Date: 2026-01-02
 
 ```{python}
 #| error: true
-1 / 0
-```
-
-```{python}
-print("still running")
+import deep
+deep.parse("{x")
 ```
 """)
     project.build()
-    page = project.html("oops")
-    assert '<div class="cell-output cell-output-error"' in page and "ZeroDivisionError" in page
-    assert "content/oops.md, line 6" in page and "Cell In[" not in page
-    assert "still running" in page
+    page = project.html("deep")
+    assert "JSONDecodeError" in page and "content/deep.md, line 7" in page
+    assert "File code/deep.py:5" in page and "File json/decoder.py:" in page
+    for builder_folder in ("File ~", "File /", str(project.root), os.path.expanduser("~")):
+        assert builder_folder not in page, builder_folder
 
 
 def test_unknown_option_names_it_and_its_line(project):
@@ -115,13 +173,12 @@ def test_unknown_option_names_it_and_its_line(project):
     assert "content/typo.md:6: unknown block option 'fig-size'" in str(caught.value)
 
 
-def test_plain_python_block_is_not_run(project, capfd):
-    project.write("content/plain.md", "Title: Plain\nDate: 2026-01-02\n\n```python\nraise SystemExit('never')\n```\n")
-    project.build()
-    assert "content/plain.md" not in capfd.readouterr().err
-    assert '<div class="highlight">' in project.html("plain") or "codehilite" in project.html("plain")
+def test_plain_python_block_is_not_run(site):
+    assert "content/plain.md" not in site.log
+    assert '<div class="highlight">' in site.html("plain") or "codehilite" in site.html("plain")
 
 
+@pytest.mark.built
 def test_render_never_imports_torch_or_starts_a_kernel(project):
     project.build()
     # A fresh interpreter where `import torch` and starting kernels both fail loudly.
@@ -145,48 +202,38 @@ def test_strict_mode_fails_on_missing_results(project):
     assert not (project.output / "hello.html").exists()
 
 
-def test_unchanged_rebuild_leaves_results_byte_identical(project):
-    project.build()
-    before = {p: p.read_bytes() for p in project.results.rglob("*") if p.is_file()}
-    project.build()
-    after = {p: p.read_bytes() for p in project.results.rglob("*") if p.is_file()}
+def test_unchanged_rebuild_leaves_results_byte_identical(site):
+    before = {p: p.read_bytes() for p in site.results.rglob("*") if p.is_file()}
+    site.build()
+    after = {p: p.read_bytes() for p in site.results.rglob("*") if p.is_file()}
     assert before == after
 
 
-def test_summary_metadata_renders_without_the_block_extension(project):
-    project.write("content/summed.md", "Title: Summed\nDate: 2026-01-02\nSummary: A *short* summary.\n\n"
-                  "```{python}\nprint('body')\n```\n")
-    project.build()
-    assert "<pre>body\n</pre>" in project.html("summed")
-    assert "A <em>short</em> summary." in (project.output / "index.html").read_text()
+def test_summary_metadata_renders_without_the_block_extension(site):
+    assert "<pre>body\n</pre>" in site.html("summed")
+    assert "A <em>short</em> summary." in (site.output / "index.html").read_text()
 
 
-def test_label_names_the_figure_and_the_cell_gets_its_own_id(project):
-    project.build()
-    page = project.html()
+def test_label_names_the_figure_and_the_cell_gets_its_own_id(site):
+    page = site.html()
     assert page.count('id="fig-line"') == 1 and 'id="cell-fig-line"' in page
 
 
-def test_warnings_name_the_article_line_not_a_temp_file(project):
-    project.write("content/warns.md", "Title: Warns\nDate: 2026-01-02\n\n```{python}\nimport warnings\n"
-                  "warnings.warn('careful')\n```\n")
-    project.build()
-    page = project.html("warns")
+def test_warnings_name_the_article_line_not_a_temp_file(site):
+    page = site.html("warns")
     assert "content/warns.md:6: UserWarning: careful" in page
     assert "ipykernel_" not in page
 
 
-def test_default_reprs_are_masked_so_reruns_are_byte_stable(project):
-    project.write("content/repr.md", "Title: Repr\nDate: 2026-01-02\n\n```{python}\nclass Thing:\n"
-                  "    def _repr_html_(self):\n        return '<b>thing</b>'\nThing()\n```\n")
-    project.build()
-    first = (project.results / "repr/notebook.ipynb").read_bytes()
+def test_default_reprs_are_masked_so_reruns_are_byte_stable(site):
+    first = (site.results / "repr/notebook.ipynb").read_bytes()
     assert b"<__main__.Thing at 0x\xe2\x80\xa6>" in first  # "0x…", the address masked
-    project.build(EXECBLOCKS_MODE="force")
-    assert (project.results / "repr/notebook.ipynb").read_bytes() == first
-    assert "<b>thing</b>" in project.html("repr")
+    site.build(EXECBLOCKS_ONLY=["repr"])  # forced: run again from the top
+    assert (site.results / "repr/notebook.ipynb").read_bytes() == first
+    assert "<b>thing</b>" in site.html("repr")
 
 
+@pytest.mark.built
 def test_each_run_of_one_pelican_instance_reruns_what_became_stale(project, capfd):
     """`pelican --autoreload` keeps one Pelican and calls run() on every change."""
     from pelican import Pelican
@@ -200,6 +247,7 @@ def test_each_run_of_one_pelican_instance_reruns_what_became_stale(project, capf
     assert "<pre>x is 10\n</pre>" in project.html()
 
 
+@pytest.mark.built
 def test_block_timeout_interrupts_and_names_the_block(project):
     project.write("content/slowpoke.md", "Title: Slowpoke\nDate: 2026-01-02\n\n```{python}\n#| timeout: 1\n"
                   "import time\ntime.sleep(30)\n```\n")
@@ -226,6 +274,7 @@ def test_svg_figures_are_byte_stable(project):
     assert [svg.read_bytes() for svg in svgs] == first
 
 
+@pytest.mark.built
 def test_noop_build_keeps_downloads_and_an_edit_remakes_them(project):
     """Each build writes a fresh site (atomic output); still-current downloads are carried
     over from the previous one unchanged, and remade once the results change."""

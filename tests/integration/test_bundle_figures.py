@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import io
 import os
-import re
 import struct
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from support import Project
+from support import Project, parse_html
 
 pytestmark = pytest.mark.slow
 
@@ -75,7 +74,7 @@ def test_jupyter_execute_of_the_bundle_draws_the_pages_figures_at_the_pages_size
     project.build()
     page = project.html("sizes")
     # the page's full-size figures, in page order (their src; srcset holds the narrower ones)
-    sources = re.findall(r'<img[^>]*\bsrc="([^"]+\.png)"', page)
+    sources = [img["src"] for img in parse_html(page).find_all("img") if img["src"].endswith(".png")]
     page_sizes = [png_size((project.output / src).read_bytes()) for src in sources]
     assert len(page_sizes) == 4
 

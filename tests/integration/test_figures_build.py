@@ -10,6 +10,7 @@ import re
 import pytest
 
 from execblocks import BlockExecutionError
+from support import Project, parse_html
 
 pytestmark = pytest.mark.slow
 
@@ -46,24 +47,56 @@ display(SVG('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>a
 ```
 """
 
+SHOWN = """\
+Title: Shown
+Date: 2026-01-02
+
+```{python}
+#| error: true
+#| fig-alt: never drawn
+import matplotlib.pyplot as plt
+plt.plot([0, 1]); plt.title(r"$\\frac{1}{$");
+```
+
+```{python}
+print("the next block still runs")
+```
+"""
+# The module's site: FIGURES and SHOWN, with a feed and a SITEURL (every build of it alike).
+SITE = {"FEED_ALL_ATOM": "feeds/all.atom.xml", "SITEURL": "https://blog.example"}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Project:
+    """Built once for the tests that read it; those that build it again assert it comes out
+    the same (a forced rerun, a no-op build), so the readers after them see what they would."""
+    project = Project(tmp_path_factory.mktemp("figures") / "project")
+    project.write("content/figures.md", FIGURES)
+    project.write("content/shown.md", SHOWN)
+    project.build(**SITE)
+    return project
+
 
 def figure_files(project, slug="figures"):
     return {p.name: p.read_bytes() for p in (project.results / slug).iterdir() if p.suffix in (".png", ".svg")}
 
 
-def test_figures_are_saved_light_and_dark_byte_stable_and_served_responsively(project):
-    project.write("content/figures.md", FIGURES)
-    project.build()
+def test_figures_are_saved_light_and_dark_byte_stable_and_served_responsively(site):
+    project = site
     first = figure_files(project)
     # PNG: light and dark, each full size and narrower for phones; SVG: two figures light and dark,
     # plus the block's own SVG.
     assert sum(n.endswith(".png") for n in first) >= 4 and sum(n.endswith(".svg") for n in first) == 5
     page = project.html("figures")
-    wide = re.search(r'<figure class="cell-figure"><div class="figure-media"><a class="figure-zoom" href="([^"]+)">'
-                     r'<picture><source media="screen and \(prefers-color-scheme: dark\)" srcset="([^" ]+) [^"]+"[^>]*>'
-                     r'<img src="[^"]+" srcset="([^"]+)"', page)
-    assert wide, page
-    light, dark, light_set = wide.groups()
+    wide = next(f for f in parse_html(page).find_all("figure") if f.classes == {"cell-figure"})
+    media = wide.elements[0]
+    assert media.matches("div", "figure-media")
+    zoom = media.elements[0]
+    assert zoom.matches("a", "figure-zoom")
+    picture = zoom.elements[0]
+    dark_source, img = picture.elements[0], picture.find("img")
+    assert dark_source.matches("source", media="screen and (prefers-color-scheme: dark)"), page
+    light, dark, light_set = zoom["href"], dark_source["srcset"].split()[0], img["srcset"]
     assert light != dark and (project.output / light).read_bytes() != (project.output / dark).read_bytes()
     widths = [int(w) for w in re.findall(r" (\d+)w", light_set)]
     assert widths[1:] and set(widths[1:]) <= {1080, 720, 400} and widths[0] > 1300  # ~9 in at 192 dpi, trimmed
@@ -71,13 +104,12 @@ def test_figures_are_saved_light_and_dark_byte_stable_and_served_responsively(pr
         assert (project.output / url).is_file(), url
     assert '<figure class="cell-subfigure" id=' not in page  # no label: sub-figures without ids
     assert page.count('<span class="subfigure-letter">') == 2 and "Figure 2.</span> Drawn as SVG" in page
-    project.build(EXECBLOCKS_MODE="force")
+    project.build(EXECBLOCKS_ONLY=["figures"], **SITE)  # forced: the article runs again
     assert figure_files(project) == first  # same figures, same bytes, same names
 
 
-def test_svg_files_carry_no_script_in_results_or_output(project):
-    project.write("content/figures.md", FIGURES)
-    project.build()
+def test_svg_files_carry_no_script_in_results_or_output(site):
+    project = site
     svgs = list(project.results.rglob("*.svg")) + list(project.output.rglob("*.svg"))
     assert len(svgs) == 10
     for svg in svgs:
@@ -141,7 +173,7 @@ import matplotlib.pyplot as plt
     assert error.line == 7  # the block's first line: the hook runs after the block's code
     assert str(error).startswith("content/broken.md:7: block 1 raised FigureError: figure 1 could not be saved: ")
     assert reason in str(error)
-    assert "execkernel/hooks.py" not in str(error) and "site-packages" not in str(error)
+    assert "execkernel/" not in str(error) and "site-packages" not in str(error)
     assert not (project.output / "broken.html").exists()
 
 
@@ -153,55 +185,39 @@ def test_a_failing_figure_exits_non_zero_from_the_command_line(project):
     assert "content/hello.md:" in done.stdout + done.stderr and "FigureError" in done.stdout + done.stderr
 
 
-def test_srcset_links_resolve_like_src_on_pages_and_in_feeds(project):
+def test_srcset_links_resolve_like_src_on_pages_and_in_feeds(site):
     """Pelican rewrites {static} in src, not in srcset: the engine does it the same way."""
-    project.write("content/figures.md", FIGURES)
-    project.build(FEED_ALL_ATOM="feeds/all.atom.xml", SITEURL="https://blog.example")
+    project = site
     page = project.html("figures")
     feed = html.unescape((project.output / "feeds/all.atom.xml").read_text())
     for text, prefix in ((page, "./results/figures/"), (feed, "https://blog.example/results/figures/")):
         assert "{static}" not in text
-        images = [i for i in re.findall(r'<img src="([^"]+)" srcset="([^"]+)"', text) if "figures/" in i[0]]
+        tree = parse_html(text)
+        images = [(i["src"], i["srcset"]) for i in tree.find_all("img")
+                  if "srcset" in i.attrs and "figures/" in i["src"]]
         assert images  # the PNG figure (SVGs have one rendition, no srcset); a feed may hold it twice
-        sources = [s for s in re.findall(r'<source media="[^"]+" srcset="([^"]+)"', text) if "figures/" in s]
+        sources = [s["srcset"] for s in tree.find_all("source") if "media" in s.attrs and "figures/" in s["srcset"]]
         assert sources
         for srcset in [images[0][1], *sources]:
             for candidate in srcset.split(","):
                 assert candidate.strip().startswith(prefix), candidate
         assert images[0][0].startswith(prefix)
-    for candidate in re.findall(r'srcset="([^"]+)"', page):
+    for candidate in [e["srcset"] for e in parse_html(page).iter() if "srcset" in e.attrs]:
         for url in (c.split()[0] for c in candidate.split(",")):
             assert (project.output / url).is_file(), url
 
 
-def test_error_true_shows_a_figure_failure_without_engine_frames(project):
-    project.write("content/shown.md", """\
-Title: Shown
-Date: 2026-01-02
-
-```{python}
-#| error: true
-#| fig-alt: never drawn
-import matplotlib.pyplot as plt
-plt.plot([0, 1]); plt.title(r"$\\frac{1}{$");
-```
-
-```{python}
-print("the next block still runs")
-```
-""")
-    project.build()
-    page = project.html("shown")
+def test_error_true_shows_a_figure_failure_without_engine_frames(site):
+    page = site.html("shown")
     assert "FigureError: figure 1 could not be saved: ValueError" in page
-    assert "execkernel/hooks.py" not in page and "site-packages" not in page and "Traceback" not in page
+    assert "execkernel/" not in page and "site-packages" not in page and "Traceback" not in page
     assert "the next block still runs" in page
 
 
-def test_a_no_op_build_links_the_figures_the_site_already_served(project):
-    project.write("content/figures.md", FIGURES)
-    project.build()
+def test_a_no_op_build_links_the_figures_the_site_already_served(site):
+    project = site  # as its last build left it (the fixture's, or a forced rerun's)
     served = {p.name: p.stat().st_ino for p in (project.output / "results/figures").iterdir()}
-    project.build()
+    project.build(**SITE)
     again = {p.name: p.stat() for p in (project.output / "results/figures").iterdir()}
     assert served and {name: stat.st_ino for name, stat in again.items()} == served  # no byte written again
     # The replaced site is kept as the next build's folder, holding the same files.

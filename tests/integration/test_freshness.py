@@ -33,13 +33,20 @@ def states(project, **overrides) -> dict[str, tuple[str, list[str]]]:
     return {p.article.rel_path: (p.state, p.reasons) for p in status(project.engine(**overrides))}
 
 
-@pytest.fixture
-def two_articles(project):
+@pytest.fixture(scope="module")
+def two_articles_built_once(hello_built_once, tmp_path_factory):
+    project = hello_built_once.copy(tmp_path_factory.mktemp("two-articles") / "project")
     project.write("content/other.md", OTHER)
     project.write("data/numbers.csv", "1\n2\n3\n")
     project.write("code/unused.py", "VALUE = 1\n")
     project.build()
     return project
+
+
+@pytest.fixture
+def two_articles(two_articles_built_once, tmp_path):
+    """hello.md and other.md, built (a copy of one build per module: each test edits its own)."""
+    return two_articles_built_once.copy(tmp_path / "project")
 
 
 def test_dependencies_are_recorded_not_declared(two_articles):
@@ -97,6 +104,7 @@ print(subprocess.run(["cat", "../data/seen-by-cat.txt"], capture_output=True, te
     assert "second" in project.html("sub")
 
 
+@pytest.mark.built
 def test_environment_change_is_reported_not_invalidating(project, monkeypatch):
     project.build()
     import execblocks.execute.plan as plan
@@ -112,6 +120,7 @@ def test_environment_change_is_reported_not_invalidating(project, monkeypatch):
     assert state == STALE and "environment changed (EXECBLOCKS_ENVIRONMENT_IN_KEY is on)" in reasons
 
 
+@pytest.mark.built
 def test_force_rerun_is_byte_identical_except_provenance(project):
     project.build()
     snapshot = {p.relative_to(project.results): p.read_bytes() for p in project.results.rglob("*") if p.is_file()}
@@ -122,6 +131,7 @@ def test_force_rerun_is_byte_identical_except_provenance(project):
     assert changed == ["hello/provenance.json"]
 
 
+@pytest.mark.built
 @pytest.mark.parametrize("victim", ["notebook.ipynb", "figure", "record.json"])
 def test_corrupted_entry_is_detected_and_rerun(project, capfd, victim):
     project.build()
@@ -139,6 +149,7 @@ def test_corrupted_entry_is_detected_and_rerun(project, capfd, victim):
     assert "<pre>x is 42\n</pre>" in project.html()
 
 
+@pytest.mark.built
 def test_failed_run_keeps_the_last_good_results(project):
     project.build()
     good = {p.name: p.read_bytes() for p in (project.results / "hello").iterdir()}

@@ -33,6 +33,7 @@ def test_dead_kernel_says_how_it_died(project, code, words):
     assert words in message and "error: true" not in message
 
 
+@pytest.mark.built
 def test_inline_error_names_the_expression_and_its_line(project):
     project.write("content/inline.md", "Title: T\nDate: 2026-01-02\n\n```{python}\nx = 1\n```\n\n"
                   "Fine: `{python} x`.\n\nBroken: `{python} 1 / (x - 1)`.\n")
@@ -80,6 +81,7 @@ def test_pelican_fatal_error_is_one_plain_line(tasks_project):
     assert not (tasks_project.root.parent / "escaped.html").exists()
 
 
+@pytest.mark.built
 def test_a_block_inside_an_html_comment_is_never_run(project):
     project.write("content/commented.md", "Title: Commented\nDate: 2026-01-02\n\n<!--\n```{python}\n"
                   "raise ValueError('must not run')\n```\n-->\n\n```{python}\nprint('runs')\n```\n")
@@ -89,6 +91,7 @@ def test_a_block_inside_an_html_comment_is_never_run(project):
     assert "must not run" not in page.replace("<!--", "\x00").split("\x00", 1)[0]  # hidden, if shown at all
 
 
+@pytest.mark.built
 def test_a_missing_package_says_to_add_it_to_requirements_and_the_venv(project):
     project.write("content/missing.md", article("import numpy\nimport no_such_package_here.sub"))
     with pytest.raises(BlockExecutionError) as caught:

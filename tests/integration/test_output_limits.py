@@ -30,6 +30,7 @@ def notebook_text(project, article_id: str) -> str:
     return (project.results / article_id / "notebook.ipynb").read_text()
 
 
+@pytest.mark.built
 def test_a_100_mb_print_is_capped_in_memory_notebook_and_page(project):
     project.write("content/flood.md", "Title: Flood\nDate: 2026-01-02\n\n```{python}\n"
                   "line = 'x' * 99 + '\\n'\nfor _ in range(1_000_000):\n    print(line, end='')\n```\n")
@@ -41,6 +42,7 @@ def test_a_100_mb_print_is_capped_in_memory_notebook_and_page(project):
     assert "output truncated: 99.0 MB not shown" in page and "output truncated: 99.0 MB not shown" in stored
 
 
+@pytest.mark.built
 def test_a_50_mb_line_without_newline_is_capped(project):
     # nbclient's coalescing regex is quadratic on such a line: this build would take hours
     project.write("content/line.md", "Title: Line\nDate: 2026-01-02\n\n```{python}\n"
@@ -51,6 +53,7 @@ def test_a_50_mb_line_without_newline_is_capped(project):
     assert len(page) < 3_000_000
 
 
+@pytest.mark.built
 def test_output_written_to_the_file_descriptor_is_capped_too(project):
     project.write("content/fd.md", "Title: Fd\nDate: 2026-01-02\n\n```{python}\nimport os\n"
                   "for _ in range(300_000):\n    os.write(1, b'x' * 99 + b'\\n')\n```\n")
@@ -59,6 +62,7 @@ def test_output_written_to_the_file_descriptor_is_capped_too(project):
     assert re.search(r"output truncated: 29\.[89] MB not shown", project.html("fd"))
 
 
+@pytest.mark.built
 def test_carriage_returns_keep_the_last_state_of_a_progress_bar(project):
     project.write("content/bar.md", "Title: Bar\nDate: 2026-01-02\n\n```{python}\nimport sys\n"
                   "for i in range(101):\n    sys.stdout.write(f'\\r{i}%')\nprint()\nprint('done')\n```\n")
@@ -109,6 +113,7 @@ Inline: `{python} "in\\x03line\\x1b[4m"`.
 """
 
 
+@pytest.mark.built
 def test_control_characters_never_reach_the_page_or_the_feed(project):
     project.write("content/controls.md", CONTROLS)
     # With a feed: today a single \\x1b made the Atom writer raise UnserializableContentError.
@@ -128,6 +133,7 @@ def test_control_characters_never_reach_the_page_or_the_feed(project):
     assert "\\u001b[31mred" in notebook_text(project, "controls")
 
 
+@pytest.mark.built
 def test_inline_values_are_text_not_markup(project):
     project.write("content/inline.md", "Title: Inline\nDate: 2026-01-02\n\n```{python}\n"
                   "s = '<script>alert(1)</script>'\nt = '*stars* and <b>bold</b>'\n```\n\n"
@@ -162,6 +168,7 @@ def test_a_flood_does_not_starve_the_article_beside_it(project, tmp_path):
     assert record  # stored: the flood ended because the quiet article finished, not at its timeout
 
 
+@pytest.mark.built
 def test_an_inline_value_is_markdown_only_when_it_asks(project):
     project.write("content/md.md", "Title: Md\nDate: 2026-01-02\n\n```{python}\n"
                   "from IPython.display import Markdown\nt = '*stars* <script>alert(1)</script>'\n```\n\n"

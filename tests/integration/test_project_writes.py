@@ -24,6 +24,7 @@ open("../stray.txt", "w").write("x")
 
 
 @pytest.mark.slow
+@pytest.mark.built
 def test_files_a_block_plants_fail_the_build_and_are_removed(project):
     project.build()  # a complete site first
     project.write("content/planter.md", PLANTER)
@@ -44,6 +45,7 @@ def test_files_a_block_plants_fail_the_build_and_are_removed(project):
 
 
 @pytest.mark.slow
+@pytest.mark.built
 def test_the_scratch_folder_is_where_blocks_write(project):
     project.write("content/scratch.md", "Title: Scratch\nDate: 2026-01-02\n\n```{python}\nimport os, pathlib\n"
                   "scratch = pathlib.Path(os.environ['EXECBLOCKS_SCRATCH'])\n"
@@ -76,6 +78,7 @@ def test_depends_inside_the_project_through_a_link_is_fine(project):
 
 
 @pytest.mark.slow
+@pytest.mark.built
 def test_a_page_planted_by_a_subprocess_is_caught_an_unexplained_edit_only_noted(project, capfd):
     # The audit hook does not see a subprocess's writes; the snapshot does. A page in content/
     # fails the build; a change elsewhere (it could be the author's own edit) is reported.
@@ -131,6 +134,7 @@ print(helper.double(2))
 
 
 @pytest.mark.slow
+@pytest.mark.built
 def test_a_block_that_replaces_a_code_module_fails_and_nothing_stale_is_served(project):
     # Issue 24 §5: os.replace is no open(): the audit hook now sees renames, and a run that
     # read a file which changed while it ran is not stored, so the next build reruns it.
@@ -147,6 +151,7 @@ def test_a_block_that_replaces_a_code_module_fails_and_nothing_stale_is_served(p
 
 
 @pytest.mark.slow
+@pytest.mark.built
 def test_a_run_that_read_a_file_changed_while_it_ran_is_not_stored(project):
     project.write("content/reader.md", "Title: Reader\nDate: 2026-01-02\n\n```{python}\nimport helper, subprocess\n"
                   "subprocess.run(['sh', '-c', 'echo \"# edited\" >> ../code/helper.py'], check=True)\n"

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from support import Project
+from support import Project, outer_html, parse_html
 
 pytestmark = pytest.mark.slow
 
@@ -152,12 +152,12 @@ def basics(quarto_site) -> str:
 
 def printed(html: str, text: str) -> bool:
     """`text` opens a <pre> of the page (whatever attributes a plugin gives the <pre>)."""
-    return re.search(rf"<pre[^>]*>{re.escape(text)}", html) is not None
+    return any(pre.text.startswith(text) for pre in parse_html(html).find_all("pre"))
 
 
 def cell(html: str, marker: str) -> str:
     """The `<div class="cell">` holding `marker`."""
-    cells = re.split(r'(?=<div class="cell" id=)', html)[1:]
+    cells = [c for c in outer_html(html, "div", cls="cell") if 'id="' in c.split(">", 1)[0]]
     found = [c for c in cells if marker in c]
     assert len(found) == 1, f"{marker!r} in {len(found)} cells"
     return found[0]
@@ -167,8 +167,9 @@ def test_yaml_metadata_becomes_pelican_metadata(basics):
     assert "Quarto Basics</title>" in basics
     assert "Ann Author" in basics
     assert "2024" in basics
-    assert re.search(r'href="[^"]*category/demos.html"', basics)
-    assert re.search(r'href="[^"]*tag/python.html"', basics) and re.search(r'href="[^"]*tag/quarto.html"', basics)
+    links = [a.attrs.get("href", "") for a in parse_html(basics).find_all("a")]
+    for target in ("category/demos.html", "tag/python.html", "tag/quarto.html"):
+        assert any(href.endswith(target) for href in links), target
     assert "format:" not in basics and "jupyter" not in basics and "editor" not in basics
 
 
@@ -209,7 +210,9 @@ def test_warning_message_fold_show_and_line_numbers(basics):
     assert '<details class="cell-fold" open><summary>Warnings and messages</summary>' in shown
     assert '<span class="linenos">1</span>' in shown
     assert not printed(shown, "message-false stderr")
-    assert re.search(r'cell-output-warning"><pre[^>]*>content/basics.qmd:81: UserWarning: shown warning', shown)
+    warnings = parse_html(shown).find("div", "cell-output-warning")
+    assert warnings.elements[0].tag == "pre"
+    assert warnings.elements[0].text.startswith("content/basics.qmd:81: UserWarning: shown warning")
     default = cell(basics, "default stderr message")
     assert "document-hidden warning\n</pre>" not in default  # execute: warning: false
     assert printed(default, "default stderr message")
@@ -223,7 +226,7 @@ def test_eval_false_and_error_true(basics):
 def test_figure_options(basics):
     figure = cell(basics, "A flat line")
     assert 'class="cell-figure column-page"' in figure
-    width = int(re.search(r'width="(\d+)"', figure)[1])
+    width = int(next(e for e in parse_html(figure).iter() if "width" in e.attrs)["width"])
     assert 300 < width < 400  # fig-width: 4 (inches, 96 CSS px each, tight bounding box)
 
 

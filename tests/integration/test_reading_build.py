@@ -5,13 +5,13 @@ sitemap's lastmod, and two forced builds that write byte-identical pages."""
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
+from xml.etree import ElementTree
 
 import pytest
 
-from support import REPO, reading_settings
+from support import REPO, parse_html, reading_settings
 
 pytestmark = pytest.mark.slow  # every test here builds a site
 
@@ -65,12 +65,15 @@ def test_math_is_html_when_the_site_is_built(prose):
 def test_footnotes_become_sidenotes_and_the_toc_lists_sections(prose):
     prose.build(**reading_settings())
     page = prose.html("notes")
-    assert re.search(r'<span class="sidenote" id="sn-area" role="note"><span class="sidenote-number">1</span> '
-                     r"Archimedes, <em>Measurement of a Circle</em>.</span>", page)
+    note = parse_html(page).find("span", id="sn-area")
+    assert note.matches(cls="sidenote", role="note") and note.elements[0].matches("span", "sidenote-number")
+    assert note.elements[0].text == "1" and note.text == "1 Archimedes, Measurement of a Circle."
+    assert note.elements[1].tag == "em" and note.elements[1].text == "Measurement of a Circle"
     assert 'class="footnote"' not in page
-    toc = re.search(r'<nav class="toc" aria-label="Contents">.*?</nav>', page, re.S).group(0)
-    assert re.findall(r'class="toc-level-(\d)"><a href="#([^"]+)"', toc) == [
-        ("2", "first"), ("2", "second"), ("3", "second-detail")]
+    toc = parse_html(page).find("nav", "toc", aria_label="Contents")
+    entries = [e for e in toc.iter() if e.attrs.get("class", "").startswith("toc-level-")]
+    assert [(e["class"], e.elements[0]["href"]) for e in entries] == [
+        ("toc-level-2", "#first"), ("toc-level-2", "#second"), ("toc-level-3", "#second-detail")]
 
 
 def test_feed_has_math_without_page_furniture(prose):
@@ -86,7 +89,8 @@ def test_sitemap_lastmod_is_the_articles_modified_date(prose):
     assert "<url><loc>/notes.html</loc><lastmod>2026-03-04T09:30:00+00:00</lastmod></url>" in sitemap
     # List pages: their newest article; nothing in the sitemap is the build's time.
     assert "<url><loc>/archives.html</loc><lastmod>2026-03-04T09:30:00+00:00</lastmod></url>" in sitemap
-    assert set(re.findall(r"<lastmod>([^<]+)</lastmod>", sitemap)) == {"2026-03-04T09:30:00+00:00"}
+    lastmods = {e.text for e in ElementTree.fromstring(sitemap).iter() if e.tag.endswith("}lastmod")}
+    assert lastmods == {"2026-03-04T09:30:00+00:00"}
 
 
 def test_a_formula_katex_rejects_fails_the_build_at_its_line(prose):

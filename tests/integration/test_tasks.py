@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import shutil
 
+import pytest
+
 from support import REPO, invoke
 
 
@@ -30,6 +32,7 @@ def test_status_check_build_run(tasks_project):
     assert done.returncode == 0 and "execblocks: running content/hello.md" in done.stderr
 
 
+@pytest.mark.built
 def test_status_explains_staleness_and_build_reports_errors(tasks_project):
     assert invoke(tasks_project, "build").returncode == 0
     tasks_project.edit("code/helper.py", "return 2 * value", "return 2 * value  # same result")
@@ -49,6 +52,7 @@ def test_status_explains_staleness_and_build_reports_errors(tasks_project):
     assert done.returncode == 1 and "no executable article matches 'nosuch' (known: hello)" in done.stderr
 
 
+@pytest.mark.built
 def test_rebuild_deletes_the_output_first_and_reruns_nothing(tasks_project):
     assert invoke(tasks_project, "build").returncode == 0
     stray = tasks_project.output / "stray.html"
@@ -59,6 +63,7 @@ def test_rebuild_deletes_the_output_first_and_reruns_nothing(tasks_project):
     assert "nothing to execute" in done.stderr
 
 
+@pytest.mark.built
 def test_publish_needs_siteurl_from_the_environment(tasks_project):
     shutil.copy(REPO / "publishconf.py", tasks_project.root / "publishconf.py")
     assert invoke(tasks_project, "build").returncode == 0

@@ -1,16 +1,16 @@
 """The built site's own pages (tests/conftest.py builds it from committed results): what the
 theme marks up for navigation and listings, read from the HTML."""
 
-import re
-
 import pytest
+
+from support import parse_html
 
 pytestmark = pytest.mark.slow  # builds the site once per session
 
 
 def nav_links(html: str) -> list[tuple[str, bool]]:
-    nav = re.search(r'<nav class="site-nav".*?</nav>', html, re.S).group(0)
-    return [(text, "aria-current" in attrs) for attrs, text in re.findall(r"<a ([^>]*)>([^<]+)</a>", nav)]
+    nav = parse_html(html).find("nav", "site-nav")
+    return [(a.text, "aria-current" in a.attrs) for a in nav.find_all("a")]
 
 
 def test_the_nav_marks_the_current_page(built_site):
@@ -23,17 +23,18 @@ def test_the_nav_marks_the_current_page(built_site):
 
 def test_listings_show_the_updated_date(built_site, article_page):
     article = (built_site / article_page("batchnorm")).read_text()
-    modified = re.search(r'<meta property="article:modified_time" content="([^"]+)"', article)
+    modified = parse_html(article).find("meta", property="article:modified_time")
     assert modified, "the BatchNorm article has a Modified date"
     for listing in ("index.html", "archives.html"):
         html = (built_site / listing).read_text()
-        assert f'Updated <time datetime="{modified.group(1)}">' in html, listing
+        assert f'Updated <time datetime="{modified["content"]}">' in html, listing
 
 
 def test_read_more_links_start_with_their_visible_words(built_site):
     html = (built_site / "index.html").read_text()
-    links = re.findall(r'<p class="entry-more"><a ([^>]*)>(.*?)</a>', html, re.S)
+    links = [p.elements[0] for p in parse_html(html).find_all("p", "entry-more")]
     assert links
-    for attrs, body in links:
-        assert "aria-label" not in attrs  # the name is the visible text plus a hidden title
-        assert body.startswith("Read the article<span class=\"visually-hidden\">")
+    for link in links:
+        assert link.tag == "a" and "aria-label" not in link.attrs  # the name: the visible text plus a hidden title
+        assert isinstance(link.children[0], str) and link.children[0] == "Read the article"
+        assert link.children[1].matches("span", "visually-hidden")

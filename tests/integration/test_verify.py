@@ -21,7 +21,7 @@ from execblocks.store.results_folder import VERIFICATIONS, ResultsStore
 from execblocks.verify import summary
 from execblocks.errors import RerunError, VerifyFailed
 from execblocks.verify.run import status_lines, verify
-from support import REPO, engine_hidden_from_new_processes, with_tasks
+from support import HELPER, REPO, Project, engine_hidden_from_new_processes, with_tasks
 
 pytestmark = pytest.mark.slow
 
@@ -51,12 +51,20 @@ A reaches `{python} f"{a.mean():.1%}"`, `{python} "above" if a.mean() > b.mean()
 """
 
 
-@pytest.fixture
-def toy(project):
+@pytest.fixture(scope="module")
+def toy_built_once(tmp_path_factory) -> Project:
+    project = Project(tmp_path_factory.mktemp("toy") / "project")
     project.write("content/toy.md", TOY)
-    (project.content / "hello.md").unlink()
+    project.write("code/helper.py", HELPER)  # as in the `project` fixture
     project.build()
     return project
+
+
+@pytest.fixture
+def toy(toy_built_once, tmp_path) -> Project:
+    """The toy article built (a copy of one build per module: each test records, edits or
+    reruns its own)."""
+    return toy_built_once.copy(tmp_path / "project")
 
 
 def tree_digest(folder) -> dict[str, str]:

@@ -19,8 +19,9 @@ from PIL import Image
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from execkernel import hooks as runtime, renditions as figure_png  # noqa: E402
+from execkernel import figure_saving as runtime, renditions as figure_png  # noqa: E402
 from execkernel.policy import FIGURE_DPI  # noqa: E402
+from support import blog_style_figure  # noqa: E402
 
 DPI = FIGURE_DPI
 STYLE = "code/blog.mplstyle"
@@ -124,16 +125,7 @@ def annotation_past_the_edge():
 
 
 def blog_style_pair():
-    with plt.style.context(STYLE):
-        figure, axes = plt.subplots(1, 2, figsize=(8, 4))
-        x = np.linspace(0, 1, 50)
-        axes[0].plot(x, x ** 2, label="square")
-        axes[0].plot(x, x, "k--", label="identity")
-        axes[0].legend(frameon=True)
-        axes[0].set_title("Curves")
-        axes[1].fill_between(x, x - 0.1, x + 0.1, alpha=0.3)
-        axes[1].set_xlabel("x")
-    return figure
+    return blog_style_figure((8, 4))
 
 
 def image_without_axes():

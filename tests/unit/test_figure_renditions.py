@@ -1,4 +1,4 @@
-"""Figure renditions: made in the kernel (execkernel/renditions.py, execkernel/hooks.py's dark recolouring)
+"""Figure renditions: made in the kernel (execkernel/renditions.py, execkernel/figure_saving.py's dark recolouring)
 and stored by the engine (store/images.py), on real matplotlib figures drawn in this process."""
 
 import base64
@@ -17,29 +17,18 @@ from PIL import Image
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from execkernel import hooks as runtime, renditions as figure_png  # noqa: E402
+from execkernel import figure_saving as runtime, renditions as figure_png  # noqa: E402
 from execkernel.policy import FIGURE_DPI  # noqa: E402
+from support import blog_style_figure  # noqa: E402
 from execkernel.renditions import figure_pngs, figure_rasters, renditions  # noqa: E402
 from execblocks.store.images import UnsafeSVG, externalise, sanitize_svg  # noqa: E402
 
-STYLE = "code/blog.mplstyle"
 PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
 DPI = FIGURE_DPI
 DARK_BACKGROUND = tuple(int(runtime.DARK_BACKGROUND[i:i + 2], 16) for i in (1, 3, 5))
 
 
-def plot(figsize=(8, 4)):
-    """A figure like the articles': the blog style, two data colours, a black line, a legend."""
-    with plt.style.context(STYLE):
-        figure, axes = plt.subplots(1, 2, figsize=figsize)
-        x = np.linspace(0, 1, 50)
-        axes[0].plot(x, x ** 2, label="square")
-        axes[0].plot(x, x, "k--", label="identity")
-        axes[0].legend(frameon=True)
-        axes[0].set_title("Curves")
-        axes[1].fill_between(x, x - 0.1, x + 0.1, alpha=0.3)
-        axes[1].set_xlabel("x")
-    return figure
+plot = blog_style_figure  # a figure like the articles' (tests/support.py)
 
 
 def with_suptitle():
@@ -377,7 +366,7 @@ def chunk_types(png: bytes) -> list[str]:
 # -- the kernel's output, stored by the engine --------------------------------------------
 
 def figure_output(figure, dark=True) -> dict:
-    """The display data execkernel/hooks.py publishes for a PNG figure."""
+    """The display data execkernel/figure_saving.py publishes for a PNG figure."""
     mime, light, size, extra = runtime._render_png(figure, DPI, dark)
     return {"output_type": "display_data", "data": {mime: light, "text/plain": "Curves"},
             "metadata": {mime: size, "execblocks": {"figure": True, **extra}}}

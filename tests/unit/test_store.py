@@ -7,19 +7,11 @@ import nbformat
 import pytest
 
 from execblocks.errors import CorruptEntryError, StoreLockedError
-from execblocks.store.records import Environment, Failure, Provenance, Record
+from execblocks.store.records import Failure
 from execblocks.store.results_folder import ResultsStore
+from support import provenance, stored_record
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32).decode()
-
-
-def record(key: str) -> Record:
-    return Record(article="content/post.md", key=key, kernel="python3", blocks=(), inline=(),
-                  dependencies={}, environment=Environment("cpu", {"python": "3.11.7"}, {}))
-
-
-def provenance(seconds: float = 1.0) -> Provenance:
-    return Provenance("2026-11-25T10:00:00+00:00", seconds, (seconds,))
 
 
 def notebook():
@@ -33,7 +25,7 @@ def notebook():
 
 def test_write_then_read_moves_images_to_files(tmp_path):
     store = ResultsStore(tmp_path)
-    entry = store.write("post", record("k"), notebook(), provenance(1.0))
+    entry = store.write("post", stored_record("k"), notebook(), provenance(1.0))
     (name,) = [n for n in entry.record.files if n.endswith(".png")]
     assert (tmp_path / "post" / name).read_bytes().startswith(b"\x89PNG")
     output = entry.notebook().cells[0].outputs[0]
@@ -45,7 +37,7 @@ def test_write_then_read_moves_images_to_files(tmp_path):
 
 def test_records_round_trip_through_their_one_reader(tmp_path):
     store = ResultsStore(tmp_path)
-    written = store.write("post", record("k"), notebook(), provenance(2.5))
+    written = store.write("post", stored_record("k"), notebook(), provenance(2.5))
     read = store.read("post")
     assert read.record == written.record and read.record.environment.versions == {"python": "3.11.7"}
     assert read.provenance == provenance(2.5)
@@ -59,7 +51,7 @@ def test_stored_notebook_reads_back_as_nbformat_would(tmp_path):
     nb.cells[0].source = "plot()\nshow()\n"
     nb.cells[0].outputs.append(nbformat.v4.new_output("stream", name="stdout", text="line 1\nline 2\n"))
     store = ResultsStore(tmp_path)
-    store.write("post", record("k"), nb, provenance())
+    store.write("post", stored_record("k"), nb, provenance())
     ours = store.read("post").notebook()
     theirs = nbformat.read(tmp_path / "post" / "notebook.ipynb", as_version=4)
     assert ours == theirs and ours.cells[0].outputs[1].text == "line 1\nline 2\n"
@@ -71,7 +63,7 @@ def test_record_missing_a_field_is_corrupt_not_a_keyerror(tmp_path):
     from execblocks.store.results_folder import _record_checksum
 
     store = ResultsStore(tmp_path)
-    store.write("post", record("k"), notebook(), provenance())
+    store.write("post", stored_record("k"), notebook(), provenance())
     path = tmp_path / "post" / "record.json"
     data = json.loads(path.read_text())
     del data["kernel"]
@@ -83,9 +75,9 @@ def test_record_missing_a_field_is_corrupt_not_a_keyerror(tmp_path):
 
 def test_same_results_write_the_same_bytes(tmp_path):
     store = ResultsStore(tmp_path)
-    store.write("post", record("k"), notebook(), provenance(1.0))
+    store.write("post", stored_record("k"), notebook(), provenance(1.0))
     first = {p.name: p.read_bytes() for p in (tmp_path / "post").iterdir()}
-    store.write("post", record("k"), notebook(), provenance(2.0))
+    store.write("post", stored_record("k"), notebook(), provenance(2.0))
     second = {p.name: p.read_bytes() for p in (tmp_path / "post").iterdir()}
     assert {n for n in first if first[n] != second[n]} == {"provenance.json"}
 
@@ -93,21 +85,21 @@ def test_same_results_write_the_same_bytes(tmp_path):
 def test_a_rerun_with_the_same_outputs_keeps_the_shown_run(tmp_path):
     """Pages show Provenance.shown: the run that produced the stored outputs."""
     store = ResultsStore(tmp_path)
-    store.write("post", record("k"), notebook(), provenance(1.0))
-    again = Provenance("2026-11-26T10:00:00+00:00", 2.5, (2.5,))
-    entry = store.write("post", record("k"), notebook(), again)
+    store.write("post", stored_record("k"), notebook(), provenance(1.0))
+    again = provenance(2.5, at="2026-11-26T10:00:00+00:00")
+    entry = store.write("post", stored_record("k"), notebook(), again)
     assert entry.provenance.duration_s == 2.5  # the last run, for `invoke status`
     assert entry.provenance.shown == provenance(1.0)  # what pages show: unchanged
-    third = store.write("post", record("k"), notebook(), Provenance("2026-11-27T10:00:00+00:00", 4.0, (4.0,)))
+    third = store.write("post", stored_record("k"), notebook(), provenance(4.0, at="2026-11-27T10:00:00+00:00"))
     assert third.provenance.shown == provenance(1.0)  # still the first, one level deep
-    changed = store.write("post", record("k2"), notebook(), provenance(3.0))
+    changed = store.write("post", stored_record("k2"), notebook(), provenance(3.0))
     assert changed.provenance.shown == provenance(3.0) and changed.provenance.shown_run is None
 
 
 @pytest.mark.parametrize("victim", ["record.json", "notebook.ipynb", "png"])
 def test_any_damaged_file_is_reported_corrupt(tmp_path, victim):
     store = ResultsStore(tmp_path)
-    entry = store.write("post", record("k"), notebook(), provenance())
+    entry = store.write("post", stored_record("k"), notebook(), provenance())
     path = next(entry.directory.glob("*.png")) if victim == "png" else entry.directory / victim
     path.write_bytes(path.read_bytes()[:-5])
     later(path)  # an edit after the entry was stored (not within the clock tick of its record.json)
@@ -124,18 +116,18 @@ def later(path, seconds: int = 2) -> None:
 
 def test_failure_is_kept_beside_good_results(tmp_path):
     store = ResultsStore(tmp_path)
-    store.write("post", record("good"), notebook(), provenance())
+    store.write("post", stored_record("good"), notebook(), provenance())
     store.write_failure("post", Failure("bad", "content/post.md", 3, 1, "ValueError: x", {}, "2026-11-25"))
     entry = store.read("post")
     assert entry.record.key == "good" and entry.failure.key == "bad"
-    store.write("post", record("fixed"), notebook(), provenance())
+    store.write("post", stored_record("fixed"), notebook(), provenance())
     assert store.read("post").failure is None
 
 
 def test_prune_removes_entries_no_article_uses(tmp_path):
     store = ResultsStore(tmp_path)
-    store.write("keep", record("k"), notebook(), provenance())
-    store.write("pages/gone", record("k"), notebook(), provenance())
+    store.write("keep", stored_record("k"), notebook(), provenance())
+    store.write("pages/gone", stored_record("k"), notebook(), provenance())
     assert store.prune({"keep"}) == ["pages/gone"]
     assert store.entry_ids() == ["keep"] and not (tmp_path / "pages").exists()
 
@@ -183,7 +175,7 @@ def test_a_build_hashes_only_files_changed_after_their_record(tmp_path, monkeypa
 
     from execblocks.store import results_folder
 
-    entry = ResultsStore(tmp_path).write("post", record("k"), notebook(), provenance())
+    entry = ResultsStore(tmp_path).write("post", stored_record("k"), notebook(), provenance())
     hashed = []
     original = results_folder.sha256_file
     monkeypatch.setattr(results_folder, "sha256_file", lambda path: hashed.append(path.name) or original(path))

@@ -12,13 +12,14 @@ import pytest
 from PIL import Image
 
 from execblocks.errors import ConfigError
-from execblocks.store.records import Environment, Machine, Provenance, Record, Verification
+from execblocks.store.records import Machine, Verification
 from execblocks.store.results_folder import ResultsStore
 from execblocks.verify.summary import footer_line, of_results, status_line
 from execblocks.verify.compare import compare, compare_text, split_numbers
 from execblocks.verify.drift import summary, table
 from execblocks.verify.observe import Item, inline_items, notebook_items, parse_tables
 from execblocks.verify.tolerance import Tolerance, Tolerances, tolerances_for
+from support import provenance, stored_record
 
 
 def value(text, kind="value", key=("inline", 0), block=None):
@@ -205,15 +206,6 @@ def test_the_drift_table_names_each_moved_item_and_the_summary_counts():
     assert "FAILED" in line and "inline values 1/2 within (1 identical)" in line and "verdict words 0/1" in line
 
 
-def record(key: str) -> Record:
-    return Record(article="content/post.md", key=key, kernel="python3", blocks=(), inline=(),
-                  dependencies={}, environment=Environment("cpu", {"python": "3.11.7"}, {}))
-
-
-def provenance(seconds: float = 1.0) -> Provenance:
-    return Provenance("2026-11-25T10:00:00+00:00", seconds, (seconds,))
-
-
 def notebook():
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("print(1)", id="block-1")]
@@ -230,12 +222,12 @@ def verification(passed=True, host="a", values=(177, 177), figures=(8, 8), resul
 
 def test_the_store_keeps_verifications_across_writes_and_the_footer_counts_machines(tmp_path):
     store = ResultsStore(tmp_path)
-    store.write("post", record("k"), notebook(), provenance())
+    store.write("post", stored_record("k"), notebook(), provenance())
     digest = store.record_digest("post")
     store.add_verification("post", verification(host="a", results=digest))
     store.add_verification("post", verification(host="b", values=(170, 177), results=digest))
     store.add_verification("post", verification(host="c", results="older results"))
-    store.write("post", record("k"), notebook(), provenance(2.0))  # a rerun keeps them
+    store.write("post", stored_record("k"), notebook(), provenance(2.0))  # a rerun keeps them
     assert [v.machine.host for v in store.verifications("post")] == ["a", "b", "c"]
     assert store.verifications("post")[0] == verification(host="a", results=digest)
     shown = of_results(store.verifications("post"), store.record_digest("post"))
@@ -247,5 +239,5 @@ def test_the_store_keeps_verifications_across_writes_and_the_footer_counts_machi
     assert footer_line([verification(), bundle]) == "Rerun on 1 machine: 177/177 values within 1 %, 0/8 figures"
     assert footer_line([]) == ""
     assert status_line(store.verifications("post"), digest).endswith("[of earlier results]")
-    store.write("post", record("k2"), notebook(), provenance())  # new results: the old ones no longer count
+    store.write("post", stored_record("k2"), notebook(), provenance())  # new results: the old ones no longer count
     assert of_results(store.verifications("post"), store.record_digest("post")) == []

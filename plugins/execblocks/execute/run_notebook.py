@@ -6,8 +6,11 @@ Pure functions on nbformat nodes; nothing here starts a kernel (execute/kernel_r
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -25,7 +28,13 @@ CELL_FRAME = re.compile(r"Cell In\[(\d+)\], line (\d+)")
 # The same place, as the kernel names a warning's (execkernel/hooks.py): "Cell In[3], line 2:
 # UserWarning: ...". A warning reads as Python prints one, "content/x.md:12: UserWarning: ...".
 CELL_WARNING = re.compile(CELL_FRAME.pattern + r"(?=: [A-Za-z_][\w.]*Warning: )")
+# IPython names a deeper frame's file by its absolute path with the home folder folded to "~"
+# ("File ~/.venv/lib/python3.11/site-packages/torch/nn/functional.py:2960, in ..."): the
+# builder's folders, which say nothing to a reader and change the page from machine to machine.
+FRAME_FILE = re.compile(r"(?<=File )(~?/[^\n:]+?\.py)(?=:\d+)")
 MEMORY_ADDRESS = re.compile(r"(<[\w.]+(?: object)?) at 0x[0-9a-fA-F]+>")
+# Traceback frames of the hidden cells' runtime: not the author's business.
+ENGINE_FRAMES = ("execkernel/hooks.py", "execkernel/figure_saving.py")
 
 
 def build_notebook(article: Article, policy: KernelPolicy) -> nbformat.NotebookNode:
@@ -233,11 +242,27 @@ def _traceback_rewriter(article: Article, nb):
         start = count_to_line.get(int(match[1]))
         return match[0] if start is None else f"{article.rel_path}{separator}{start + int(match[2]) - 1}"
 
+    source = str(article.path)
+    root = Path(source[: -len(article.rel_path)] if source.endswith(article.rel_path) else article.path.parent)
+
     def rewrite(text: str) -> str:
         text = CELL_WARNING.sub(lambda m: place(m, ":"), strip_escapes(text))
+        text = FRAME_FILE.sub(lambda m: readable_file(m[1], root), text)
         return CELL_FRAME.sub(lambda m: place(m, ", line "), text)
 
     return rewrite
+
+
+def readable_file(path: str, project_root: Path) -> str:
+    """A traceback frame's file as a reader can place it: relative to the project
+    (`code/bnlab/train.py`), else as it is imported (`torch/nn/functional.py`, relative to the
+    longest sys.path folder holding it: the kernel runs this interpreter), else unchanged."""
+    full = os.path.expanduser(path)
+    homes = [str(project_root.resolve())] + [os.path.abspath(entry) for entry in sys.path if entry]
+    for base in [homes[0]] + sorted(homes[1:], key=len, reverse=True):
+        if full.startswith(base.rstrip(os.sep) + os.sep):
+            return os.path.relpath(full, base).replace(os.sep, "/")
+    return path
 
 
 def located_stream(article: Article, nb, text: str) -> str:
@@ -278,8 +303,7 @@ def locate_error(article: Article, nb, cell_index: int, exc: Exception, why: str
                     f"`.venv/bin/pip install -r requirements.txt` (the kernel runs the project's .venv).")
     else:
         ename, evalue, frames = type(exc).__name__, str(exc), []
-    # Engine frames (the hidden cells' runtime) are not the author's business.
-    frames = [f for f in frames if "execkernel/hooks.py" not in f and "execkernel\\hooks.py" not in f]
+    frames = [f for f in frames if not any(m in f.replace("\\", "/") for m in ENGINE_FRAMES)]
     line = meta.get("line", 0)
     count = cell.get("execution_count") if cell is not None else None
     for frame in frames:

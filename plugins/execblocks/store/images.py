@@ -1,7 +1,7 @@
 """Images a block produced -> the files the store keeps and the page serves.
 
 A matplotlib figure arrives from the kernel with every rendition already made there
-(execkernel/hooks.py, execkernel/renditions.py): light and dark, full size and narrower for phones, each
+(execkernel/figure_saving.py, execkernel/renditions.py): light and dark, full size and narrower for phones, each
 PNG already as light as it can be without visible loss. Here they are only decoded,
 named by content hash and listed, so the build process needs no image library.
 

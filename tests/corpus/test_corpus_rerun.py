@@ -1,0 +1,79 @@
+"""`invoke verify` and resume from snapshots on a published notebook, not only on the
+articles the engine's own tests write: The Basics of NumPy Arrays (Python Data Science
+Handbook, tests/corpus/pdsh-numpy-basics, 51 code cells drawing from one seeded
+generator and printing what they made).
+
+- verify reruns it away from the project and finds every stored line and value again;
+- after one cell is edited, the build resumes from the snapshot taken before that cell
+  and stores, byte for byte, what a full run from the top stores.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from corpus_build import prepare
+from execblocks.verify.run import verify
+from support import Project
+
+pytestmark = pytest.mark.slow
+
+CASE = "pdsh-numpy-basics"
+NOTEBOOK = f"content/{CASE}/02.02-The-Basics-Of-NumPy-Arrays.ipynb"
+ARTICLE = f"{CASE}/02.02-The-Basics-Of-NumPy-Arrays"
+EDITED_CELL = "x2[0, 0] = 12\nx2"  # the 12th code cell: changes x2 in place for the cells after it
+
+
+@pytest.fixture(scope="module")
+def numpy_basics(tmp_path_factory) -> Project:
+    """The case built once (about 4 s of kernel time); verify reads it, the resume test edits it last."""
+    project = Project(tmp_path_factory.mktemp("corpus-rerun"))
+    prepare(CASE, project.root)
+    project.build()
+    return project
+
+
+def code_cells(project: Project) -> list[dict]:
+    notebook = json.loads((project.root / NOTEBOOK).read_text())
+    return [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+
+
+def stored(project: Project) -> dict[str, bytes]:
+    """Every file of the article's results but provenance.json (times, and what resumed)."""
+    [folder] = [p.parent for p in project.results.rglob("record.json")]
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.name != "provenance.json"}
+
+
+def provenance(project: Project) -> dict:
+    [path] = project.results.rglob("provenance.json")
+    return json.loads(path.read_text())
+
+
+def test_verify_reproduces_every_line_and_value_of_the_notebook(numpy_basics):
+    [outcome] = verify(numpy_basics.engine(), None, [ARTICLE], say=lambda _: None)
+    comparison = outcome.comparison
+    assert comparison.passed and not comparison.moved
+    within, identical, total = comparison.count("line")
+    # Every printed line and displayed value the notebook stored, each found again, the same.
+    assert total > 40 and within == identical == total
+    assert outcome.verification.passed and not outcome.verification.drifted
+    assert outcome.verification.counts == {"line": [total, total, total]}  # what `invoke status` reports
+
+
+def test_an_edited_cell_resumes_from_a_snapshot_and_stores_what_a_full_run_stores(numpy_basics):
+    cells = code_cells(numpy_basics)
+    index = next(i for i, cell in enumerate(cells) if "".join(cell["source"]) == EDITED_CELL)
+    assert index > 5  # a cell far enough down that resuming skips real work
+    notebook = json.loads((numpy_basics.root / NOTEBOOK).read_text())
+    edited = [c for c in notebook["cells"] if c["cell_type"] == "code"][index]
+    edited["source"] = "x2[0, 0] = 13\nx2"
+    (numpy_basics.root / NOTEBOOK).write_text(json.dumps(notebook, indent=1))
+    numpy_basics.build()
+    assert provenance(numpy_basics).get("resumed_from_snapshot") == list(range(1, index + 1))
+    resumed = stored(numpy_basics)
+    assert "array([[13, " in resumed["notebook.ipynb"].decode()  # the edited cell ran (it showed 12)
+    numpy_basics.build(EXECBLOCKS_ONLY=[ARTICLE])  # forced: from the top, no snapshot
+    assert provenance(numpy_basics).get("resumed_from_snapshot", []) == []
+    assert stored(numpy_basics) == resumed
