@@ -10,6 +10,12 @@ asserts nothing. build_speed.py (`invoke bench`) calls `main()`; it also runs al
   200 articles          the same on 200 generated executable articles that each import the
                         same 18 files of code/ (stored results made without running kernels)
   status, 2,000         `invoke status` as a whole process on 2,000 such articles   target <= 1 s
+  of which invoke       `invoke build` minus the same build called without invoke (tasks.py's
+                        `build` as a `python -c` line), over the plain build: the part of each
+                        ratio no engine work can remove
+
+Each line ends with the machine's 1-minute load average before and after it: the machine is
+shared, and the pairs' ratios hold up under load far better than their CPU seconds do.
 """
 
 from __future__ import annotations
@@ -147,28 +153,73 @@ def describe(paired: Paired) -> str:
             f"wall {paired.engine.wall:.2f} s vs {paired.plain.wall:.2f} s)")
 
 
+def load() -> str:
+    return f"{os.getloadavg()[0]:.1f}"
+
+
+# What tasks.py's `build` runs, called without invoke.
+DIRECT_BUILD = ("import sys; sys.path.insert(0, 'plugins'); from execblocks.site import build as site; "
+                "site.build('pelicanconf.py')")
+
+
+def startup(site: Path) -> tuple[float, float]:
+    """What `invoke` itself adds to a no-op build: `invoke build` against the same build called
+    directly (`DIRECT_BUILD`), interleaved; (median of the differences in CPU seconds, median
+    of those differences over the plain build run in the same round)."""
+    extra, share = [], []
+    for _ in range(PAIRS):
+        plain = plain_pelican(site).cpu
+        direct = timed([sys.executable, "-c", DIRECT_BUILD], site).cpu
+        whole = invoke(site, "build").cpu
+        extra.append(whole - direct)
+        share.append((whole - direct) / plain)
+    return statistics.median(extra), statistics.median(share)
+
+
 def main(tmp: Path) -> None:
     real = user_site(tmp / "real", with_repo_content=True)
-    invoke(real, "build")  # renders once (math cache, highlight cache); results are fresh
-    print(f"real site, invoke build no-op   {describe(pairs(real))}   target <= 1.15x")
-    print(f"real site, invoke build prose   {describe(pairs(real, lambda n: edit_prose(real, n)))}   target <= 1.15x")
+    invoke(real, "build")  # renders once (math cache, highlight cache, citations); results are fresh
+    before = load()
+    noop = pairs(real)
+    print(f"real site, invoke build no-op   {describe(noop)}   target <= 1.15x   (load {before} -> {load()})")
+    before = load()
+    prose = pairs(real, lambda n: edit_prose(real, n))
+    print(f"real site, invoke build prose   {describe(prose)}   target <= 1.15x   (load {before} -> {load()})")
+    before = load()
+    extra, share = startup(real)
+    print(f"  of which invoke itself (invoke build - the same build called without invoke): {extra * 1000:.0f} ms "
+          f"CPU = {share:.2f}x of the plain build, the part no engine work can remove   (load {before} -> {load()})",
+          flush=True)
 
     corpus = user_site(tmp / "corpus200", with_repo_content=False)
     shared_corpus(corpus, 200)
     invoke(corpus, "build")
-    print(f"200 articles, {SHARED} shared deps, no-op   {describe(pairs(corpus))}   target <= 1.15x")
-    print(f"200 articles, {SHARED} shared deps, prose   "
-          f"{describe(pairs(corpus, lambda n: edit_prose(corpus, n)))}   target <= 1.15x")
+    before = load()
+    print(f"200 articles, {SHARED} shared deps, no-op   {describe(pairs(corpus))}   target <= 1.15x   "
+          f"(load {before} -> {load()})", flush=True)
+    before = load()
+    print(f"200 articles, {SHARED} shared deps, prose   {describe(pairs(corpus, lambda n: edit_prose(corpus, n)))}   "
+          f"target <= 1.15x   (load {before} -> {load()})", flush=True)
 
     many = user_site(tmp / "status2000", with_repo_content=False)
     shared_corpus(many, 2000)
-    runs = [invoke(many, "status") for _ in range(5)]
+    before = load()
+    runs = [invoke(many, "status") for _ in range(PAIRS)]
     print(f"invoke status, 2,000 articles, {SHARED} shared deps: wall {statistics.median(r.wall for r in runs):.2f} s, "
-          f"CPU {statistics.median(r.cpu for r in runs):.2f} s (median of 5 whole processes)   target <= 1 s")
+          f"CPU {statistics.median(r.cpu for r in runs):.2f} s (median of {PAIRS} whole processes)   target <= 1 s   "
+          f"(load {before} -> {load()})")
+    search = "on" if (REPO / "node_modules").exists() or shutil.which("pagefind") else "off"
+    print(f"(Pagefind search index {search}: when on, it indexes the plain and the engine builds alike, "
+          f"and its CPU counts on both sides of each ratio)", flush=True)
 
 
 if __name__ == "__main__":
+    import compileall
     import tempfile
+
+    # As build_speed.py does: with PYTHONDONTWRITEBYTECODE set, each build would otherwise
+    # compile the plugins from source, which a user's builds (bytecode written) never do.
+    compileall.compile_dir(REPO / "plugins", quiet=1)
 
     with tempfile.TemporaryDirectory() as scratch:
         main(Path(scratch))

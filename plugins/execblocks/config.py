@@ -50,6 +50,7 @@ class EngineSettings:
     # (execute/resume.py): where (None: not kept, no resuming), and at most how many bytes.
     snapshot_dir: Path | None = None
     snapshot_bytes: int = 2_000_000_000
+    snapshot_every_block: bool = False  # else only after blocks dearer to rerun than to save (execkernel.snapshot)
 
     @property
     def engine_dir(self) -> Path:
@@ -137,6 +138,7 @@ class EngineSettings:
             snapshot_dir=(root / settings.get("CACHE_PATH", "cache") / "execblocks" / "snapshots").resolve()
             if snapshots else None,
             snapshot_bytes=snapshot_bytes,
+            snapshot_every_block=bool(settings.get("EXECBLOCKS_SNAPSHOT_EVERY_BLOCK", False)),
         )
 
 

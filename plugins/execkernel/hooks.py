@@ -34,18 +34,32 @@ _opened_for_read: set[str] = set()
 _opened_for_write: set[str] = set()
 _installed = False
 _modules_at_start: set[str] = set()  # top-level modules the kernel had before any block ran
+_engine_modules: set[str] = set()  # of those, the ones install() imported for the engine's own use
+_article_imports: set[str] = set()  # top-level modules the article's blocks import by name
+# Top-level modules the run a resumed kernel continues had imported (before the resume
+# point, and in the blocks skipped as unaffected): the run's, whether imported here or not.
+_continued: set[str] = set()
 
 
-def install(snapshots: dict | None = None, **policy) -> None:
-    """Called by the engine's hidden first cell with KernelPolicy's fields, and with
-    `snapshots` ({"staging": folder, "blocks": {execution count: block}}) when the state
-    after each block is to be kept (execkernel/snapshot.py)."""
+def install(snapshots: dict | None = None, imports: list[str] = (), **policy) -> None:
+    """Called by the engine's hidden first cell with KernelPolicy's fields, the top-level
+    modules the article's blocks import by name (`imports`), and with `snapshots`
+    ({"staging": folder, "blocks": {execution count: block}}) when the state after each
+    block is to be kept (execkernel/snapshot.py)."""
     global _installed, _policy
     if _installed:
         return
     _installed = True
     _policy = KernelPolicy(**policy)
+    before = {name.partition(".")[0] for name in sys.modules}
+    # The snapshots' pickler, loaded before the baseline below is taken so that it is the
+    # kernel's and never counts as the article's. Every run loads it, snapshots or not, so
+    # a Dask run (which takes none) records the packages a local run records.
+    import cloudpickle  # noqa: F401
+
     _modules_at_start.update(name.partition(".")[0] for name in sys.modules)
+    _engine_modules.update(_modules_at_start - before)
+    _article_imports.update(imports)
     random.seed(0)
     sys.addaudithook(_audit)
     shell = _shell()
@@ -62,7 +76,8 @@ def install(snapshots: dict | None = None, **policy) -> None:
 
             # Last: the state is taken once the block's figures are saved and closed.
             snapshot.install(snapshots["staging"], snapshots["blocks"], os.environ.get(SCRATCH_ENV),
-                             extra=_own_state, project=tuple(snapshots.get("project", ())))
+                             extra=_own_state, project=tuple(snapshots.get("project", ())),
+                             every_block=snapshots.get("every_block", False))
 
 
 SCRATCH_ENV = "EXECBLOCKS_SCRATCH"  # the folder blocks may write to, shared by the article's blocks
@@ -74,10 +89,11 @@ def _own_state() -> dict:
 
 
 def import_skipped(names: list[str], next_count: int) -> None:
-    """Hidden cell before the inline values of a run that skipped its last blocks."""
-    from execkernel import snapshot
-
-    snapshot.import_skipped(names, next_count)
+    """Hidden cell before the inline values of a run that skipped its last blocks: the
+    modules those blocks imported count as this run's (as in a full run) without being
+    imported again, and the next cell gets the execution count it has in a full run."""
+    _continued.update(name.partition(".")[0] for name in names)
+    _shell().execution_count = next_count
 
 
 def resume(path: str, next_count: int) -> None:
@@ -85,7 +101,9 @@ def resume(path: str, next_count: int) -> None:
     first one to run, and the execution count that block has in a full run."""
     from execkernel import snapshot
 
-    figure_options(**snapshot.restore_file(path, next_count, os.environ.get(SCRATCH_ENV))["figure_policy"])
+    restored = snapshot.restore_file(path, next_count, os.environ.get(SCRATCH_ENV))
+    figure_options(**restored.extra["figure_policy"])
+    _continued.update(restored.modules)
 
 
 def inline_value(value: object) -> None:
@@ -213,22 +231,19 @@ def _versions() -> dict[str, str]:
 def _packages() -> dict[str, str]:
     """Every installed distribution the blocks imported (directly or not), with its version,
     plus ipykernel: what a reader's requirements.txt must pin to rerun the article."""
-    from importlib import metadata
+    from execkernel import installed
 
-    imported = {name.partition(".")[0] for name in list(sys.modules)} - _modules_at_start
+    imported = ({name.partition(".")[0] for name in list(sys.modules)} | _continued) - _modules_at_start
+    # A module install() loaded for the engine is the article's too when a block imports it.
+    imported |= _engine_modules & _article_imports
     imported -= set(sys.stdlib_module_names)
-    snapshot = sys.modules.get("execkernel.snapshot")
-    imported -= getattr(snapshot, "OWN_IMPORTS", set())  # the snapshots' own, not the blocks'
     imported.discard("execkernel")
     imported.add("ipykernel")
-    owners = metadata.packages_distributions()
+    owners = installed.owners()
     found = {}
     for name in imported:
-        for dist in owners.get(name, []):
-            try:
-                found[metadata.metadata(dist)["Name"]] = metadata.version(dist)
-            except metadata.PackageNotFoundError:
-                pass
+        for dist, version in owners.get(name, []):
+            found[dist] = version
     return dict(sorted(found.items(), key=lambda item: item[0].lower()))
 
 

@@ -24,8 +24,11 @@ class KernelPolicy:
     max_figure_pixels: int = 25_000_000  # a larger figure is dropped with a notice
     max_output: int = 1_000_000  # bytes of output per block (the flood guard's budget is twice this)
 
-    def install_source(self, snapshots: dict | None = None) -> str:
+    def install_source(self, snapshots: dict | None = None, imports: list[str] = ()) -> str:
         """The hidden first cell: binds only `__execblocks__` in the article's namespace.
-        `snapshots`: where the kernel keeps its state after each block (hooks.install)."""
-        fields = asdict(self) if snapshots is None else {**asdict(self), "snapshots": snapshots}
+        `snapshots`: where the kernel keeps its state after each block; `imports`: the
+        top-level modules the article's blocks import by name (hooks.install)."""
+        fields = {**asdict(self), "imports": sorted(imports)}
+        if snapshots is not None:
+            fields["snapshots"] = snapshots
         return f"import execkernel.hooks as __execblocks__\n__execblocks__.install(**{fields!r})"

@@ -9,8 +9,9 @@ Runs inside the article's kernel and imports nothing from the engine. A snapshot
 - the global random states: Python's `random`, NumPy's legacy global generator, torch's
   CPU generator and, when CUDA was initialised, every CUDA device's generator;
 - matplotlib's rcParams (styles, `plt.rcParams[...] = ...`), the working directory,
-  the files in the article's scratch folder, the modules imported so far (imported
-  again, in order, before the namespace is loaded), and what the caller adds (`extra`).
+  the files in the article's scratch folder, the names of the modules imported so far
+  (the record lists their packages; only those the state refers to are imported again),
+  and what the caller adds (`extra`).
 
 Functions and classes the blocks defined are pickled by value (cloudpickle's way), but
 a function keeps the live namespace as its globals: `def f(): return scale * x` must see
@@ -23,6 +24,7 @@ Taking a snapshot never changes what a block computes: it only reads the state.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import os
@@ -30,6 +32,7 @@ import pickle
 import re
 import sys
 import tarfile
+import time
 import types
 
 from execkernel.file_events import opened_file
@@ -88,17 +91,8 @@ def _closed_file(name, mode: str, text: bool):
     return file
 
 
-# Top-level modules the snapshots themselves brought into the kernel (cloudpickle, when no
-# block had imported it): not the article's dependencies, so hooks._packages leaves them out
-# of the provenance (a Dask run, which takes no snapshots, records the same packages).
-OWN_IMPORTS: set[str] = set()
-
-
 def _pickler_class():
-    before = {name.partition(".")[0] for name in sys.modules}
-    import cloudpickle
-
-    OWN_IMPORTS.update({name.partition(".")[0] for name in sys.modules} - before)
+    import cloudpickle  # loaded by hooks.install before any block: never the article's import
 
     class NamespacePickler(cloudpickle.Pickler):
         """cloudpickle, except that a function whose globals are the namespace is rebuilt
@@ -207,7 +201,6 @@ def take(scratch: str | None = None, extra: dict | None = None, scratch_limit: i
                 "scratch": _scratch_files(scratch, scratch_limit), "modules": _module_state(project)}
     try:
         body = _dumps(snapshot, shell.user_ns)
-        header["own_imports"] = sorted(OWN_IMPORTS)  # after pickling: the first one imports cloudpickle
         return pickle.dumps(header, protocol=pickle.HIGHEST_PROTOCOL) + body
     except Exception:  # noqa: BLE001 - find which name it was, then say so
         pass
@@ -232,19 +225,25 @@ def globals_digest() -> str:
     return hashlib.sha256(pickle.dumps((random_states(), _rc_params()), protocol=4)).hexdigest()
 
 
-def restore(data: bytes, scratch: str | None = None) -> dict:
-    """Put a snapshot's state into this (fresh) kernel; returns its `extra`."""
+@dataclasses.dataclass(frozen=True)
+class Restored:
+    extra: dict  # what the caller added when the snapshot was taken
+    modules: frozenset[str]  # top-level modules the run had imported by then
+
+
+def restore(data: bytes, scratch: str | None = None) -> Restored:
+    """Put a snapshot's state into this (fresh) kernel.
+
+    Only what the state refers to is imported (by the pickle, as it loads): the run's other
+    modules (sklearn and scipy loaded by a data loader, sympy by torch) cost seconds and
+    change nothing a later block computes, and it imports them itself if it uses them. The
+    run's modules are returned: the record lists them as a full run's does. The random
+    generators are set last, after every import the pickle made."""
     import importlib
 
     shell = _shell()
     stream = io.BytesIO(data)
     header = pickle.load(stream)
-    OWN_IMPORTS.update(header.get("own_imports", ()))  # the run's snapshots imported them, not its blocks
-    # The packages the run had imported, in its order, before anything is unpickled: the
-    # run is recorded as using them (the record lists packages, not submodules), and their
-    # import side effects happen as they did. Submodules come as the pickle needs them
-    # (importing every one the run had cost as much again: 1.7 s more for matplotlib's).
-    import_modules(list(dict.fromkeys(name.partition(".")[0] for name in header["modules"])))
     snapshot = pickle.load(stream)
     os.chdir(header["cwd"])
     if scratch and snapshot["scratch"]:
@@ -261,35 +260,7 @@ def restore(data: bytes, scratch: str | None = None) -> dict:
             pass
     shell.user_ns.update(snapshot["names"])
     _set_random_states(snapshot["random"])
-    return header["extra"]
-
-
-def import_skipped(names: list[str], next_count: int) -> None:
-    """Hidden cell of a run that skipped the blocks after its last one: the modules those
-    blocks imported before (so the run is recorded as using them, as a full run is), and
-    the execution count the next cell has in a full run."""
-    if _run is not None:
-        _run.quiet = True
-    try:
-        import_modules(names)
-    finally:
-        if _run is not None:
-            _run.quiet = False
-    _shell().execution_count = next_count
-
-
-def import_modules(names: list[str]) -> None:
-    """Import, in order, the modules a run had imported (failures are left alone: some
-    modules only import as part of their package)."""
-    import importlib
-
-    for name in names:
-        if name in sys.modules or name == "__main__":
-            continue
-        try:
-            importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - a module that cannot import alone is not ours to fix
-            pass
+    return Restored(header["extra"], frozenset(name.partition(".")[0] for name in header["modules"]) - {"__main__"})
 
 
 # -- taking one after every block of a run ------------------------------------------------
@@ -298,7 +269,7 @@ class _Run:
     """What the engine asked for this run: where to write, which cells are blocks."""
 
     def __init__(self, staging: str, blocks: dict[int, int], scratch: str | None, extra, scratch_limit: int,
-                 project: tuple[str, ...] = ()):
+                 project: tuple[str, ...] = (), every_block: bool = False):
         self.staging = staging  # a folder outside the project; the engine moves the files to its cache
         self.blocks = blocks  # execution count -> block index
         self.scratch = scratch
@@ -310,6 +281,10 @@ class _Run:
         self.modules = _module_files()
         self.imported = set(sys.modules)
         self.quiet = False  # our own files are not the block's reads
+        self.every_block = every_block  # else only where a snapshot pays (worth_taking)
+        self.started = time.perf_counter()  # when the cell now running started
+        self.unsaved = 0.0  # seconds the blocks since the last snapshot ran: what a resume reruns
+        self.cost: float | None = None  # seconds the last snapshot took
 
 
 _run: _Run | None = None
@@ -331,15 +306,31 @@ def _source_of(name: str) -> str | None:
     return _sources[name]
 
 
+def worth_taking(unsaved: float, cost: float | None) -> bool:
+    """Whether to snapshot now (knitr's trade: cache what is dear to recompute). `unsaved`:
+    seconds the blocks since the last snapshot took, which a resume from that snapshot runs
+    again; `cost`: seconds the last snapshot took (None: none yet, so take this one). A block
+    that ran for less time than a snapshot costs is cheaper to rerun than to save after."""
+    return cost is None or unsaved >= cost
+
+
 def install(staging: str, blocks: dict[int, int], scratch: str | None = None, extra=dict,
-            scratch_limit: int = 1 << 30, project: tuple[str, ...] = ()) -> None:
-    """Hidden cell: after each block cell (by execution count), write the state after it
-    (`<block>.snap`) and what it read (`<block>.json`) into `staging`. Registered after
-    the figure hook, so a block's figures are saved and closed first."""
+            scratch_limit: int = 1 << 30, project: tuple[str, ...] = (), every_block: bool = False) -> None:
+    """Hidden cell: after each block cell (by execution count), write what it read
+    (`<block>.json`) into `staging`, and the state after it (`<block>.snap`) where that pays
+    (`worth_taking`; after every block with `every_block`). Registered after the figure
+    hook, so a block's figures are saved and closed first (and their cost counted as the block's)."""
     global _run
-    _run = _Run(staging, {int(k): v for k, v in blocks.items()}, scratch, extra, scratch_limit, tuple(project))
+    _run = _Run(staging, {int(k): v for k, v in blocks.items()}, scratch, extra, scratch_limit, tuple(project),
+                every_block)
     sys.addaudithook(_audit)
+    _shell().events.register("pre_run_cell", _before_cell)
     _shell().events.register("post_run_cell", _after_cell)
+
+
+def _before_cell(info) -> None:
+    if _run is not None:
+        _run.started = time.perf_counter()
 
 
 def _audit(event: str, args: tuple) -> None:
@@ -356,6 +347,7 @@ def _audit(event: str, args: tuple) -> None:
 def _after_cell(result) -> None:
     import json
 
+    ended = time.perf_counter()  # the block's figures saved: what it costs to rerun ends here
     run = _run
     block = run.blocks.get(result.execution_count) if run is not None else None
     if block is None:  # an engine cell, or a run that takes no snapshots
@@ -368,15 +360,19 @@ def _after_cell(result) -> None:
                 "imported": [name for name in sys.modules if name not in run.imported],
                 "snapshot": None, "unpicklable": None}
         run.reads, run.writes, run.modules, run.imported = set(), set(), modules, set(sys.modules)
-        try:
-            data = take(run.scratch, run.extra(), run.scratch_limit, run.project)
-        except Unpicklable as error:
-            info["unpicklable"] = [list(pair) for pair in error.names]
-        else:
-            name = f"{block}.snap"
-            with open(os.path.join(run.staging, name), "wb") as file:
-                file.write(data)
-            info["snapshot"] = name
+        run.unsaved += ended - run.started
+        if run.every_block or worth_taking(run.unsaved, run.cost):
+            taking = time.perf_counter()
+            try:
+                data = take(run.scratch, run.extra(), run.scratch_limit, run.project)
+            except Unpicklable as error:
+                info["unpicklable"] = [list(pair) for pair in error.names]
+            else:
+                name = f"{block}.snap"
+                with open(os.path.join(run.staging, name), "wb") as file:
+                    file.write(data)
+                info["snapshot"] = name
+            run.unsaved, run.cost = 0.0, time.perf_counter() - taking
         with open(os.path.join(run.staging, f"{block}.json"), "w") as file:
             json.dump(info, file)
     except Exception as error:  # noqa: BLE001 - a snapshot must never fail the block
@@ -386,7 +382,7 @@ def _after_cell(result) -> None:
         run.quiet = False
 
 
-def restore_file(path: str, next_count: int, scratch: str | None = None) -> dict:
+def restore_file(path: str, next_count: int, scratch: str | None = None) -> Restored:
     """Hidden cell of a resumed run: the state from `path`, and the kernel's execution
     count set so the next cell gets the number it has in a full run (tracebacks, the
     stored notebook and warnings name cells by it)."""
@@ -394,11 +390,11 @@ def restore_file(path: str, next_count: int, scratch: str | None = None) -> dict
         _run.quiet = True
     try:
         with open(path, "rb") as file:
-            extra = restore(file.read(), scratch)
+            restored = restore(file.read(), scratch)
     finally:
         if _run is not None:
             _run.quiet = False
             _run.modules, _run.imported = _module_files(), set(sys.modules)
     shell = _shell()
     shell.execution_count = next_count  # IPython counted this cell before running it
-    return extra
+    return restored

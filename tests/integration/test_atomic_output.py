@@ -124,6 +124,21 @@ def test_the_served_site_is_never_written_through_a_shared_file(project):
     assert "double(20)" in served.read_text() and served.stat().st_ino != inode
 
 
+def test_downloads_linked_by_the_build_before_last_are_kept_as_they_are(project):
+    """A no-op build finds the downloads of its folder (the site before last) already linked
+    to the served ones: it keeps them (site/results_generator.py `_same_file`), and the sweep
+    does not take them for files this build did not write."""
+    project.build()
+    project.build()
+    project.build()
+    for name in ("hello.py", "hello.ipynb", "hello.zip"):
+        served, spare = project.output / "results/hello" / name, project.root / ".output.spare/results/hello" / name
+        assert served.stat().st_ino == spare.stat().st_ino and served.stat().st_size > 0
+    before = tree(project.output)
+    project.build()
+    assert tree(project.output) == before
+
+
 def test_static_files_pelican_leaves_alone_are_kept(project):
     """With STATIC_CHECK_IF_MODIFIED Pelican copies only changed static files, so a build
     starts from an empty folder: nothing it skipped is lost."""

@@ -66,6 +66,11 @@ RNG_HELPERS = ("import numpy as np\n\n\ndef bump():\n    np.random.rand()\n\n\n"
                "def peek():\n    return round(float(np.random.rand()), 6)\n")
 
 
+# A snapshot after every block, however cheap: every resume point of the corpus is tested.
+# (By default a block that ran for less time than a snapshot costs gets none: see the last tests.)
+EVERY_BLOCK = {"EXECBLOCKS_SNAPSHOT_EVERY_BLOCK": True}
+
+
 def article(name: str, blocks: list[str]) -> str:
     body = "\n\nSome prose.\n\n".join(f"```{{python}}\n{code}\n```" for code in blocks)
     return f"Title: {name}\nDate: 2026-01-01\nSlug: {name}\n\n{body}\n\nThe end: `{{python}} 1 + 1`.\n"
@@ -92,7 +97,7 @@ def corpus(project):
     project.write("code/rng_helpers.py", RNG_HELPERS)
     for name, blocks in CORPUS.items():
         project.write(f"content/{name}.md", article(name, blocks))
-    project.build()
+    project.build(**EVERY_BLOCK)
     return project
 
 
@@ -102,20 +107,20 @@ def test_every_single_block_edit_resumes_and_stores_what_a_full_run_stores(corpu
         for index in range(1, len(blocks)):  # an edit to block 1 is a run from the top anyway
             corpus.edit(f"content/{name}.md", blocks[index], blocks[index] + f"\nprint('edit {index}')")
             blocks[index] += f"\nprint('edit {index}')"
-            corpus.build()
+            corpus.build(**EVERY_BLOCK)
             assert resumed_blocks(corpus, name) == list(range(1, index + 1)), (name, index)
             resumed = stored(corpus, name)
-            corpus.build(EXECBLOCKS_ONLY=[name])  # forced: from the top, no snapshot
+            corpus.build(EXECBLOCKS_ONLY=[name], **EVERY_BLOCK)  # forced: from the top, no snapshot
             assert resumed_blocks(corpus, name) == []
             assert stored(corpus, name) == resumed, f"{name}: edit to block {index + 1} resumed differs"
 
 
 def test_a_block_no_rerun_block_can_affect_keeps_its_outputs(corpus):
     corpus.edit("content/independent.md", "b = 2", "b = 3")
-    corpus.build()
+    corpus.build(**EVERY_BLOCK)
     assert resumed_blocks(corpus, "independent") == [1] and skipped_blocks(corpus, "independent") == [3]
     resumed = stored(corpus, "independent")
-    corpus.build(EXECBLOCKS_ONLY=["independent"])
+    corpus.build(EXECBLOCKS_ONLY=["independent"], **EVERY_BLOCK)
     assert stored(corpus, "independent") == resumed
 
 
@@ -123,29 +128,29 @@ def test_a_skipped_block_whose_generator_moved_is_run_after_all(corpus, capfd):
     # Block 3 reads no name block 2 writes, but both draw from NumPy's global generator
     # inside functions of code/: one more draw in block 2 changes what block 3 prints.
     corpus.edit("content/hidden_rng.md", "bump()\nx = 1", "bump()\nbump()\nx = 1")
-    corpus.build()
+    corpus.build(**EVERY_BLOCK)
     assert resumed_blocks(corpus, "hidden_rng") == [1] and skipped_blocks(corpus, "hidden_rng") == []
     resumed = stored(corpus, "hidden_rng")
-    corpus.build(EXECBLOCKS_ONLY=["hidden_rng"])
+    corpus.build(EXECBLOCKS_ONLY=["hidden_rng"], **EVERY_BLOCK)
     assert stored(corpus, "hidden_rng") == resumed
 
 
 def test_a_module_edit_resumes_from_the_first_block_that_imported_it(corpus, capfd):
     capfd.readouterr()
     corpus.edit("code/shared_steps.py", "x * 3", "x * 5")
-    corpus.build()
+    corpus.build(**EVERY_BLOCK)
     assert "content/module.md: resumed at block 1" not in capfd.readouterr().err
     # The import is in block 1: nothing before it to resume from, so a full run.
     assert resumed_blocks(corpus, "module") == []
     text = (corpus.content / "module.md").read_text()
     corpus.write("content/module.md", text.replace("from shared_steps import grow\nvalue = 2",
                                                    "value = 2\n```\n\n```{python}\nfrom shared_steps import grow"))
-    corpus.build()
+    corpus.build(**EVERY_BLOCK)
     corpus.edit("code/shared_steps.py", "x * 5", "x * 7")
-    corpus.build()
+    corpus.build(**EVERY_BLOCK)
     assert resumed_blocks(corpus, "module") == [1]
     resumed = stored(corpus, "module")
-    corpus.build(EXECBLOCKS_ONLY=["module"])
+    corpus.build(EXECBLOCKS_ONLY=["module"], **EVERY_BLOCK)
     assert stored(corpus, "module") == resumed
     assert "140" in json.dumps(json.loads(resumed["notebook.ipynb"]))  # 2 * 7 * 10: the new code ran
 
@@ -153,13 +158,63 @@ def test_a_module_edit_resumes_from_the_first_block_that_imported_it(corpus, cap
 def test_unpicklable_state_falls_back_to_a_full_run_naming_the_variable(project, capfd):
     project.write("content/hello.md", article("hello", [
         "import socket\nconnection = socket.socket()\nx = 1", "y = x + 1", "print(y)"]))
-    project.build()
+    project.build(**EVERY_BLOCK)
     assert "no snapshot after block 1: connection (TypeError: cannot pickle 'socket' object)" in capfd.readouterr().err
     project.edit("content/hello.md", "print(y)", "print(y * 2)")
-    project.build()
+    project.build(**EVERY_BLOCK)
     err = capfd.readouterr().err
     assert "runs from the top: the state after block 2 could not be saved: connection" in err
     assert resumed_blocks(project, "hello") == []
+
+
+def packages(project, name: str) -> dict[str, str]:
+    return json.loads((project.results / name / "record.json").read_text())["environment"]["packages"]
+
+
+def test_the_packages_recorded_are_a_full_runs_the_snapshots_own_cloudpickle_only_when_imported(project):
+    # The kernel side loads cloudpickle for its snapshots before any block runs: a run's
+    # packages (the bundle's requirements.txt) list it only when the article imports it.
+    # A resumed kernel imports only what the restored state refers to, yet lists what the
+    # run imported (cycler here, imported and dropped), as a run from the top does.
+    project.write("content/hello.md", article("hello", [
+        "import cycler\ndel cycler\ndef f(v):\n    return v + 1\nx = 1", "print(f(x))"]))
+    project.write("content/pickles.md", article("pickles", [
+        "import cloudpickle\nx = 1", "print(len(cloudpickle.dumps(x)) > 0)"]))
+    project.build()
+    assert "cloudpickle" not in packages(project, "hello") and "cycler" in packages(project, "hello")
+    assert "cloudpickle" in packages(project, "pickles")
+    project.edit("content/hello.md", "print(f(x))", "print(f(x) * 2)")
+    project.edit("content/pickles.md", "> 0)", "> 1)")
+    project.build()
+    assert resumed_blocks(project, "hello") == [1] and resumed_blocks(project, "pickles") == [1]
+    assert "cloudpickle" not in packages(project, "hello") and "cycler" in packages(project, "hello")
+    assert "cloudpickle" in packages(project, "pickles")
+    resumed = {name: stored(project, name) for name in ("hello", "pickles")}
+    project.build(EXECBLOCKS_ONLY=["hello", "pickles"])  # forced: from the top
+    assert {name: stored(project, name) for name in ("hello", "pickles")} == resumed
+
+
+# Its snapshot takes at least half a second (pickling `slow` sleeps): the blocks after it,
+# which run in microseconds, are cheaper to rerun than to snapshot after.
+DEAR_SNAPSHOT = ("import time\n\nclass Slow:\n    def __reduce__(self):\n        time.sleep(0.5)\n"
+                 "        return (Slow, ())\n\nslow = Slow()\nitems = [1, 2]")
+
+
+def test_cheap_blocks_get_no_snapshot_and_an_edit_after_them_reruns_them_from_an_earlier_one(project):
+    blocks = [DEAR_SNAPSHOT, "items.append(3)", "total = sum(items)", "print(items, total)"]
+    project.write("content/hello.md", article("hello", blocks))
+    project.build()  # the default: a snapshot only where it pays
+    snapshots = project.root / "cache/execblocks/snapshots/hello"
+    assert len(list(snapshots.glob("*.snap"))) == 1  # after block 1 only
+    project.edit("content/hello.md", "print(items, total)", "print(items, total, 'edited')")
+    project.build()
+    # Restored after block 1, then blocks 2 and 3 ran again before the edited block 4.
+    assert resumed_blocks(project, "hello") == [1]
+    resumed = stored(project, "hello")
+    assert "[1, 2, 3] 6 edited" in resumed["notebook.ipynb"].decode()
+    project.build(EXECBLOCKS_ONLY=["hello"])  # forced: from the top
+    assert resumed_blocks(project, "hello") == []
+    assert stored(project, "hello") == resumed
 
 
 def test_a_run_resumes_before_a_block_that_shows_a_widget_and_stores_the_widgets_state(project):

@@ -1,6 +1,6 @@
 """blocknames.py: which names a block reads, binds and may mutate, and which later blocks a rerun reaches."""
 
-from execblocks.execute.blocknames import block_names, last_block_to_run
+from execblocks.execute.blocknames import block_names, last_block_to_run, imported_packages
 
 
 def test_assignment_imports_defs_bind_and_reads_are_loads():
@@ -87,3 +87,10 @@ def test_calling_a_builtin_does_not_mark_it_changed():
     assert names.mutates == {"xs"} and {"print", "len"} <= names.reads
     blocks = [block_names(c) for c in ("xs = [1]", "print(1)", "print(2)")]
     assert last_block_to_run(blocks, 1) == 1
+
+
+def test_imported_packages_are_the_top_level_modules_imported_by_name():
+    code = "import numpy as np, os.path\nfrom cloudpickle import dumps\nfrom . import mine\ndef f():\n    import torch.nn\n"
+    assert imported_packages(code) == {"numpy", "os", "cloudpickle", "torch"}
+    # A block that is not Python (a magic) is read line by line.
+    assert imported_packages("%time x = 1\nimport cloudpickle\nfrom scipy import stats") == {"cloudpickle", "scipy"}

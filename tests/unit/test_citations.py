@@ -1,5 +1,7 @@
 """citations: `[@key]`, `@key`, `[@a; @b, p. 3]` against a BibTeX file, with References."""
 
+import json
+import os
 from pathlib import Path
 
 import markdown
@@ -121,3 +123,66 @@ def test_a_refs_div_is_where_the_bibliography_goes():
     html = md.convert(text)
     assert ">References" not in html
     assert html.index("Sources") < html.index('id="ref-ioffe2015"') < html.index("After.")
+
+
+# -- the rendering cache (references/citecache.py) ---------------------------------------------
+
+def cached_convert(tmp_path, body: str):
+    """One conversion as a build does it, with a cache under tmp_path/cache; (html, bibliography)."""
+    text = "Title: A\nBibliography: refs.bib\n\n" + body
+    bib = bibliography_for(read_header(text.split("\n"), "content/a.md"), tmp_path / "a.md", "content/a.md", {},
+                           tmp_path, cache_dir=tmp_path / "cache")
+    md = markdown.Markdown(extensions=SITE["extensions"] + [ReferencesExtension("content/a.md", text, bib)],
+                           extension_configs=SITE["extension_configs"])
+    return md.convert(text), bib
+
+
+BODY = "One [@santurkar2018; @ioffe2015, p. 3]. As @vanlaarhoven2017 notes [-@ioffe2015].\n"
+
+
+def test_a_second_build_renders_citations_from_the_cache_without_reading_the_bib(tmp_path):
+    (tmp_path / "refs.bib").write_bytes((DATA / "refs.bib").read_bytes())
+    first, bib = cached_convert(tmp_path, BODY)
+    assert bib.was_read
+    again, bib = cached_convert(tmp_path, BODY)
+    assert again == first and not bib.was_read
+    assert again == convert(BODY)  # what a build without any cache renders
+
+
+def test_an_edited_bib_or_other_citations_render_again(tmp_path):
+    bib_file = tmp_path / "refs.bib"
+    bib_file.write_bytes((DATA / "refs.bib").read_bytes())
+    cached_convert(tmp_path, BODY)
+    html, bib = cached_convert(tmp_path, BODY + "And [@greydanus2020].\n")
+    assert bib.was_read and 'id="ref-greydanus2020"' in html
+    stat = bib_file.stat()
+    edited = bib_file.read_text(encoding="utf-8").replace("Batch Normalization", "Batch Normalisation")
+    bib_file.write_text(edited, encoding="utf-8")  # the same size,
+    os.utime(bib_file, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # the same mtime: the content decides
+    html, bib = cached_convert(tmp_path, BODY + "And [@greydanus2020].\n")
+    assert bib.was_read and "Batch Normalisation" in html and "Batch Normalization" not in html
+
+
+def test_a_broken_bib_fails_even_when_its_last_good_rendering_is_cached(tmp_path):
+    bib_file = tmp_path / "refs.bib"
+    bib_file.write_bytes((DATA / "refs.bib").read_bytes())
+    cached_convert(tmp_path, BODY)
+    bib_file.write_text(bib_file.read_text(encoding="utf-8") + "\n@article{broken,\n  title={B", encoding="utf-8")
+    with pytest.raises(ArticleSyntaxError, match="never closed"):
+        cached_convert(tmp_path, BODY)
+
+
+def test_a_tampered_cache_entry_is_rendered_again_not_used(tmp_path):
+    (tmp_path / "refs.bib").write_bytes((DATA / "refs.bib").read_bytes())
+    first, _ = cached_convert(tmp_path, BODY)
+    (cache_file,) = (tmp_path / "cache").rglob("*.json")
+    data = json.loads(cache_file.read_text(encoding="utf-8"))
+    data["texts"][0] = "<script>alert(1)</script>Santurkar"
+    cache_file.write_text(json.dumps(data), encoding="utf-8")
+    html, bib = cached_convert(tmp_path, BODY)
+    assert bib.was_read and html == first and "<script" not in html
+    data["texts"][0], data["entries"][0][2] = first.split('href="#ref-santurkar2018">')[1].split("</a>")[0], \
+        'https://x.org/" onmouseover="alert(1)'
+    cache_file.write_text(json.dumps(data), encoding="utf-8")
+    html, bib = cached_convert(tmp_path, BODY)
+    assert bib.was_read and html == first and "onmouseover" not in html

@@ -116,3 +116,18 @@ def test_inline_values_are_data_never_references_or_markup():
 
     html, _ = render("```{python}\nx = 1\n```\n\nValue `{python} x`.", [], inline={"x": "@fig-x _y_"})
     assert '<span class="inline-value">@fig-x _y_</span>' in html
+
+
+def test_targets_are_read_as_a_browser_reads_the_page():
+    """libxml2 reads the page (references/crossref.py `target_numbers`): HTML5 figure markup with
+    void <source>/<img> tags, sub-figures, entities; a target inside a comment or a script is none."""
+    from execblocks.references.crossref import target_numbers
+
+    page = ('<figure id="fig-a"><picture><source srcset="a.png 1x"><img src="a.png" alt="x &gt; y"></picture>'
+            '<figure id="fig-a-1"><img src="b.png"><figcaption><span class="subfigure-letter">(a)</span></figcaption>'
+            '</figure><figcaption><span class="figure-number">Figure&nbsp;2.</span> A</figcaption></figure>'
+            '<!-- <div id="fig-hidden"><span class="figure-number">Figure 9.</span></div> -->'
+            '<script>var s = \'<div id="tbl-fake"><span class="table-number">Table 7.</span></div>\';</script>'
+            '<h2 id="sec-b"><span class="header-section-number">3.1</span> B</h2>'
+            '<div class="equation" id="eq-c"><span class="equation-number">(4)</span></div>')
+    assert target_numbers(page) == {"fig-a": "2", "fig-a-1": "2(a)", "sec-b": "3.1", "eq-c": "4"}

@@ -111,3 +111,9 @@ def test_module_level_data_of_the_projects_modules_comes_back(shell, tmp_path, m
     restart(shell, data)
     assert run(shell, "registry_mod.ITEMS") == [1, 2]
     assert run(shell, "registry_mod.ITEMS is kept") is True  # one object, as before
+
+
+def test_a_snapshot_is_taken_where_rerunning_the_blocks_since_the_last_costs_more():
+    assert kernel_snapshot.worth_taking(0.0, None)  # the first one: nothing to resume from yet
+    assert not kernel_snapshot.worth_taking(0.001, 0.05)  # a print after a 50 ms snapshot: rerun it
+    assert kernel_snapshot.worth_taking(0.06, 0.05)  # the blocks since cost more than a snapshot

@@ -133,3 +133,64 @@ def test_fences_markdown_does_not_render_as_code_are_never_executed(tmp_path):
     article = parse_text(HIDDEN_FENCES, path, tmp_path, tmp_path / "content")
     assert [b.code for b in article.blocks] == ['print("runs")']
     assert [i.expr for i in article.inline] == ["1 + 1"]
+
+
+def test_repeated_option_lines_are_read_once_but_never_shared():
+    """Block options are read once per distinct text (source/parse.py `_block_yaml`): two blocks
+    with the same `#|` lines get equal options, neither holding the other's objects, and a
+    text that does not parse fails every time it is read, not only the first."""
+    from execblocks.source import parse as parse_module
+
+    lines = "#| fig-cap:\n#|   - One\n#|   - Two\n"
+    first = parse_module._block_yaml(lines.replace("#| ", "").replace("#|", ""))
+    first["fig-cap"].append("changed by a caller")
+    again = parse_module._block_yaml(lines.replace("#| ", "").replace("#|", ""))
+    assert again == {"fig-cap": ["One", "Two"]}
+    article = parse(f"```{{python}}\n{lines}plt.plot([1]); plt.plot([2])\n```\n\n```{{python}}\n{lines}x = 1\n```\n")
+    assert [b.options.fig_cap for b in article.blocks] == [("One", "Two")] * 2
+    for name in ("b.md", "c.md"):
+        with pytest.raises(ArticleSyntaxError, match="not valid YAML"):
+            parse("```{python}\n#| echo: [unclosed\nx = 1\n```\n", name)
+
+
+def test_an_article_that_is_a_link_resolves_to_its_target(tmp_path):
+    """Paths are resolved a folder at a time (`_resolved`): a file that is itself a symlink
+    still resolves to where it points, as Path.resolve() would."""
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "sub").mkdir()
+    target = tmp_path / "content" / "sub" / "real.md"
+    target.write_text("```{python}\nx = 1\n```\n")
+    (tmp_path / "content" / "link.md").symlink_to(target)
+    (tmp_path / "content" / "plain.md").write_text("```{python}\nx = 2\n```\n")
+    link = parse_text(target.read_text(), tmp_path / "content" / "link.md", tmp_path, tmp_path / "content")
+    plain = parse_text("```{python}\nx = 2\n```\n", tmp_path / "content" / "plain.md", tmp_path, tmp_path / "content")
+    assert link.path == target.resolve() and link.rel_path == "content/sub/real.md" and link.article_id == "sub/real"
+    assert plain.path == (tmp_path / "content" / "plain.md").resolve() and plain.rel_path == "content/plain.md"
+
+
+@pytest.mark.parametrize("date, readable", [("2026-11-25", True), ("2026-11-25 14:30", True), ("25 November 2026", True),
+                                            ("2026-02-30", False), ("2026-13-01 10:00", False), ("soon", False)])
+def test_dates_pelican_cannot_read_fail_before_any_block_runs(date, readable):
+    """ISO dates are checked by Python's own reader first (source/preflight.py), any other by
+    Pelican's: the verdict is Pelican's either way."""
+    from execblocks.errors import ArticleMetadataError
+    from execblocks.source.preflight import check_metadata
+
+    article = parse(f"Title: A\nDate: {date}\n\n```{{python}}\nx = 1\n```\n")
+    if readable:
+        check_metadata(article)
+    else:
+        with pytest.raises(ArticleMetadataError, match="is not a date Pelican can read"):
+            check_metadata(article)
+
+
+def test_discovery_skips_hidden_files_and_folders_and_keeps_pelicans_order(tmp_path):
+    from execblocks.source.parse import discover
+
+    content = tmp_path / "content"
+    for name in ("b.md", "a-b.md", "a/b.md", "a/.hidden.md", ".drafts/c.md", "notes.txt", "z.qmd"):
+        (content / name).parent.mkdir(parents=True, exist_ok=True)
+        (content / name).write_text("Title: T\n\nProse.\n")
+    (content / "broken.md").symlink_to(tmp_path / "nowhere.md")
+    assert [a.rel_path for a in discover(content, tmp_path)] == \
+        ["content/a/b.md", "content/a-b.md", "content/b.md", "content/z.qmd"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
 from dataclasses import dataclass
 
 # Calls that read or write names the analysis cannot see.
@@ -291,3 +292,23 @@ def last_block_to_run(names: list[BlockNames], first: int, final_reads: frozense
                 opaque |= names[between].opaque
             last = index
     return last
+
+
+IMPORT_LINE = re.compile(r"^\s*(?:import|from)\s+([A-Za-z_]\w*)", re.M)
+
+
+def imported_packages(code: str) -> frozenset[str]:
+    """The top-level modules a block's code imports by name (`import a.b`, `from a import b`;
+    relative imports are the article's own). Code that is not Python (a magic) is read
+    line by line for `import x` / `from x import` lines."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return frozenset(IMPORT_LINE.findall(code))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.partition(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.partition(".")[0])
+    return frozenset(found)

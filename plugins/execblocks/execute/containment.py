@@ -15,12 +15,19 @@ import signal
 import sys
 from pathlib import Path
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
+from traitlets import Type
+
+from execblocks.execute.kernel_client import PromptKernelClient
 
 LAUNCHER = Path(__file__).resolve().with_name("kernel_launcher.py")
 
 
 class ContainedKernelManager(AsyncKernelManager):
+    # Ready once the kernel answers, without jupyter_client's 0.2 s of IOPub silence.
+    client_factory = Type(PromptKernelClient, klass=AsyncKernelClient)
+
     def format_kernel_cmd(self, extra_arguments=None) -> list[str]:
         command = super().format_kernel_cmd(extra_arguments)
         return [sys.executable, str(LAUNCHER), str(os.getpid()), "--", *command]
@@ -37,10 +44,10 @@ class ContainedKernelManager(AsyncKernelManager):
                 process.send_signal(signal.SIGTERM)
             except OSError:
                 pass
-            for _ in range(50):
+            for _ in range(500):  # up to 5 s; looked at often: it is usually gone in a few ms
                 if process.poll() is not None:
                     break
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(0.01)
         await super()._async_kill_kernel(restart=restart)
 
     def exit_status(self) -> int | None:

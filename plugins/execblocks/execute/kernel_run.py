@@ -181,7 +181,8 @@ async def _execute(article: Article, settings: EngineSettings, progress: Progres
     if snapshots is not None:
         staging = snapshots.staging()
         keep_snapshots(full, settings.kernel_policy, str(staging),
-                       [str(d) for d in settings.code_dirs] + [str(article.path.parent)])
+                       [str(d) for d in settings.code_dirs] + [str(article.path.parent)],
+                       settings.snapshot_every_block)
     if resume.skip_from is not None and not _same_counts(full, resume):
         resume = resume.without_skipping()  # the cells before them changed their numbering
     resumed = None

@@ -103,6 +103,12 @@ def _hash_once(path: str) -> str | None:
         return None
 
 
+@functools.lru_cache(maxsize=None)
+def _project_file_hash(root: str, rel: str) -> str | None:
+    # Per (root, rel), so 2,000 articles naming the same 18 files join 18 paths, not 36,000.
+    return file_hash(os.path.join(root, rel))
+
+
 def current_environment() -> dict[str, str]:
     """Versions as installed now, read from package metadata (importing nothing heavy)."""
     return dict(_installed_versions())
@@ -218,7 +224,7 @@ def _changed_dependencies(recorded: dict[str, str], settings: EngineSettings) ->
     reasons = []
     root = os.fspath(settings.root)
     for rel, digest in recorded.items():
-        now = file_hash(os.path.join(root, rel))
+        now = _project_file_hash(root, rel)
         if now is None:
             reasons.append(f"{rel} was deleted")
         elif now != digest:
@@ -243,6 +249,7 @@ def plan_articles(articles: list[Article], store: ResultsStore, settings: Engine
     """One plan per article; the fresh ones whose id is in `force` are marked to rerun."""
     _installed_versions.cache_clear()  # a long-lived process (livereload) sees new installs
     _hash_once.cache_clear()  # one pass, one hash per file
+    _project_file_hash.cache_clear()
     plans = [plan_article(a, store, settings) for a in articles]
     for plan in plans:
         if plan.state == FRESH and plan.article.article_id in force:

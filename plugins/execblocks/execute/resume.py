@@ -218,7 +218,14 @@ class SnapshotCache:
                 folder.mkdir(parents=True, exist_ok=True)
                 shutil.move(block.snapshot, folder / name)
                 info["snapshot"] = name
-            else:
+            elif not block.unpicklable:
+                # A block cheaper to rerun than to snapshot after (execkernel.snapshot.worth_taking):
+                # nothing to resume from, so no sidecar either (latest.json has its record), and
+                # an earlier run's files under this key go.
+                (folder / f"{keys[index]}.snap").unlink(missing_ok=True)
+                (folder / f"{keys[index]}.json").unlink(missing_ok=True)
+                continue
+            if block.unpicklable:
                 info["unpicklable"] = [list(pair) for pair in block.unpicklable]
                 notes.append(f"no snapshot after block {index + 1}: "
                              + ", ".join(f"{name} ({why})" for name, why in block.unpicklable))

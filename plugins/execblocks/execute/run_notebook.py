@@ -18,6 +18,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from execkernel import hooks
 from execkernel.policy import KernelPolicy
 from execblocks.errors import ERROR_TRUE_HINT, BlockExecutionError
+from execblocks.execute.blocknames import imported_packages
 from execblocks.source.parse import Article
 from execblocks.render.ansi import strip_escapes
 from execblocks.execute.widget_state import stable_ids
@@ -52,10 +53,10 @@ def build_notebook(article: Article, policy: KernelPolicy) -> nbformat.NotebookN
             width, height = block.options.fig_width or 6.4, block.options.fig_height or 4.8
             cells.append(_hidden(f"__execblocks__.set_figsize({width!r}, {height!r})"))
             figsize = wanted
-        policy = (block.options.figure_format, block.options.fig_dpi)
-        if block.options.eval and policy != figure_policy:
-            cells.append(_hidden(f"__execblocks__.figure_options({policy[0]!r}, {policy[1]!r})"))
-            figure_policy = policy
+        wanted_policy = (block.options.figure_format, block.options.fig_dpi)
+        if block.options.eval and wanted_policy != figure_policy:
+            cells.append(_hidden(f"__execblocks__.figure_options({wanted_policy[0]!r}, {wanted_policy[1]!r})"))
+            figure_policy = wanted_policy
         cell = nbformat.v4.new_code_cell(block.code)
         cell.metadata["execblocks"] = {"block": block.index, "line": block.code_line}
         tags = []
@@ -72,7 +73,18 @@ def build_notebook(article: Article, policy: KernelPolicy) -> nbformat.NotebookN
         cells.append(cell)
     cells.append(_hidden("__execblocks__.collect()"))
     nb.cells = cells
+    nb.cells[0].source = _install_source(nb, policy)
     return nb
+
+
+def _install_source(nb: nbformat.NotebookNode, policy: KernelPolicy, snapshots: dict | None = None) -> str:
+    """The install cell, told which modules the blocks that run import by name: a module the
+    kernel side loads for itself (cloudpickle) still counts as the article's when they do."""
+    imports = set()
+    for cell in nb.cells:
+        if "block" in cell.metadata.get("execblocks", {}) and "skip-execution" not in cell.metadata.get("tags", []):
+            imports |= imported_packages(cell.source)
+    return policy.install_source(snapshots, sorted(imports))
 
 
 def execution_counts(nb: nbformat.NotebookNode) -> list[int | None]:
@@ -93,13 +105,16 @@ def block_cells(nb: nbformat.NotebookNode) -> dict[int, int]:
             if "block" in c.metadata.get("execblocks", {})}
 
 
-def keep_snapshots(nb: nbformat.NotebookNode, policy: KernelPolicy, staging: str, project: list[str]) -> None:
-    """Make the install cell ask the kernel for its state after every block, which it
-    tells by the block cell's execution count (`project`: the folders of the modules whose
-    module-level data the state includes)."""
+def keep_snapshots(nb: nbformat.NotebookNode, policy: KernelPolicy, staging: str, project: list[str],
+                   every_block: bool = False) -> None:
+    """Make the install cell ask the kernel for its state after the blocks, which it tells
+    by the block cell's execution count (`project`: the folders of the modules whose
+    module-level data the state includes): after every one with `every_block`, else after
+    those that cost more to rerun than the snapshot does (execkernel.snapshot.worth_taking)."""
     counts = execution_counts(nb)
     blocks = {counts[n]: block for block, n in block_cells(nb).items() if counts[n] is not None}
-    nb.cells[0].source = policy.install_source({"staging": staging, "blocks": blocks, "project": project})
+    nb.cells[0].source = _install_source(nb, policy, {"staging": staging, "blocks": blocks, "project": project,
+                                                  "every_block": every_block})
 
 
 @dataclass(frozen=True)

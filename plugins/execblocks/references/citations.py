@@ -19,6 +19,9 @@ from e-mail addresses and code); `CitationProcessor` renders them in document or
 Each rendered item is a link `#ref-<key>` with id `cite-<key>-<n>`; each entry of the
 References section links back to every citation of it. An unknown key is an
 `ArticleSyntaxError` naming the file and line of its first use.
+
+What citeproc renders is remembered under CACHE_PATH (references/citecache.py): a build
+whose .bib, style and citations are unchanged reads neither the .bib nor citeproc.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import nh3
 from markdown.treeprocessors import Treeprocessor
 
 from execblocks.errors import ArticleSyntaxError
+from execblocks.references import citecache
 from execblocks.render.sanitize import sanitize_inline
 from execblocks.source.header import Header
 
@@ -51,36 +55,61 @@ INLINE_TAGS = {"i", "b", "em", "strong", "span", "sup", "sub"}
 
 @dataclass
 class Bibliography:
-    """The references an article may cite, and the style they are formatted in."""
+    """The references an article may cite, and the style they are formatted in. Read from
+    the files (citeproc, pylatexenc) on first use: a build whose citations are all in the
+    rendering cache (references/citecache.py) never reads them."""
 
-    source: object  # citeproc BibliographySource (keys lowercased)
-    style: object  # citeproc CitationStylesStyle
+    bib_paths: list[Path]
+    style_path: Path
     paths: list[str]  # as shown in messages
-    urls: dict[str, str] = field(default_factory=dict)  # key -> url field of the entry
+    files_shown: list[str]  # each .bib's name in error messages (project-relative)
+    cache_file: Path | None = None  # where this article's rendering is remembered
+    bib_key: str | None = None  # citecache.bib_key of the files, with a cache file
+    cached: dict = field(default_factory=dict)  # that file's contents as read
+    contents: tuple | None = field(default=None, repr=False)  # (source, style, urls) once read
 
-    @classmethod
-    def load(cls, bib_paths: list[Path], style_path: Path, shown: list[str],
-             files_shown: list[str] | None = None) -> "Bibliography":
-        """`files_shown`: each .bib's name in error messages (project-relative)."""
-        from citeproc import CitationStylesStyle
+    def load(self) -> "Bibliography":
+        """Read the .bib files and the style now (errors at the .bib's own line)."""
+        if self.contents is None:
+            from citeproc import CitationStylesStyle
 
-        from execblocks.references.bibrefs import load_source
+            from execblocks.references.bibrefs import load_source
 
-        # Not citeproc's own BibTeX reader: it hangs on a truncated file and stops on \emph
-        # (references/bibfile.py says why); ours errors at the .bib's line instead.
-        source, urls = load_source(bib_paths, files_shown or [str(path) for path in bib_paths])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            style = CitationStylesStyle(str(style_path), validate=False)
-        return cls(source, style, shown, urls)
+            # Not citeproc's own BibTeX reader: it hangs on a truncated file and stops on \emph
+            # (references/bibfile.py says why); ours errors at the .bib's line instead.
+            source, urls = load_source(self.bib_paths, self.files_shown)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                style = CitationStylesStyle(str(self.style_path), validate=False)
+            self.contents = (source, style, urls)
+        return self
+
+    @property
+    def was_read(self) -> bool:
+        """Whether this build read the files (citeproc and all), or the cache served."""
+        return self.contents is not None
+
+    @property
+    def source(self):  # citeproc BibliographySource (keys lowercased)
+        return self.load().contents[0]
+
+    @property
+    def style(self):  # citeproc CitationStylesStyle
+        return self.load().contents[1]
+
+    @property
+    def urls(self) -> dict[str, str]:  # key -> url field of the entry
+        return self.load().contents[2]
 
     def __contains__(self, key: str) -> bool:
         return key.lower() in self.source
 
 
-def bibliography_for(header: Header, article_path: Path, rel_path: str, settings: dict, root: Path) \
-        -> Bibliography | None:
-    """The article's bibliography (its header's, else the site's default), or None when it has none."""
+def bibliography_for(header: Header, article_path: Path, rel_path: str, settings: dict, root: Path,
+                     cache_dir: Path | None = None) -> Bibliography | None:
+    """The article's bibliography (its header's, else the site's default), or None when it has none.
+    With `cache_dir` (Pelican's CACHE_PATH), files whose rendering is on record there are
+    read only if the citations must be rendered again (references/citecache.py)."""
     if header.fields.get("bibliography"):
         entries, base, where = _paths(header.fields["bibliography"]), article_path.parent, header.line_of("bibliography")
     elif settings.get("EXECBLOCKS_BIBLIOGRAPHY"):
@@ -99,8 +128,14 @@ def bibliography_for(header: Header, article_path: Path, rel_path: str, settings
         raise _setting_error(rel_path, header.line_of("csl") if header.fields.get("csl") else 0,
                              f"CSL style {style_name} not found (looked for {style})",
                              "Give the .csl file's path relative to the article (or the project root in EXECBLOCKS_CSL).")
+    bib = Bibliography(paths, style, entries, [_shown(path, root) for path in paths],
+                       citecache.cache_file(cache_dir, rel_path))
     try:
-        return Bibliography.load(paths, style, entries, [_shown(path, root) for path in paths])
+        if bib.cache_file is not None:
+            bib.bib_key, bib.cached = citecache.bib_key(paths, style), citecache.read(bib.cache_file)
+        if bib.cached.get("bib") != bib.bib_key or bib.bib_key is None:
+            bib.load()  # files never read without error: read now, so a broken .bib fails here
+        return bib
     except ArticleSyntaxError:  # at the .bib file's own line, naming the entry
         raise
     except Exception as error:  # citeproc's CSL reader raises bare exceptions on a malformed style
@@ -160,9 +195,37 @@ class CitationProcessor(Treeprocessor):
         spans = [e for e in root.iter("span") if e.get("class") == "citation" and e.get("data-cite")]
         if bib is None or not spans:
             return
+        citations = [self.state.citations[int(span.get("data-cite"))] for span in spans]
+        key = citecache.citations_key(bib.bib_key, citations) if bib.bib_key else None
+        cited = [item.key.lower() for citation in citations for item in citation.items]
+        rendered = citecache.lookup(bib.cached, key, _verified, cited) if key else None
+        if rendered is None:
+            rendered = self._render(bib, citations)
+            if key:
+                citecache.write(bib.cache_file, bib.bib_key, key, rendered)
+        layout_prefix, delimiter, layout_suffix = rendered.layout
+        texts = iter(rendered.texts)
+        uses: dict[str, list[str]] = {}  # key -> ids of its citations, in document order
+        for span, citation in zip(spans, citations):
+            parts = []
+            for item in citation.items:
+                anchors = uses.setdefault(item.key.lower(), [])
+                anchor = f"cite-{item.key.lower()}-{len(anchors) + 1}"
+                anchors.append(anchor)
+                link = (f'<a class="citation-link" id="{html.escape(anchor, quote=True)}" '
+                        f'href="#ref-{html.escape(item.key.lower(), quote=True)}">{next(texts)}</a>')
+                before = html.escape(item.prefix) + " " if item.prefix else ""
+                extra = "" if LOCATOR.match(item.suffix) else item.suffix  # a locator is in the text
+                parts.append(before + link + html.escape(extra))
+            markup = parts[0] if citation.narrative else layout_prefix + delimiter.join(parts) + layout_suffix
+            span.text = self.md.htmlStash.store(markup)
+            del span.attrib["data-cite"]
+        self._append_references(root, rendered.entries, uses)
+
+    def _render(self, bib: "Bibliography", citations: list) -> "citecache.Rendered":
+        """citeproc's text of every cited item, in document order, and the References."""
         from citeproc import Citation, CitationItem, CitationStylesBibliography, formatter
 
-        citations = [self.state.citations[int(span.get("data-cite"))] for span in spans]
         for citation in citations:
             for item in citation.items:
                 if item.key not in bib:
@@ -171,38 +234,22 @@ class CitationProcessor(Treeprocessor):
                         f"unknown citation key @{item.key} (not in {', '.join(bib.paths)})",
                         "Add the entry to the .bib file, or fix the key's spelling.")
         engine = CitationStylesBibliography(bib.style, bib.source, formatter.html)
-        singles = []  # (span, item, citeproc Citation of that one item)
-        for span, citation in zip(spans, citations):
+        singles = []  # (item, citeproc Citation of that one item, narrative)
+        for citation in citations:
             for item in citation.items:
                 locator, _ = _locator(item.suffix)
                 cite = CitationItem(item.key, locator=locator) if locator else CitationItem(item.key)
-                singles.append((span, item, Citation([cite])))
-        for _, _, cite in singles:
+                singles.append((item, Citation([cite]), citation.narrative))
+        for _, cite, _ in singles:
             engine.register(cite)
         engine.sort()
         layout = bib.style.root.citation.layout
         prefix, suffix = layout.get("prefix", ""), layout.get("suffix", "")
-        delimiter = layout.get("delimiter", "; ")
-        uses: dict[str, list[str]] = {}  # key -> ids of its citations, in document order
-        rendered: dict[int, list[str]] = {}
-        for span, item, cite in singles:
-            key = item.key.lower()
-            anchors = uses.setdefault(key, [])
-            anchor = f"cite-{key}-{len(anchors) + 1}"
-            anchors.append(anchor)
-            text = self._item_text(engine, bib, item, cite, prefix, suffix,
-                                   citations[spans.index(span)].narrative)
-            link = (f'<a class="citation-link" id="{html.escape(anchor, quote=True)}" '
-                    f'href="#ref-{html.escape(key, quote=True)}">{text}</a>')
-            before = html.escape(item.prefix) + " " if item.prefix else ""
-            _, extra = _locator(item.suffix)
-            rendered.setdefault(id(span), []).append(before + link + html.escape(extra))
-        for span, citation in zip(spans, citations):
-            parts = rendered[id(span)]
-            markup = parts[0] if citation.narrative else prefix + delimiter.join(parts) + suffix
-            span.text = self.md.htmlStash.store(markup)
-            del span.attrib["data-cite"]
-        self._append_references(root, engine, bib, uses)
+        texts = tuple(self._item_text(engine, bib, item, cite, prefix, suffix, narrative)
+                      for item, cite, narrative in singles)
+        entries = tuple((item.key, _clean(entry), bib.urls.get(item.key))
+                        for item, entry in zip(engine.items, engine.bibliography()))
+        return citecache.Rendered(texts, entries, (prefix, layout.get("delimiter", "; "), suffix))
 
     def _item_text(self, engine, bib, item, cite, prefix, suffix, narrative) -> str:
         reference = bib.source[item.key.lower()]
@@ -218,7 +265,7 @@ class CitationProcessor(Treeprocessor):
             text = text[len(prefix):len(text) - len(suffix)] if suffix else text[len(prefix):]
         return text
 
-    def _append_references(self, root, engine, bib, uses) -> None:
+    def _append_references(self, root, entries, uses) -> None:
         """The bibliography goes where the document says, as in Pandoc and Quarto: into its
         `::: {#refs}` div; else under its own closing "References" heading; else into a
         "References" section of its own at the end (before the footnotes)."""
@@ -244,10 +291,7 @@ class CitationProcessor(Treeprocessor):
         section.set("role", "doc-bibliography")
         body = etree.SubElement(section, "div")
         body.set("class", "csl-bib-body")
-        for item, entry in zip(engine.items, engine.bibliography()):
-            key = item.key
-            entry_html = _clean(entry)
-            url = bib.urls.get(key)
+        for key, entry_html, url in entries:
             if url and url not in entry_html:
                 entry_html += f' <a href="{html.escape(url, quote=True)}">{html.escape(url)}</a>'
             links = " ".join(
@@ -265,6 +309,11 @@ class CitationProcessor(Treeprocessor):
             root.append(section)
         else:
             root.insert(footnotes, section)
+
+
+def _verified(markup: str) -> bool:
+    """A cached string is used only when it is already what the sanitiser keeps of it."""
+    return sanitize_inline(markup, INLINE_TAGS, {"span": {"style"}}) == markup
 
 
 def _year(reference) -> str:

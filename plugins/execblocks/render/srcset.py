@@ -17,6 +17,7 @@ theme, Pelican's `simple` included), feeds by the `feed_generated` signal. A str
 
 from __future__ import annotations
 
+import functools
 import re
 
 STATIC = "{static}"
@@ -31,6 +32,13 @@ def resolve_srcset(markup: str) -> str:
     `src` is unresolved, or in another folder: Pelican has already warned about a missing file)."""
     if STATIC not in markup:
         return markup
+    return _resolved(str(markup))
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved(markup: str) -> str:
+    # A pure function of the text, and templates output the same page text more than once
+    # (the article, its feed entries, summaries): each distinct text is resolved once.
     return FIGURE.sub(_resolve_figure, markup)
 
 

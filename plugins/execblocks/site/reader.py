@@ -164,7 +164,8 @@ class ExecMarkdownReader(MarkdownReader):
         if "bibliography" in header.fields or self.settings.get("EXECBLOCKS_BIBLIOGRAPHY"):
             from execblocks.references.citations import bibliography_for  # citeproc: only for articles that cite
 
-            bibliography = bibliography_for(header, path, rel_path, self.settings, settings.root)
+            bibliography = bibliography_for(header, path, rel_path, self.settings, settings.root,
+                                            settings.cache_dir)
         return ReferencesExtension(rel_path, text, bibliography)
 
 

@@ -11,12 +11,11 @@ what was rendered. Nothing is kept at module level or in the environment: `pelic
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from execblocks.config import EngineSettings
 from execblocks.execute.plan import ArticlePlan
-from execblocks.source.parse import Article
+from execblocks.source.parse import Article, resolved_path
 
 if TYPE_CHECKING:
     from execblocks.pipeline import BuildReport
@@ -37,11 +36,11 @@ class BuildSession:
 
     def article_for(self, source_path) -> Article | None:
         """The article at `source_path` as the update parsed it (header, Markdown text)."""
-        return self._articles.get(Path(source_path).resolve())
+        return self._articles.get(resolved_path(source_path))
 
     def plan_for(self, source_path) -> ArticlePlan | None:
         """The plan of the executable article at `source_path`; None for any other file."""
-        return self._plans.get(Path(source_path).resolve())
+        return self._plans.get(resolved_path(source_path))
 
 
 def session_of(settings: dict) -> BuildSession | None:

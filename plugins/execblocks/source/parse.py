@@ -11,8 +11,10 @@ execution and rendering can never disagree about which block is which.
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -267,7 +269,7 @@ def _parse_block(index: int, fence: Fence, lines: list[str], rel_path: str, inhe
         raise ArticleSyntaxError(rel_path, fence_line, f"unsupported fence attributes {attrs!r}",
                                  "Put options on `#| key: value` lines at the top of the block.")
     try:
-        raw = load_yaml("\n".join(option_lines)) if any(t.strip() for t in option_lines) else {}
+        raw = _block_yaml("\n".join(option_lines)) if any(t.strip() for t in option_lines) else {}
     except YamlError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = fence_line + 1 + (mark.line if mark else 0)
@@ -299,6 +301,18 @@ def _parse_block(index: int, fence: Fence, lines: list[str], rel_path: str, inhe
                  markdown_lines=(fence_line, fence.close_line + 1))
 
 
+def _block_yaml(text: str):
+    """A block's `#|` lines as YAML, each distinct text read once per process: a site's blocks
+    repeat the same few (`echo: false`), and libyaml plus the alias bound cost more than
+    the rest of parsing a block. A copy each time, so no caller shares another's lists."""
+    return copy.deepcopy(_block_yaml_once(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _block_yaml_once(text: str):
+    return load_yaml(text)  # a YamlError is raised (and not cached) every time the text is read
+
+
 def _inline_exprs(lines: list[str], fences: list[Fence]) -> list[InlineExpr]:
     inside = set()
     for fence in fences:
@@ -325,18 +339,42 @@ def _relative(path: Path, root: Path) -> str:
 @functools.lru_cache(maxsize=4096)
 def _resolved(path) -> Path:
     # Resolving is a system call per path component; a build asks for the same few
-    # folders once per article (thousands of times on a big site).
-    return Path(path).resolve()
+    # folders once per article (thousands of times on a big site). So a file is its
+    # folder, resolved once, plus its name, when the name itself is no link (one lstat).
+    path = Path(path)
+    if path.name in ("", ".", "..") or not path.is_absolute() or os.path.islink(path):
+        return path.resolve()
+    return _resolved(path.parent) / path.name
+
+
+def resolved_path(path) -> Path:
+    """`Path(path).resolve()`, each folder resolved once per process (the reader asks for
+    every article's path again: 200 articles, 400 resolves of six components each)."""
+    return _resolved(Path(path).absolute())
 
 
 ARTICLE_SUFFIXES = (".md", ".qmd", ".ipynb")
 
 
+def _article_files(content_dir: Path) -> list[str]:
+    """The article files under `content_dir`, hidden files and folders left out, in the order
+    Path objects sort (by their parts). One os.walk with strings: with Path objects, listing
+    2,000 articles cost more than reading them."""
+    top = os.fspath(content_dir)
+    found = []
+    for folder, subfolders, files in os.walk(top):  # symlinked folders are not entered, as rglob does not
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        for name in files:
+            if not name.startswith(".") and os.path.splitext(name)[1] in ARTICLE_SUFFIXES:
+                path = os.path.join(folder, name)
+                if os.path.isfile(path):  # a link to a file counts; a broken one does not
+                    found.append(path)
+    return sorted(found, key=lambda path: os.path.relpath(path, top).split(os.sep))
+
+
 def discover(content_dir: Path, root: Path, defaults: dict | None = None) -> list[Article]:
     """Every article (Markdown, Quarto, Jupyter notebook) under the content folder, parsed, in a stable order."""
-    paths = sorted(p for p in content_dir.rglob("*") if p.suffix in ARTICLE_SUFFIXES and p.is_file()
-                   and not any(part.startswith(".") for part in p.relative_to(content_dir).parts))
-    articles = [parse_article(p, root, content_dir, defaults) for p in paths]
+    articles = [parse_article(Path(p), root, content_dir, defaults) for p in _article_files(content_dir)]
     seen: dict[str, Article] = {}
     for article in articles:
         if article.article_id in seen:

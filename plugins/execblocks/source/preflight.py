@@ -8,6 +8,9 @@ and `invoke status` would have called it fresh. These checks read only the artic
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 from execblocks.errors import ArticleMetadataError
 from execblocks.source.header import COMPUTED_DATES
 from execblocks.source.parse import Article
@@ -20,6 +23,22 @@ TITLE_HINT = ("Pelican skips an article without one: add a `Title: ...` line at 
               "the first blank line), or `title:` in its YAML header.")
 
 
+# `2026-11-25`, `2026-11-25 14:30[:05]`: what nearly every header holds. When Python's own
+# ISO reader takes such a date, so does Pelican's (dateutil's parser, tens of microseconds
+# an article); any other text, or one Python refuses, is left to Pelican's.
+PLAIN_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?")
+
+
+def _plain_iso_date(value: str) -> bool:
+    if not PLAIN_ISO_DATE.fullmatch(value):
+        return False
+    try:
+        dt.datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
 def check_metadata(article: Article) -> None:
     """ArticleMetadataError ('content/x.md: missing Title') when Pelican would reject it."""
     header = article.header
@@ -29,6 +48,8 @@ def check_metadata(article: Article) -> None:
     value = header.fields.get("date")
     if value is None or not isinstance(value, str) or value in COMPUTED_DATES:
         return  # none (the file's date stands in), a YAML date, or Quarto's `today`: nothing to check
+    if _plain_iso_date(value):
+        return
     from pelican.utils import get_date
 
     try:

@@ -178,14 +178,19 @@ class ResultsStore:
     # -- reading ---------------------------------------------------------------------
     def read(self, article_id: str) -> StoredEntry | None:
         """The entry, None when there is none; CorruptEntryError when it fails a check.
-        The one reader of record.json, provenance.json and failure.json."""
+        The one reader of record.json, provenance.json and failure.json. (Paths as strings:
+        a freshness check of thousands of entries spent more on Path objects than on reading.)"""
         directory = self.entry_dir(article_id)
-        failure = self._read_optional(directory / FAILURE, Failure)
-        record_path = directory / RECORD
-        if not record_path.exists():
+        folder = os.fspath(directory)
+        failure = self._read_optional(os.path.join(folder, FAILURE), Failure)
+        try:
+            with open(os.path.join(folder, RECORD), "rb") as handle:
+                raw = handle.read()
+                written = os.fstat(handle.fileno()).st_mtime_ns
+        except FileNotFoundError:
             return StoredEntry(article_id, directory, None, None, failure) if failure else None
         try:
-            data = json.loads(record_path.read_text(encoding="utf-8"))
+            data = json.loads(raw.decode("utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:
             raise CorruptEntryError(article_id, f"{RECORD} unreadable: {exc}") from None
         if not isinstance(data, dict) or not _checksum_matches(data):
@@ -197,22 +202,22 @@ class ResultsStore:
             record = Record.from_json(data)
         except (KeyError, TypeError, ValueError) as exc:
             raise CorruptEntryError(article_id, f"{RECORD} lacks a field ({exc})") from None
-        written = record_path.stat().st_mtime_ns
         for name, expected in record.files.items():
-            path = directory / name
+            path = os.path.join(folder, name)
             try:
-                changed = path.stat().st_mtime_ns > written
+                changed = os.stat(path).st_mtime_ns > written
             except FileNotFoundError:
                 raise CorruptEntryError(article_id, f"{name} is missing") from None
-            if (self.verify_files or changed) and sha256_file(path) != expected:
+            if (self.verify_files or changed) and sha256_file(Path(path)) != expected:
                 raise CorruptEntryError(article_id, f"{name} fails its checksum")
-        return StoredEntry(article_id, directory, record, self._read_optional(directory / PROVENANCE, Provenance),
-                           failure)
+        return StoredEntry(article_id, directory, record,
+                           self._read_optional(os.path.join(folder, PROVENANCE), Provenance), failure)
 
     @staticmethod
-    def _read_optional(path: Path, kind):
+    def _read_optional(path, kind):
         try:
-            return kind.from_json(json.loads(path.read_text(encoding="utf-8")))
+            with open(path, "rb") as handle:
+                return kind.from_json(json.loads(handle.read().decode("utf-8")))
         except (FileNotFoundError, ValueError, UnicodeDecodeError, KeyError, TypeError):
             return None
 
@@ -231,10 +236,12 @@ class ResultsStore:
         return sha256_file(self.entry_dir(article_id) / RECORD)
 
     def entry_ids(self) -> list[str]:
-        if not self.root.exists():
-            return []
-        found = {p.parent.relative_to(self.root).as_posix()
-                 for name in (RECORD, FAILURE) for p in self.root.rglob(name)}
+        """Every folder holding a record.json or a failure.json, relative to the root. One
+        walk of the tree (every no-op build asks, to know there is nothing to prune)."""
+        found = set()
+        for folder, _, files in os.walk(self.root):  # symlinked folders are not entered, as rglob does not
+            if RECORD in files or FAILURE in files:
+                found.add(Path(folder).relative_to(self.root).as_posix())
         return sorted(found)
 
     # -- writing ---------------------------------------------------------------------

@@ -155,6 +155,9 @@ def status_lines(settings: EngineSettings, plans) -> list[str]:
         if plan.entry is None or plan.entry.record is None:
             continue
         article_id = plan.article.article_id
-        line = summary.status_line(store.verifications(article_id), store.record_digest(article_id))
+        verifications = store.verifications(article_id)
+        # The record's digest tells "of earlier results" apart; without a verification there
+        # is nothing to tell apart (2,000 articles: 2,000 record.json files read again for nothing).
+        line = summary.status_line(verifications, store.record_digest(article_id) if verifications else "")
         lines.append(f"{plan.article.rel_path}: verified: {line}")
     return lines

@@ -124,5 +124,5 @@ class _EventProgress:
     def block_done(self, article: str, block: int, seconds: float) -> None:
         self._send("block_done", article, block, seconds)
 
-    def stream(self, article: str, text: str) -> None:
-        self._send("stream", article, text)
+    def stream(self, article: str, text: str, stream: str = "stdout") -> None:
+        self._send("stream", article, text, stream)
