@@ -24,6 +24,10 @@ CASE = "pdsh-numpy-basics"
 NOTEBOOK = f"content/{CASE}/02.02-The-Basics-Of-NumPy-Arrays.ipynb"
 ARTICLE = f"{CASE}/02.02-The-Basics-Of-NumPy-Arrays"
 EDITED_CELL = "x2[0, 0] = 12\nx2"  # the 12th code cell: changes x2 in place for the cells after it
+# A snapshot after every block, as tests/integration/test_resume.py takes them: by default one
+# is taken only where the blocks since the last ran longer than saving it takes (timing), and
+# these cells run in 0.01 s each, so where a resume starts would depend on the machine's load.
+EVERY_BLOCK = {"EXECBLOCKS_SNAPSHOT_EVERY_BLOCK": True}
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +35,7 @@ def numpy_basics(tmp_path_factory) -> Project:
     """The case built once (about 4 s of kernel time); verify reads it, the resume test edits it last."""
     project = Project(tmp_path_factory.mktemp("corpus-rerun"))
     prepare(CASE, project.root)
-    project.build()
+    project.build(**EVERY_BLOCK)
     return project
 
 
@@ -70,7 +74,7 @@ def test_an_edited_cell_resumes_from_a_snapshot_and_stores_what_a_full_run_store
     edited = [c for c in notebook["cells"] if c["cell_type"] == "code"][index]
     edited["source"] = "x2[0, 0] = 13\nx2"
     (numpy_basics.root / NOTEBOOK).write_text(json.dumps(notebook, indent=1))
-    numpy_basics.build()
+    numpy_basics.build(**EVERY_BLOCK)
     assert provenance(numpy_basics).get("resumed_from_snapshot") == list(range(1, index + 1))
     resumed = stored(numpy_basics)
     assert "array([[13, " in resumed["notebook.ipynb"].decode()  # the edited cell ran (it showed 12)
