@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -255,14 +254,14 @@ def _traceback_rewriter(article: Article, nb):
 
 def readable_file(path: str, project_root: Path) -> str:
     """A traceback frame's file as a reader can place it: relative to the project
-    (`code/bnlab/train.py`), else as it is imported (`torch/nn/functional.py`, relative to the
-    longest sys.path folder holding it: the kernel runs this interpreter), else unchanged."""
+    (`code/bnlab/train.py`), else as it is imported (`torch/nn/functional.py`: the kernel runs
+    this interpreter, so the warnings' rule, `hooks.importable_path`, applies here too)."""
     full = os.path.expanduser(path)
-    homes = [str(project_root.resolve())] + [os.path.abspath(entry) for entry in sys.path if entry]
-    for base in [homes[0]] + sorted(homes[1:], key=len, reverse=True):
-        if full.startswith(base.rstrip(os.sep) + os.sep):
-            return os.path.relpath(full, base).replace(os.sep, "/")
-    return path
+    root = str(project_root.resolve()).rstrip(os.sep) + os.sep
+    if full.startswith(root):
+        return full[len(root):].replace(os.sep, "/")
+    readable = hooks.importable_path(full)
+    return path if readable == full else readable
 
 
 def located_stream(article: Article, nb, text: str) -> str:
