@@ -43,6 +43,7 @@ def test_inline_error_names_the_expression_and_its_line(project):
     assert message.startswith("content/inline.md:10: the inline value `{python} 1 / (x - 1)` raised "
                               "ZeroDivisionError: division by zero")
     assert "block -1" not in message and "__execblocks__" not in message and "error: true" not in message
+    assert "<inline value>" not in message  # the engine's wrapping of the expression
 
 
 

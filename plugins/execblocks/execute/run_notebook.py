@@ -23,6 +23,7 @@ from execblocks.render.ansi import strip_escapes
 from execblocks.execute.widget_state import stable_ids
 
 HIDDEN = "execblocks-hidden"
+INLINE_CALL = "__execblocks__.inline_values"
 CELL_FRAME = re.compile(r"Cell In\[(\d+)\], line (\d+)")
 # The same place, as the kernel names a warning's (execkernel/hooks.py): "Cell In[3], line 2:
 # UserWarning: ...". A warning reads as Python prints one, "content/x.md:12: UserWarning: ...".
@@ -66,9 +67,10 @@ def build_notebook(article: Article, policy: KernelPolicy) -> nbformat.NotebookN
         if tags:
             cell.metadata["tags"] = tags
         cells.append(cell)
-    for number, inline in enumerate(article.inline):
-        cell = _hidden(f"__execblocks__.inline_value({inline.expr})")
-        cell.metadata["execblocks"] = {"inline": number, "line": inline.line}
+    if article.inline:
+        # One cell for them all (hooks.inline_values): a cell is a kernel round trip.
+        cell = _hidden(f"{INLINE_CALL}({[i.expr for i in article.inline]!r})")
+        cell.metadata["execblocks"] = {"inline": True}
         cells.append(cell)
     cells.append(_hidden("__execblocks__.collect()"))
     nb.cells = cells
@@ -199,25 +201,33 @@ def public_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return public
 
 
+def _inline_outputs(nb: nbformat.NotebookNode) -> dict[int, dict]:
+    """Inline value number -> its output's data (hooks.inline_value tags each with its number;
+    anything else the expressions displayed is not a value)."""
+    found = {}
+    for cell in nb.cells:
+        if "inline" in cell.metadata.get("execblocks", {}):
+            for output in cell.get("outputs", []):
+                number = output.get("metadata", {}).get(hooks.INLINE_TAG)
+                if output.get("output_type") == "display_data" and isinstance(number, int):
+                    found[number] = output["data"]
+    return found
+
+
 def inline_values(nb: nbformat.NotebookNode, count: int) -> list[str]:
     values = [""] * count
-    for cell in nb.cells:
-        number = cell.metadata.get("execblocks", {}).get("inline")
-        if number is None:
-            continue
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "display_data":
-                values[number] = output["data"].get("text/markdown", output["data"].get("text/plain", ""))
+    for number, data in _inline_outputs(nb).items():
+        if number < count:
+            values[number] = data.get("text/markdown", data.get("text/plain", ""))
     return values
 
 
 def inline_markdown(nb: nbformat.NotebookNode, count: int) -> list[bool]:
     """Which inline values asked to be Markdown (hooks.inline_value)."""
     flags = [False] * count
-    for cell in nb.cells:
-        number = cell.metadata.get("execblocks", {}).get("inline")
-        if number is not None:
-            flags[number] = any("text/markdown" in o.get("data", {}) for o in cell.get("outputs", []))
+    for number, data in _inline_outputs(nb).items():
+        if number < count:
+            flags[number] = "text/markdown" in data
     return flags
 
 
@@ -312,11 +322,13 @@ def locate_error(article: Article, nb, cell_index: int, exc: Exception, why: str
     rewrite = _traceback_rewriter(article, nb)
     traceback = "\n".join(rewrite(f) for f in frames)
     if "inline" in meta:
-        # The hidden cell's wrapper call is the engine's, not the author's: keep the frames below it.
-        traceback = "\n".join(rewrite(f) for f in frames if "__execblocks__.inline_value(" not in f
+        # The one that failed: the first without a value. The hidden cell's call and the
+        # expression's own frame are the engine's wrapping: keep the frames below them.
+        failed = min(len(_inline_outputs(nb)), len(article.inline) - 1)
+        traceback = "\n".join(rewrite(f) for f in frames if INLINE_CALL not in f and hooks.INLINE_FILE not in f
                               and "Traceback (most recent call last)" not in f and f.strip("-\n "))
-        expr = article.inline[meta["inline"]].expr
-        return BlockExecutionError(article.rel_path, meta["line"], 0, ename, evalue, traceback,
+        expr = article.inline[failed].expr
+        return BlockExecutionError(article.rel_path, article.inline[failed].line, 0, ename, evalue, traceback,
                                    subject=f"the inline value `{{python}} {expr}`",
                                    hint="" if hint == "" else "Fix the expression: inline values are "
                                    "evaluated after the article's last block, in the same kernel.")
