@@ -9,6 +9,9 @@ asserts nothing. build_speed.py (`invoke bench`) calls `main()`; it also runs al
                         minus the engine, median of the pairs' CPU ratios           target <= 1.15x
   200 articles          the same on 200 generated executable articles that each import the
                         same 18 files of code/ (stored results made without running kernels)
+  both through invoke   the real site's ratios again, the plain side run as a Pelican user runs
+                        it: `invoke build` with the tasks.py pelican-quickstart writes (rendered
+                        from the installed Pelican's own template), not `pelican` alone
   status, 2,000         `invoke status` as a whole process on 2,000 such articles   target <= 1 s
   of which invoke       `invoke build` minus the same build called without invoke (tasks.py's
                         `build` as a `python -c` line), over the plain build: the part of each
@@ -66,6 +69,24 @@ def invoke(site: Path, *task: str) -> Timing:
 
 def plain_pelican(site: Path) -> Timing:
     return timed([sys.executable, "-m", "pelican", "-s", "plain.py", "--fatal", "errors", "-q"], site)
+
+
+def quickstart_tasks(site: Path) -> None:
+    """Pelican's own tasks.py as `pelican-quickstart` writes it (its template in the installed
+    Pelican, every optional part left out), reading plain.py: the `invoke build` a Pelican
+    user without the engine runs. Saved as quickstart_tasks.py (`invoke -c quickstart_tasks`)."""
+    import jinja2
+    import pelican
+
+    template = Path(pelican.__file__).parent / "tools" / "templates" / "tasks.py.jinja2"
+    text = jinja2.Template(template.read_text()).render()
+    settings = 'SETTINGS_FILE_BASE = "pelicanconf.py"'
+    assert settings in text, f"Pelican's {template.name} no longer names its settings file as {settings}"
+    (site / "quickstart_tasks.py").write_text(text.replace(settings, 'SETTINGS_FILE_BASE = "plain.py"'))
+
+
+def quickstart_pelican(site: Path) -> Timing:
+    return timed([sys.executable, "-m", "invoke", "-c", "quickstart_tasks", "build"], site)
 
 
 def user_site(root: Path, with_repo_content: bool) -> Path:
@@ -137,12 +158,12 @@ class Paired:
     ratio: float  # median over pairs of engine CPU / plain CPU
 
 
-def pairs(site: Path, before_each=None) -> Paired:
+def pairs(site: Path, before_each=None, plain=plain_pelican) -> Paired:
     engine_runs, plain_runs = [], []
     for n in range(PAIRS):
         if before_each:
             before_each(n)
-        plain_runs.append(plain_pelican(site))
+        plain_runs.append(plain(site))
         engine_runs.append(invoke(site, "build"))
     med = lambda runs: Timing(statistics.median(t.wall for t in runs), statistics.median(t.cpu for t in runs))  # noqa: E731
     return Paired(med(engine_runs), med(plain_runs), statistics.median(e.cpu / p.cpu for e, p in zip(engine_runs, plain_runs)))
@@ -185,6 +206,16 @@ def main(tmp: Path) -> None:
     before = load()
     prose = pairs(real, lambda n: edit_prose(real, n))
     print(f"real site, invoke build prose   {describe(prose)}   target <= 1.15x   (load {before} -> {load()})")
+    # Like for like: a Pelican user runs `invoke build` too, through pelican-quickstart's tasks.py.
+    quickstart_tasks(real)
+    before = load()
+    print(f"real site, both through invoke, no-op   {describe(pairs(real, plain=quickstart_pelican))}   "
+          f"(the plain side: Pelican's own quickstart tasks.py, `invoke build`)   (load {before} -> {load()})",
+          flush=True)
+    before = load()
+    print(f"real site, both through invoke, prose   "
+          f"{describe(pairs(real, lambda n: edit_prose(real, 100 + n), plain=quickstart_pelican))}   "
+          f"(load {before} -> {load()})", flush=True)
     before = load()
     extra, share = startup(real)
     print(f"  of which invoke itself (invoke build - the same build called without invoke): {extra * 1000:.0f} ms "
