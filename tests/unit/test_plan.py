@@ -46,3 +46,23 @@ def test_dependencies_are_project_files_outside_outputs(tmp_path):
                              "code/__pycache__/m.pyc"] if is_dependency(tmp_path / rel, conf)}
     assert found == {"code/m.py", "data/d.csv"}
     assert not is_dependency(Path("/usr/lib/python3/os.py"), conf)
+
+
+def test_dependency_paths_resolve_as_realpath_does(tmp_path, monkeypatch):
+    """hash_dependencies resolves each folder once: the same answer as os.path.realpath for
+    links to folders, links to files, ".." after a link, and relative paths."""
+    import os
+
+    from execblocks.execute.plan import _real_path
+
+    (tmp_path / "real" / "pkg").mkdir(parents=True)
+    (tmp_path / "real" / "pkg" / "mod.py").write_text("")
+    (tmp_path / "real" / "other.py").write_text("")
+    (tmp_path / "linked").symlink_to(tmp_path / "real" / "pkg")
+    (tmp_path / "real" / "pkg" / "alias.py").symlink_to(tmp_path / "real" / "other.py")
+    monkeypatch.chdir(tmp_path)
+    paths = [str(tmp_path / "linked" / "mod.py"), str(tmp_path / "linked" / "alias.py"),
+             str(tmp_path / "linked" / ".." / "other.py"), "linked/mod.py", str(tmp_path / "real" / "other.py")]
+    folders: dict[str, str] = {}
+    assert [_real_path(p, folders) for p in paths] == [os.path.realpath(p) for p in paths]
+    assert _real_path(paths[2], folders) == str(tmp_path / "real" / "other.py")  # not tmp_path/other.py
