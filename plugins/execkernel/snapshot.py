@@ -120,16 +120,20 @@ def _dumps(value, namespace: dict) -> bytes:
     return buffer.getvalue()
 
 
+def _project_modules(project: tuple[str, ...]) -> list[str]:
+    """The project's own modules imported so far, in the order they were imported."""
+    roots = tuple(os.path.join(os.path.abspath(p), "") for p in project)
+    return [name for name in list(sys.modules)
+            if roots and (path := _source_of(name)) is not None and path.startswith(roots)]
+
+
 def _module_state(project: tuple[str, ...]) -> dict[str, dict]:
     """The data (not the functions, classes or modules) that the project's own modules hold
     at module level: a registry, a cache, the device `reproducible.device()` picked. A fresh
     import would start them over; a block after the resume point must find them as they were."""
-    roots = tuple(os.path.join(os.path.abspath(p), "") for p in project)
     found = {}
-    for name, module in list(sys.modules.items()):
-        path = _source_of(name) if roots else None
-        if path is None or not path.startswith(roots):
-            continue
+    for name in _project_modules(project):
+        module = sys.modules[name]
         values = {key: value for key, value in vars(module).items()
                   if not (key.startswith("__") and key.endswith("__"))
                   and not isinstance(value, (types.ModuleType, types.FunctionType, type, types.BuiltinFunctionType))}
@@ -196,7 +200,7 @@ def take(scratch: str | None = None, extra: dict | None = None, scratch_limit: i
     shell = _shell()
     names = user_names(shell)
     header = {"modules": [name for name, module in list(sys.modules.items()) if module is not None],
-              "cwd": os.getcwd(), "extra": extra or {}}
+              "project_modules": _project_modules(project), "cwd": os.getcwd(), "extra": extra or {}}
     snapshot = {"names": names, "random": random_states(), "rc": _rc_params(),
                 "scratch": _scratch_files(scratch, scratch_limit), "modules": _module_state(project)}
     try:
@@ -234,11 +238,15 @@ class Restored:
 def restore(data: bytes, scratch: str | None = None) -> Restored:
     """Put a snapshot's state into this (fresh) kernel.
 
-    Only what the state refers to is imported (by the pickle, as it loads): the run's other
-    modules (sklearn and scipy loaded by a data loader, sympy by torch) cost seconds and
-    change nothing a later block computes, and it imports them itself if it uses them. The
-    run's modules are returned: the record lists them as a full run's does. The random
-    generators are set last, after every import the pickle made."""
+    What the state refers to is imported (by the pickle, as it loads), and so is every module
+    of the project's that the run had imported, in the order it did: a project module may
+    seed a generator or set a style when it is imported, and a later block that imports it
+    (a function's lazy `import`) must find it imported, as in a full run, not run it again
+    after the generators are restored. The run's other modules (sklearn and scipy loaded by
+    a data loader, sympy by torch) cost seconds and are left to a block that uses them: a
+    library that changes global state when imported, imported by such a block only, is the
+    case this does not cover. The run's modules are returned: the record lists them as a
+    full run's does. The random generators are set last, after every import made here."""
     import importlib
 
     shell = _shell()
@@ -246,6 +254,11 @@ def restore(data: bytes, scratch: str | None = None) -> Restored:
     header = pickle.load(stream)
     snapshot = pickle.load(stream)
     os.chdir(header["cwd"])
+    for name in header.get("project_modules", []):
+        try:
+            importlib.import_module(name)
+        except ImportError:  # gone since (a module deleted): a block that imports it fails as it would
+            pass
     if scratch and snapshot["scratch"]:
         with tarfile.open(fileobj=io.BytesIO(snapshot["scratch"])) as tar:
             tar.extractall(scratch, filter="data")

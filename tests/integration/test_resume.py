@@ -54,6 +54,13 @@ CORPUS = {
         "b = 2",
         "print(a)",
     ],
+    # A module that seeds a generator when it is imported, imported lazily by a function: a
+    # full run imports it once (block 1); a resumed kernel must not import it afresh later.
+    "import_effect": [
+        "import random\ndef sample():\n    import seeds_on_import\n    return seeds_on_import.draw()\nprint(sample())",
+        "print(round(random.random(), 6))",
+        "print(sample(), round(random.random(), 6))",
+    ],
     "module": [
         "from shared_steps import grow\nvalue = 2",
         "value = grow(value)\nprint(value)",
@@ -65,6 +72,9 @@ SHARED_STEPS = "def grow(x):\n    return x * 3\n"
 RNG_HELPERS = ("import numpy as np\n\n\ndef bump():\n    np.random.rand()\n\n\n"
                "def peek():\n    return round(float(np.random.rand()), 6)\n")
 
+# Research code's habit: seed the generators when the module is imported.
+SEEDS_ON_IMPORT = ("import random\n\nrandom.seed(42)\n\n\n"
+                   "def draw():\n    return round(random.random(), 6)\n")
 
 # A snapshot after every block, however cheap: every resume point of the corpus is tested.
 # (By default a block that ran for less time than a snapshot costs gets none: see the last tests.)
@@ -95,6 +105,7 @@ def corpus(project):
     (project.content / "hello.md").unlink()
     project.write("code/shared_steps.py", SHARED_STEPS)
     project.write("code/rng_helpers.py", RNG_HELPERS)
+    project.write("code/seeds_on_import.py", SEEDS_ON_IMPORT)
     for name, blocks in CORPUS.items():
         project.write(f"content/{name}.md", article(name, blocks))
     project.build(**EVERY_BLOCK)
