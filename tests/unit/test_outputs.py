@@ -159,6 +159,27 @@ def test_a_plotly_figure_is_drawn_by_the_shipped_plotly():
     assert spec["data"][0]["y"] == [2]
 
 
+def test_a_plotly_figure_with_interactive_false_says_it_has_no_static_form():
+    """Plotly's bundle in a notebook (its JSON, and HTML that loads Plotly from a CDN) holds no
+    image: `interactive: false` gets a note that says so, never the HTML's empty box."""
+    go = pytest.importorskip("plotly.graph_objects")  # installed with the test requirements
+    import plotly.io as pio
+
+    default = pio.renderers.default
+    pio.renderers.default = "plotly_mimetype+notebook_connected"  # what a notebook's kernel uses
+    try:  # IPython's display protocol, as the kernel calls it
+        bundle = go.Figure(go.Scatter(x=[1], y=[2]))._repr_mimebundle_(include=None, exclude=None)
+    finally:
+        pio.renderers.default = default
+    assert "cdn" in bundle["text/html"]  # the real bundle: what the note replaces
+    html, rendered = render("```{python}\n#| interactive: false\nfig.show()\n```\n", [display(bundle)])
+    assert "plotly-chart" not in html and "<script" not in html
+    assert ("Here the notebook shows an interactive Plotly chart; this block asks for a static form of it "
+            "(interactive: false), and the output holds none.") in html
+    assert rendered.warnings == ["content/a.md:1: an interactive Plotly chart is shown as a note: the block asks "
+                                 "for its static form (interactive: false) and the output holds none"]
+
+
 @pytest.mark.parametrize("mime", ["text/html", "text/markdown"])
 def test_outputs_never_carry_scripts_or_ids(mime):
     out = render_data(mime, {mime: '<p id="content" onclick="x()">hi</p><script>x()</script>'}, BlockOptions())

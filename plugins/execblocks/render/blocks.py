@@ -254,10 +254,22 @@ def _render_output(output, block: Block, rendered: RenderedArticle, counter: lis
                      block.options.interactive)
     if mime in IMAGE_MIMES:
         return _figure(output, mime, block, rendered, counter, in_block)
+    shown = render_data(mime, data, block.options, lambda: _table_number(block, rendered))
     if chart is not None:  # `interactive: false`: the bundle's best static representation
+        if _shows_nothing(shown):  # Plotly's own HTML: a script loading it from a CDN, empty once sanitised
+            name = "Plotly" if chart.library == "plotly" else "Vega-Lite"
+            return _static_alternative(output, {chart.source_mime}, block, rendered, counter, in_block,
+                                       f"an interactive {name} chart", ("static", chart.library),
+                                       "the block asks for its static form (interactive: false) and the "
+                                       "output holds none", opted_out=True)
         _warn(rendered, f"{rendered.article.rel_path}:{block.fence_line}: an interactive chart is shown as "
                         f"{mime or 'nothing'} (interactive: false)")
-    return render_data(mime, data, block.options, lambda: _table_number(block, rendered))
+    return shown
+
+
+def _shows_nothing(markup: str) -> bool:
+    """Markup with no text and no image, table or drawing in it."""
+    return not re.sub(r"<[^>]*>", "", markup).strip() and not re.search(r"<(img|table|svg)\b", markup)
 
 
 def _warn(rendered: RenderedArticle, warning: str) -> None:
@@ -302,7 +314,7 @@ STATIC_MIMES = ("image/svg+xml", "image/png", "text/html", "text/markdown", "tex
 
 
 def _static_alternative(output, exclude: set[str], block: Block, rendered: RenderedArticle, counter: list[int],
-                        in_block: int, what: str, cause: tuple, why: str) -> str:
+                        in_block: int, what: str, cause: tuple, why: str, opted_out: bool = False) -> str:
     data = {m: v for m, v in output.get("data", {}).items() if m not in exclude and m in STATIC_MIMES}
     mime = pick_mime(data)
     shown = ""
@@ -310,12 +322,14 @@ def _static_alternative(output, exclude: set[str], block: Block, rendered: Rende
         shown, kind = _figure(output, mime, block, rendered, counter, in_block), "its image"
     elif mime is not None:
         shown, kind = render_data(mime, data, block.options, lambda: _table_number(block, rendered)), f"its {mime}"
-        if not re.sub(r"<[^>]*>", "", shown).strip() and not re.search(r"<(img|table|svg)\b", shown):
+        if _shows_nothing(shown):
             shown = ""  # e.g. a chart's own HTML: a script that its page would load from a CDN
     if not shown:
         kind = "a note"
+        why_not = ("; this block asks for a static form of it (interactive: false), and the output holds none"
+                   if opted_out else ", which this site cannot draw")
         shown = (f'<div class="cell-output cell-output-unavailable" role="note"><p>Here the notebook shows '
-                 f'{html.escape(what)}, which this site cannot draw.</p></div>')
+                 f'{html.escape(what)}{why_not}.</p></div>')
     if cause not in rendered.warned:
         rendered.warned.add(cause)
         _warn(rendered, f"{rendered.article.rel_path}:{block.fence_line}: {what} is shown as {kind}: {why}")

@@ -14,7 +14,8 @@ render/blocks.py. Everything a block produced is escaped or sanitised before it 
 - application/json: pretty-printed and escaped.
 - Vega-Lite / Vega specs (Altair charts): rendered in the browser from the JSON spec by the
   copy of Vega the site ships (from npm, copied at build time; no CDN); with
-  `#| interactive: false` the bundle's next representation (a PNG, or the text) is shown.
+  `#| interactive: false` the bundle's next representation (a PNG, or the text) is shown,
+  or a note where that shows nothing (Plotly's HTML that loads Plotly from a CDN).
   Raw HTML never runs scripts.
 
 `tbl-cap` turns the block's first table (from HTML or Markdown, `output: asis` text
