@@ -127,12 +127,12 @@ def _project_modules(project: tuple[str, ...]) -> list[str]:
             if roots and (path := _source_of(name)) is not None and path.startswith(roots)]
 
 
-def _module_state(project: tuple[str, ...]) -> dict[str, dict]:
-    """The data (not the functions, classes or modules) that the project's own modules hold
+def _module_state(modules: list[str]) -> dict[str, dict]:
+    """The data (not the functions, classes or modules) that the project's own `modules` hold
     at module level: a registry, a cache, the device `reproducible.device()` picked. A fresh
     import would start them over; a block after the resume point must find them as they were."""
     found = {}
-    for name in _project_modules(project):
+    for name in modules:
         module = sys.modules[name]
         values = {key: value for key, value in vars(module).items()
                   if not (key.startswith("__") and key.endswith("__"))
@@ -199,10 +199,11 @@ def take(scratch: str | None = None, extra: dict | None = None, scratch_limit: i
     Unpicklable naming what pickle refused."""
     shell = _shell()
     names = user_names(shell)
+    project_modules = _project_modules(project)
     header = {"modules": [name for name, module in list(sys.modules.items()) if module is not None],
-              "project_modules": _project_modules(project), "cwd": os.getcwd(), "extra": extra or {}}
+              "project_modules": project_modules, "cwd": os.getcwd(), "extra": extra or {}}
     snapshot = {"names": names, "random": random_states(), "rc": _rc_params(),
-                "scratch": _scratch_files(scratch, scratch_limit), "modules": _module_state(project)}
+                "scratch": _scratch_files(scratch, scratch_limit), "modules": _module_state(project_modules)}
     try:
         body = _dumps(snapshot, shell.user_ns)
         return pickle.dumps(header, protocol=pickle.HIGHEST_PROTOCOL) + body
