@@ -151,8 +151,12 @@ def hash_dependencies(paths, settings: EngineSettings) -> dict[str, str]:
     found = {}
     excluded = _not_dependencies(settings)
     folders: dict[str, str] = {}
+    inside = os.path.join(str(settings.root), "")
     for path in paths:
-        path = Path(_real_path(str(path), folders))
+        real = _real_path(str(path), folders)
+        if not real.startswith(inside):  # most of them (the libraries' modules): no Path made
+            continue
+        path = Path(real)
         if is_dependency(path, settings, excluded):
             found[path.relative_to(settings.root).as_posix()] = file_hash(path)
     return dict(sorted(found.items()))
