@@ -16,7 +16,7 @@ from execkernel.policy import FIGURE_PIPELINE
 from execblocks.config import EngineSettings
 from execblocks.errors import BuildInterrupted, ExecBlocksError, StaleResultsError, StoreWriteError, WorkerLostError
 from execblocks.source.parse import ARTICLE_SUFFIXES, Article, discover
-from execblocks.source.preflight import check_metadata
+from execblocks.source.preflight import check_inline_values, check_metadata
 from execblocks.execute.plan import FRESH, ArticlePlan, block_fingerprint, current_environment, declared_dependencies, \
     execution_key, hash_dependencies, plan_articles
 from execblocks.store.records import Environment, Failure, InlineValue, Provenance, Record
@@ -45,10 +45,12 @@ def parse(settings: EngineSettings) -> list[Article]:
 
 
 def executable(articles: list[Article]) -> list[Article]:
-    """The articles with blocks or inline values; what Pelican would reject fails now, before any block runs."""
+    """The articles with blocks or inline values; what Pelican would reject, and an inline value
+    that is not an expression, fail now, before any block runs."""
     found = [a for a in articles if a.executable]
     for article in found:
         check_metadata(article)
+        check_inline_values(article)
     return found
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from execblocks import BlockExecutionError
+from execblocks.errors import ArticleSyntaxError
 
 pytestmark = pytest.mark.slow
 INVOKE = str(Path(sys.executable).with_name("invoke"))
@@ -44,6 +45,19 @@ def test_inline_error_names_the_expression_and_its_line(project):
                               "ZeroDivisionError: division by zero")
     assert "block -1" not in message and "__execblocks__" not in message and "error: true" not in message
     assert "<inline value>" not in message  # the engine's wrapping of the expression
+
+
+@pytest.mark.built
+@pytest.mark.parametrize("expr, says", [("x = 1", "invalid syntax"), ("x +", "invalid syntax"),
+                                         ("len(x", "'(' was never closed")])
+def test_an_inline_value_that_is_not_an_expression_fails_before_any_block_runs(project, expr, says):
+    project.write("content/inline.md", "Title: T\nDate: 2026-01-02\n\n```{python}\nx = [1]\n```\n\n"
+                  f"Fine: `{{python}} len(x)`.\n\nBroken: `{{python}} {expr}`.\n")
+    with pytest.raises(ArticleSyntaxError) as caught:  # from the parse: a failed run raises BlockExecutionError
+        project.build()
+    assert str(caught.value).startswith(f"content/inline.md:10: the inline value `{{python}} {expr}` is not a "
+                                        f"Python expression: {says}")
+    assert not (project.results / "inline").exists()  # no run: neither results nor a failure record
 
 
 

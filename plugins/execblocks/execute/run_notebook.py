@@ -325,8 +325,11 @@ def locate_error(article: Article, nb, cell_index: int, exc: Exception, why: str
         # The one that failed: the first without a value. The hidden cell's call and the
         # expression's own frame are the engine's wrapping: keep the frames below them.
         failed = min(len(_inline_outputs(nb)), len(article.inline) - 1)
-        traceback = "\n".join(rewrite(f) for f in frames if INLINE_CALL not in f and hooks.INLINE_FILE not in f
+        wrapped = [n for n, f in enumerate(frames) if hooks.INLINE_FILE in f]
+        below = frames[wrapped[-1] + 1:] if wrapped else frames  # what the expression called
+        traceback = "\n".join(rewrite(f) for f in below if INLINE_CALL not in f
                               and "Traceback (most recent call last)" not in f and f.strip("-\n "))
+        evalue = (evalue or "").replace(f" ({hooks.INLINE_FILE}, line 1)", "")  # a SyntaxError's own place
         expr = article.inline[failed].expr
         return BlockExecutionError(article.rel_path, article.inline[failed].line, 0, ename, evalue, traceback,
                                    subject=f"the inline value `{{python}} {expr}`",

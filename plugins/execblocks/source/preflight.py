@@ -1,4 +1,5 @@
-"""Metadata Pelican would reject, found before any block runs.
+"""Metadata Pelican would reject, and inline values that are not Python expressions, found
+before any block runs.
 
 Pelican skips (or, with --fatal errors, dies on) an article without a title or with a
 date it cannot parse, but only after the engine has spent minutes running its blocks,
@@ -11,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from execblocks.errors import ArticleMetadataError
+from execblocks.errors import ArticleMetadataError, ArticleSyntaxError
 from execblocks.source.header import COMPUTED_DATES
 from execblocks.source.parse import Article
 
@@ -58,3 +59,20 @@ def check_metadata(article: Article) -> None:
         raise ArticleMetadataError(article.rel_path, header.line_of("date"),
                                    f"Date {value!r} is not a date Pelican can read",
                                    "Write it as `Date: 2026-11-25` (or `2026-11-25 14:30`).") from None
+
+
+INLINE_HINT = ("An inline value is one Python expression, what could follow `print(`: a name, a call, an "
+               "f-string. Compute anything longer in a block and show its name.")
+
+
+def check_inline_values(article: Article) -> None:
+    """ArticleSyntaxError at the value's line when an inline `{python} ...` does not parse as an
+    expression: found before the blocks run, not after the last of them (where inline values
+    are evaluated, hooks.inline_values)."""
+    for inline in article.inline:
+        try:
+            compile(inline.expr, "<inline value>", "eval")
+        except SyntaxError as error:
+            raise ArticleSyntaxError(article.rel_path, inline.line,
+                                     f"the inline value `{{python}} {inline.expr}` is not a Python expression: "
+                                     f"{error.msg}", INLINE_HINT) from None
