@@ -101,7 +101,7 @@ def resume(path: str, next_count: int) -> None:
     first one to run, and the execution count that block has in a full run."""
     from execkernel import snapshot
 
-    restored = snapshot.restore_file(path, next_count, os.environ.get(SCRATCH_ENV))
+    restored = snapshot.restore_file(path, next_count, os.environ.get(SCRATCH_ENV), sorted(_article_imports))
     figure_options(**restored.extra["figure_policy"])
     _continued.update(restored.modules)
 

@@ -236,18 +236,21 @@ class Restored:
     modules: frozenset[str]  # top-level modules the run had imported by then
 
 
-def restore(data: bytes, scratch: str | None = None) -> Restored:
+def restore(data: bytes, scratch: str | None = None, article_imports: list[str] = ()) -> Restored:
     """Put a snapshot's state into this (fresh) kernel.
 
-    What the state refers to is imported (by the pickle, as it loads), and so is every module
-    of the project's that the run had imported, in the order it did: a project module may
-    seed a generator or set a style when it is imported, and a later block that imports it
-    (a function's lazy `import`) must find it imported, as in a full run, not run it again
-    after the generators are restored. The run's other modules (sklearn and scipy loaded by
-    a data loader, sympy by torch) cost seconds and are left to a block that uses them: a
-    library that changes global state when imported, imported by such a block only, is the
-    case this does not cover. The run's modules are returned: the record lists them as a
-    full run's does. The random generators are set last, after every import made here."""
+    What the state refers to is imported (by the pickle, as it loads), and so, in the order
+    the run imported them, is every module of the project's the run had imported and every
+    top-level package the article's blocks import by name (`article_imports`) that it had
+    imported by then: such a module may seed a generator or set a style when it is imported,
+    and a later block that imports it (or a function's lazy `import`) must find it imported,
+    as in a full run, not run it again after the generators are restored. The run's other
+    modules, those only libraries imported (sklearn and scipy loaded by a data loader, sympy
+    by torch), cost seconds (6.5 s on the BatchNorm article) and are left to the code that
+    uses them: a library that changes global state when imported, imported before the resume
+    point only by another library, is the case this does not cover. The run's modules are
+    returned: the record lists them as a full run's does. The random generators are set
+    last, after every import made here."""
     import importlib
 
     shell = _shell()
@@ -255,11 +258,13 @@ def restore(data: bytes, scratch: str | None = None) -> Restored:
     header = pickle.load(stream)
     snapshot = pickle.load(stream)
     os.chdir(header["cwd"])
-    for name in header.get("project_modules", []):
-        try:
-            importlib.import_module(name)
-        except ImportError:  # gone since (a module deleted): a block that imports it fails as it would
-            pass
+    wanted = set(header.get("project_modules", [])) | set(article_imports)
+    for name in header["modules"]:  # the run's order
+        if name in wanted and name not in sys.modules:
+            try:
+                importlib.import_module(name)
+            except ImportError:  # gone since (a module deleted): a block that imports it fails as it would
+                pass
     if scratch and snapshot["scratch"]:
         with tarfile.open(fileobj=io.BytesIO(snapshot["scratch"])) as tar:
             tar.extractall(scratch, filter="data")
@@ -396,15 +401,15 @@ def _after_cell(result) -> None:
         run.quiet = False
 
 
-def restore_file(path: str, next_count: int, scratch: str | None = None) -> Restored:
-    """Hidden cell of a resumed run: the state from `path`, and the kernel's execution
-    count set so the next cell gets the number it has in a full run (tracebacks, the
-    stored notebook and warnings name cells by it)."""
+def restore_file(path: str, next_count: int, scratch: str | None = None, article_imports: list[str] = ()) -> Restored:
+    """Hidden cell of a resumed run: the state from `path` (`restore`), and the kernel's
+    execution count set so the next cell gets the number it has in a full run (tracebacks,
+    the stored notebook and warnings name cells by it)."""
     if _run is not None:
         _run.quiet = True
     try:
         with open(path, "rb") as file:
-            restored = restore(file.read(), scratch)
+            restored = restore(file.read(), scratch, article_imports)
     finally:
         if _run is not None:
             _run.quiet = False

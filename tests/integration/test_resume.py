@@ -258,3 +258,26 @@ def test_a_block_that_shows_a_widget_is_never_skipped_as_unaffected(project):
     notebook = json.loads(stored(project, "hello")["notebook.ipynb"])
     state = notebook["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     assert [m["model_name"] for m in state.values()].count("IntSliderModel") == 1
+
+
+def test_a_library_the_blocks_import_by_name_is_imported_before_the_generators_are_restored(
+        project, tmp_path, monkeypatch):
+    """A library outside the project (on PYTHONPATH, as an installed one) that seeds Python's
+    generator when imported. Block 1 takes only a number from it, so the saved state does not
+    refer to it; block 3 imports it again. In a run from the top that import is a no-op; a
+    resumed kernel must have imported it before restoring the generator, not at block 3."""
+    library = tmp_path / "library"
+    library.mkdir()
+    (library / "seeding_lib.py").write_text("import random\n\nrandom.seed(7)\nVALUE = 3\n")
+    monkeypatch.setenv("PYTHONPATH", str(library))
+    (project.content / "hello.md").unlink()
+    blocks = ["import random\nfrom seeding_lib import VALUE", "print(round(random.random(), 6))",
+              "import seeding_lib\nprint(round(random.random(), 6), VALUE)"]
+    project.write("content/lib.md", article("lib", blocks))
+    project.build(**EVERY_BLOCK)
+    project.edit("content/lib.md", blocks[2], blocks[2] + "\nprint('edited')")
+    project.build(**EVERY_BLOCK)
+    assert resumed_blocks(project, "lib") == [1, 2]
+    resumed = stored(project, "lib")
+    project.build(EXECBLOCKS_ONLY=["lib"], **EVERY_BLOCK)  # forced: from the top
+    assert stored(project, "lib") == resumed
