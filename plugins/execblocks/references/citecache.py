@@ -29,9 +29,10 @@ import hashlib
 import importlib.util
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from execblocks.store.results_folder import atomic_write
 
 # Bump when the stored form changes.
 FORMAT = 1
@@ -124,10 +125,6 @@ def write(path: Path | None, bib: str, key: str, rendered: Rendered) -> None:
     data = {"format": FORMAT, "bib": bib, "citations": key, "texts": list(rendered.texts),
             "entries": [list(entry) for entry in rendered.entries], "layout": list(rendered.layout)}
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(data, stream, ensure_ascii=False)
-        os.replace(temporary, path)
+        atomic_write(path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
     except OSError:
         pass  # a read-only or full disk: the next build renders again

@@ -21,9 +21,9 @@ import hashlib
 import html
 import json
 import re
-import os
-import tempfile
 from pathlib import Path
+
+from execblocks.store.results_folder import atomic_write
 
 # Bump when the HTML this module makes changes for the same inputs.
 FORMAT = 1
@@ -60,11 +60,7 @@ class Highlighter:
         if not self._missed and self._used.keys() == self._known.keys():
             return
         try:
-            self.cache_file.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.cache_file.parent, suffix=".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump(self._used, stream, sort_keys=True)
-            os.replace(temporary, self.cache_file)
+            atomic_write(self.cache_file, json.dumps(self._used, sort_keys=True).encode("utf-8"))
         except OSError:
             pass  # a read-only or full disk: the next build highlights again
         self._known, self._missed = dict(self._used), False
