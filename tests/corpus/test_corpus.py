@@ -145,6 +145,17 @@ def test_quarto_hello(built):
     assert "<details" in article_html(page.html)  # format: html: code-fold: true
 
 
+def test_quarto_inline_code(built):
+    """Quarto's inline-code guide shows the syntax without running it: ``{python} x`` (a code
+    span of two backticks) and the fenced examples stay text. Before, the two-backtick span
+    was taken for an inline value and the build failed: NameError: name 'x' is not defined."""
+    page = built("quarto-inline-code")
+    body = article_html(page.html)
+    assert "inline-value" not in body
+    codes = [code.text for code in parse_html(body).iter() if code.tag == "code"]
+    assert "``{python} x``" in codes and "`{{{python}}} x`" in codes, codes
+
+
 def test_quarto_demo_basics(built):
     page = built("quarto-demo-basics")
     body = article_html(page.html)

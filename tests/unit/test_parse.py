@@ -71,6 +71,14 @@ def test_inline_expressions_outside_fences_only():
     assert article.executable
 
 
+def test_an_inline_value_is_a_code_span_of_one_backtick():
+    """As Quarto reads them: ``{python} x`` (two backticks) and a `{python} x` inside a longer
+    span are how its documentation shows the syntax, unevaluated; an escaped backtick opens nothing."""
+    article = parse("Shown: ``{python} a`` and `` `{python} b` `` and \\`{python} c`.\n"
+                    "Run: `{python} f(1)` and `{python}  g `.\n")
+    assert [(i.expr, i.line) for i in article.inline] == [("f(1)", 2), ("g", 2)]
+
+
 def test_code_hash_ignores_options_but_not_code():
     a = parse("```{python}\n#| echo: false\nx = 1\n```\n").blocks[0]
     b = parse("```{python}\nx = 1\n```\n").blocks[0]

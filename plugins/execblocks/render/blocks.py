@@ -25,7 +25,7 @@ from execblocks.render.widgets import WidgetState, repr_name, state_html, view_h
 from execblocks.render.progress_bars import tqdm_text
 from execblocks.render.mime import (IMAGE_MIMES, has_vega, markdown_to_html, pick_mime, render_data,  # noqa: F401
                       sanitize_html, with_table_caption)
-from execblocks.source.parse import EXECUTABLE_INFO, FENCE_OPEN, INLINE_EXPR, Article, Block
+from execblocks.source.parse import CODE_SPAN, EXECUTABLE_INFO, FENCE_OPEN, Article, Block, inline_expression
 from execblocks.store.records import Environment
 from execblocks.store.results_folder import StoredEntry
 from execblocks.render.ansi import ansi_to_html, plain_text, show_controls
@@ -76,8 +76,10 @@ class ExecBlocksExtension(Extension):
         # After normalize_whitespace (30), before fenced code (25) and metadata (27), so
         # the lines still match the file's and fenced_code never sees our blocks.
         md.preprocessors.register(BlockPreprocessor(md, self.rendered), "execblocks", 29)
-        # Before backtick code spans (190), which would otherwise eat `{python} x`.
-        md.inlinePatterns.register(InlineValueProcessor(INLINE_EXPR.pattern, md, self.rendered),
+        # Before backtick code spans (190), which would otherwise eat `{python} x`. It takes
+        # every code span and declines those that are not inline values (parse.inline_expression):
+        # the backtick pattern then makes them code, as they would be without us.
+        md.inlinePatterns.register(InlineValueProcessor(CODE_SPAN.pattern, md, self.rendered),
                                    "execblocks_inline", 195)
 
 
@@ -126,9 +128,11 @@ class InlineValueProcessor(InlineProcessor):
         self.markdown = {item.expr for item in record.inline if item.markdown} if record else set()
 
     def handleMatch(self, m, data):
+        expr = inline_expression(m)
+        if expr is None:  # another code span: Python-Markdown's backtick pattern's to render
+            return None, None, None
         element = etree.Element("span")
         element.set("class", "inline-value")
-        expr = m.group("expr")
         if expr in self.markdown:
             # Asked for (`Markdown(...)`): rendered as inline Markdown, then sanitised like HTML output.
             markup = markdown_to_html(plain_text(self.values[expr])).strip()

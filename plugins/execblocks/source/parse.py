@@ -29,7 +29,20 @@ from execblocks.errors import ArticleSyntaxError
 FENCE_OPEN = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*?)\s*$")
 EXECUTABLE_INFO = re.compile(r"^\{\s*python3?\s*(?P<attrs>[^}]*)\}$")
 OPTION_LINE = re.compile(r"^#\|(?P<body>.*)$")
-INLINE_EXPR = re.compile(r"`\{python\}\s+(?P<expr>[^`]+?)\s*`")
+# A Markdown code span (CommonMark: a run of n backticks, its text, the next run of exactly
+# n; Python-Markdown's own rule). An inline value is a code span of ONE backtick whose text is
+# `{python} expr`, as in Quarto: ``{python} x`` (two backticks) and `` `{python} x` `` are
+# how Quarto's documentation shows the syntax without running it.
+CODE_SPAN = re.compile(r"(?<![\\`])(?P<ticks>`+)(?P<body>.+?)(?<!`)(?P=ticks)(?!`)")
+INLINE_BODY = re.compile(r"\{python\}\s+(?P<expr>[^`]+?)\s*")
+
+
+def inline_expression(span: re.Match) -> str | None:
+    """The expression of a CODE_SPAN match that is an inline value, else None."""
+    body = INLINE_BODY.fullmatch(span["body"]) if len(span["ticks"]) == 1 else None
+    return body["expr"] if body else None
+
+
 # What every executable fence's info and every inline value contains: a text without it
 # is prose only, and its lines need no scanning for either.
 MAY_EXECUTE = re.compile(r"\{\s*python")
@@ -324,8 +337,10 @@ def _inline_exprs(lines: list[str], fences: list[Fence]) -> list[InlineExpr]:
         # A comment within the line hides its inline values from the reader: never run them.
         if "{python}" not in line:
             continue
-        for match in INLINE_EXPR.finditer(re.sub(r"<!--.*?-->", "", line) if "<!--" in line else line):
-            found.append(InlineExpr(expr=match["expr"], line=number + 1))
+        for span in CODE_SPAN.finditer(re.sub(r"<!--.*?-->", "", line) if "<!--" in line else line):
+            expr = inline_expression(span)
+            if expr is not None:
+                found.append(InlineExpr(expr=expr, line=number + 1))
     return found
 
 
