@@ -13,6 +13,9 @@ asserts nothing. build_speed.py (`invoke bench`) calls `main()`; it also runs al
                         it: `invoke build` with the tasks.py pelican-quickstart writes (rendered
                         from the installed Pelican's own template), not `pelican` alone
   status, 2,000         `invoke status` as a whole process on 2,000 such articles   target <= 1 s
+  livereload rebuilds   CPU of one rebuild after a prose edit inside one process (what
+                        `invoke livereload` runs on each save), with the compiled templates
+                        kept between rebuilds (site/template_cache.py) and without
   of which invoke       `invoke build` minus the same build called without invoke (tasks.py's
                         `build` as a `python -c` line), over the plain build: the part of each
                         ratio no engine work can remove
@@ -197,6 +200,39 @@ def startup(site: Path) -> tuple[float, float]:
     return statistics.median(extra), statistics.median(share)
 
 
+# One process, rebuilds after prose edits as livereload runs them; prints the median CPU
+# seconds of rebuilds 2..N (the first also compiles and imports what every later one reuses).
+REBUILDS = """\
+import io, contextlib, statistics, sys, time
+sys.path.insert(0, "plugins")
+from execblocks.site import build as site
+from execblocks.site.template_cache import TemplateCodeCache
+cache = TemplateCodeCache() if sys.argv[1] == "kept" else None
+times = []
+for n in range({count}):
+    with open("content/batchnorm.md", "a") as handle:
+        handle.write(f"\\nA livereload edit {{n}}.\\n")
+    start = time.process_time()
+    with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+        site.build("pelicanconf.py", template_cache=cache)
+    times.append(time.process_time() - start)
+print(statistics.median(times[1:]))
+"""
+
+
+def livereload_rebuilds(site: Path) -> tuple[float, float]:
+    """(median CPU of a rebuild with compiled templates kept, without), in-process, paired runs."""
+    kept, fresh = [], []
+    for _ in range(3):
+        for mode, into in (("kept", kept), ("fresh", fresh)):
+            done = subprocess.run([sys.executable, "-c", REBUILDS.format(count=PAIRS), mode], cwd=site,
+                                  capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
+            if done.returncode:
+                raise SystemExit(f"livereload rebuilds failed:\n{done.stderr[-3000:]}")
+            into.append(float(done.stdout.split()[-1]))
+    return statistics.median(kept), statistics.median(fresh)
+
+
 def main(tmp: Path) -> None:
     real = user_site(tmp / "real", with_repo_content=True)
     invoke(real, "build")  # renders once (math cache, highlight cache, citations); results are fresh
@@ -221,6 +257,12 @@ def main(tmp: Path) -> None:
     print(f"  of which invoke itself (invoke build - the same build called without invoke): {extra * 1000:.0f} ms "
           f"CPU = {share:.2f}x of the plain build, the part no engine work can remove   (load {before} -> {load()})",
           flush=True)
+
+    before = load()
+    kept, fresh = livereload_rebuilds(real)
+    print(f"real site, livereload rebuild after a prose edit (in one process): CPU {kept:.3f} s with compiled "
+          f"templates kept, {fresh:.3f} s without ({(1 - kept / fresh) * 100:.0f} % less)   "
+          f"(load {before} -> {load()})", flush=True)
 
     corpus = user_site(tmp / "corpus200", with_repo_content=False)
     shared_corpus(corpus, 200)

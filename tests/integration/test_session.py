@@ -95,3 +95,29 @@ def test_rebuilds_leave_no_exit_handlers_or_module_state_behind(project, monkeyp
     assert not [name for name, value in vars(atomic_output).items()
                 if not name.startswith("__") and isinstance(value, (dict, list, set))]  # no registry of runs
     assert not list(project.root.glob(".output.building-*"))
+
+
+def test_livereload_rebuilds_reuse_compiled_templates_and_see_template_edits(project, monkeypatch):
+    """Compiled templates stay in memory between rebuilds (site/template_cache.py): a rebuild
+    compiles none, one after a theme edit compiles the edited template and shows the edit."""
+    import shutil
+
+    import jinja2
+    import pelican
+
+    theme = project.root / "theme"
+    shutil.copytree(pelican.__path__[0] + "/themes/simple", theme)
+    conf = project.write_conf()
+    conf.write_text(conf.read_text() + f"THEME = {str(theme)!r}\n")
+    compiled = []
+    original = jinja2.Environment.compile
+    monkeypatch.setattr(jinja2.Environment, "compile",
+                        lambda env, source, name=None, *a, **k: compiled.append(name) or original(env, source, name, *a, **k))
+    rebuild = site.rebuilder(str(conf), report=lambda message: pytest.fail(message))
+    assert rebuild() and compiled  # the first build compiles what it renders
+    compiled.clear()
+    assert rebuild() and compiled == []
+    article = theme / "templates" / "article.html"
+    article.write_text(article.read_text().replace("{{ article.content }}", "{{ article.content }}<p>edited theme</p>"))
+    assert rebuild() and compiled == ["article.html"]
+    assert "<p>edited theme</p>" in project.html()

@@ -18,6 +18,7 @@ from typing import Any
 from execblocks.config import EngineSettings
 from execblocks.errors import ConfigError, ExecBlocksError, SiteBuildError, SiteWriteError, file_being_written
 from execblocks.site.session import SESSION_KEY, BuildSession, session_of
+from execblocks.site.template_cache import TemplateCodeCache
 
 FEED_WARNING = "Feeds generated without SITEURL"
 
@@ -36,14 +37,17 @@ def engine_settings(settings_file: str) -> EngineSettings:
     return EngineSettings.from_pelican(read_settings(settings_file, quiet_feeds=True))
 
 
-def build(settings_file: str, **overrides: Any) -> BuildSession:
+def build(settings_file: str, template_cache: TemplateCodeCache | None = None, **overrides: Any) -> BuildSession:
     """One Pelican run (results brought up to date inside it). Raises ExecBlocksError with
-    a file:line message when a block fails or results are stale in strict mode."""
+    a file:line message when a block fails or results are stale in strict mode.
+    `template_cache`: compiled templates kept from this process's earlier builds (livereload)."""
     from pelican import Pelican
     from pelican.log import init as init_logging
 
     init_logging(fatal="errors", name="pelican")  # as `pelican --fatal errors`; once per process
     settings = read_settings(settings_file, **overrides)
+    if template_cache is not None:
+        settings["JINJA_ENVIRONMENT"] = {**settings["JINJA_ENVIRONMENT"], "bytecode_cache": template_cache}
     try:
         Pelican(settings).run()
     except RuntimeError as error:
@@ -70,10 +74,13 @@ def require_siteurl(settings_file: str) -> str:
 
 def rebuilder(settings_file: str, report: Callable[[str], None]) -> Callable[[], bool]:
     """livereload's callback: each call is one `build`; a failure is reported, not raised,
-    so the server keeps serving the last good site. Returns whether the build succeeded."""
+    so the server keeps serving the last good site. Returns whether the build succeeded.
+    The builds share their compiled templates (site/template_cache.py)."""
+    templates = TemplateCodeCache()
+
     def rebuild() -> bool:
         try:
-            build(settings_file)
+            build(settings_file, template_cache=templates)
             return True
         except ExecBlocksError as error:
             report(str(error))
