@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 SETTING = "READING_SEARCH"
+INDEX_FOLDER = "pagefind"  # in the output; the theme's search page loads Pagefind from there
 # Page furniture inside an article's text, kept out of the index and its excerpts: heading
 # permalinks ("#"), provenance lines ("2.1 s · cpu").
 EXCLUDED = ".headerlink, .cell-provenance"
@@ -64,8 +65,12 @@ def configure(settings: dict) -> None:
 
 
 def build_index(output: Path, pagefind: str) -> None:
-    """Index the written site in `output` (its pagefind/ folder is replaced)."""
-    done = subprocess.run([pagefind, "--site", str(output), "--output-subdir", "pagefind", "--quiet",
+    """Index the written site in `output` (its pagefind/ folder is replaced: removed, then
+    written whole. Pagefind leaves a file it would write with the same bytes untouched, and
+    a build that sweeps out what it did not write, as execblocks' into the site before last
+    does, then removed the index's fragments from every third build that changed nothing)."""
+    shutil.rmtree(output / INDEX_FOLDER, ignore_errors=True)
+    done = subprocess.run([pagefind, "--site", str(output), "--output-subdir", INDEX_FOLDER, "--quiet",
                            "--exclude-selectors", EXCLUDED], capture_output=True, text=True)
     if done.returncode != 0:
         raise SearchIndexError(f"reading: Pagefind ({pagefind}) could not index {output}: "

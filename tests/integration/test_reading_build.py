@@ -139,3 +139,20 @@ def test_two_forced_builds_write_byte_identical_pages(project):
     assert "hello.html" in first and 'class="cell-provenance"' in first["hello.html"].decode()
     assert first.keys() == second.keys()
     assert [name for name in first if first[name] != second[name]] == []
+
+
+def test_the_search_index_survives_builds_that_change_nothing(prose):
+    """Pagefind leaves an index file it would write with the same bytes alone, so its change
+    time stays that of the build that first wrote it. The engine builds into the site before
+    last and sweeps out what this build did not write: from the third identical build on,
+    the index's fragments were swept out and search found nothing. The plugin now replaces
+    the index folder, as its docstring says."""
+    from reading import search
+
+    settings = reading_settings()
+    for build in range(1, 5):
+        prose.build(**settings)
+        index = prose.output / "pagefind"
+        assert search.find_pagefind(prose.root), "Pagefind is installed by `npm ci` (./bootstrap)"
+        fragments = list((index / "fragment").glob("*.pf_fragment"))
+        assert fragments and list((index / "index").glob("*.pf_index")), f"build {build}: no search index"
