@@ -1,5 +1,7 @@
 """kernel_snapshot.py: a kernel's state saved and put back, in an in-process IPython shell."""
 
+import sys
+
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
@@ -7,7 +9,11 @@ from execkernel import snapshot as kernel_snapshot
 
 
 @pytest.fixture
-def shell():
+def shell(monkeypatch):
+    # IPython makes its user module sys.modules["__main__"], a module without __spec__; left
+    # there, every later multiprocessing spawn in this pytest process fails (Dask's nannies
+    # in tests/integration/test_dask.py when the unit tests run first). Put back afterwards.
+    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
     shell = InteractiveShell.instance()
     shell.reset(new_session=False)
     yield shell
