@@ -13,9 +13,10 @@ asserts nothing. build_speed.py (`invoke bench`) calls `main()`; it also runs al
                         it: `invoke build` with the tasks.py pelican-quickstart writes (rendered
                         from the installed Pelican's own template), not `pelican` alone
   status, 2,000         `invoke status` as a whole process on 2,000 such articles   target <= 1 s
-  livereload rebuilds   CPU of one rebuild after a prose edit inside one process (what
-                        `invoke livereload` runs on each save), with the compiled templates
-                        kept between rebuilds (site/template_cache.py) and without
+  livereload rebuilds   CPU of one rebuild after a prose edit of one article inside one process
+                        (what `invoke livereload` runs on each save), with the compiled templates
+                        and the pages read kept between rebuilds (site/template_cache.py,
+                        site/page_cache.py) and without; on the real site and on 200 articles
   of which invoke       `invoke build` minus the same build called without invoke (tasks.py's
                         `build` as a `python -c` line), over the plain build: the part of each
                         ratio no engine work can remove
@@ -206,26 +207,28 @@ REBUILDS = """\
 import io, contextlib, statistics, sys, time
 sys.path.insert(0, "plugins")
 from execblocks.site import build as site
+from execblocks.site.page_cache import PageCache
 from execblocks.site.template_cache import TemplateCodeCache
-cache = TemplateCodeCache() if sys.argv[1] == "kept" else None
+kept = sys.argv[1] == "kept"
+templates, pages = (TemplateCodeCache(), PageCache()) if kept else (None, None)
 times = []
 for n in range({count}):
-    with open("content/batchnorm.md", "a") as handle:
+    with open({edited!r}, "a") as handle:
         handle.write(f"\\nA livereload edit {{n}}.\\n")
     start = time.process_time()
     with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
-        site.build("pelicanconf.py", template_cache=cache)
+        site.build("pelicanconf.py", template_cache=templates, page_cache=pages)
     times.append(time.process_time() - start)
 print(statistics.median(times[1:]))
 """
 
 
-def livereload_rebuilds(site: Path) -> tuple[float, float]:
-    """(median CPU of a rebuild with compiled templates kept, without), in-process, paired runs."""
+def livereload_rebuilds(site: Path, edited: str) -> tuple[float, float]:
+    """(median CPU of a rebuild with templates and pages kept, without), in-process, paired runs."""
     kept, fresh = [], []
     for _ in range(3):
         for mode, into in (("kept", kept), ("fresh", fresh)):
-            done = subprocess.run([sys.executable, "-c", REBUILDS.format(count=PAIRS), mode], cwd=site,
+            done = subprocess.run([sys.executable, "-c", REBUILDS.format(count=PAIRS, edited=edited), mode], cwd=site,
                                   capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
             if done.returncode:
                 raise SystemExit(f"livereload rebuilds failed:\n{done.stderr[-3000:]}")
@@ -259,9 +262,9 @@ def main(tmp: Path) -> None:
           flush=True)
 
     before = load()
-    kept, fresh = livereload_rebuilds(real)
+    kept, fresh = livereload_rebuilds(real, "content/batchnorm.md")
     print(f"real site, livereload rebuild after a prose edit (in one process): CPU {kept:.3f} s with compiled "
-          f"templates kept, {fresh:.3f} s without ({(1 - kept / fresh) * 100:.0f} % less)   "
+          f"templates and read pages kept, {fresh:.3f} s without ({(1 - kept / fresh) * 100:.0f} % less)   "
           f"(load {before} -> {load()})", flush=True)
 
     corpus = user_site(tmp / "corpus200", with_repo_content=False)
@@ -273,6 +276,11 @@ def main(tmp: Path) -> None:
     before = load()
     print(f"200 articles, {SHARED} shared deps, prose   {describe(pairs(corpus, lambda n: edit_prose(corpus, n)))}   "
           f"target <= 1.15x   (load {before} -> {load()})", flush=True)
+    before = load()
+    kept, fresh = livereload_rebuilds(corpus, "content/a0007.md")
+    print(f"200 articles, livereload rebuild after a prose edit of one (in one process): CPU {kept:.3f} s with "
+          f"compiled templates and read pages kept, {fresh:.3f} s without ({(1 - kept / fresh) * 100:.0f} % less)   "
+          f"(load {before} -> {load()})", flush=True)
 
     many = user_site(tmp / "status2000", with_repo_content=False)
     shared_corpus(many, 2000)

@@ -4,6 +4,8 @@ process each run what an edit made stale."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import execblocks
@@ -121,3 +123,77 @@ def test_livereload_rebuilds_reuse_compiled_templates_and_see_template_edits(pro
     article.write_text(article.read_text().replace("{{ article.content }}", "{{ article.content }}<p>edited theme</p>"))
     assert rebuild() and compiled == ["article.html"]
     assert "<p>edited theme</p>" in project.html()
+
+
+@pytest.fixture
+def conversions(monkeypatch):
+    """The articles the reader put through Markdown (a page cache miss), by file name."""
+    from execblocks.site.reader import ExecMarkdownReader
+
+    converted = []
+    original = ExecMarkdownReader._convert
+
+    def counting(self, *args, **kwargs):
+        converted.append(Path(self._source_path).name)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ExecMarkdownReader, "_convert", counting)
+    return converted
+
+
+def pages(project) -> dict[str, bytes]:
+    return {p.relative_to(project.output).as_posix(): p.read_bytes()
+            for p in sorted(project.output.rglob("*.html"))}
+
+
+def test_livereload_rebuilds_read_again_only_what_changed_and_write_the_same_site(project, conversions):
+    """The pages a rebuild reads are kept in memory (site/page_cache.py): the next rebuild
+    puts only the edited article through Markdown, and the site it writes is the one a
+    build without the cache writes."""
+    project.write("content/prose.md", PROSE)
+    conf = project.write_conf()
+    rebuild = site.rebuilder(str(conf), report=lambda message: pytest.fail(message))
+    assert rebuild() and sorted(conversions) == ["hello.md", "prose.md"]
+    conversions.clear()
+    assert rebuild() and conversions == []
+    kept = pages(project)
+    site.build(str(conf))  # no cache: reads both
+    assert sorted(conversions) == ["hello.md", "prose.md"] and pages(project) == kept
+    conversions.clear()
+
+    project.edit("content/prose.md", "No blocks here", "Still no blocks here")
+    assert rebuild() and conversions == ["prose.md"]
+    assert "Still no blocks here" in project.html("prose-only")
+    conversions.clear()
+    project.edit("content/hello.md", "double(21)", "double(5)")  # new results: the page is read again
+    assert rebuild() and conversions == ["hello.md"]
+    assert "<pre>x is 10\n</pre>" in project.html()
+
+
+def test_a_settings_or_results_change_reads_the_page_again(project, conversions):
+    from execblocks.store.results_folder import ResultsStore
+
+    conf = project.write_conf()
+    rebuild = site.rebuilder(str(conf), report=lambda message: pytest.fail(message))
+    assert rebuild()
+    conversions.clear()
+    conf.write_text(conf.read_text() + 'EXECBLOCKS_BLOCK_DEFAULTS = {"echo": False}\n')
+    assert rebuild() and conversions == ["hello.md"]
+    assert "from helper import double" not in project.html()  # the new default hides the code
+    conversions.clear()
+    # `invoke verify` records a verification: the page's footer says so, so it is read again.
+    verifications = ResultsStore(project.results).entry_dir("hello") / "verifications.json"
+    verifications.write_text('{"verifications": []}')
+    assert rebuild() and conversions == ["hello.md"]
+
+
+def test_a_page_whose_read_warned_is_not_kept(project, conversions, caplog):
+    """A read that logged a warning is not kept, so the next build reads the page again (and
+    says so again where Pelican lets it: its logger drops a warning already shown in this process)."""
+    # A figure with neither alt text nor caption: the reader warns.
+    project.edit("content/hello.md", "#| fig-cap: A rising line\n#| fig-alt: A line rising from 1 to 3\n#| label: fig-line\n", "")
+    rebuild = site.rebuilder(str(project.write_conf()), report=lambda message: pytest.fail(message))
+    assert rebuild() and conversions == ["hello.md"]
+    assert [r for r in caplog.records if r.levelname == "WARNING" and "neither fig-alt nor fig-cap" in r.getMessage()]
+    conversions.clear()
+    assert rebuild() and conversions == ["hello.md"]

@@ -18,6 +18,7 @@ from typing import Any
 from execblocks.config import EngineSettings
 from execblocks.errors import ConfigError, ExecBlocksError, SiteBuildError, SiteWriteError, file_being_written
 from execblocks.site.session import SESSION_KEY, BuildSession, session_of
+from execblocks.site.page_cache import SETTING as PAGE_CACHE, PageCache
 from execblocks.site.template_cache import TemplateCodeCache
 
 FEED_WARNING = "Feeds generated without SITEURL"
@@ -37,10 +38,12 @@ def engine_settings(settings_file: str) -> EngineSettings:
     return EngineSettings.from_pelican(read_settings(settings_file, quiet_feeds=True))
 
 
-def build(settings_file: str, template_cache: TemplateCodeCache | None = None, **overrides: Any) -> BuildSession:
+def build(settings_file: str, template_cache: TemplateCodeCache | None = None, page_cache: PageCache | None = None,
+          **overrides: Any) -> BuildSession:
     """One Pelican run (results brought up to date inside it). Raises ExecBlocksError with
     a file:line message when a block fails or results are stale in strict mode.
-    `template_cache`: compiled templates kept from this process's earlier builds (livereload)."""
+    `template_cache`, `page_cache`: compiled templates and read pages kept from this process's
+    earlier builds (livereload; site/template_cache.py, site/page_cache.py)."""
     from pelican import Pelican
     from pelican.log import init as init_logging
 
@@ -48,6 +51,8 @@ def build(settings_file: str, template_cache: TemplateCodeCache | None = None, *
     settings = read_settings(settings_file, **overrides)
     if template_cache is not None:
         settings["JINJA_ENVIRONMENT"] = {**settings["JINJA_ENVIRONMENT"], "bytecode_cache": template_cache}
+    if page_cache is not None:
+        settings[PAGE_CACHE] = page_cache
     try:
         Pelican(settings).run()
     except RuntimeError as error:
@@ -75,12 +80,13 @@ def require_siteurl(settings_file: str) -> str:
 def rebuilder(settings_file: str, report: Callable[[str], None]) -> Callable[[], bool]:
     """livereload's callback: each call is one `build`; a failure is reported, not raised,
     so the server keeps serving the last good site. Returns whether the build succeeded.
-    The builds share their compiled templates (site/template_cache.py)."""
-    templates = TemplateCodeCache()
+    The builds share their compiled templates and the pages they read (site/template_cache.py,
+    site/page_cache.py)."""
+    templates, pages = TemplateCodeCache(), PageCache()
 
     def rebuild() -> bool:
         try:
-            build(settings_file, template_cache=templates)
+            build(settings_file, template_cache=templates, page_cache=pages)
             return True
         except ExecBlocksError as error:
             report(str(error))

@@ -16,6 +16,7 @@ from execblocks.config import EngineSettings
 from execblocks.pipeline import update
 from execblocks.site import atomic_output
 from execblocks.site.article_results import ArticleResults
+from execblocks.site.page_cache import SETTING as PAGE_CACHE, PageCache
 from execblocks.site.session import SESSION_KEY, BuildSession
 
 
@@ -36,6 +37,9 @@ def _on_run_start(pelican):
     from execblocks.site.results_generator import ResultsGenerator
 
     pelican.settings.pop(SESSION_KEY, None)  # a failed update leaves no stale session behind
+    pages = pelican.settings.get(PAGE_CACHE)
+    if isinstance(pages, PageCache):
+        pages.begin()  # what a failed build read is not kept
     settings = EngineSettings.from_pelican(pelican.settings)
     pelican.settings[SESSION_KEY] = BuildSession(settings, update(settings))
     # Pelican now writes into a folder beside the output, swapped in once complete; the swap
@@ -64,6 +68,9 @@ def _on_feed_generated(context, feed) -> None:
 
 def _on_site_complete(pelican) -> None:
     atomic_output.finish(pelican)
+    pages = pelican.settings.get(PAGE_CACHE)
+    if isinstance(pages, PageCache):
+        pages.commit()  # the site is complete: the pages this build read may be reused
 
 
 def _on_readers_init(readers) -> None:

@@ -21,6 +21,7 @@ from execblocks.errors import ArticleMetadataError, ExecBlocksError
 from execblocks.source.header import COMPUTED_DATES, Header, blank_front_matter, pelican_metadata, read_header
 from execblocks.render.highlight import Highlighter, cache_file_for
 from execblocks.render.libraries import BrowserLibraries
+from execblocks.site.page_cache import SETTING as PAGE_CACHE, PageCache, ReadPage, WarningCount, page_key, run_key
 from execblocks.site.results_generator import static_path
 from execblocks.execute.plan import FRESH
 from execblocks.render.blocks import ExecBlocksExtension, RenderedArticle, provenance_text, run_table
@@ -55,6 +56,7 @@ class ExecMarkdownReader(MarkdownReader):
     """Markdown articles (`.md`, and Quarto's `.qmd`)."""
 
     file_extensions = [*MarkdownReader.file_extensions, "qmd"]
+    _md: Markdown | None = None  # the instance Pelican's _parse_metadata uses (MarkdownReader sets it in read)
 
     def read(self, source_path):
         with pelican_open(source_path) as text:
@@ -80,7 +82,6 @@ class ExecMarkdownReader(MarkdownReader):
         # the content folder, or a read outside a build) is read here, the same way.
         header = parsed.header if parsed is not None else read_header(lines, str(source_path))
         front = header.front
-        extensions = list(self.settings["MARKDOWN"].get("extensions", []))
         rendered = entry = None
         if plan is not None:  # executable blocks: render them from the stored results
             article, entry = plan.article, plan.entry
@@ -91,14 +92,18 @@ class ExecMarkdownReader(MarkdownReader):
             rendered = RenderedArticle(article, entry, highlighter=Highlighter(
                 cache_file_for(self.settings, session.settings.root, article.article_id)),
                 libraries=BrowserLibraries.for_project(session.settings.root))
-            extensions.append(ExecBlocksExtension(rendered))
         # Cross-references and citations work in every article, executable or not.
-        extensions.append(self._references(text, header, source_path, session))
+        references = self._references(text, header, source_path, session)
         self._source_path = source_path
-        self._md = Markdown(**dict(self.settings["MARKDOWN"], extensions=extensions))
-        # A YAML header is read here, not by the meta extension (which knows only flat
-        # `Key: value` lines): Markdown sees blank lines in its place, so lines keep their numbers.
-        content = self._md.convert("\n".join(blank_front_matter(lines, front)))
+        cache, key = self._page_cache(session, source_path, text, plan, entry, references)
+        page = cache.get(str(source_path), key) if cache is not None else None
+        if page is None:
+            page, keepable = self._convert(lines, front, rendered, references)
+            if cache is not None and keepable:
+                cache.offer(str(source_path), key, page)
+        elif rendered is not None:
+            rendered.figures = list(page.figures)
+        content = page.content
         if front is not None:
             meta = pelican_metadata(front, file_date(Path(source_path), dated="date" in front.data))
             if Path(source_path).suffix in QUARTO_NAMED and "slug" not in front.data:
@@ -106,12 +111,14 @@ class ExecMarkdownReader(MarkdownReader):
                 # results and downloads already carry that name: the page does too.
                 meta["slug"] = [Path(source_path).stem]
         else:
-            meta = getattr(self._md, "Meta", {})
+            meta = {name: list(values) for name, values in (page.meta or {}).items()}
         # Pelican renders `Summary:` and other formatted fields through self._md: give it
         # one without the block extension, which belongs to the whole article only (made
         # only when there is such a field: a Markdown instance costs milliseconds).
         if any(name.lower() in self.settings["FORMATTED_FIELDS"] for name in meta):
             self._md = Markdown(**self.settings["MARKDOWN"])
+        elif self._md is None or "meta" not in self._md.preprocessors:
+            self._md = Markdown(extensions=["markdown.extensions.meta"])  # what _parse_metadata needs
         try:
             metadata = self._parse_metadata(meta)
         except ValueError as error:  # Pelican's date parser: its message names neither file nor field
@@ -132,6 +139,39 @@ class ExecMarkdownReader(MarkdownReader):
                 reproduced=reproduced(session.settings, article.article_id),
             )
         return content, metadata
+
+    def _convert(self, lines: list[str], front, rendered: RenderedArticle | None, references) -> tuple[ReadPage, bool]:
+        """The article through Markdown with the engine's extensions: the page, and whether a
+        later build may reuse it (not when the read logged a warning, which must show again,
+        or when the page uses a browser library, which depends on what is installed)."""
+        extensions = list(self.settings["MARKDOWN"].get("extensions", []))
+        if rendered is not None:
+            extensions.append(ExecBlocksExtension(rendered))
+        extensions.append(references)
+        self._md = Markdown(**dict(self.settings["MARKDOWN"], extensions=extensions))
+        # A YAML header is read here, not by the meta extension (which knows only flat
+        # `Key: value` lines): Markdown sees blank lines in its place, so lines keep their numbers.
+        with WarningCount() as warnings:
+            content = self._md.convert("\n".join(blank_front_matter(lines, front)))
+        meta = None if front is not None else getattr(self._md, "Meta", {})
+        page = ReadPage(content, meta, tuple(rendered.figures) if rendered is not None else ())
+        return page, not (warnings.count or (rendered is not None and (rendered.scripts or rendered.widget_modules)))
+
+    def _page_cache(self, session, source_path, text: str, plan, entry, references) -> tuple[PageCache | None, str]:
+        """This process's page cache (livereload's builds; site/page_cache.py) and the page's key
+        in it; (None, "") when there is none, or when this page's inputs cannot all be keyed."""
+        cache = self.settings.get(PAGE_CACHE)
+        if not isinstance(cache, PageCache) or session is None:
+            return None, ""
+        bibliography = references.state.bibliography
+        if bibliography is not None and bibliography.bib_key is None:  # no CACHE_PATH: its files unstamped
+            return None, ""
+        if session.page_run_key is None:
+            plugins = [Path(__file__).resolve().parents[2], *map(Path, self.settings.get("PLUGIN_PATHS") or [])]
+            session.page_run_key = run_key(self.settings, Path(self.settings.get("THEME", "")), plugins)
+        return cache, page_key(session.page_run_key, str(source_path), text, plan.state if plan else None,
+                               entry.directory if entry is not None else None,
+                               bibliography.bib_key if bibliography is not None else None)
 
     def _metadata_error(self, header: Header, source_path, session, error: ValueError) -> ArticleMetadataError:
         """Pelican could not process the header (a date it cannot read): say where."""

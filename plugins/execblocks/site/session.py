@@ -29,6 +29,7 @@ class BuildSession:
     settings: EngineSettings
     report: "BuildReport"
     rendered: dict[str, "RenderedArticle"] = field(default_factory=dict)  # article id -> its page's results
+    page_run_key: str | None = None  # the run's part of each page's key (site/page_cache.py), made once
 
     def __post_init__(self):
         self._plans = {p.article.path: p for p in self.report.plans}

@@ -1,0 +1,55 @@
+"""site/page_cache.py: what a page's key holds, and what a build may keep."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from execblocks.site.page_cache import PageCache, ReadPage, page_key, run_key
+
+
+def test_only_a_completed_build_keeps_what_it_read():
+    cache, page = PageCache(), ReadPage("<p>x</p>", {"title": ["T"]})
+    cache.begin()
+    cache.offer("a.md", "k1", page)
+    assert cache.get("a.md", "k1") is None  # not before the site is complete
+    cache.begin()  # the next build starts: the failed one's reads are dropped
+    cache.commit()
+    assert cache.get("a.md", "k1") is None
+    cache.offer("a.md", "k1", page)
+    cache.commit()
+    assert cache.get("a.md", "k1") is page and cache.get("a.md", "k2") is None
+
+
+def test_the_run_key_follows_settings_that_are_equal_and_those_that_are_not(tmp_path):
+    """Settings made again by each run (new objects, new closures) give the same key; an
+    edited value, an edited function body, a changed theme file give another."""
+    class Session:  # an object made anew each run: keyed by its type
+        pass
+
+    def settings(summary_words=60, finalize=lambda v: v):
+        return {"SUMMARY_MAX_LENGTH": summary_words, "EXECBLOCKS_SESSION": Session(), "FINALIZE": finalize,
+                "MARKDOWN": {"extension_configs": {"toc": {"permalink": "#"}}}, "PATHS": ("a", Path("b"))}
+
+    theme = tmp_path / "theme"
+    (theme / "static").mkdir(parents=True)
+    (theme / "static" / "katex.min.js").write_text("v1")
+    first = run_key(settings(), theme, [])
+    assert run_key(settings(), theme, []) == first
+    assert run_key(settings(summary_words=50), theme, []) != first
+    assert run_key(settings(finalize=lambda v: str(v)), theme, []) != first
+    (theme / "static" / "katex.min.js").write_text("v2, another size")
+    assert run_key(settings(), theme, []) != first
+
+
+def test_the_page_key_follows_the_text_the_plan_and_each_entry_file(tmp_path):
+    entry = tmp_path / "results" / "a"
+    entry.mkdir(parents=True)
+    (entry / "record.json").write_text("{}")
+    key = page_key("run", "/c/a.md", "text", "fresh", entry, None)
+    assert page_key("run", "/c/a.md", "text", "fresh", entry, None) == key
+    assert page_key("run", "/c/a.md", "text.", "fresh", entry, None) != key
+    assert page_key("run", "/c/a.md", "text", "stale", entry, None) != key
+    assert page_key("run", "/c/a.md", "text", "fresh", entry, "bib") != key
+    assert page_key("other", "/c/a.md", "text", "fresh", entry, None) != key
+    (entry / "verifications.json").write_text("[]")  # `invoke verify` recorded a rerun
+    assert page_key("run", "/c/a.md", "text", "fresh", entry, None) != key
