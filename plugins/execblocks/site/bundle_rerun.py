@@ -158,12 +158,22 @@ def rerun(notebook: Path, output: str | None = None, timeout: int | None = None,
     progress.write(f"Running {notebook} ({progress.total} cells) in a {nb.metadata.get('kernelspec', {}).get('name', 'python3')} "
                    f"kernel; the executed notebook goes to {target}\n")
     started, status = time.perf_counter(), 0
+    # The kernel process's own stderr (what cells print comes over Jupyter's messages, not
+    # this): ipykernel's log, which at shutdown can be a traceback of its own race
+    # ("ZMQError: Socket operation on non-socket") though every cell ran. Shown only when
+    # the run stopped, where it may say why a kernel died.
+    kernel_log = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")
     try:
-        client.execute()
+        client.execute(stderr=kernel_log)  # nbclient hands it to start_kernel, which hands it to Popen
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
         progress.write(f"\nThe run stopped: {error}\n")
         status = 1
+        kernel_log.seek(0)
+        said = kernel_log.read().strip()
+        if said:
+            progress.write("The kernel's own log (its stderr), last lines:\n" + "\n".join(said.splitlines()[-20:]) + "\n")
     finally:
+        kernel_log.close()
         if sockets is not None:
             sockets.cleanup()
     nbformat.write(nb, target)
