@@ -167,7 +167,8 @@ class ExecMarkdownReader(MarkdownReader):
         if bibliography is not None and bibliography.bib_key is None:  # no CACHE_PATH: its files unstamped
             return None, ""
         if session.page_run_key is None:
-            plugins = [Path(__file__).resolve().parents[2], *map(Path, self.settings.get("PLUGIN_PATHS") or [])]
+            plugins = list(dict.fromkeys(path.resolve() for path in [Path(__file__).parents[2],
+                                                                     *map(Path, self.settings.get("PLUGIN_PATHS") or [])]))
             session.page_run_key = run_key(self.settings, Path(self.settings.get("THEME", "")), plugins)
         return cache, page_key(session.page_run_key, str(source_path), text, plan.state if plan else None,
                                entry.directory if entry is not None else None,

@@ -38,9 +38,6 @@ class TemplateCodeCache(BytecodeCache):
         if bucket.code is not None:
             self._code[(compile_options(bucket.environment), bucket.key)] = (bucket.checksum, bucket.code)
 
-    def clear(self) -> None:
-        self._code.clear()
-
     def __len__(self) -> int:
         return len(self._code)
 
