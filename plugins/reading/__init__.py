@@ -112,8 +112,10 @@ def katex_script(settings: dict) -> Path:
 
 def _on_content_object_init(instance) -> None:
     math = instance.settings.get(MATH_STATE)
-    if math is not None and math.unplaced:
-        math.locate(instance.source_path)
+    if math is not None:
+        math.documents.append(instance)
+        if math.unplaced:
+            math.locate(instance.source_path)
 
 
 def _on_generators_finalized(generators) -> None:
@@ -124,7 +126,8 @@ def _on_generators_finalized(generators) -> None:
         settings[SITEMAP_STATE].output_path = generators[0].output_path
     math = settings.get(MATH_STATE)
     if math is not None:
-        math.cache.save()  # what rendered is kept even when a bad formula stops this build
+        # What rendered is kept even when a bad formula stops this build.
+        math.cache.save(lambda: (document.content for document in math.documents))
         math.raise_first()
 
 

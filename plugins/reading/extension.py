@@ -44,6 +44,7 @@ class MathRun:
     unplaced: list[tuple[Formula, str]] = field(default_factory=list)  # the document being read: (formula, KaTeX's reason)
     errors: list[MathError] = field(default_factory=list)  # located, in reading order
     node_failed: bool = False  # node missing or KaTeX crashed: said once, not per document
+    documents: list = field(default_factory=list)  # the run's content objects (their formulas stay cached)
 
     def render(self, markup: str) -> str:
         found = formulas(markup)

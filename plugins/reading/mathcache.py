@@ -28,6 +28,7 @@ import json
 import re
 import os
 import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 # Bump when the HTML made for the same formula and KaTeX changes (e.g. katex_render.js options).
@@ -60,10 +61,17 @@ class FormulaCache:
         self._used[self._key(tex, display)] = markup
         self._missed = True
 
-    def save(self) -> None:
-        """Write the entries this build used, if they differ from the file's."""
+    def save(self, shown: Callable[[], Iterable[str]] = tuple) -> None:
+        """Write the entries this build used, if they differ from the file's. `shown`: the
+        HTML of every page of the site, asked only when the file would change: a page the
+        engine took from its page cache (execblocks/site/page_cache.py) asked for no formula,
+        and its formulas, still shown, stay (both forms of a formula that the file holds
+        inline and displayed: the annotation does not say which)."""
         if self.cache_file is None or (self._known is None and not self._used):
             return  # no formula this build: the file stays as it is
+        if not self._missed and self._used.keys() == self._load().keys():
+            return
+        self._keep_shown(shown)
         if not self._missed and self._used.keys() == self._load().keys():
             return
         try:
@@ -79,6 +87,18 @@ class FormulaCache:
         except OSError:
             pass  # a read-only or full disk: the next build renders again
         self._known, self._missed = dict(self._used), False
+
+    def _keep_shown(self, shown: Callable[[], Iterable[str]]) -> None:
+        known = self._load()
+        for markup in shown():
+            if not isinstance(markup, str) or "application/x-tex" not in markup:
+                continue
+            for annotation in ANNOTATION.findall(markup):
+                tex = html.unescape(annotation)
+                for display in (False, True):
+                    key = self._key(tex, display)
+                    if key in known and key not in self._used:
+                        self._used[key] = known[key]
 
     def _load(self) -> dict[str, str]:
         if self._known is None:

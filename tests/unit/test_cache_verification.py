@@ -1,6 +1,7 @@
 """Cached HTML is used only when it verifies: a block can rewrite the highlight cache or
 the formula cache (it runs as the author), so a tampered entry is made again, never shown."""
 
+import html
 import json
 from pathlib import Path
 
@@ -66,3 +67,23 @@ def test_a_tampered_formula_entry_is_not_used(tmp_path):
     assert not formula_verified("y", katex)  # another formula's markup
     assert not formula_verified("x", katex.replace('style="', 'style="background:url(//evil.example/a);', 1))
     assert not formula_verified("x", katex.replace("<mi>x</mi>", '<mi><a href="https://evil.example">x</a></mi>'))
+
+
+def test_formulas_still_shown_by_pages_that_asked_for_none_stay_cached(tmp_path):
+    """A page the engine's page cache gave back (execblocks/site/page_cache.py) asks the
+    formula cache for nothing. When another page's edit rewrites the file, the formulas the
+    untouched page still shows stay in it (else its next edit starts KaTeX again); those no
+    page shows go."""
+    cache_file = tmp_path / "katex.json"
+    first = FormulaCache(cache_file, (Path(__file__),))
+    for tex in ("x", "y", "a<b"):
+        first.put(tex, False, f'<annotation encoding="application/x-tex">{html.escape(tex)}</annotation>')
+    first.save()
+    second = FormulaCache(cache_file, (Path(__file__),))
+    assert second.get("x", False) is not None  # the edited page shows x, and z for the first time
+    second.put("z", True, '<annotation encoding="application/x-tex">z</annotation>')
+    kept_page = '<p>text</p><span class="katex"><annotation encoding="application/x-tex">a&lt;b</annotation></span>'
+    second.save(lambda: ["<p>no math</p>", kept_page])
+    third = FormulaCache(cache_file, (Path(__file__),))
+    assert len(json.loads(cache_file.read_text())) == 3  # x, z and a<b; y is gone
+    assert third.get("a<b", False) is not None and third.get("y", False) is None and third.get("z", True)
