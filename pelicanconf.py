@@ -14,7 +14,9 @@ DEFAULT_LANG = "en"
 DEFAULT_DATE_FORMAT = "%-d %B %Y"
 
 # Pelican's content cache is keyed on the .md file alone; the HTML of an article
-# also depends on its stored results, so the cache stays off.
+# also depends on its stored results, so the cache stays off. The engine keeps its own,
+# keyed on everything a page is made of (EXECBLOCKS_PAGE_CACHE, on by default, under
+# CACHE_PATH): a build reads again only the articles whose inputs changed.
 LOAD_CONTENT_CACHE = False
 CACHE_CONTENT = False
 

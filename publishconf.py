@@ -15,3 +15,6 @@ RELATIVE_URLS = False
 FEED_DOMAIN = SITEURL
 DELETE_OUTPUT_DIRECTORY = True
 EXECBLOCKS_MODE = "strict"
+# Every article is read again from the committed sources and results: what is published
+# never comes from the local page cache (plugins/execblocks/site/page_cache.py).
+EXECBLOCKS_PAGE_CACHE = False

@@ -4,14 +4,16 @@ process each run what an edit made stale."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 import execblocks
 from execblocks.site import build as site
-from execblocks.site import pelican_signals
+from execblocks.site import page_cache, pelican_signals
 from execblocks.source import parse
+from support import REPO
 
 pytestmark = pytest.mark.slow
 
@@ -157,7 +159,7 @@ def test_livereload_rebuilds_read_again_only_what_changed_and_write_the_same_sit
     conversions.clear()
     assert rebuild() and conversions == []
     kept = pages(project)
-    site.build(str(conf))  # no cache: reads both
+    site.build(str(conf), EXECBLOCKS_PAGE_CACHE=False)  # no cache: reads both
     assert sorted(conversions) == ["hello.md", "prose.md"] and pages(project) == kept
     conversions.clear()
 
@@ -197,3 +199,66 @@ def test_a_page_whose_read_warned_is_not_kept(project, conversions, caplog):
     assert [r for r in caplog.records if r.levelname == "WARNING" and "neither fig-alt nor fig-cap" in r.getMessage()]
     conversions.clear()
     assert rebuild() and conversions == ["hello.md"]
+
+
+def entries(project) -> dict[str, int]:
+    """The page cache's files on disk (site/page_cache.py), by name: their mtimes."""
+    return {p.name: p.stat().st_mtime_ns for p in (project.root / "cache" / "execblocks" / "pages").glob("*.json")}
+
+
+def test_a_build_reads_again_only_what_changed_since_the_last_process(project, conversions):
+    """`invoke build` is one process per build: the pages a build read are kept under
+    CACHE_PATH, and the next process reads again only the edited article. Its site is the
+    one a build that reads everything writes."""
+    project.write("content/prose.md", PROSE)
+    conf = str(project.write_conf())
+    site.build(conf, EXECBLOCKS_PAGE_CACHE=False)
+    assert not entries(project)  # off: nothing kept
+    everything = pages(project)
+    site.build(conf)
+    stored = entries(project)
+    assert len(stored) == 2 and pages(project) == everything
+    conversions.clear()
+    done = project.pelican()  # a fresh interpreter reads the entries: rewrites none, writes the same site
+    assert done.returncode == 0, done.stderr
+    assert entries(project) == stored and pages(project) == everything
+    site.build(conf)
+    assert conversions == [] and pages(project) == everything
+
+    project.edit("content/prose.md", "No blocks here", "Still no blocks here")
+    site.build(conf)
+    assert conversions == ["prose.md"] and "Still no blocks here" in project.html("prose-only")
+    changed = entries(project)
+    assert [name for name in changed if changed[name] != stored[name]] == [
+        page_cache.entry_name(str(project.content / "prose.md"))]
+
+
+def test_a_new_library_version_a_corrupt_entry_or_a_gone_article_reads_again(project, conversions, monkeypatch):
+    project.write("content/prose.md", PROSE)
+    conf = str(project.write_conf())
+    site.build(conf)
+    everything = pages(project)
+    conversions.clear()
+    # Python-Markdown (or Pygments, Pelican...) upgraded between two builds: every page again.
+    versions = page_cache.writer_versions()
+    monkeypatch.setattr(page_cache, "writer_versions", lambda: versions.replace("markdown=", "markdown=0.0+"))
+    site.build(conf)
+    assert sorted(conversions) == ["hello.md", "prose.md"] and pages(project) == everything
+    conversions.clear()
+    folder = project.root / "cache" / "execblocks" / "pages"
+    prose_entry = folder / page_cache.entry_name(str(project.content / "prose.md"))
+    prose_entry.write_text(prose_entry.read_text()[:40])  # cut short: a miss, read again and replaced
+    site.build(conf)
+    assert conversions == ["prose.md"] and pages(project) == everything
+    assert json.loads(prose_entry.read_text())["content"].startswith("<p>No blocks here")
+    (project.content / "prose.md").unlink()
+    site.build(conf)
+    assert not prose_entry.exists() and len(entries(project)) == 1
+
+
+def test_publishing_reads_every_page_from_the_committed_files():
+    """publishconf.py turns the page cache off: what is published never comes from it."""
+    from execblocks.site.build import read_settings
+
+    assert read_settings(str(REPO / "publishconf.py"), quiet_feeds=True)[page_cache.SETTING] is False
+    assert read_settings(str(REPO / "pelicanconf.py"), quiet_feeds=True).get(page_cache.SETTING, True) is True

@@ -18,7 +18,7 @@ from typing import Any
 from execblocks.config import EngineSettings
 from execblocks.errors import ConfigError, ExecBlocksError, SiteBuildError, SiteWriteError, file_being_written
 from execblocks.site.session import SESSION_KEY, BuildSession, session_of
-from execblocks.site.page_cache import SETTING as PAGE_CACHE, PageCache
+from execblocks.site.page_cache import STORE_KEY as PAGES, PageCache, folder_for
 from execblocks.site.template_cache import TemplateCodeCache
 
 FEED_WARNING = "Feeds generated without SITEURL"
@@ -38,6 +38,11 @@ def engine_settings(settings_file: str) -> EngineSettings:
     return EngineSettings.from_pelican(read_settings(settings_file, quiet_feeds=True))
 
 
+def page_cache_folder(settings_file: str):
+    """Where the site's pages as read are kept between builds (site/page_cache.py), or None."""
+    return folder_for(engine_settings(settings_file).cache_dir)
+
+
 def build(settings_file: str, template_cache: TemplateCodeCache | None = None, page_cache: PageCache | None = None,
           **overrides: Any) -> BuildSession:
     """One Pelican run (results brought up to date inside it). Raises ExecBlocksError with
@@ -52,7 +57,7 @@ def build(settings_file: str, template_cache: TemplateCodeCache | None = None, p
     if template_cache is not None:
         settings["JINJA_ENVIRONMENT"] = {**settings["JINJA_ENVIRONMENT"], "bytecode_cache": template_cache}
     if page_cache is not None:
-        settings[PAGE_CACHE] = page_cache
+        settings[PAGES] = page_cache
     try:
         Pelican(settings).run()
     except RuntimeError as error:

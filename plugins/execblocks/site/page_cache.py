@@ -1,5 +1,6 @@
-"""Each article's page as the reader made it, kept in memory between the builds of one
-process (`invoke livereload`), so a rebuild reads again only the articles whose inputs changed.
+"""Each article's page as the reader made it, kept between builds so that a build reads
+again only the articles whose inputs changed: in memory for the builds of one process
+(`invoke livereload`), and on disk under CACHE_PATH for the next process (`invoke build`).
 
 Pelican's own content cache (CACHE_CONTENT) is keyed on the source file alone, and an
 article's page also depends on its stored results, so the site turns it off. This cache's
@@ -7,20 +8,28 @@ key holds everything the reader reads:
 
     the source text and path;
     the run's Pelican settings (normalised: objects by type, functions by name and code);
-    the theme's static files (KaTeX renders the math) and the plugins' code, by stamp;
+    the theme's static files (KaTeX renders the math) and the plugins' files, by stamp;
+    the versions of Python and of the libraries that write the page (Python-Markdown,
+    Pygments, Pelican, nh3, lxml, PyYAML), which an upgrade between two builds changes;
     the article's plan (fresh or not) and its stored entry's record, provenance, failure
     and verifications files, by stamp (the store replaces a file, never edits it);
-    the bibliography's files and style (`Bibliography.bib_key`).
+    the bibliography's files and style (`Bibliography.bib_key`) and citeproc-py's version.
 
 What goes in is conservative: only pages that logged no warning (a later build shows the
 warning again) and use no browser library (which depends on what is installed), and
 only once the build that read them has finished the site (a bad formula fails a build
-after its pages were read). A missing or changed input is a miss: the page is read again.
+after its pages were read). A missing, changed, unreadable or corrupt input or entry is a
+miss: the page is read again, and its entry replaced. An article that is gone takes its
+entry with it (one file per article, so the folder never outgrows the site).
 
-In memory only, never on disk: a block's code can write any file the build can, and a
-stored page cannot be checked without reading the article again (the highlight and
-formula caches check each entry against what their renderer makes). So `invoke build`,
-one process per build, reads every article.
+Trust. The entries are the build's own files, like `__pycache__`: a stored page is not
+checked against the article (that would cost the very read it saves; the highlight and
+formula caches, whose check is cheap, do check theirs). A block cannot plant one unseen:
+a build whose kernels changed anything under CACHE_PATH fails, naming the file, and what
+they created is removed (execute/project_writes.py). What gets published does not depend
+on the cache at all: publishconf.py turns it off (EXECBLOCKS_PAGE_CACHE = False), so
+`invoke publish` reads every article from the committed sources and results. `invoke
+clean` deletes it.
 """
 
 from __future__ import annotations
@@ -29,13 +38,25 @@ import hashlib
 import json
 import logging
 import os
+import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from execblocks.store.results_folder import FAILURE, PROVENANCE, RECORD, VERIFICATIONS
 
-SETTING = "EXECBLOCKS_PAGE_CACHE"  # the PageCache a process's builds share (site/build.py)
+SETTING = "EXECBLOCKS_PAGE_CACHE"  # True (default) / False: whether builds reuse pages they read before
+STORE_KEY = "EXECBLOCKS_PAGES"  # this run's PageCache, in its settings (site/pelican_signals.py)
+FOLDER = "pages"  # under the engine's cache folder (CACHE_PATH/execblocks)
+FORMAT = 1  # bump when what an entry holds, or what the reader makes of the same inputs, changes
 ENTRY_FILES = (RECORD, PROVENANCE, FAILURE, VERIFICATIONS)
+# Settings no reader reads, which differ by how Pelican was started (its command line sets
+# DEBUG, PORT and BIND; `invoke rebuild` DELETE_OUTPUT_DIRECTORY): `pelican` and `invoke
+# build` share entries.
+NOT_READ = frozenset({"DEBUG", "PORT", "BIND", "DELETE_OUTPUT_DIRECTORY"})
+# The libraries whose output is the page (each module's own __version__: importlib.metadata
+# alone costs 40 ms to import, a tenth of a no-op build).
+WRITERS = ("markdown", "pygments", "pelican", "nh3", "lxml.etree", "yaml")
 
 
 @dataclass(frozen=True)
@@ -50,33 +71,120 @@ class ReadPage:
 
 @dataclass
 class PageCache:
+    """`get` / `offer` while a build reads; `begin` and `commit` around the build.
+    `folder`: where entries last between processes (None: this process's memory only)."""
+
+    folder: Path | None = None
     pages: dict[str, tuple[str, ReadPage]] = field(default_factory=dict)  # source path -> (key, page)
     _offered: dict[str, tuple[str, ReadPage]] = field(default_factory=dict)  # read by the running build
+    _asked: set[str] = field(default_factory=set)  # source paths this build read, hit or not
 
     def get(self, source_path: str, key: str) -> ReadPage | None:
+        self._asked.add(source_path)
         kept = self.pages.get(source_path)
+        if kept is None and self.folder is not None:
+            kept = _load(self.folder / entry_name(source_path), source_path)
+            if kept is not None:
+                self.pages[source_path] = kept
         return kept[1] if kept is not None and kept[0] == key else None
 
     def offer(self, source_path: str, key: str, page: ReadPage) -> None:
         """A page this build read; kept once the build completes (`commit`)."""
         self._offered[source_path] = (key, page)
 
-    def begin(self) -> None:
-        """A build starts: what a failed one offered is dropped."""
+    def begin(self, folder: Path | None = None) -> None:
+        """A build starts: what a failed one offered is dropped. `folder`: this build's."""
+        if folder != self.folder:
+            self.pages.clear()  # another site's, or kept only in memory until now
+        self.folder = folder
         self._offered.clear()
+        self._asked.clear()
 
     def commit(self) -> None:
+        """The site is complete: keep what it read, and forget the articles it no longer has."""
         self.pages.update(self._offered)
+        if self.folder is not None:
+            for source_path, (key, page) in self._offered.items():
+                _save(self.folder / entry_name(source_path), source_path, key, page)
+            wanted = {entry_name(path) for path in self._asked}
+            for stale in self.folder.glob("*.json") if self._asked else ():
+                if stale.name not in wanted:
+                    stale.unlink(missing_ok=True)
+        for gone in set(self.pages) - self._asked if self._asked else ():
+            del self.pages[gone]
         self._offered.clear()
+        self._asked.clear()
+
+
+def folder_for(cache_dir: Path | None) -> Path | None:
+    """Where a site's entries live: under its CACHE_PATH (None: no entries between processes)."""
+    return cache_dir / "execblocks" / FOLDER if cache_dir is not None else None
+
+
+def entry_name(source_path: str) -> str:
+    return hashlib.sha256(source_path.encode()).hexdigest()[:32] + ".json"
+
+
+def _load(path: Path, source_path: str) -> tuple[str, ReadPage] | None:
+    """An entry as `_save` wrote it, or None (none, unreadable, corrupt, another format)."""
+    try:
+        data = json.loads(path.read_bytes())
+        if data.get("format") != FORMAT or data.get("source") != source_path:
+            return None
+        meta = data["meta"]
+        if meta is not None and not (isinstance(meta, dict) and all(
+                isinstance(values, list) and all(isinstance(v, str) for v in values) for values in meta.values())):
+            return None
+        page = ReadPage(data["content"], meta, tuple(data["figures"]))
+        if not (isinstance(data["key"], str) and isinstance(page.content, str)
+                and all(isinstance(f, str) for f in page.figures)):
+            return None
+        return data["key"], page
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _save(path: Path, source_path: str, key: str, page: ReadPage) -> None:
+    """Written whole or not at all (a temporary file, renamed); no fsync: a lost entry is a
+    miss. A full or read-only disk leaves the entry out, and the build goes on."""
+    data = {"format": FORMAT, "source": source_path, "key": key, "content": page.content, "meta": page.meta,
+            "figures": list(page.figures)}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                json.dump(data, stream)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError:
+        pass
+
+
+def writer_versions() -> str:
+    """Python's version and those of the libraries in WRITERS, for the run key."""
+    import importlib
+
+    versions = [sys.version]
+    for name in WRITERS:
+        try:
+            module = importlib.import_module(name)
+            versions.append(f"{name}={getattr(module, '__version__', getattr(module, 'LXML_VERSION', '?'))}")
+        except ImportError:
+            versions.append(f"{name}=-")
+    return ";".join(versions)
 
 
 def run_key(settings: dict, theme: Path, code_folders: list[Path]) -> str:
     """The part of every page's key that is the same for the whole run."""
-    digest = hashlib.sha256()
-    digest.update(json.dumps(_normalised(settings), sort_keys=True).encode())
-    for folder, pattern in [(theme / "static", "*"), *((f, "*.py") for f in code_folders)]:
-        for path in sorted(folder.rglob(pattern)) if folder.is_dir() else ():
-            if path.is_file():
+    digest = hashlib.sha256(f"{FORMAT}\0{writer_versions()}\0".encode())
+    read = {name: value for name, value in settings.items() if name not in NOT_READ}
+    digest.update(json.dumps(_normalised(read), sort_keys=True).encode())
+    for folder in [theme / "static", *code_folders]:
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else ():
+            if "__pycache__" not in path.parts and path.is_file():
                 stat = path.stat()
                 digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()

@@ -16,7 +16,7 @@ from execblocks.config import EngineSettings
 from execblocks.pipeline import update
 from execblocks.site import atomic_output
 from execblocks.site.article_results import ArticleResults
-from execblocks.site.page_cache import SETTING as PAGE_CACHE, PageCache
+from execblocks.site.page_cache import SETTING as PAGE_CACHE, STORE_KEY as PAGES, PageCache, folder_for
 from execblocks.site.session import SESSION_KEY, BuildSession
 
 
@@ -37,10 +37,8 @@ def _on_run_start(pelican):
     from execblocks.site.results_generator import ResultsGenerator
 
     pelican.settings.pop(SESSION_KEY, None)  # a failed update leaves no stale session behind
-    pages = pelican.settings.get(PAGE_CACHE)
-    if isinstance(pages, PageCache):
-        pages.begin()  # what a failed build read is not kept
     settings = EngineSettings.from_pelican(pelican.settings)
+    _begin_page_cache(pelican.settings, settings)
     pelican.settings[SESSION_KEY] = BuildSession(settings, update(settings))
     # Pelican now writes into a folder beside the output, swapped in once complete; the swap
     # is the last thing finalized does (moved behind other plugins' receivers, every run).
@@ -50,6 +48,19 @@ def _on_run_start(pelican):
     signals.finalized.disconnect(_on_site_complete)
     signals.finalized.connect(_on_site_complete)
     return ResultsGenerator, BrowserLibrariesGenerator
+
+
+def _begin_page_cache(pelican_settings: dict, settings: EngineSettings) -> None:
+    """The pages earlier builds read (site/page_cache.py): this process's own (livereload
+    hands its PageCache in), else a new one over CACHE_PATH's entries. Off, or with no
+    CACHE_PATH, nothing is reused between processes."""
+    pages = pelican_settings.get(PAGES)
+    if not pelican_settings.get(PAGE_CACHE, True):
+        pelican_settings.pop(PAGES, None)
+        return
+    if not isinstance(pages, PageCache):
+        pages = pelican_settings[PAGES] = PageCache()
+    pages.begin(folder_for(settings.cache_dir))  # what a failed build read is not kept
 
 
 def _on_initialized(pelican) -> None:
@@ -68,7 +79,7 @@ def _on_feed_generated(context, feed) -> None:
 
 def _on_site_complete(pelican) -> None:
     atomic_output.finish(pelican)
-    pages = pelican.settings.get(PAGE_CACHE)
+    pages = pelican.settings.get(PAGES)
     if isinstance(pages, PageCache):
         pages.commit()  # the site is complete: the pages this build read may be reused
 

@@ -21,7 +21,7 @@ from execblocks.errors import ArticleMetadataError, ExecBlocksError
 from execblocks.source.header import COMPUTED_DATES, Header, blank_front_matter, pelican_metadata, read_header
 from execblocks.render.highlight import Highlighter, cache_file_for
 from execblocks.render.libraries import BrowserLibraries
-from execblocks.site.page_cache import SETTING as PAGE_CACHE, PageCache, ReadPage, WarningCount, page_key, run_key
+from execblocks.site.page_cache import STORE_KEY as PAGES, PageCache, ReadPage, WarningCount, page_key, run_key
 from execblocks.site.results_generator import static_path
 from execblocks.execute.plan import FRESH
 from execblocks.render.blocks import ExecBlocksExtension, RenderedArticle, provenance_text, run_table
@@ -158,21 +158,25 @@ class ExecMarkdownReader(MarkdownReader):
         return page, not (warnings.count or (rendered is not None and (rendered.scripts or rendered.widget_modules)))
 
     def _page_cache(self, session, source_path, text: str, plan, entry, references) -> tuple[PageCache | None, str]:
-        """This process's page cache (livereload's builds; site/page_cache.py) and the page's key
-        in it; (None, "") when there is none, or when this page's inputs cannot all be keyed."""
-        cache = self.settings.get(PAGE_CACHE)
+        """This run's page cache (site/page_cache.py) and the page's key in it; (None, "")
+        when there is none, or when this page's inputs cannot all be keyed."""
+        cache = self.settings.get(PAGES)
         if not isinstance(cache, PageCache) or session is None:
             return None, ""
         bibliography = references.state.bibliography
-        if bibliography is not None and bibliography.bib_key is None:  # no CACHE_PATH: its files unstamped
-            return None, ""
+        cited = None
+        if bibliography is not None:
+            if bibliography.bib_key is None:  # no CACHE_PATH: its files unstamped
+                return None, ""
+            import citeproc  # imported already: the bibliography was read with it
+
+            cited = f"{bibliography.bib_key};citeproc={getattr(citeproc, '__version__', '?')}"
         if session.page_run_key is None:
             plugins = list(dict.fromkeys(path.resolve() for path in [Path(__file__).parents[2],
                                                                      *map(Path, self.settings.get("PLUGIN_PATHS") or [])]))
             session.page_run_key = run_key(self.settings, Path(self.settings.get("THEME", "")), plugins)
         return cache, page_key(session.page_run_key, str(source_path), text, plan.state if plan else None,
-                               entry.directory if entry is not None else None,
-                               bibliography.bib_key if bibliography is not None else None)
+                               entry.directory if entry is not None else None, cited)
 
     def _metadata_error(self, header: Header, source_path, session, error: ValueError) -> ArticleMetadataError:
         """Pelican could not process the header (a date it cannot read): say where."""
