@@ -8,7 +8,9 @@ asserts nothing. build_speed.py (`invoke bench`) calls `main()`; it also runs al
                         content, code and results / `pelican` with the same theme and settings
                         minus the engine, median of the pairs' CPU ratios           target <= 1.15x
   200 articles          the same on 200 generated executable articles that each import the
-                        same 18 files of code/ (stored results made without running kernels)
+                        same 18 files of code/ (stored results made without running kernels);
+                        the prose edit is to one article, and then to all 200 at once (no page
+                        the engine kept can be reused: site/page_cache.py)
   both through invoke   the real site's ratios again, the plain side run as a Pelican user runs
                         it: `invoke build` with the tasks.py pelican-quickstart writes (rendered
                         from the installed Pelican's own template), not `pelican` alone
@@ -16,7 +18,8 @@ asserts nothing. build_speed.py (`invoke bench`) calls `main()`; it also runs al
   livereload rebuilds   CPU of one rebuild after a prose edit of one article inside one process
                         (what `invoke livereload` runs on each save), with the compiled templates
                         and the pages read kept between rebuilds (site/template_cache.py,
-                        site/page_cache.py) and without; on the real site and on 200 articles
+                        site/page_cache.py) and with neither (EXECBLOCKS_PAGE_CACHE = False);
+                        on the real site and on 200 articles
   of which invoke       `invoke build` minus the same build called without invoke (tasks.py's
                         `build` as a `python -c` line), over the plain build: the part of each
                         ratio no engine work can remove
@@ -149,8 +152,9 @@ def shared_corpus(root: Path, count: int) -> None:
                                              [0.001, 0.001], 0.1, "2026-01-01T00:00:00+00:00"), settings)
 
 
-def edit_prose(site: Path, n: int) -> None:
-    for path in sorted((site / "content").glob("*.md")):
+def edit_prose(site: Path, n: int, only: str = "*.md") -> None:
+    """Append a sentence to every article of content/ (`only`: those whose name matches)."""
+    for path in sorted((site / "content").glob(only)):
         with open(path, "a") as handle:
             handle.write(f"\nAn edit to the prose, number {n}.\n")
 
@@ -217,7 +221,10 @@ for n in range({count}):
         handle.write(f"\\nA livereload edit {{n}}.\\n")
     start = time.process_time()
     with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
-        site.build("pelicanconf.py", template_cache=templates, page_cache=pages)
+        if kept:
+            site.build("pelicanconf.py", template_cache=templates, page_cache=pages)
+        else:  # every page read again: no cache in memory, none on disk
+            site.build("pelicanconf.py", EXECBLOCKS_PAGE_CACHE=False)
     times.append(time.process_time() - start)
 print(statistics.median(times[1:]))
 """
@@ -274,8 +281,13 @@ def main(tmp: Path) -> None:
     print(f"200 articles, {SHARED} shared deps, no-op   {describe(pairs(corpus))}   target <= 1.15x   "
           f"(load {before} -> {load()})", flush=True)
     before = load()
-    print(f"200 articles, {SHARED} shared deps, prose   {describe(pairs(corpus, lambda n: edit_prose(corpus, n)))}   "
+    print(f"200 articles, {SHARED} shared deps, prose edit of one   "
+          f"{describe(pairs(corpus, lambda n: edit_prose(corpus, n, only='a0007.md')))}   "
           f"target <= 1.15x   (load {before} -> {load()})", flush=True)
+    before = load()
+    print(f"200 articles, {SHARED} shared deps, prose edit of all   "
+          f"{describe(pairs(corpus, lambda n: edit_prose(corpus, 100 + n)))}   "
+          f"(every page read again: what the page cache cannot save)   (load {before} -> {load()})", flush=True)
     before = load()
     kept, fresh = livereload_rebuilds(corpus, "content/a0007.md")
     print(f"200 articles, livereload rebuild after a prose edit of one (in one process): CPU {kept:.3f} s with "
