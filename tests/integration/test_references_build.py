@@ -71,3 +71,35 @@ def test_unknown_reference_fails_the_build_naming_file_and_line(project, prose, 
     assert result.returncode != 0
     assert message in result.stdout + result.stderr
     assert not (project.output / "bad.html").exists()
+
+
+CITING = "Title: Cites\nDate: 2026-01-02\nBibliography: refs.bib\n\nNormalised batches [@ioffe2015].\n"
+BUILD_THEN_SAY = ("import sys; sys.path.insert(0, {plugins!r}); from execblocks.site import build; "
+                  "build.build({conf!r}); print('citeproc imported:', 'citeproc' in sys.modules)")
+
+
+@pytest.mark.slow
+def test_a_kept_page_that_cites_needs_no_citeproc_and_a_bib_edit_reads_it_again(project):
+    """A page taken from the page cache (site/page_cache.py) is keyed on its bibliography
+    without importing citeproc-py; an edit to the .bib reads it again, with the new entry."""
+    import subprocess
+    import sys
+
+    from support import REPO
+
+    project.write("content/cites.md", CITING)
+    project.write("content/refs.bib", BIB)
+    conf = project.write_conf()
+    project.build()
+
+    def build_in_a_fresh_interpreter() -> str:
+        done = subprocess.run([sys.executable, "-c", BUILD_THEN_SAY.format(plugins=str(REPO / "plugins"), conf=str(conf))],
+                              cwd=project.root, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip().splitlines()[-1]
+
+    assert build_in_a_fresh_interpreter() == "citeproc imported: False"
+    assert "Ioffe, S. and Szegedy, C. (2015)" in project.html("cites")
+    project.write("content/refs.bib", BIB.replace("year = {2015}", "year = {2016}"))
+    assert build_in_a_fresh_interpreter() == "citeproc imported: True"
+    assert "Ioffe, S. and Szegedy, C. (2016)" in project.html("cites")

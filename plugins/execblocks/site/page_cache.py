@@ -165,16 +165,25 @@ def _save(path: Path, source_path: str, key: str, page: ReadPage) -> None:
 
 def writer_versions() -> str:
     """Python's version and those of the libraries in WRITERS, for the run key."""
-    import importlib
+    return ";".join([sys.version, *map(library_version, WRITERS)])
 
-    versions = [sys.version]
-    for name in WRITERS:
-        try:
-            module = importlib.import_module(name)
-            versions.append(f"{name}={getattr(module, '__version__', getattr(module, 'LXML_VERSION', '?'))}")
-        except ImportError:
-            versions.append(f"{name}=-")
-    return ";".join(versions)
+
+def library_version(name: str) -> str:
+    """A library's `__version__` when it is imported; else its module file's stamp, which an
+    upgrade rewrites (found without importing it: a build that needs citeproc-py only to
+    render citations it has not kept never imports it)."""
+    module = sys.modules.get(name)
+    version = getattr(module, "__version__", None) or getattr(module, "LXML_VERSION", None)
+    if version is not None:
+        return f"{name}={version}"
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(name)
+        stat = os.stat(spec.origin)
+        return f"{name}@{spec.origin}:{stat.st_size}:{stat.st_mtime_ns}"
+    except (ImportError, ValueError, AttributeError, TypeError, OSError):
+        return f"{name}=-"
 
 
 def run_key(settings: dict, theme: Path, code_folders: list[Path]) -> str:

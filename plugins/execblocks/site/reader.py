@@ -21,7 +21,8 @@ from execblocks.errors import ArticleMetadataError, ExecBlocksError
 from execblocks.source.header import COMPUTED_DATES, Header, blank_front_matter, pelican_metadata, read_header
 from execblocks.render.highlight import Highlighter, cache_file_for
 from execblocks.render.libraries import BrowserLibraries
-from execblocks.site.page_cache import STORE_KEY as PAGES, PageCache, ReadPage, WarningCount, page_key, run_key
+from execblocks.site.page_cache import (STORE_KEY as PAGES, PageCache, ReadPage, WarningCount, library_version,
+                                        page_key, run_key)
 from execblocks.site.results_generator import static_path
 from execblocks.execute.plan import FRESH
 from execblocks.render.blocks import ExecBlocksExtension, RenderedArticle, provenance_text, run_table
@@ -168,9 +169,7 @@ class ExecMarkdownReader(MarkdownReader):
         if bibliography is not None:
             if bibliography.bib_key is None:  # no CACHE_PATH: its files unstamped
                 return None, ""
-            import citeproc  # imported already: the bibliography was read with it
-
-            cited = f"{bibliography.bib_key};citeproc={getattr(citeproc, '__version__', '?')}"
+            cited = f"{bibliography.bib_key};{library_version('citeproc')}"
         if session.page_run_key is None:
             plugins = list(dict.fromkeys(path.resolve() for path in [Path(__file__).parents[2],
                                                                      *map(Path, self.settings.get("PLUGIN_PATHS") or [])]))
