@@ -38,7 +38,13 @@ def test_the_run_key_follows_settings_that_are_equal_and_those_that_are_not(tmp_
     assert run_key(settings(summary_words=50), theme, []) != first
     assert run_key(settings(finalize=lambda v: str(v)), theme, []) != first
     (theme / "static" / "katex.min.js").write_text("v2, another size")
-    assert run_key(settings(), theme, []) != first
+    second = run_key(settings(), theme, [])
+    assert second != first
+    # What only the update or Pelican's command line reads: `invoke build --force`, `invoke
+    # run ARTICLE`, `pelican --debug` reuse the pages `invoke build` read.
+    for started_as in ({"EXECBLOCKS_MODE": "force"}, {"EXECBLOCKS_ONLY": ["a.md"]}, {"DEBUG": True},
+                       {"EXECBLOCKS_EXECUTOR": "tcp://10.0.0.1:8786"}, {"DELETE_OUTPUT_DIRECTORY": True}):
+        assert run_key({**settings(), **started_as}, theme, []) == second
 
 
 def test_the_page_key_follows_the_text_the_plan_and_each_entry_file(tmp_path):

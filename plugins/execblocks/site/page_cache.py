@@ -50,10 +50,13 @@ STORE_KEY = "EXECBLOCKS_PAGES"  # this run's PageCache, in its settings (site/pe
 FOLDER = "pages"  # under the engine's cache folder (CACHE_PATH/execblocks)
 FORMAT = 1  # bump when what an entry holds, or what the reader makes of the same inputs, changes
 ENTRY_FILES = (RECORD, PROVENANCE, FAILURE, VERIFICATIONS)
-# Settings no reader reads, which differ by how Pelican was started (its command line sets
-# DEBUG, PORT and BIND; `invoke rebuild` DELETE_OUTPUT_DIRECTORY): `pelican` and `invoke
-# build` share entries.
-NOT_READ = frozenset({"DEBUG", "PORT", "BIND", "DELETE_OUTPUT_DIRECTORY"})
+# Settings no reader reads, which differ by how a build was started: Pelican's command line
+# sets DEBUG, PORT and BIND, `invoke rebuild` DELETE_OUTPUT_DIRECTORY, and `invoke build
+# --force`, `run ARTICLE` and `--executor` what the update runs and where (it runs before
+# any page is read, and what it stores reaches a page through the plan and the entry's
+# files, both in its key). So `pelican`, `invoke build` and `invoke run` share entries.
+NOT_READ = frozenset({"DEBUG", "PORT", "BIND", "DELETE_OUTPUT_DIRECTORY",
+                      "EXECBLOCKS_MODE", "EXECBLOCKS_ONLY", "EXECBLOCKS_EXECUTOR"})
 # The libraries whose output is the page (each module's own __version__: importlib.metadata
 # alone costs 40 ms to import, a tenth of a no-op build).
 WRITERS = ("markdown", "pygments", "pelican", "nh3", "lxml.etree", "yaml")
