@@ -252,8 +252,10 @@ def test_a_new_library_version_a_corrupt_entry_or_a_gone_article_reads_again(pro
     assert conversions == ["prose.md"] and pages(project) == everything
     assert json.loads(prose_entry.read_text())["content"].startswith("<p>No blocks here")
     (project.content / "prose.md").unlink()
+    orphan = folder / f".{prose_entry.name}.x1y2.tmp"  # what a build killed mid-write leaves
+    orphan.write_text("{")
     site.build(conf)
-    assert not prose_entry.exists() and len(entries(project)) == 1
+    assert not prose_entry.exists() and len(entries(project)) == 1 and not orphan.exists()
 
 
 def test_publishing_reads_every_page_from_the_committed_files():

@@ -113,6 +113,8 @@ class PageCache:
             for stale in self.folder.glob("*.json") if self._asked else ():
                 if stale.name not in wanted:
                     stale.unlink(missing_ok=True)
+            for orphan in self.folder.glob(".*.tmp"):  # a build killed while writing one
+                orphan.unlink(missing_ok=True)
         for gone in set(self.pages) - self._asked if self._asked else ():
             del self.pages[gone]
         self._offered.clear()
