@@ -42,6 +42,16 @@ class PrivateUse:
 
 PRIVATE_USES: tuple[PrivateUse, ...] = (
     PrivateUse(
+        where="execblocks/site/reader.py",
+        owner="pelican.readers:MarkdownReader",
+        name="_parse_metadata",
+        why="the engine's reader is a MarkdownReader whose read() renders the page its own way; "
+            "_parse_metadata turns the header's fields into Pelican's values (dates, tags, a Summary "
+            "through self._md, which the reader sets for it) exactly as Pelican's own read() does, "
+            "and Pelican has no public call for it",
+        without_it="every article fails to read (Pelican's header fields are not parsed)",
+    ),
+    PrivateUse(
         where="execblocks/execute/containment.py",
         owner="jupyter_client.manager:AsyncKernelManager",
         name="_async_kill_kernel",

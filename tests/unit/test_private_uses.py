@@ -3,6 +3,7 @@ execblocks/private_uses.py, each listed one is still there, and a build whose li
 lost one says so once, in one line."""
 
 import ast
+import builtins
 import logging
 from pathlib import Path
 
@@ -34,14 +35,46 @@ def own_names(tree: ast.Module) -> set[str]:
     return names
 
 
+def defined_by_classes(tree: ast.Module) -> set[str]:
+    """Names the module's own classes define: methods, class attributes, `self.x = ...`."""
+    names = set()
+    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+        for node in ast.walk(cls):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                names.add(node.name)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                    names.update(sub.attr if isinstance(sub, ast.Attribute) else sub.id for sub in ast.walk(target)
+                                 if isinstance(sub, ast.Name) or isinstance(sub, ast.Attribute)
+                                 and isinstance(sub.value, ast.Name) and sub.value.id == "self")
+    return names
+
+
+def inherited_privates(tree: ast.Module) -> set[str]:
+    """`self._name` in a class with a library base class, where no class of the module
+    defines `_name`: a private name the library's class holds (Pelican's
+    MarkdownReader._parse_metadata), reached through inheritance."""
+    classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
+    local, defined = {c.name for c in classes}, defined_by_classes(tree)
+    found = set()
+    for cls in classes:
+        if all(isinstance(b, ast.Name) and (b.id in local or hasattr(builtins, b.id)) for b in cls.bases):
+            continue
+        found.update(node.attr for node in ast.walk(cls)
+                     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                     and node.value.id in ("self", "cls") and is_private(node.attr) and node.attr not in defined)
+    return found
+
+
 def private_uses_in(path: Path, root: Path = PLUGINS) -> set[tuple[str, str]]:
     """(module path under plugins/, private name) for every `x._name` attribute (x not
-    self, cls or one of our modules), getattr/hasattr/setattr(x, "_name"), and import of
-    a private module or name from another package."""
+    self, cls or one of our modules), `self._name` that a library base class defines,
+    getattr/hasattr/setattr(x, "_name"), and import of a private module or name from
+    another package."""
     tree = ast.parse(path.read_text(), str(path))
     ours = own_names(tree)
     where = path.relative_to(root).as_posix()
-    found = set()
+    found = {(where, name) for name in inherited_privates(tree)}
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and is_private(node.attr):
             base = node.value
@@ -70,9 +103,12 @@ def test_the_scan_sees_each_kind_of_private_use(tmp_path):
         "from matplotlib import cbook\nfrom matplotlib._api import check\nfrom execblocks import config\n"
         "from . import sibling\nimport os\n"
         "cbook._setattr_cm\ngetattr(shell.compile, '_filename_map', {})\nconfig._private\nsibling._x\n"
-        "self._mine\nos._exit\nvalue._repr_markdown_\nsuper()._async_kill_kernel\n")
+        "self._mine\nos._exit\nvalue._repr_markdown_\nsuper()._async_kill_kernel\n"
+        "class Reader(cbook.Base):\n    _kept = None\n    def read(self):\n"
+        "        self._own = 1\n        return self._inherited(self._own, self._kept, self._helper())\n"
+        "    def _helper(self):\n        return 0\n")
     found = {name for _, name in private_uses_in(source, tmp_path)}
-    assert found == {"_setattr_cm", "_api", "_filename_map", "_async_kill_kernel"}
+    assert found == {"_setattr_cm", "_api", "_filename_map", "_async_kill_kernel", "_inherited"}
 
 
 def test_every_private_use_in_plugins_is_listed_and_every_listed_one_is_used():
