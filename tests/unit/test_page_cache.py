@@ -59,3 +59,23 @@ def test_the_page_key_follows_the_text_the_plan_and_each_entry_file(tmp_path):
     assert page_key("other", "/c/a.md", "text", "fresh", entry, None) != key
     (entry / "verifications.json").write_text("[]")  # `invoke verify` recorded a rerun
     assert page_key("run", "/c/a.md", "text", "fresh", entry, None) != key
+
+
+def test_a_library_stamp_does_not_depend_on_whether_it_was_imported():
+    """The run key of a fresh `invoke build` (few libraries imported yet) must equal the one
+    of a process that imported them: a stamp from `__version__` when imported and from the
+    file otherwise made every entry a miss across processes."""
+    import subprocess
+    import sys
+
+    import citeproc  # noqa: F401 - imported here, not in the child
+
+    from execblocks.site.page_cache import library_version
+
+    plugins = str(Path(__file__).resolve().parents[2] / "plugins")
+    child = subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {plugins!r}); "
+                            "from execblocks.site.page_cache import library_version; "
+                            "print(library_version('citeproc')); print('citeproc' in sys.modules)"],
+                           capture_output=True, text=True, check=True).stdout.split()
+    assert child == [library_version("citeproc"), "False"]
+    assert library_version("no_such_library_here") == "no_such_library_here=-"

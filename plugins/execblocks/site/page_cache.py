@@ -9,16 +9,17 @@ key holds everything the reader reads:
     the source text and path;
     the run's Pelican settings (normalised: objects by type, functions by name and code);
     the theme's static files (KaTeX renders the math) and the plugins' files, by stamp;
-    the versions of Python and of the libraries that write the page (Python-Markdown,
-    Pygments, Pelican, nh3, lxml, PyYAML), which an upgrade between two builds changes;
+    Python's version and the installed files of the libraries that write the page
+    (Python-Markdown, Pygments, Pelican, nh3, lxml, PyYAML), which an upgrade rewrites;
     the article's plan (fresh or not) and its stored entry's record, provenance, failure
     and verifications files, by stamp (the store replaces a file, never edits it);
-    the bibliography's files and style (`Bibliography.bib_key`) and citeproc-py's version.
+    the bibliography's files and style (`Bibliography.bib_key`) and citeproc-py's files.
 
-What goes in is conservative: only pages that logged no warning (a later build shows the
-warning again) and use no browser library (which depends on what is installed), and
-only once the build that read them has finished the site (a bad formula fails a build
-after its pages were read). A missing, changed, unreadable or corrupt input or entry is a
+What goes in is conservative: only pages that use no browser library (which depends on
+what is installed) and whose read logged nothing worse than a warning, and only once the
+build that read them has finished the site (a bad formula fails a build after its pages
+were read). A page's warnings are kept with it, and a build that reuses the page logs them
+again: until the author fixes what they say, every build says it. A missing, changed, unreadable or corrupt input or entry is a
 miss: the page is read again, and its entry replaced. An article that is gone takes its
 entry with it (one file per article, so the folder never outgrows the site).
 
@@ -40,6 +41,7 @@ import logging
 import os
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,7 +50,7 @@ from execblocks.store.results_folder import FAILURE, PROVENANCE, RECORD, VERIFIC
 SETTING = "EXECBLOCKS_PAGE_CACHE"  # True (default) / False: whether builds reuse pages they read before
 STORE_KEY = "EXECBLOCKS_PAGES"  # this run's PageCache, in its settings (site/pelican_signals.py)
 FOLDER = "pages"  # under the engine's cache folder (CACHE_PATH/execblocks)
-FORMAT = 1  # bump when what an entry holds, or what the reader makes of the same inputs, changes
+FORMAT = 2  # bump when what an entry holds, or what the reader makes of the same inputs, changes
 ENTRY_FILES = (RECORD, PROVENANCE, FAILURE, VERIFICATIONS)
 # Settings no reader reads, which differ by how a build was started: Pelican's command line
 # sets DEBUG, PORT and BIND, `invoke rebuild` DELETE_OUTPUT_DIRECTORY, and `invoke build
@@ -57,8 +59,8 @@ ENTRY_FILES = (RECORD, PROVENANCE, FAILURE, VERIFICATIONS)
 # files, both in its key). So `pelican`, `invoke build` and `invoke run` share entries.
 NOT_READ = frozenset({"DEBUG", "PORT", "BIND", "DELETE_OUTPUT_DIRECTORY",
                       "EXECBLOCKS_MODE", "EXECBLOCKS_ONLY", "EXECBLOCKS_EXECUTOR"})
-# The libraries whose output is the page (each module's own __version__: importlib.metadata
-# alone costs 40 ms to import, a tenth of a no-op build).
+# The libraries whose output is the page (each by its module file's stamp: importlib.metadata,
+# which would give their versions, costs 40 ms to import, a tenth of a no-op build).
 WRITERS = ("markdown", "pygments", "pelican", "nh3", "lxml.etree", "yaml")
 
 
@@ -70,6 +72,7 @@ class ReadPage:
     content: str
     meta: dict | None
     figures: tuple[str, ...] = ()
+    warnings: tuple[tuple[str, int, str], ...] = ()  # (logger, level, message) the read logged
 
 
 @dataclass
@@ -140,9 +143,11 @@ def _load(path: Path, source_path: str) -> tuple[str, ReadPage] | None:
         if meta is not None and not (isinstance(meta, dict) and all(
                 isinstance(values, list) and all(isinstance(v, str) for v in values) for values in meta.values())):
             return None
-        page = ReadPage(data["content"], meta, tuple(data["figures"]))
+        warnings = tuple((name, level, message) for name, level, message in data["warnings"])
+        page = ReadPage(data["content"], meta, tuple(data["figures"]), warnings)
         if not (isinstance(data["key"], str) and isinstance(page.content, str)
-                and all(isinstance(f, str) for f in page.figures)):
+                and all(isinstance(f, str) for f in page.figures)
+                and all(isinstance(n, str) and type(lv) is int and isinstance(m, str) for n, lv, m in warnings)):
             return None
         return data["key"], page
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -153,7 +158,7 @@ def _save(path: Path, source_path: str, key: str, page: ReadPage) -> None:
     """Written whole or not at all (a temporary file, renamed); no fsync: a lost entry is a
     miss. A full or read-only disk leaves the entry out, and the build goes on."""
     data = {"format": FORMAT, "source": source_path, "key": key, "content": page.content, "meta": page.meta,
-            "figures": list(page.figures)}
+            "figures": list(page.figures), "warnings": [list(said) for said in page.warnings]}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -169,24 +174,23 @@ def _save(path: Path, source_path: str, key: str, page: ReadPage) -> None:
 
 
 def writer_versions() -> str:
-    """Python's version and those of the libraries in WRITERS, for the run key."""
+    """Python's version and the stamps of the libraries in WRITERS, for the run key."""
     return ";".join([sys.version, *map(library_version, WRITERS)])
 
 
 def library_version(name: str) -> str:
-    """A library's `__version__` when it is imported; else its module file's stamp, which an
-    upgrade rewrites (found without importing it: a build that needs citeproc-py only to
-    render citations it has not kept never imports it)."""
-    module = sys.modules.get(name)
-    version = getattr(module, "__version__", None) or getattr(module, "LXML_VERSION", None)
-    if version is not None:
-        return f"{name}={version}"
+    """A library's module file, by path, size and modification time, which installing
+    another version rewrites. Found without importing it (a build that needs citeproc-py
+    only to render citations it has not kept never imports it), and the same whether or not
+    this process imported it already (its `__version__` is not: the key must not depend on
+    what happened to be imported first)."""
     import importlib.util
 
     try:
-        spec = importlib.util.find_spec(name)
-        stat = os.stat(spec.origin)
-        return f"{name}@{spec.origin}:{stat.st_size}:{stat.st_mtime_ns}"
+        module = sys.modules.get(name)
+        origin = module.__spec__.origin if module is not None else importlib.util.find_spec(name).origin
+        stat = os.stat(origin)
+        return f"{name}@{origin}:{stat.st_size}:{stat.st_mtime_ns}"
     except (ImportError, ValueError, AttributeError, TypeError, OSError):
         return f"{name}=-"
 
@@ -218,22 +222,37 @@ def page_key(run: str, source_path: str, text: str, plan_state: str | None, entr
     return digest.hexdigest()
 
 
-class WarningCount(logging.Handler):
-    """Counts the records at WARNING and above logged while it is installed on the root logger."""
+class WarningsSaid(logging.Handler):
+    """The warnings logged while it is installed on the root logger, as (logger, level,
+    message); `replayable` turns False on anything worse, or on one that carries a traceback."""
 
     def __init__(self):
         super().__init__(logging.WARNING)
-        self.count = 0
+        self.said: list[tuple[str, int, str]] = []
+        self.replayable = True
+        self.thread = threading.get_ident()  # livereload's server logs from a thread of its own
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
+        if record.thread != self.thread:
+            return
+        if record.levelno > logging.WARNING or record.exc_info:
+            self.replayable = False
+        self.said.append((record.name, record.levelno, record.getMessage()))
 
-    def __enter__(self) -> "WarningCount":
+    def __enter__(self) -> "WarningsSaid":
         logging.getLogger().addHandler(self)
         return self
 
     def __exit__(self, *exc) -> None:
         logging.getLogger().removeHandler(self)
+
+
+def say_again(page: ReadPage) -> None:
+    """The warnings the page's read logged, logged again by the same loggers: a build that
+    reuses the page says what a build that reads it says (Pelican's LOG_FILTER matches them
+    by their text; a filter by message template does not see the template)."""
+    for name, level, message in page.warnings:
+        logging.getLogger(name).log(level, "%s", message)
 
 
 def _normalised(value):

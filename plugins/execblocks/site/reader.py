@@ -21,8 +21,8 @@ from execblocks.errors import ArticleMetadataError, ExecBlocksError
 from execblocks.source.header import COMPUTED_DATES, Header, blank_front_matter, pelican_metadata, read_header
 from execblocks.render.highlight import Highlighter, cache_file_for
 from execblocks.render.libraries import BrowserLibraries
-from execblocks.site.page_cache import (STORE_KEY as PAGES, PageCache, ReadPage, WarningCount, library_version,
-                                        page_key, run_key)
+from execblocks.site.page_cache import (STORE_KEY as PAGES, PageCache, ReadPage, WarningsSaid, library_version,
+                                        page_key, run_key, say_again)
 from execblocks.site.results_generator import static_path
 from execblocks.execute.plan import FRESH
 from execblocks.render.blocks import ExecBlocksExtension, RenderedArticle, provenance_text, run_table
@@ -102,8 +102,10 @@ class ExecMarkdownReader(MarkdownReader):
             page, keepable = self._convert(lines, front, rendered, references)
             if cache is not None and keepable:
                 cache.offer(str(source_path), key, page)
-        elif rendered is not None:
-            rendered.figures = list(page.figures)
+        else:
+            say_again(page)
+            if rendered is not None:
+                rendered.figures = list(page.figures)
         content = page.content
         if front is not None:
             meta = pelican_metadata(front, file_date(Path(source_path), dated="date" in front.data))
@@ -142,9 +144,10 @@ class ExecMarkdownReader(MarkdownReader):
         return content, metadata
 
     def _convert(self, lines: list[str], front, rendered: RenderedArticle | None, references) -> tuple[ReadPage, bool]:
-        """The article through Markdown with the engine's extensions: the page, and whether a
-        later build may reuse it (not when the read logged a warning, which must show again,
-        or when the page uses a browser library, which depends on what is installed)."""
+        """The article through Markdown with the engine's extensions: the page (with the
+        warnings its read logged), and whether a later build may reuse it (not when the read
+        logged worse than a warning, or when the page uses a browser library, which depends
+        on what is installed)."""
         extensions = list(self.settings["MARKDOWN"].get("extensions", []))
         if rendered is not None:
             extensions.append(ExecBlocksExtension(rendered))
@@ -152,11 +155,11 @@ class ExecMarkdownReader(MarkdownReader):
         self._md = Markdown(**dict(self.settings["MARKDOWN"], extensions=extensions))
         # A YAML header is read here, not by the meta extension (which knows only flat
         # `Key: value` lines): Markdown sees blank lines in its place, so lines keep their numbers.
-        with WarningCount() as warnings:
+        with WarningsSaid() as warnings:
             content = self._md.convert("\n".join(blank_front_matter(lines, front)))
         meta = None if front is not None else getattr(self._md, "Meta", {})
-        page = ReadPage(content, meta, tuple(rendered.figures) if rendered is not None else ())
-        return page, not (warnings.count or (rendered is not None and (rendered.scripts or rendered.widget_modules)))
+        page = ReadPage(content, meta, tuple(rendered.figures) if rendered is not None else (), tuple(warnings.said))
+        return page, warnings.replayable and not (rendered is not None and (rendered.scripts or rendered.widget_modules))
 
     def _page_cache(self, session, source_path, text: str, plan, entry, references) -> tuple[PageCache | None, str]:
         """This run's page cache (site/page_cache.py) and the page's key in it; (None, "")
