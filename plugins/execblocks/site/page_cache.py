@@ -40,12 +40,12 @@ import json
 import logging
 import os
 import sys
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from execblocks.store.results_folder import FAILURE, PROVENANCE, RECORD, VERIFICATIONS
+from execblocks.site.code_identity import code_identity
+from execblocks.store.results_folder import FAILURE, PROVENANCE, RECORD, VERIFICATIONS, atomic_write
 
 SETTING = "EXECBLOCKS_PAGE_CACHE"  # True (default) / False: whether builds reuse pages they read before
 STORE_KEY = "EXECBLOCKS_PAGES"  # this run's PageCache, in its settings (site/pelican_signals.py)
@@ -155,20 +155,12 @@ def _load(path: Path, source_path: str) -> tuple[str, ReadPage] | None:
 
 
 def _save(path: Path, source_path: str, key: str, page: ReadPage) -> None:
-    """Written whole or not at all (a temporary file, renamed); no fsync: a lost entry is a
-    miss. A full or read-only disk leaves the entry out, and the build goes on."""
+    """Written whole or not at all (the store's atomic_write, as the highlight and citation
+    caches are). A full or read-only disk leaves the entry out, and the build goes on."""
     data = {"format": FORMAT, "source": source_path, "key": key, "content": page.content, "meta": page.meta,
             "figures": list(page.figures), "warnings": [list(said) for said in page.warnings]}
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump(data, stream)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        atomic_write(path, json.dumps(data).encode("utf-8"))
     except OSError:
         pass
 
@@ -271,7 +263,4 @@ def _normalised(value):
     pattern = getattr(value, "pattern", None)
     if isinstance(pattern, str):  # a compiled regular expression
         return ["re", pattern, getattr(value, "flags", 0)]
-    kind = value if isinstance(value, type) or callable(value) and hasattr(value, "__qualname__") else type(value)
-    code = getattr(kind, "__code__", None)  # a function's body: an edited lambda is another function
-    return (f"{getattr(kind, '__module__', '')}.{getattr(kind, '__qualname__', repr(kind))}"
-            + (f"#{hashlib.sha256(code.co_code).hexdigest()[:16]}" if code is not None else ""))
+    return code_identity(value)

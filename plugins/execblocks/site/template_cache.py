@@ -24,6 +24,8 @@ from types import CodeType
 from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
 
+from execblocks.site.code_identity import code_identity
+
 
 class TemplateCodeCache(BytecodeCache):
     def __init__(self) -> None:
@@ -44,14 +46,10 @@ class TemplateCodeCache(BytecodeCache):
 
 def compile_options(environment) -> tuple:
     """What, besides the source, decides the code Jinja compiles a template to (Environment's
-    documented options); callables by identity of their code, so a reloaded settings file's
-    equal function matches."""
+    documented options); callables by their code (site/code_identity.py), so a reloaded
+    settings file's equal function matches."""
     def named(value):
-        if callable(value):
-            code = getattr(value, "__code__", None)
-            return (getattr(value, "__module__", None), getattr(value, "__qualname__", repr(type(value))),
-                    code.co_code if code is not None else None)
-        return value
+        return code_identity(value) if callable(value) else value
 
     return (environment.block_start_string, environment.block_end_string, environment.variable_start_string,
             environment.variable_end_string, environment.comment_start_string, environment.comment_end_string,
