@@ -79,3 +79,29 @@ def test_a_library_stamp_does_not_depend_on_whether_it_was_imported():
                            capture_output=True, text=True, check=True).stdout.split()
     assert child == [library_version("citeproc"), "False"]
     assert library_version("no_such_library_here") == "no_such_library_here=-"
+
+
+def test_a_warning_pelican_drops_as_already_shown_is_still_kept_with_the_page():
+    """Pelican's loggers drop a message already shown in the process before any handler
+    sees it (a page read twice by one livereload process): the page must keep it anyway."""
+    import logging
+
+    from pelican.log import LimitFilter
+
+    from execblocks.site.page_cache import WarningsSaid
+
+    logger = logging.getLogger("execblocks.test_page_cache")
+    dedup = LimitFilter()
+    logger.addFilter(dedup)
+    try:
+        logger.warning("content/a.md:3: a figure without alt text")  # shown once
+        with WarningsSaid() as warnings:
+            logger.warning("content/a.md:3: a figure without alt text")  # dropped by Pelican's filter
+            logger.info("not a warning")
+        assert warnings.said == [("execblocks.test_page_cache", logging.WARNING,
+                                  "content/a.md:3: a figure without alt text")] and warnings.replayable
+        with WarningsSaid() as worse:
+            logger.error("content/a.md:9: worse")
+        assert not worse.replayable
+    finally:
+        logger.removeFilter(dedup)

@@ -214,29 +214,36 @@ def page_key(run: str, source_path: str, text: str, plan_state: str | None, entr
     return digest.hexdigest()
 
 
-class WarningsSaid(logging.Handler):
-    """The warnings logged while it is installed on the root logger, as (logger, level,
-    message); `replayable` turns False on anything worse, or on one that carries a traceback."""
+class WarningsSaid:
+    """The warnings logged in this thread while it is entered, as (logger, level, message);
+    `replayable` turns False on anything worse, or on one that carries a traceback.
+
+    Taken where each record is made (logging's record factory), not by a handler: Pelican's
+    loggers drop a message they already showed in this process before any handler sees it,
+    and a page read the second time in one process (livereload) must keep its warning all
+    the same, for the next process that reuses the page."""
 
     def __init__(self):
-        super().__init__(logging.WARNING)
         self.said: list[tuple[str, int, str]] = []
         self.replayable = True
         self.thread = threading.get_ident()  # livereload's server logs from a thread of its own
+        self._previous = None
 
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.thread != self.thread:
-            return
-        if record.levelno > logging.WARNING or record.exc_info:
-            self.replayable = False
-        self.said.append((record.name, record.levelno, record.getMessage()))
+    def _make(self, *args, **kwargs) -> logging.LogRecord:
+        record = self._previous(*args, **kwargs)
+        if record.thread == self.thread and record.levelno >= logging.WARNING:
+            if record.levelno > logging.WARNING or record.exc_info:
+                self.replayable = False
+            self.said.append((record.name, record.levelno, record.getMessage()))
+        return record
 
     def __enter__(self) -> "WarningsSaid":
-        logging.getLogger().addHandler(self)
+        self._previous = logging.getLogRecordFactory()
+        logging.setLogRecordFactory(self._make)
         return self
 
     def __exit__(self, *exc) -> None:
-        logging.getLogger().removeHandler(self)
+        logging.setLogRecordFactory(self._previous)
 
 
 def say_again(page: ReadPage) -> None:
