@@ -100,8 +100,8 @@ def test_a_warning_pelican_drops_as_already_shown_is_still_kept_with_the_page():
             logger.info("not a warning")
         assert warnings.said == [("execblocks.test_page_cache", logging.WARNING,
                                   "content/a.md:3: a figure without alt text")] and warnings.replayable
-        with WarningsSaid() as worse:
-            logger.error("content/a.md:9: worse")
+        with WarningsSaid() as worse:  # a traceback cannot be said again as it was
+            logger.warning("content/a.md:9: failed", exc_info=(ValueError, ValueError("x"), None))
         assert not worse.replayable
     finally:
         logger.removeFilter(dedup)
