@@ -1,4 +1,4 @@
-"""What an audited `open` event says about a file (the kernel's audit hooks read it)."""
+"""What an audited `open` event says about a file (the kernel's audit hook reads it)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 
 def opened_file(args: tuple) -> tuple[str, bool] | None:
     """An audited `open` event's (absolute path, opened for writing?); None for a file
-    descriptor. Shared by hooks.py's audit hook and snapshot.py's per-block one."""
+    descriptor. hooks.py's audit hook passes it on to snapshot.py's per-block record."""
     path, mode, flags = args
     if path is None or isinstance(path, int):
         return None

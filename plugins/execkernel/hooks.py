@@ -32,6 +32,11 @@ TRACKED_PACKAGES = ("numpy", "torch", "matplotlib", "scipy", "sklearn", "pandas"
 
 _opened_for_read: set[str] = set()
 _opened_for_write: set[str] = set()
+# Also told of every file opened: the snapshots' per-block record (execkernel/snapshot.py).
+# One audit hook serves both because a hook is a Python call on every audited event, and a
+# block that draws a figure raises ~3,400 (`builtins.id`, from matplotlib's copies): a second
+# hook cost ~5 ms per such block, half the snapshots' whole cost on a cold run.
+_open_listeners: list = []
 _installed = False
 _modules_at_start: set[str] = set()  # top-level modules the kernel had before any block ran
 _engine_modules: set[str] = set()  # of those, the ones install() imported for the engine's own use
@@ -78,6 +83,7 @@ def install(snapshots: dict | None = None, imports: list[str] = (), **policy) ->
             snapshot.install(snapshots["staging"], snapshots["blocks"], os.environ.get(SCRATCH_ENV),
                              extra=_own_state, project=tuple(snapshots.get("project", ())),
                              every_block=snapshots.get("every_block", False))
+            _open_listeners.append(snapshot.note_open)
 
 
 SCRATCH_ENV = "EXECBLOCKS_SCRATCH"  # the folder blocks may write to, shared by the article's blocks
@@ -175,6 +181,8 @@ def _audit(event: str, args: tuple) -> None:
         opened = opened_file(args)
         if opened is not None:
             (_opened_for_write if opened[1] else _opened_for_read).add(opened[0])
+            for listener in _open_listeners:
+                listener(*opened)
     except Exception:
         pass
 

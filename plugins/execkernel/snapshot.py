@@ -35,7 +35,6 @@ import tarfile
 import time
 import types
 
-from execkernel.file_events import opened_file
 
 # IPython's history names (_, __, _i3, _7, ...) and dunders are the shell's, not the article's.
 SHELL_NAME = re.compile(r"_+|_i+|_i?\d+|__.*__")
@@ -336,13 +335,13 @@ def worth_taking(unsaved: float, cost: float | None) -> bool:
 def install(staging: str, blocks: dict[int, int], scratch: str | None = None, extra=dict,
             scratch_limit: int = 1 << 30, project: tuple[str, ...] = (), every_block: bool = False) -> None:
     """Hidden cell: after each block cell (by execution count), write what it read
-    (`<block>.json`) into `staging`, and the state after it (`<block>.snap`) where that pays
+    (`<block>.json`; the files are told by `note_open`, which the caller registers with its
+    audit hook) into `staging`, and the state after it (`<block>.snap`) where that pays
     (`worth_taking`; after every block with `every_block`). Registered after the figure
     hook, so a block's figures are saved and closed first (and their cost counted as the block's)."""
     global _run
     _run = _Run(staging, {int(k): v for k, v in blocks.items()}, scratch, extra, scratch_limit, tuple(project),
                 every_block)
-    sys.addaudithook(_audit)
     _shell().events.register("pre_run_cell", _before_cell)
     _shell().events.register("post_run_cell", _after_cell)
 
@@ -352,15 +351,10 @@ def _before_cell(info) -> None:
         _run.started = time.perf_counter()
 
 
-def _audit(event: str, args: tuple) -> None:
-    if event != "open" or _run is None or _run.quiet:
-        return
-    try:
-        opened = opened_file(args)
-        if opened is not None:
-            (_run.writes if opened[1] else _run.reads).add(opened[0])
-    except Exception:  # noqa: BLE001 - an audit hook must never raise
-        pass
+def note_open(path: str, writing: bool) -> None:
+    """A file opened (told by hooks.py's audit hook, the kernel's only one): the block's read or write."""
+    if _run is not None and not _run.quiet:
+        (_run.writes if writing else _run.reads).add(path)
 
 
 def _after_cell(result) -> None:

@@ -166,6 +166,23 @@ def test_a_module_edit_resumes_from_the_first_block_that_imported_it(corpus, cap
     assert "140" in json.dumps(json.loads(resumed["notebook.ipynb"]))  # 2 * 7 * 10: the new code ran
 
 
+def test_a_data_file_edit_resumes_from_the_first_block_that_read_it(project):
+    # The blocks' reads are told per block by the kernel's one audit hook (execkernel/hooks.py
+    # passes each opened file on to the snapshots' record): block 3 is the first reader.
+    project.write("data/numbers.csv", "1\n2\n3\n")
+    project.write("content/hello.md", article("hello", [
+        "a = 1", "b = 2", "with open('../data/numbers.csv') as handle:\n    total = sum(int(v) for v in handle)",
+        "print(a, b, total)"]))
+    project.build(**EVERY_BLOCK)
+    project.write("data/numbers.csv", "1\n2\n3\n4\n")
+    project.build(**EVERY_BLOCK)
+    assert resumed_blocks(project, "hello") == [1, 2]
+    resumed = stored(project, "hello")
+    assert "1 2 10" in resumed["notebook.ipynb"].decode()
+    project.build(EXECBLOCKS_ONLY=["hello"], **EVERY_BLOCK)  # forced: from the top
+    assert stored(project, "hello") == resumed
+
+
 def test_unpicklable_state_falls_back_to_a_full_run_naming_the_variable(project, capfd):
     project.write("content/hello.md", article("hello", [
         "import socket\nconnection = socket.socket()\nx = 1", "y = x + 1", "print(y)"]))
