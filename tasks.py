@@ -55,13 +55,12 @@ def clean(c):
     import shutil
 
     from execblocks.site.atomic_output import spare_path
-    from execblocks.site.build import page_cache_folder
+    from execblocks.site.build import build_cache_folders
 
     shutil.rmtree(CONFIG["deploy_path"], ignore_errors=True)
     shutil.rmtree(spare_path(Path(CONFIG["deploy_path"]).resolve()), ignore_errors=True)  # the site before last
-    pages = engine_call(page_cache_folder, CONFIG["settings_base"])
-    if pages is not None:
-        shutil.rmtree(pages, ignore_errors=True)  # pages as read, kept between builds
+    for folder in engine_call(build_cache_folders, CONFIG["settings_base"]):
+        shutil.rmtree(folder, ignore_errors=True)  # pages as read and compiled templates, kept between builds
 
 
 @task(help={"force": "rerun every executable article's experiments, fresh or not",

@@ -108,11 +108,13 @@ subprocess.run(["sh", "-c", {command!r}], check=True)  # unseen by the audit hoo
 
 @pytest.mark.slow
 @pytest.mark.parametrize("target", ["results/hello/record.json", "cache/execblocks/highlight/hello.json",
-                                    "cache/execblocks/pages/*.json", "output/hello.html"])
+                                    "cache/execblocks/pages/*.json", "cache/execblocks/templates/*.code",
+                                    "output/hello.html"])
 def test_a_subprocess_that_rewrites_what_the_engine_owns_fails_the_build(project, target):
     # Issue 24 §4: the results, the caches and the site are the engine's; a change there
     # while blocks run is a block's doing (the build holds the results lock meanwhile).
-    # The page cache's entries included: a block cannot plant a page unseen (site/page_cache.py).
+    # The page cache's entries included: a block cannot plant a page unseen (site/page_cache.py),
+    # nor compiled template code (site/template_cache.py).
     project.build(CACHE_PATH=str(project.root / "cache"))
     target = next(project.root.glob(target)).relative_to(project.root).as_posix()
     assert (project.root / target).is_file()

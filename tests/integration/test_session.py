@@ -127,6 +127,56 @@ def test_livereload_rebuilds_reuse_compiled_templates_and_see_template_edits(pro
     assert "<p>edited theme</p>" in project.html()
 
 
+# Pelican's command line in a fresh interpreter, saying which templates Jinja compiled.
+COUNTING_PELICAN = """\
+import sys, jinja2
+compiled = []
+original = jinja2.Environment.compile
+def counting(env, source, name=None, *args, **kwargs):
+    compiled.append(name)
+    return original(env, source, name, *args, **kwargs)
+jinja2.Environment.compile = counting
+from pelican import main
+try:
+    main(sys.argv[1:])
+finally:
+    print("compiled:", sorted({name for name in compiled if name}), file=sys.stderr)
+"""
+
+
+def test_a_build_in_a_fresh_process_compiles_no_template_and_sees_a_theme_edit(project):
+    """`invoke build` is one process per build: the theme's compiled templates are kept under
+    CACHE_PATH (site/template_cache.py), the next process compiles none, and one after a
+    theme edit compiles the edited template only and shows the edit."""
+    import shutil
+    import subprocess
+    import sys
+
+    import pelican
+
+    theme = project.root / "theme"
+    shutil.copytree(pelican.__path__[0] + "/themes/simple", theme)
+    conf = project.write_conf()
+    conf.write_text(conf.read_text() + f"THEME = {str(theme)!r}\n")
+
+    def fresh_build(*extra: str) -> list[str]:
+        done = subprocess.run([sys.executable, "-c", COUNTING_PELICAN, "-s", str(conf), "--fatal", "errors", *extra],
+                              cwd=project.root, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return eval(done.stderr.rpartition("compiled: ")[2])  # noqa: S307 - our own print of a list of names
+
+    site.build(str(conf), EXECBLOCKS_PAGE_CACHE=False)
+    assert not (project.root / "cache" / "execblocks" / "templates").exists()  # off: memory only
+    everything = pages(project)
+    assert "article.html" in fresh_build()  # the first process with the cache on compiles and keeps
+    assert fresh_build() == [] and pages(project) == everything
+    article = theme / "templates" / "article.html"
+    article.write_text(article.read_text().replace("{{ article.content }}", "{{ article.content }}<p>edited theme</p>"))
+    assert fresh_build() == ["article.html"]
+    assert "<p>edited theme</p>" in project.html()
+    assert "article.html" in fresh_build("-e", "EXECBLOCKS_PAGE_CACHE=false")  # off: everything compiled again
+
+
 @pytest.fixture
 def conversions(monkeypatch):
     """The articles the reader put through Markdown (a page cache miss), by file name."""

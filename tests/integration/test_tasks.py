@@ -64,13 +64,15 @@ def test_rebuild_deletes_the_output_first_and_reruns_nothing(tasks_project):
 
 
 @pytest.mark.built
-def test_clean_deletes_the_site_and_the_pages_kept_but_not_the_results(tasks_project):
+def test_clean_deletes_the_site_and_the_build_caches_but_not_the_results(tasks_project):
     assert invoke(tasks_project, "build").returncode == 0
     pages = tasks_project.root / "cache" / "execblocks" / "pages"
+    templates = tasks_project.root / "cache" / "execblocks" / "templates"
     assert len(list(pages.glob("*.json"))) == 1  # hello.md's page as read (site/page_cache.py)
+    assert list(templates.glob("*.code"))  # the theme's compiled templates (site/template_cache.py)
     done = invoke(tasks_project, "clean")
     assert done.returncode == 0, done.stderr
-    assert not tasks_project.output.exists() and not pages.exists()
+    assert not tasks_project.output.exists() and not pages.exists() and not templates.exists()
     assert (tasks_project.results / "hello" / "record.json").is_file()
 
 

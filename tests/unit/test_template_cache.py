@@ -1,5 +1,6 @@
-"""Compiled templates kept between the builds of one process (site/template_cache.py): reused
-when source and compile options match, compiled again when either changed."""
+"""Compiled templates kept between builds (site/template_cache.py), in memory and on disk:
+reused when source and compile options match, compiled again when either changed or the
+entry on disk is corrupt."""
 
 from __future__ import annotations
 
@@ -65,3 +66,39 @@ def test_a_finalize_made_again_by_each_run_matches_its_earlier_self():
     render(environment(templates, cache, finalize=finalize_for_run()), x=1)
     render(environment(templates, cache, finalize=finalize_for_run()), x=1)
     assert CountingEnvironment.compiled == 1
+
+
+def test_entries_on_disk_serve_another_process_and_a_corrupt_one_is_compiled_again(tmp_path):
+    templates, folder = {"page.html": "<p>{{ x }}</p>"}, tmp_path / "templates"
+    first = TemplateCodeCache()
+    first.begin(folder)
+    assert render(environment(templates, first), x=1) == "<p>1</p>"
+    (entry,) = folder.glob("*.code")
+    CountingEnvironment.compiled = 0
+    second = TemplateCodeCache()  # another process: nothing in memory
+    second.begin(folder)
+    assert render(environment(templates, second), x=2) == "<p>2</p>"
+    assert CountingEnvironment.compiled == 0
+    written = entry.read_bytes()
+    entry.write_bytes(written[:40] + b"garbage")  # a torn or tampered file: a miss, never an error
+    third = TemplateCodeCache()
+    third.begin(folder)
+    assert render(environment(templates, third), x=3) == "<p>3</p>"
+    assert CountingEnvironment.compiled == 1 and entry.read_bytes() == written  # compiled and written again
+
+
+def test_a_completed_build_keeps_only_the_entries_it_used_and_memory_only_writes_none(tmp_path):
+    folder = tmp_path / "templates"
+    cache = TemplateCodeCache()
+    cache.begin(folder)
+    render(environment({"page.html": "<p>{{ x }}</p>"}, cache), x=1)
+    (used,) = folder.glob("*.code")
+    (folder / "0123.code").write_bytes(b"a template the site no longer renders")
+    (folder / ".0456.code.x.tmp").write_bytes(b"left by a killed build")
+    cache.commit()
+    assert sorted(p.name for p in folder.iterdir()) == [used.name]
+    elsewhere = tmp_path / "memory-only"
+    cache.begin(None)  # EXECBLOCKS_PAGE_CACHE = False: nothing leaves this process
+    render(environment({"other.html": "{{ y }}"}, cache), "other.html", y=1)
+    cache.commit()
+    assert sorted(p.name for p in folder.iterdir()) == [used.name] and not elsewhere.exists()

@@ -147,10 +147,13 @@ def is_dependency(path: Path, settings: EngineSettings, excluded: list[Path] | N
     return not (IGNORED_PARTS & set(rel.parts)) and path.is_file()
 
 
-def hash_dependencies(paths, settings: EngineSettings) -> dict[str, str]:
+def hash_dependencies(paths, settings: EngineSettings, folders: dict[str, str] | None = None) -> dict[str, str]:
+    """The project files among `paths` -> their sha256. `folders`: folders already resolved
+    (_real_path), shared by a caller that asks about the same modules again and again (the
+    snapshots ask once per block)."""
     found = {}
     excluded = _not_dependencies(settings)
-    folders: dict[str, str] = {}
+    folders = {} if folders is None else folders
     inside = os.path.join(str(settings.root), "")
     for path in paths:
         real = _real_path(str(path), folders)

@@ -38,9 +38,13 @@ def engine_settings(settings_file: str) -> EngineSettings:
     return EngineSettings.from_pelican(read_settings(settings_file, quiet_feeds=True))
 
 
-def page_cache_folder(settings_file: str):
-    """Where the site's pages as read are kept between builds (site/page_cache.py), or None."""
-    return folder_for(engine_settings(settings_file).cache_dir)
+def build_cache_folders(settings_file: str) -> list:
+    """Where the site's pages as read and its compiled templates are kept between builds
+    (site/page_cache.py, site/template_cache.py); none without a CACHE_PATH."""
+    from execblocks.site import template_cache
+
+    cache_dir = engine_settings(settings_file).cache_dir
+    return [folder for folder in (folder_for(cache_dir), template_cache.folder_for(cache_dir)) if folder is not None]
 
 
 def build(settings_file: str, template_cache: TemplateCodeCache | None = None, page_cache: PageCache | None = None,

@@ -16,6 +16,7 @@ from execblocks.config import EngineSettings
 from execblocks.pipeline import update
 from execblocks.site import atomic_output
 from execblocks.site.article_results import ArticleResults
+from execblocks.site import template_cache
 from execblocks.site.page_cache import SETTING as PAGE_CACHE, STORE_KEY as PAGES, PageCache, folder_for
 from execblocks.site.session import SESSION_KEY, BuildSession
 
@@ -39,6 +40,7 @@ def _on_run_start(pelican):
     pelican.settings.pop(SESSION_KEY, None)  # a failed update leaves no stale session behind
     settings = EngineSettings.from_pelican(pelican.settings)
     _begin_page_cache(pelican.settings, settings)
+    _begin_template_cache(pelican.settings, settings)
     pelican.settings[SESSION_KEY] = BuildSession(settings, update(settings))
     # Pelican now writes into a folder beside the output, swapped in once complete; the swap
     # is the last thing finalized does (moved behind other plugins' receivers, every run).
@@ -63,6 +65,21 @@ def _begin_page_cache(pelican_settings: dict, settings: EngineSettings) -> None:
     pages.begin(folder_for(settings.cache_dir))  # what a failed build read is not kept
 
 
+def _begin_template_cache(pelican_settings: dict, settings: EngineSettings) -> None:
+    """The theme's compiled templates (site/template_cache.py): livereload's, handed in through
+    JINJA_ENVIRONMENT, else a new cache; on disk under CACHE_PATH unless the page cache is off.
+    A bytecode cache of the author's own in JINJA_ENVIRONMENT is left as it is. Set before
+    Pelican makes the generators, whose Jinja environments take it."""
+    jinja = pelican_settings.get("JINJA_ENVIRONMENT") or {}
+    cache = jinja.get("bytecode_cache")
+    if cache is None:
+        cache = template_cache.TemplateCodeCache()
+        pelican_settings["JINJA_ENVIRONMENT"] = {**jinja, "bytecode_cache": cache}
+    if isinstance(cache, template_cache.TemplateCodeCache):
+        on_disk = pelican_settings.get(PAGE_CACHE, True)
+        cache.begin(template_cache.folder_for(settings.cache_dir) if on_disk else None)
+
+
 def _on_initialized(pelican) -> None:
     """Figures' srcset links, resolved where pages get their HTML (Pelican resolves only
     src/href, getpelican/pelican#2981): no content object is touched."""
@@ -82,6 +99,9 @@ def _on_site_complete(pelican) -> None:
     pages = pelican.settings.get(PAGES)
     if isinstance(pages, PageCache):
         pages.commit()  # the site is complete: the pages this build read may be reused
+    templates = (pelican.settings.get("JINJA_ENVIRONMENT") or {}).get("bytecode_cache")
+    if isinstance(templates, template_cache.TemplateCodeCache):
+        templates.commit()
 
 
 def _on_readers_init(readers) -> None:
