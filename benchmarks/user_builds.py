@@ -7,6 +7,8 @@ asserts nothing. build_speed.py (`invoke bench`) calls `main()`; it also runs al
   real site             `invoke build` (no-op, then prose edit) on a copy of this repository's
                         content, code and results / `pelican` with the same theme and settings
                         minus the engine, median of the pairs' CPU ratios           target <= 1.15x
+  templates compiled    the real site's prose edit with the engine's compiled templates thrown
+                        away before each build, as Pelican alone compiles them on every run
   200 articles          the same on 200 generated executable articles that each import the
                         same 18 files of code/ (stored results made without running kernels);
                         the prose edit is to one article, and then to all 200 at once (no page
@@ -43,6 +45,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 PAIRS = int(os.environ.get("BENCH_PAIRS", "9"))
 SHARED = 18  # files of code/ every generated article imports
+TEMPLATES = "cache/execblocks/templates"  # the theme's compiled templates (site/template_cache.py)
 PLAIN_CONF = """\
 import os, sys
 sys.path.insert(0, os.path.dirname(__file__))
@@ -252,6 +255,13 @@ def main(tmp: Path) -> None:
     before = load()
     prose = pairs(real, lambda n: edit_prose(real, n))
     print(f"real site, invoke build prose   {describe(prose)}   target <= 1.15x   (load {before} -> {load()})")
+    # What keeping the compiled templates is worth (Pelican alone compiles them on every run):
+    # the same edit, with the engine's template cache emptied before each build.
+    before = load()
+    compiling = pairs(real, lambda n: (edit_prose(real, 50 + n), shutil.rmtree(real / TEMPLATES, ignore_errors=True)))
+    print(f"real site, invoke build prose, templates compiled again   {describe(compiling)}   "
+          f"(cache/execblocks/templates emptied before each build: what the compiled templates kept save)   "
+          f"(load {before} -> {load()})", flush=True)
     # Like for like: a Pelican user runs `invoke build` too, through pelican-quickstart's tasks.py.
     quickstart_tasks(real)
     before = load()

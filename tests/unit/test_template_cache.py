@@ -102,3 +102,13 @@ def test_a_completed_build_keeps_only_the_entries_it_used_and_memory_only_writes
     render(environment({"other.html": "{{ y }}"}, cache), "other.html", y=1)
     cache.commit()
     assert sorted(p.name for p in folder.iterdir()) == [used.name] and not elsewhere.exists()
+
+
+def test_a_folder_that_cannot_be_written_leaves_the_entry_out_and_the_render_goes_on(tmp_path):
+    blocked = tmp_path / "a file, not a folder"
+    blocked.write_text("")
+    cache = TemplateCodeCache()
+    cache.begin(blocked / "templates")  # mkdir fails: NotADirectoryError, as a read-only disk's error would
+    assert render(environment({"page.html": "<p>{{ x }}</p>"}, cache), x=1) == "<p>1</p>"
+    cache.commit()
+    assert blocked.read_text() == ""

@@ -73,8 +73,11 @@ class TemplateCodeCache(BytecodeCache):
         self._code[(options, bucket.key)] = (bucket.checksum, bucket.code)
         if self.folder is not None:
             name = self._file(options, bucket.key)
-            atomic_write(self.folder / name, bucket.bytecode_to_string())
             self._used.add(name)
+            try:
+                atomic_write(self.folder / name, bucket.bytecode_to_string())
+            except OSError:  # a full or read-only disk leaves the entry out, and the build goes on
+                pass
 
     def commit(self) -> None:
         """The site is complete: entries for templates it no longer renders, or rendered under
