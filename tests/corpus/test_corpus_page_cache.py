@@ -57,7 +57,7 @@ def test_a_fresh_build_reuses_every_foreign_page_and_writes_the_same_site(tmp_pa
     entries = [json.loads(p.read_text()) for p in (tmp_path / "cache" / "execblocks" / "pages").glob("*.json")]
     assert len(entries) == 3
     [cell_tag] = [e for e in entries if e["source"].endswith("cell-tag.ipynb")]
-    assert any("neither fig-alt nor fig-cap" in message for _, _, message in cell_tag["warnings"])
+    assert any("neither fig-alt nor fig-cap" in message for _, _, message, _ in cell_tag["warnings"])
     output = tmp_path / "output"
     first = pages(output)
     katex = json.loads((tmp_path / "cache" / "reading" / "katex.json").read_text())

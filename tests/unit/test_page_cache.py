@@ -99,9 +99,43 @@ def test_a_warning_pelican_drops_as_already_shown_is_still_kept_with_the_page():
             logger.warning("content/a.md:3: a figure without alt text")  # dropped by Pelican's filter
             logger.info("not a warning")
         assert warnings.said == [("execblocks.test_page_cache", logging.WARNING,
+                                  "content/a.md:3: a figure without alt text",
                                   "content/a.md:3: a figure without alt text")] and warnings.replayable
         with WarningsSaid() as worse:  # a traceback cannot be said again as it was
             logger.warning("content/a.md:9: failed", exc_info=(ValueError, ValueError("x"), None))
         assert not worse.replayable
     finally:
         logger.removeFilter(dedup)
+
+
+def test_a_warning_said_again_is_silenced_by_a_log_filter_naming_its_template_and_fatal_when_asked(
+        caplog, monkeypatch):
+    """Pelican's LOG_FILTER names a warning by its text or by its template (its docs' example:
+    `(logging.WARN, 'Empty alt attribute for image %s in %s')`): a page reused from the cache
+    says its warnings again with their templates, so the filter silences them as before; and
+    under `--fatal warnings` one fails the build, as the read's own would."""
+    import logging
+
+    import pytest
+    from pelican.log import FatalLogger
+    from pelican.settings import read_settings
+
+    from execblocks.site.page_cache import ReadPage, WarningsSaid, say_again
+
+    template = "test_page_cache: a template no other test logs, for image %s in %s"
+    read_settings(override={"LOG_FILTER": [(logging.WARNING, template)]})  # what a site's LOG_FILTER does
+    logger = logging.getLogger("execblocks.test_page_cache.said_again")  # Pelican's logger class, its filter
+    with WarningsSaid() as warnings:
+        logger.warning(template, "a.png", "content/a.md")
+    assert warnings.said == [(logger.name, logging.WARNING, template % ("a.png", "content/a.md"), template)]
+    # Messages not logged yet in this process (Pelican's filter drops one it has shown already).
+    unfiltered = "content/b.md:3: test_page_cache, a warning no filter names"
+    page = ReadPage("<p></p>", None, (), ((logger.name, logging.WARNING, template % ("b.png", "content/b.md"), template),
+                                          (logger.name, logging.WARNING, unfiltered, unfiltered)))
+    with caplog.at_level(logging.WARNING):
+        say_again(page)
+    assert [r.getMessage() for r in caplog.records if r.name == logger.name] == [unfiltered]
+    fatal = ReadPage("<p></p>", None, (), ((logger.name, logging.WARNING, unfiltered + " again", unfiltered + " again"),))
+    monkeypatch.setattr(FatalLogger, "fatal_lvl", logging.WARNING)  # what `pelican --fatal warnings` sets
+    with pytest.raises(RuntimeError, match="Warning or error encountered"):
+        say_again(fatal)

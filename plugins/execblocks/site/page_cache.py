@@ -50,7 +50,7 @@ from execblocks.store.results_folder import FAILURE, PROVENANCE, RECORD, VERIFIC
 SETTING = "EXECBLOCKS_PAGE_CACHE"  # True (default) / False: whether builds reuse pages they read before
 STORE_KEY = "EXECBLOCKS_PAGES"  # this run's PageCache, in its settings (site/pelican_signals.py)
 FOLDER = "pages"  # under the engine's cache folder (CACHE_PATH/execblocks)
-FORMAT = 2  # bump when what an entry holds, or what the reader makes of the same inputs, changes
+FORMAT = 3  # bump when what an entry holds, or what the reader makes of the same inputs, changes
 ENTRY_FILES = (RECORD, PROVENANCE, FAILURE, VERIFICATIONS)
 # Settings no reader reads, which differ by how a build was started: Pelican's command line
 # sets DEBUG, PORT and BIND, `invoke rebuild` DELETE_OUTPUT_DIRECTORY, and `invoke build
@@ -72,7 +72,7 @@ class ReadPage:
     content: str
     meta: dict | None
     figures: tuple[str, ...] = ()
-    warnings: tuple[tuple[str, int, str], ...] = ()  # (logger, level, message) the read logged
+    warnings: tuple[tuple[str, int, str, str], ...] = ()  # (logger, level, message, template) the read logged
 
 
 @dataclass
@@ -143,11 +143,12 @@ def _load(path: Path, source_path: str) -> tuple[str, ReadPage] | None:
         if meta is not None and not (isinstance(meta, dict) and all(
                 isinstance(values, list) and all(isinstance(v, str) for v in values) for values in meta.values())):
             return None
-        warnings = tuple((name, level, message) for name, level, message in data["warnings"])
+        warnings = tuple((name, level, message, template) for name, level, message, template in data["warnings"])
         page = ReadPage(data["content"], meta, tuple(data["figures"]), warnings)
         if not (isinstance(data["key"], str) and isinstance(page.content, str)
                 and all(isinstance(f, str) for f in page.figures)
-                and all(isinstance(n, str) and type(lv) is int and isinstance(m, str) for n, lv, m in warnings)):
+                and all(isinstance(n, str) and type(lv) is int and isinstance(m, str) and isinstance(t, str)
+                        for n, lv, m, t in warnings)):
             return None
         return data["key"], page
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -215,7 +216,8 @@ def page_key(run: str, source_path: str, text: str, plan_state: str | None, entr
 
 
 class WarningsSaid:
-    """The warnings logged in this thread while it is entered, as (logger, level, message);
+    """The warnings logged in this thread while it is entered, as (logger, level, message,
+    template: the format string the message was made from, which Pelican's LOG_FILTER may name);
     `replayable` turns False on anything worse, or on one that carries a traceback.
 
     Taken where each record is made (logging's record factory), not by a handler: Pelican's
@@ -234,7 +236,9 @@ class WarningsSaid:
         if record.thread == self.thread and record.levelno >= logging.WARNING:
             if record.levelno > logging.WARNING or record.exc_info:
                 self.replayable = False
-            self.said.append((record.name, record.levelno, record.getMessage()))
+            message = record.getMessage()
+            self.said.append((record.name, record.levelno, message,
+                              record.msg if isinstance(record.msg, str) else message))
         return record
 
     def __enter__(self) -> "WarningsSaid":
@@ -248,10 +252,37 @@ class WarningsSaid:
 
 def say_again(page: ReadPage) -> None:
     """The warnings the page's read logged, logged again by the same loggers: a build that
-    reuses the page says what a build that reads it says (Pelican's LOG_FILTER matches them
-    by their text; a filter by message template does not see the template)."""
-    for name, level, message in page.warnings:
-        logging.getLogger(name).log(level, "%s", message)
+    reuses the page says what a build that reads it says. Each goes through the logger's
+    own `log`, so Pelican treats it as the first: its LOG_FILTER silences it (by text, or by
+    template: `(logging.WARN, 'Empty alt attribute for image %s in %s')`, its documentation's
+    example), and `--fatal warnings` fails the build on it."""
+    for name, level, message, template in page.warnings:
+        previous = logging.getLogRecordFactory()
+        thread = threading.get_ident()
+        pending = [message]
+
+        def make(*args, **kwargs) -> logging.LogRecord:
+            if pending and threading.get_ident() == thread:  # this call's record; any other thread's as before
+                return SaidAgain(*args, said=pending.pop(), **kwargs)
+            return previous(*args, **kwargs)
+
+        logging.setLogRecordFactory(make)
+        try:
+            logging.getLogger(name).log(level, template)
+        finally:
+            logging.setLogRecordFactory(previous)
+
+
+class SaidAgain(logging.LogRecord):
+    """A warning said again: its `msg` is the template it was first made from (a filter by
+    template sees it), its text the message as first made (the arguments are not kept)."""
+
+    def __init__(self, *args, said: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.said = said
+
+    def getMessage(self) -> str:  # noqa: N802 - logging's name
+        return self.said
 
 
 def _normalised(value):
