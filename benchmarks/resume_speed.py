@@ -29,7 +29,7 @@ import build_speed as bench  # noqa: E402 - the bench's corpus and timing helper
 import user_builds  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_RESUME_ROUNDS", "3"))
-PAIRS = int(os.environ.get("BENCH_SNAPSHOT_PAIRS", "5"))
+PAIRS = int(os.environ.get("BENCH_SNAPSHOT_PAIRS", "9"))  # the pairs move by +-5 %: fewer leave the median to chance
 LAST_PLOT = "figs = placement.plot(pl)"  # the article's last figure block (its experiment is the block before)
 
 

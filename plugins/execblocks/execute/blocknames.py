@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import re
 from dataclasses import dataclass
 
@@ -297,10 +298,12 @@ def last_block_to_run(names: list[BlockNames], first: int, final_reads: frozense
 IMPORT_LINE = re.compile(r"^\s*(?:import|from)\s+([A-Za-z_]\w*)", re.M)
 
 
+@functools.lru_cache(maxsize=4096)
 def imported_packages(code: str) -> frozenset[str]:
     """The top-level modules a block's code imports by name (`import a.b`, `from a import b`;
     relative imports are the article's own). Code that is not Python (a magic) is read
-    line by line for `import x` / `from x import` lines."""
+    line by line for `import x` / `from x import` lines. Kept per code text: a run asks
+    twice (its install cell is written again when it takes snapshots)."""
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError):

@@ -147,16 +147,19 @@ def is_dependency(path: Path, settings: EngineSettings, excluded: list[Path] | N
     return not (IGNORED_PARTS & set(rel.parts)) and path.is_file()
 
 
-def hash_dependencies(paths, settings: EngineSettings, folders: dict[str, str] | None = None) -> dict[str, str]:
-    """The project files among `paths` -> their sha256. `folders`: folders already resolved
-    (_real_path), shared by a caller that asks about the same modules again and again (the
-    snapshots ask once per block)."""
+def hash_dependencies(paths, settings: EngineSettings, resolved: dict[str, str] | None = None) -> dict[str, str]:
+    """The project files among `paths` (str or Path) -> their sha256. `resolved`: paths and
+    folders already resolved (_real_path), shared by a caller that asks about the same
+    modules again and again (the snapshots ask once per block)."""
     found = {}
     excluded = _not_dependencies(settings)
-    folders = {} if folders is None else folders
+    resolved = {} if resolved is None else resolved
     inside = os.path.join(str(settings.root), "")
     for path in paths:
-        real = _real_path(str(path), folders)
+        name = str(path)
+        real = resolved.get(name)
+        if real is None:
+            real = resolved[name] = _real_path(name, resolved)
         if not real.startswith(inside):  # most of them (the libraries' modules): no Path made
             continue
         path = Path(real)
