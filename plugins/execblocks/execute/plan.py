@@ -152,7 +152,7 @@ def hash_dependencies(paths, settings: EngineSettings, resolved: dict[str, str] 
     folders already resolved (_real_path), shared by a caller that asks about the same
     modules again and again (the snapshots ask once per block)."""
     found = {}
-    excluded = _not_dependencies(settings)
+    excluded = None  # made for the first path inside the project (none, for most blocks' reads)
     resolved = {} if resolved is None else resolved
     inside = os.path.join(str(settings.root), "")
     for path in paths:
@@ -163,6 +163,7 @@ def hash_dependencies(paths, settings: EngineSettings, resolved: dict[str, str] 
         if not real.startswith(inside):  # most of them (the libraries' modules): no Path made
             continue
         path = Path(real)
+        excluded = excluded if excluded is not None else _not_dependencies(settings)
         if is_dependency(path, settings, excluded):
             found[path.relative_to(settings.root).as_posix()] = file_hash(path)
     return dict(sorted(found.items()))
