@@ -123,3 +123,22 @@ def test_a_snapshot_is_taken_where_rerunning_the_blocks_since_the_last_costs_mor
     assert kernel_snapshot.worth_taking(0.0, None)  # the first one: nothing to resume from yet
     assert not kernel_snapshot.worth_taking(0.001, 0.05)  # a print after a 50 ms snapshot: rerun it
     assert kernel_snapshot.worth_taking(0.06, 0.05)  # the blocks since cost more than a snapshot
+
+
+def test_the_garbage_collector_is_left_as_the_blocks_left_it(shell):
+    # Paused while the state is pickled and unpickled (snapshot._collector_paused), then put back:
+    # on if it was on, off if a block turned it off.
+    import gc
+
+    run(shell, "xs = [[i] for i in range(1000)]")
+    assert gc.isenabled()
+    data = kernel_snapshot.take()
+    assert gc.isenabled()
+    restart(shell, data)
+    assert gc.isenabled() and run(shell, "len(xs)") == 1000
+    gc.disable()
+    try:
+        restart(shell, kernel_snapshot.take())
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
