@@ -5,7 +5,8 @@ cache, which a reused page must not empty) and an nbsphinx gallery notebook whos
 have no alt text (the read warns; a reused page must warn again).
 
 After one build, a build in a fresh interpreter, as `invoke build` runs, puts none of them
-through Markdown again, writes every page byte for byte as before, and says the warnings.
+through Markdown again, compiles no template, writes every page byte for byte as before,
+and says the warnings.
 """
 
 from __future__ import annotations
@@ -37,10 +38,18 @@ def counting(self, *args, **kwargs):
     converted.append(str(self._source_path))
     return convert(self, *args, **kwargs)
 ExecMarkdownReader._convert = counting
+import jinja2
+compiled = []
+compile_template = jinja2.Environment.compile
+def counting_compile(env, source, name=None, *args, **kwargs):
+    compiled.append(name)
+    return compile_template(env, source, name, *args, **kwargs)
+jinja2.Environment.compile = counting_compile
 settings = read_settings({conf!r}, override={{"PATH": {content!r}, "OUTPUT_PATH": {output!r},
     "EXECBLOCKS_ROOT": {root!r}, "CACHE_PATH": {cache!r}, "FEED_ALL_ATOM": None}})
 with contextlib.chdir({repo!r}):
     Pelican(settings).run()
+print("COMPILED", json.dumps(sorted({{name for name in compiled if name}})))
 print("CONVERTED", json.dumps(converted))
 """
 
@@ -68,6 +77,8 @@ def test_a_fresh_build_reuses_every_foreign_page_and_writes_the_same_site(tmp_pa
                           env=dict(os.environ, COLUMNS="400"))  # Pelican's log lines unwrapped
     assert done.returncode == 0, done.stderr[-3000:]
     assert json.loads(done.stdout.split("CONVERTED ")[-1]) == []  # every page taken from the cache
+    # and every template from its compiled code (site/template_cache.py)
+    assert json.loads(done.stdout.split("COMPILED ")[-1].splitlines()[0]) == []
     assert pages(output) == first
     said = done.stdout + done.stderr
     assert "cell-tag.ipynb" in said and "neither fig-alt nor fig-cap" in said  # the warning, again

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from execblocks.config import EngineSettings
 from execblocks.pipeline import update
-from execblocks.site import atomic_output
+from execblocks.site import atomic_output, template_cache
 from execblocks.site.article_results import ArticleResults
-from execblocks.site import template_cache
 from execblocks.site.page_cache import SETTING as PAGE_CACHE, STORE_KEY as PAGES, PageCache, folder_for
 from execblocks.site.session import SESSION_KEY, BuildSession
 

@@ -3,8 +3,8 @@ process (`invoke livereload`), and on disk under CACHE_PATH for the next process
 (`invoke build`), through Jinja's `BytecodeCache` interface (`JINJA_ENVIRONMENT["bytecode_cache"]`).
 
 Pelican makes new Jinja environments on every run, and each compiles every template it
-renders from source again: 19 templates, about 70 ms of CPU, a tenth of a no-op build of
-this site and more than everything else the engine adds to it.
+renders from source again: this theme's 17 templates, about 70 ms of CPU, a tenth of a
+no-op build of this site and more than everything else the engine adds to it.
 
 Jinja rejects an entry whose template source changed (its checksum), and one written for
 another bytecode format or Python version (its magic header). An entry also belongs to
