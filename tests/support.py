@@ -483,3 +483,16 @@ def engine_hidden_from_new_processes():
         yield
     finally:
         sys.path[:] = saved
+
+
+# Source for a fresh interpreter's script (a build, as users run one): counts, in `compiled`,
+# the templates Jinja compiles from source (what site/template_cache.py saves).
+COUNT_COMPILED_TEMPLATES = """\
+import jinja2
+compiled = []
+_compile_template = jinja2.Environment.compile
+def _counting_compile(env, source, name=None, *args, **kwargs):
+    compiled.append(name)
+    return _compile_template(env, source, name, *args, **kwargs)
+jinja2.Environment.compile = _counting_compile
+"""

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from corpus_build import REPO, build_many
+from support import COUNT_COMPILED_TEMPLATES
 
 pytestmark = pytest.mark.slow
 
@@ -38,14 +39,7 @@ def counting(self, *args, **kwargs):
     converted.append(str(self._source_path))
     return convert(self, *args, **kwargs)
 ExecMarkdownReader._convert = counting
-import jinja2
-compiled = []
-compile_template = jinja2.Environment.compile
-def counting_compile(env, source, name=None, *args, **kwargs):
-    compiled.append(name)
-    return compile_template(env, source, name, *args, **kwargs)
-jinja2.Environment.compile = counting_compile
-settings = read_settings({conf!r}, override={{"PATH": {content!r}, "OUTPUT_PATH": {output!r},
+{count_compiled}settings = read_settings({conf!r}, override={{"PATH": {content!r}, "OUTPUT_PATH": {output!r},
     "EXECBLOCKS_ROOT": {root!r}, "CACHE_PATH": {cache!r}, "FEED_ALL_ATOM": None}})
 with contextlib.chdir({repo!r}):
     Pelican(settings).run()
@@ -70,7 +64,8 @@ def test_a_fresh_build_reuses_every_foreign_page_and_writes_the_same_site(tmp_pa
     output = tmp_path / "output"
     first = pages(output)
     katex = json.loads((tmp_path / "cache" / "reading" / "katex.json").read_text())
-    code = FRESH_BUILD.format(plugins=str(REPO / "plugins"), conf=str(REPO / "pelicanconf.py"),
+    code = FRESH_BUILD.format(count_compiled=COUNT_COMPILED_TEMPLATES,
+                              plugins=str(REPO / "plugins"), conf=str(REPO / "pelicanconf.py"),
                               content=str(tmp_path / "content"), output=str(output), root=str(tmp_path),
                               cache=str(tmp_path / "cache"), repo=str(REPO))
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -13,7 +13,7 @@ import execblocks
 from execblocks.site import build as site
 from execblocks.site import page_cache, pelican_signals
 from execblocks.source import parse
-from support import REPO
+from support import COUNT_COMPILED_TEMPLATES, REPO
 
 pytestmark = pytest.mark.slow
 
@@ -128,14 +128,7 @@ def test_livereload_rebuilds_reuse_compiled_templates_and_see_template_edits(pro
 
 
 # Pelican's command line in a fresh interpreter, saying which templates Jinja compiled.
-COUNTING_PELICAN = """\
-import sys, jinja2
-compiled = []
-original = jinja2.Environment.compile
-def counting(env, source, name=None, *args, **kwargs):
-    compiled.append(name)
-    return original(env, source, name, *args, **kwargs)
-jinja2.Environment.compile = counting
+COUNTING_PELICAN = "import sys\n" + COUNT_COMPILED_TEMPLATES + """\
 from pelican import main
 try:
     main(sys.argv[1:])
