@@ -142,3 +142,20 @@ def test_the_garbage_collector_is_left_as_the_blocks_left_it(shell):
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_reading_the_random_states_imports_nothing_the_blocks_did_not():
+    # numpy imports numpy.random on first use of `numpy.random`: reading its generator's state
+    # through `numpy.random` imported it (6 ms and 3,000 objects after every block) into a
+    # kernel whose blocks never drew from it. A fresh interpreter: this one has imported it.
+    import subprocess
+    from pathlib import Path
+
+    plugins = Path(kernel_snapshot.__file__).resolve().parents[1]
+    script = ("import sys\nsys.path.insert(0, sys.argv[1])\nimport numpy\nfrom execkernel import snapshot\n"
+              "before = 'numpy.random' in sys.modules\nstates = snapshot.random_states()\n"
+              "snapshot.globals_digest()\nprint(before, 'numpy.random' in sys.modules, 'numpy' in states)\n"
+              "import numpy.random\nnumpy.random.seed(3)\n"
+              "print(snapshot.random_states()['numpy'][1][0] == numpy.random.RandomState(3).get_state()[1][0])\n")
+    done = subprocess.run([sys.executable, "-c", script, str(plugins)], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "False", "False", "True"]
