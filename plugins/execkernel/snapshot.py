@@ -92,6 +92,19 @@ def _closed_file(name, mode: str, text: bool):
     return file
 
 
+# What reducer_override treats apart from pickle: classes (any metaclass; cloudpickle pickles
+# those defined in blocks by value), functions, files.
+_SPECIAL = (type, types.FunctionType, io.IOBase)
+
+
+def _ordinary(kind: type) -> bool:
+    """Neither a class, a function nor a file: never special to reducer_override."""
+    try:
+        return not issubclass(kind, _SPECIAL)
+    except TypeError:  # a metaclass that will not say: ask again for each object
+        return False
+
+
 def _pickler_class():
     import cloudpickle  # loaded by hooks.install before any block: never the article's import
 
@@ -105,15 +118,27 @@ def _pickler_class():
         # figure, a fifth of its pickling. The same table as one dict, flattened when the class
         # is made (before each snapshot: a reducer a block registered with copyreg counts).
         dispatch_table = dict(cloudpickle.Pickler.dispatch_table)
+        # The C pickler calls reducer_override for every object that is not a builtin
+        # container or scalar (1,300 for a closed figure), and for nearly all of them the
+        # answer is "pickle's own way". The types that got that answer, so that the next
+        # object of the same type costs one set lookup instead of two ABC checks and
+        # cloudpickle's method: a closed figure's pickling 3.4 -> 2.7 ms.
+        ordinary: set = set()
 
         def reducer_override(self, obj):
+            kind = type(obj)
+            if kind in self.ordinary:
+                return NotImplemented
             if isinstance(obj, io.IOBase) and obj.closed:  # `with open(p) as f:` leaves f behind
                 return _closed_file, (_file_name(obj), getattr(obj, "mode", "r"), isinstance(obj, io.TextIOBase))
             if isinstance(obj, types.FunctionType) and obj.__globals__ is self.namespace:
                 return _rebuild_function, (obj.__code__, obj.__name__, obj.__defaults__, obj.__closure__,
                                            obj.__kwdefaults__, obj.__qualname__, dict(obj.__dict__),
                                            obj.__module__)
-            return super().reducer_override(obj)
+            reduced = super().reducer_override(obj)
+            if reduced is NotImplemented and _ordinary(kind):
+                self.ordinary.add(kind)
+            return reduced
 
     return NamespacePickler
 
