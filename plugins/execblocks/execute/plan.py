@@ -147,13 +147,18 @@ def is_dependency(path: Path, settings: EngineSettings, excluded: list[Path] | N
     return not (IGNORED_PARTS & set(rel.parts)) and path.is_file()
 
 
-def hash_dependencies(paths, settings: EngineSettings, resolved: dict[str, str] | None = None) -> dict[str, str]:
-    """The project files among `paths` (str or Path) -> their sha256. `resolved`: paths and
-    folders already resolved (_real_path), shared by a caller that asks about the same
-    modules again and again (the snapshots ask once per block)."""
+# Paths and folders resolved (_real_path) in this planning pass: a run's record asks about
+# every module its kernel loaded, and its snapshots ask again, block by block. Emptied with
+# the file hashes when a pass starts, so that a long-lived process (livereload) sees a link
+# that was changed.
+_resolved: dict[str, str] = {}
+
+
+def hash_dependencies(paths, settings: EngineSettings) -> dict[str, str]:
+    """The project files among `paths` (str or Path) -> their sha256."""
     found = {}
     excluded = None  # made for the first path inside the project (none, for most blocks' reads)
-    resolved = {} if resolved is None else resolved
+    resolved = _resolved
     inside = os.path.join(str(settings.root), "")
     for path in paths:
         name = str(path)
@@ -285,6 +290,7 @@ def plan_articles(articles: list[Article], store: ResultsStore, settings: Engine
     _installed_versions.cache_clear()  # a long-lived process (livereload) sees new installs
     _hash_once.cache_clear()  # one pass, one hash per file
     _project_file_hash.cache_clear()
+    _resolved.clear()
     plans = [plan_article(a, store, settings) for a in articles]
     for plan in plans:
         if plan.state == FRESH and plan.article.article_id in force:

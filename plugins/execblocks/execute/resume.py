@@ -328,12 +328,11 @@ class Snapshots:
 
             article = result.article
             declared = {b.index: [article.path.parent / name for name in b.options.depends] for b in article.blocks}
-            resolved: dict[str, str] = {}  # each module's real path, found once for all the blocks
             return self.cache.keep(
                 article.article_id, self.keys(article), [_fingerprint_hash(f) for f in _fingerprints(article)],
                 result.resume, result.block_cells, result.block_seconds,
                 read_staged(result.staging),
-                lambda index, paths: hash_dependencies([*paths, *declared[index]], self.settings, resolved),
+                lambda index, paths: hash_dependencies([*paths, *declared[index]], self.settings),
                 result.device)
         finally:
             shutil.rmtree(result.staging, ignore_errors=True)
