@@ -375,14 +375,15 @@ def _source_of(name: str) -> str | None:
     return _sources[name]
 
 
-# What snapshots may cost, as a share of the time of the blocks they save from rerunning.
+# What a snapshot may cost, as a share of the time of the blocks it saves from rerunning.
 # knitr's trade (cache what is dearer to recompute than to keep) taken at 1:1 snapshot after
-# every one of a run of cheap figure blocks (5-8 ms to save a state that holds a closed figure,
-# after a 140 ms block: 4-6 % of the run, against the bench's target of 5 % for snapshots and
-# their bookkeeping together). At 2 % saving states costs at most about 2 % of the blocks'
-# time (the rule judges by the last snapshot's cost), and a resume reruns at most 50
-# snapshots' worth of blocks it could have restored.
-SHARE = 0.02
+# a block that ran as long as the snapshot took: a few milliseconds of printing, after which
+# saving the state cost as much as the block again. At 5 %, as the bench's target for a cold
+# run, a snapshot is taken once the blocks since the last ran 20 times as long as the last
+# snapshot took (the bench's 20-block article: after each 140 ms figure block, not after the
+# prints between them), and a resume reruns at most 20 snapshots' worth of blocks it could
+# have restored.
+SHARE = 0.05
 
 
 def worth_taking(unsaved: float, cost: float | None) -> bool:
