@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from execblocks.cache_folder import engine_cache
 from execblocks.errors import ConfigError
 from execkernel.policy import KernelPolicy
 # Block options live in source/options.py; re-exported here, where settings are looked for.
@@ -134,8 +135,7 @@ class EngineSettings:
             block_defaults=tuple(sorted(defaults.items())),
             executor=executor,
             only=tuple(only),
-            # Under Pelican's CACHE_PATH (never published, safe to delete), as the highlight cache.
-            snapshot_dir=(root / settings.get("CACHE_PATH", "cache") / "execblocks" / "snapshots").resolve()
+            snapshot_dir=engine_cache(root / settings.get("CACHE_PATH", "cache"), "snapshots").resolve()
             if snapshots else None,
             snapshot_bytes=snapshot_bytes,
             snapshot_every_block=bool(settings.get("EXECBLOCKS_SNAPSHOT_EVERY_BLOCK", False)),

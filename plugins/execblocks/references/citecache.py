@@ -32,6 +32,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from execblocks.cache_folder import engine_cache
 from execblocks.store.results_folder import atomic_write
 
 # Bump when the stored form changes.
@@ -55,7 +56,7 @@ class Rendered:
 def cache_file(cache_dir: Path | None, rel_path: str) -> Path | None:
     if cache_dir is None:
         return None
-    return Path(cache_dir) / "execblocks" / "citations" / f"{hashlib.sha256(rel_path.encode()).hexdigest()[:24]}.json"
+    return engine_cache(cache_dir, "citations") / f"{hashlib.sha256(rel_path.encode()).hexdigest()[:24]}.json"
 
 
 def bib_key(bib_paths: list[Path], style_path: Path) -> str:

@@ -23,6 +23,7 @@ import json
 import re
 from pathlib import Path
 
+from execblocks.cache_folder import engine_cache
 from execblocks.store.results_folder import atomic_write
 
 # Bump when the HTML this module makes changes for the same inputs.
@@ -85,7 +86,7 @@ def cache_file_for(pelican_settings: dict, root: Path, article_id: str) -> Path 
     cache_path = pelican_settings.get("CACHE_PATH")
     if not cache_path:
         return None
-    return Path(root, cache_path) / "execblocks" / "highlight" / f"{article_id}.json"
+    return engine_cache(Path(root, cache_path), "highlight") / f"{article_id}.json"
 
 
 def verified(code: str, markup: str) -> bool:

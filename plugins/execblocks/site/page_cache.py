@@ -44,6 +44,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from execblocks.cache_folder import engine_cache
 from execblocks.site.code_identity import code_identity
 from execblocks.store.results_folder import FAILURE, PROVENANCE, RECORD, VERIFICATIONS, atomic_write
 
@@ -126,7 +127,7 @@ class PageCache:
 
 def folder_for(cache_dir: Path | None) -> Path | None:
     """Where a site's entries live: under its CACHE_PATH (None: no entries between processes)."""
-    return cache_dir / "execblocks" / FOLDER if cache_dir is not None else None
+    return engine_cache(cache_dir, FOLDER) if cache_dir is not None else None
 
 
 def entry_name(source_path: str) -> str:

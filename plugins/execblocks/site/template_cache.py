@@ -32,6 +32,7 @@ import jinja2
 from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
 
+from execblocks.cache_folder import engine_cache
 from execblocks.site.code_identity import code_identity
 from execblocks.store.results_folder import atomic_write
 
@@ -100,7 +101,7 @@ class TemplateCodeCache(BytecodeCache):
 
 def folder_for(cache_dir: Path | None) -> Path | None:
     """Where a site's compiled templates live: under its CACHE_PATH (None: memory only)."""
-    return cache_dir / "execblocks" / FOLDER if cache_dir is not None else None
+    return engine_cache(cache_dir, FOLDER) if cache_dir is not None else None
 
 
 def compile_options(environment) -> tuple:
