@@ -430,12 +430,18 @@ def _after_cell(result) -> None:
         return
     run.quiet = True
     try:
-        modules = _module_files()
+        imported = [name for name in sys.modules if name not in run.imported]
+        names = set(sys.modules)
+        # The files of the modules the block imported and the run had not loaded before. Only
+        # the new names are looked at (a kernel holds ~900 modules, and going through all of
+        # them after each block cost more than the rest of this bookkeeping), unless the block
+        # took modules out of sys.modules, when the loaded files are counted again.
+        new_files = {path for name in imported if (path := _source_of(name)) is not None} - run.modules
+        modules = _module_files() if run.imported - names else run.modules | new_files
         info = {"block": block, "reads": sorted(run.reads), "writes": sorted(run.writes),
-                "modules": sorted(modules - run.modules), "digest": globals_digest(),
-                "imported": [name for name in sys.modules if name not in run.imported],
+                "modules": sorted(new_files), "digest": globals_digest(), "imported": imported,
                 "snapshot": None, "unpicklable": None}
-        run.reads, run.writes, run.modules, run.imported = set(), set(), modules, set(sys.modules)
+        run.reads, run.writes, run.modules, run.imported = set(), set(), modules, names
         run.unsaved += ended - run.started
         if run.every_block or worth_taking(run.unsaved, run.cost):
             taking = time.perf_counter()
@@ -450,7 +456,7 @@ def _after_cell(result) -> None:
                 info["snapshot"] = name
             run.unsaved, run.cost = 0.0, time.perf_counter() - taking
         with open(os.path.join(run.staging, f"{block}.json"), "w") as file:
-            json.dump(info, file)
+            file.write(json.dumps(info))  # json.dump streams through the pure-Python encoder
     except Exception as error:  # noqa: BLE001 - a snapshot must never fail the block
         print(f"execblocks: no snapshot after block {block + 1}: {type(error).__name__}: {error}",
               file=sys.stderr)
