@@ -51,7 +51,7 @@ class EngineSettings:
     # (execute/resume.py): where (None: not kept, no resuming), and at most how many bytes.
     snapshot_dir: Path | None = None
     snapshot_bytes: int = 2_000_000_000
-    snapshot_every_block: bool = False  # else only where saving costs at most 5 % of rerunning (execkernel.snapshot)
+    snapshot_every_block: bool = False  # else only where saving costs at most a tenth of rerunning (execkernel.snapshot)
 
     @property
     def engine_dir(self) -> Path:

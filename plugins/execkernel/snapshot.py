@@ -353,7 +353,7 @@ class _Run:
         self.every_block = every_block  # else only where a snapshot pays (worth_taking)
         self.started = time.perf_counter()  # when the cell now running started
         self.unsaved = 0.0  # seconds the blocks since the last snapshot ran: what a resume reruns
-        self.cost: float | None = None  # seconds the last snapshot took
+        self.cost: float | None = None  # CPU seconds the last snapshot took
 
 
 _run: _Run | None = None
@@ -378,18 +378,19 @@ def _source_of(name: str) -> str | None:
 # What a snapshot may cost, as a share of the time of the blocks it saves from rerunning.
 # knitr's trade (cache what is dearer to recompute than to keep) taken at 1:1 snapshot after
 # a block that ran as long as the snapshot took: a few milliseconds of printing, after which
-# saving the state cost as much as the block again. At 5 %, as the bench's target for a cold
-# run, a snapshot is taken once the blocks since the last ran 20 times as long as the last
-# snapshot took (the bench's 20-block article: after each 140 ms figure block, not after the
-# prints between them), and a resume reruns at most 20 snapshots' worth of blocks it could
-# have restored.
-SHARE = 0.05
+# saving the state cost as much as the block again. At a tenth, a snapshot is taken once the
+# blocks since the last ran 10 times as long as the last snapshot took: in the bench's
+# 20-block article after each 140 ms figure block (5-9 ms of CPU to save a state that holds
+# a closed figure) and not after the prints between them. At a twentieth the figure blocks'
+# snapshots sat at the limit, and one in three or four was left out from run to run; an edit
+# of the print after such a figure reran that figure and, through plt, every later one.
+SHARE = 0.1
 
 
 def worth_taking(unsaved: float, cost: float | None) -> bool:
     """Whether to snapshot now (knitr's trade: cache what is dear to recompute). `unsaved`:
-    seconds the blocks since the last snapshot took, which a resume from that snapshot runs
-    again; `cost`: seconds the last snapshot took (None: none yet, so take this one). Taken
+    seconds (wall) the blocks since the last snapshot took, which a resume from that snapshot
+    runs again; `cost`: CPU seconds the last snapshot took (None: none yet, so take this one). Taken
     once the snapshot costs at most SHARE of what it saves: the blocks since the last one
     are then cheaper to save than to run again, by a margin that bounds a cold run's cost."""
     return cost is None or cost <= SHARE * unsaved
@@ -444,7 +445,11 @@ def _after_cell(result) -> None:
         run.reads, run.writes, run.modules, run.imported = set(), set(), modules, names
         run.unsaved += ended - run.started
         if run.every_block or worth_taking(run.unsaved, run.cost):
-            taking = time.perf_counter()
+            # The snapshot's cost is the kernel's CPU time, its own work: in wall time it also
+            # counted whatever else the machine ran meanwhile (the build, the other articles'
+            # kernels), and on a busy machine the same state saved after the same block was
+            # judged dearer from one run to the next.
+            taking = time.process_time()
             try:
                 data = take(run.scratch, run.extra(), run.scratch_limit, run.project)
             except Unpicklable as error:
@@ -454,7 +459,7 @@ def _after_cell(result) -> None:
                 with open(os.path.join(run.staging, name), "wb") as file:
                     file.write(data)
                 info["snapshot"] = name
-            run.unsaved, run.cost = 0.0, time.perf_counter() - taking
+            run.unsaved, run.cost = 0.0, time.process_time() - taking
         with open(os.path.join(run.staging, f"{block}.json"), "w") as file:
             file.write(json.dumps(info))  # json.dump streams through the pure-Python encoder
     except Exception as error:  # noqa: BLE001 - a snapshot must never fail the block

@@ -119,11 +119,11 @@ def test_module_level_data_of_the_projects_modules_comes_back(shell, tmp_path, m
     assert run(shell, "registry_mod.ITEMS is kept") is True  # one object, as before
 
 
-def test_a_snapshot_is_taken_once_it_costs_at_most_a_twentieth_of_rerunning_the_blocks_since_the_last():
+def test_a_snapshot_is_taken_once_it_costs_at_most_a_tenth_of_rerunning_the_blocks_since_the_last():
     assert kernel_snapshot.worth_taking(0.0, None)  # the first one: nothing to resume from yet
     assert not kernel_snapshot.worth_taking(0.001, 0.05)  # a print after a 50 ms snapshot: rerun it
-    assert not kernel_snapshot.worth_taking(0.07, 0.005)  # a 70 ms block, 5 ms snapshots: 7 %
-    assert kernel_snapshot.worth_taking(0.14, 0.005)  # two of them since the last: 3.6 %, within SHARE
+    assert not kernel_snapshot.worth_taking(0.03, 0.005)  # a 30 ms block, 5 ms snapshots: 17 %
+    assert kernel_snapshot.worth_taking(0.14, 0.009)  # a 140 ms figure block, a 9 ms snapshot: 6 %
     assert kernel_snapshot.worth_taking(10.0, 0.2)  # an experiment of 10 s, its state saved in 0.2 s
 
 

@@ -111,7 +111,7 @@ def keep_snapshots(nb: nbformat.NotebookNode, policy: KernelPolicy, staging: str
     """Make the install cell ask the kernel for its state after the blocks, which it tells
     by the block cell's execution count (`project`: the folders of the modules whose
     module-level data the state includes): after every one with `every_block`, else where
-    saving costs at most a twentieth of rerunning the blocks since the last snapshot
+    saving costs at most a tenth of rerunning the blocks since the last snapshot
     (execkernel.snapshot.worth_taking)."""
     counts = execution_counts(nb)
     blocks = {counts[n]: block for block, n in block_cells(nb).items() if counts[n] is not None}
