@@ -31,7 +31,7 @@ import build_speed as bench  # noqa: E402 - the bench's corpus and timing helper
 import user_builds  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_RESUME_ROUNDS", "3"))
-PAIRS = int(os.environ.get("BENCH_SNAPSHOT_PAIRS", "15"))  # the pairs move by +-5 %: fewer leave the median to chance
+PAIRS = int(os.environ.get("BENCH_SNAPSHOT_PAIRS", "25"))  # the pairs move by +-5 %: fewer leave the median to chance
 LAST_PLOT = "figs = placement.plot(pl)"  # the article's last figure block (its experiment is the block before)
 
 
