@@ -161,3 +161,30 @@ def test_reading_the_random_states_imports_nothing_the_blocks_did_not():
               "print(snapshot.random_states()['numpy'][1][0] == numpy.random.RandomState(3).get_state()[1][0])\n")
     done = subprocess.run([sys.executable, "-c", script, str(plugins)], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "False", "False", "True"]
+
+
+def test_each_blocks_record_names_the_module_files_it_loaded(shell, tmp_path, monkeypatch):
+    # Only the names new to sys.modules are looked up after a block; a block that takes a
+    # module out makes the next import of it count again, as a fresh load of its file.
+    import json
+
+    (tmp_path / "loaded_mod.py").write_text("A = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "loaded_mod", raising=False)
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    first = shell.execution_count
+    kernel_snapshot.install(str(staging), {first + n: n for n in range(4)})
+    try:
+        run(shell, "import loaded_mod")
+        run(shell, "x = loaded_mod.A")
+        run(shell, "import sys\ndel sys.modules['loaded_mod']")
+        run(shell, "import loaded_mod")
+    finally:
+        shell.events.unregister("pre_run_cell", kernel_snapshot._before_cell)
+        shell.events.unregister("post_run_cell", kernel_snapshot._after_cell)
+        monkeypatch.setattr(kernel_snapshot, "_run", None)
+    records = [json.loads((staging / f"{n}.json").read_text()) for n in range(4)]
+    path = str(tmp_path / "loaded_mod.py")
+    assert [path in record["modules"] for record in records] == [True, False, False, True]
+    assert ["loaded_mod" in record["imported"] for record in records] == [True, False, False, True]
