@@ -222,9 +222,11 @@ def test_the_packages_recorded_are_a_full_runs_the_snapshots_own_cloudpickle_onl
     assert {name: stored(project, name) for name in ("hello", "pickles")} == resumed
 
 
-# Its snapshot takes at least half a second (pickling `slow` sleeps): the blocks after it,
+# Its snapshot takes at least 0.2 s of CPU (pickling `slow` keeps the processor busy; a
+# snapshot's cost is counted in CPU time, so a sleep would not count): the blocks after it,
 # which run in microseconds, are cheaper to rerun than to snapshot after.
-DEAR_SNAPSHOT = ("import time\n\nclass Slow:\n    def __reduce__(self):\n        time.sleep(0.5)\n"
+DEAR_SNAPSHOT = ("import time\n\nclass Slow:\n    def __reduce__(self):\n        start = time.process_time()\n"
+                 "        while time.process_time() - start < 0.2:\n            pass\n"
                  "        return (Slow, ())\n\nslow = Slow()\nitems = [1, 2]")
 
 
