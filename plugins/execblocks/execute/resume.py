@@ -219,9 +219,9 @@ class SnapshotCache:
                 shutil.move(block.snapshot, folder / name)
                 info["snapshot"] = name
             elif not block.unpicklable:
-                # No snapshot where saving would cost more than a tenth of rerunning (execkernel.snapshot.worth_taking):
-                # nothing to resume from, so no sidecar either (latest.json has its record), and
-                # an earlier run's files under this key go.
+                # No snapshot where saving would cost more than a tenth of rerunning
+                # (execkernel.snapshot.worth_taking): nothing to resume from, so no sidecar
+                # either (latest.json has its record), and an earlier run's files under this key go.
                 (folder / f"{keys[index]}.snap").unlink(missing_ok=True)
                 (folder / f"{keys[index]}.json").unlink(missing_ok=True)
                 continue

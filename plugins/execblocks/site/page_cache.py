@@ -227,7 +227,7 @@ class WarningsSaid:
     the same, for the next process that reuses the page."""
 
     def __init__(self):
-        self.said: list[tuple[str, int, str]] = []
+        self.said: list[tuple[str, int, str, str]] = []  # (logger, level, message, template)
         self.replayable = True
         self.thread = threading.get_ident()  # livereload's server logs from a thread of its own
         self._previous = None
